@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+// Civitas — a permissioned ledger network for community governance.
+//
+// The module map follows docs/architecture.md. Imports point one way only:
+// the deterministic cores (Codec, Ledger, Raft, Gossip, NodeCore) never import
+// NIO, Foundation networking or the file system; the shells (Storage, Network,
+// Simulation, the `civitas` tool) drive them.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Civitas",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "civitas", targets: ["civitas"]),
+        .library(name: "CivitasCodec", targets: ["CivitasCodec"]),
+        .library(name: "CivitasLedger", targets: ["CivitasLedger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // libzstd from the system (Debian: libzstd-dev).
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        // Canonical compact binary encoding and bounded zstd frames. No I/O.
+        .target(
+            name: "CivitasCodec",
+            dependencies: ["CZstd"],
+            swiftSettings: strict
+        ),
+        // Keys, transactions, blocks, certificates, checkpoints, Merkle proofs. No I/O.
+        .target(
+            name: "CivitasLedger",
+            dependencies: [
+                "CivitasCodec",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The command-line tool (a shell: it may read files and clocks).
+        .executableTarget(
+            name: "civitas",
+            dependencies: [
+                "CivitasCodec",
+                "CivitasLedger",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasCodecTests",
+            dependencies: ["CivitasCodec"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasLedgerTests",
+            dependencies: ["CivitasLedger", "CivitasCodec"],
+            swiftSettings: strict
+        ),
+    ]
+)
