@@ -66,5 +66,10 @@ let package = Package(
             dependencies: ["CivitasLedger", "CivitasCodec"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "CivitasSpecTests",
+            dependencies: ["CivitasLedger", "CivitasCodec"],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -1,0 +1,44 @@
+# Civitas — every entry point builds what it needs, after installing missing
+# system packages (Debian/Ubuntu, as root or with sudo available).
+SWIFT        ?= swift
+APT_PACKAGES := libzstd-dev pkg-config zstd openssl
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build test demo bench bench-codec fuzz fuzz-build clean
+
+all: build
+
+# Install only what is absent; a machine that has everything is not touched.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) test
+
+# Until the node exists: encode, sign, seal and verify a sample block.
+demo: deps
+	$(SWIFT) build --product civitas
+	$$($(SWIFT) build --show-bin-path)/civitas demo
+
+bench: bench-codec
+
+bench-codec: deps
+	./Benchmarks/run-codec.sh
+
+# libFuzzer over every decoder; FUZZ_SECONDS per target (default 60).
+fuzz: deps
+	./fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-build: deps
+	./fuzz/build.sh
+
+clean:
+	rm -rf .build Benchmarks/.build fuzz/bin
