@@ -46,12 +46,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Raft ordering: a pure, deterministic core (no clock, no I/O).
+        .target(
+            name: "CivitasRaft",
+            dependencies: ["CivitasCodec"],
+            swiftSettings: strict
+        ),
+        // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
+        .target(
+            name: "CivitasSimulation",
+            dependencies: ["CivitasRaft"],
+            swiftSettings: strict
+        ),
         // The command-line tool (a shell: it may read files and clocks).
         .executableTarget(
             name: "civitas",
             dependencies: [
                 "CivitasCodec",
                 "CivitasLedger",
+                "CivitasSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -64,6 +77,16 @@ let package = Package(
         .testTarget(
             name: "CivitasLedgerTests",
             dependencies: ["CivitasLedger", "CivitasCodec"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasRaftTests",
+            dependencies: ["CivitasRaft"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasSimulationTests",
+            dependencies: ["CivitasSimulation", "CivitasRaft"],
             swiftSettings: strict
         ),
         .testTarget(

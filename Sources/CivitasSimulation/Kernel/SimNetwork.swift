@@ -1,0 +1,127 @@
+/// Simulated links between numbered nodes: latency with jitter (which also
+/// reorders), loss, duplication, clogging and partitions of every shape.
+public struct SimNetwork: Sendable {
+    /// How one direction of a link behaves.
+    public struct LinkProfile: Sendable, Hashable {
+        /// Fixed one-way delay.
+        public var baseLatency: SimTime
+        /// Extra delay drawn uniformly from [0, jitter]; different draws reorder messages.
+        public var jitter: SimTime
+        /// Probability a message is lost.
+        public var loss: Double
+        /// Probability a message is delivered twice.
+        public var duplication: Double
+
+        public init(baseLatency: SimTime, jitter: SimTime, loss: Double = 0, duplication: Double = 0) {
+            self.baseLatency = baseLatency
+            self.jitter = jitter
+            self.loss = loss
+            self.duplication = duplication
+        }
+    }
+
+    /// The shapes of partition a campaign draws from.
+    public enum PartitionKind: String, Sendable, CaseIterable {
+        /// Two groups that cannot reach each other.
+        case symmetric
+        /// Messages from one group to the other are lost, the reverse delivered.
+        case asymmetric
+        /// One node cut off from all others.
+        case isolateOne
+        /// The current leader cut off (the caller picks the node).
+        case isolateLeader
+        /// A majority and a minority.
+        case majorityMinority
+        /// Two groups that cannot reach each other, and one bridge node that reaches both.
+        case bridge
+    }
+
+    public var profile: LinkProfile
+    /// Directed pairs (from, to) whose messages are dropped.
+    private(set) var blocked: Set<Pair> = []
+    /// Until when each node's traffic is clogged (held back), and by how much.
+    private var clogged: [UInt64: (until: SimTime, delay: SimTime)] = [:]
+    /// Messages sent, lost, duplicated (for reports).
+    public private(set) var sent = 0, lost = 0, duplicated = 0
+
+    struct Pair: Hashable, Sendable {
+        let from: UInt64
+        let to: UInt64
+    }
+
+    public init(profile: LinkProfile) { self.profile = profile }
+
+    /// The delivery times of one message sent now: none (lost), one, or two (duplicated).
+    public mutating func deliveries(from: UInt64, to: UInt64, now: SimTime, random: inout SimRandom) -> [SimTime] {
+        sent += 1
+        if blocked.contains(Pair(from: from, to: to)) || random.chance(profile.loss) {
+            lost += 1
+            return []
+        }
+        var extra: SimTime = 0
+        for node in [from, to] {
+            if let c = clogged[node], c.until > now { extra = max(extra, c.delay) }
+        }
+        let first = now + profile.baseLatency + random.between(0...profile.jitter) + extra
+        if random.chance(profile.duplication) {
+            duplicated += 1
+            return [first, now + profile.baseLatency + random.between(0...(profile.jitter * 4 + 1)) + extra]
+        }
+        return [first]
+    }
+
+    /// True if messages from `from` to `to` are dropped.
+    public func isBlocked(from: UInt64, to: UInt64) -> Bool { blocked.contains(Pair(from: from, to: to)) }
+
+    /// Drops all messages from any of `a` to any of `b` (one direction).
+    public mutating func block(from a: [UInt64], to b: [UInt64]) {
+        for x in a { for y in b where x != y { blocked.insert(Pair(from: x, to: y)) } }
+    }
+
+    /// Cuts `a` and `b` apart in both directions.
+    public mutating func separate(_ a: [UInt64], _ b: [UInt64]) {
+        block(from: a, to: b)
+        block(from: b, to: a)
+    }
+
+    /// Holds back every message to or from `node` by `delay` until `until`.
+    public mutating func clog(_ node: UInt64, delay: SimTime, until: SimTime) {
+        clogged[node] = (until, delay)
+    }
+
+    /// Removes every partition and clog.
+    public mutating func heal() {
+        blocked.removeAll()
+        clogged.removeAll()
+    }
+
+    /// Applies a partition of `kind` over `nodes`; `focus` is the node to isolate
+    /// (for isolateOne/isolateLeader) or the bridge. Returns a description.
+    @discardableResult
+    public mutating func partition(_ kind: PartitionKind, nodes: [UInt64], focus: UInt64?, random: inout SimRandom) -> String {
+        let shuffled = nodes.shuffled(using: &random)
+        switch kind {
+        case .symmetric, .majorityMinority:
+            let cut = kind == .majorityMinority ? nodes.count / 2 + 1 : 1 + Int(random.below(UInt64(max(1, nodes.count - 1))))
+            let a = Array(shuffled[..<cut]), b = Array(shuffled[cut...])
+            separate(a, b)
+            return "\(kind.rawValue) \(a.sorted()) | \(b.sorted())"
+        case .asymmetric:
+            let cut = 1 + Int(random.below(UInt64(max(1, nodes.count - 1))))
+            let a = Array(shuffled[..<cut]), b = Array(shuffled[cut...])
+            block(from: a, to: b)
+            return "asymmetric \(a.sorted()) -/-> \(b.sorted())"
+        case .isolateOne, .isolateLeader:
+            let n = focus ?? shuffled[0]
+            separate([n], nodes.filter { $0 != n })
+            return "\(kind.rawValue) \(n)"
+        case .bridge:
+            let bridge = focus ?? shuffled[0]
+            let rest = shuffled.filter { $0 != bridge }
+            let cut = max(1, rest.count / 2)
+            let a = Array(rest[..<cut]), b = Array(rest[cut...])
+            separate(a, b)
+            return "bridge \(bridge) between \(a.sorted()) and \(b.sorted())"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import CivitasRaft
+
+/// Crashes the leader of a healthy cluster at a random moment and measures
+/// how long the cluster goes without a leader (until another replica wins an
+/// election), over many trials.
+public struct FailoverExperiment: Sendable {
+    public var nodes: Int = 5
+    /// Election timeout range in milliseconds (Raft draws uniformly from it).
+    public var electionTimeoutMs: ClosedRange<Int> = 150...300
+    /// Heartbeat interval in milliseconds.
+    public var heartbeatMs: Int = 50
+    /// One-way link latency in milliseconds (plus up to 10% jitter).
+    public var latencyMs: Double = 5
+    public var trials: Int = 1000
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    /// Times without a leader, one per trial, in microseconds.
+    public func run() -> [SimTime] {
+        var out: [SimTime] = []
+        out.reserveCapacity(trials)
+        for t in 0..<trials {
+            if let d = trial(seed: seed &* 1_000_003 &+ UInt64(t)) { out.append(d) }
+        }
+        return out
+    }
+
+    func trial(seed: UInt64) -> SimTime? {
+        var o = RaftSimulationOptions()
+        o.voters = nodes
+        o.spares = 0
+        o.tick = 1_000
+        o.raft.electionTicks = electionTimeoutMs.lowerBound
+        o.raft.electionJitterTicks = electionTimeoutMs.upperBound - electionTimeoutMs.lowerBound
+        o.raft.heartbeatTicks = max(1, heartbeatMs)
+        let latency = SimTime(latencyMs * 1000)
+        o.link = SimNetwork.LinkProfile(baseLatency: latency, jitter: max(1, latency / 10))
+        o.fsyncLatency = 100...1_000
+        o.faults = []
+        o.proposalInterval = 20_000
+        var sim = RaftSimulation(seed: seed, options: o)
+        return sim.runFailoverTrial()
+    }
+}
+
+extension RaftSimulation {
+    /// Elects a leader, lets it serve for a random while, crashes it, and
+    /// returns the time until another replica becomes leader.
+    mutating func runFailoverTrial() -> SimTime? {
+        faultsActive = false
+        let founders = (1...options.voters).map { ReplicaID($0) }
+        for id in founders {
+            replicas[index(id)].core = RaftCore.bootstrap(id: id, voters: founders, settings: options.raft, seed: seed)
+            replicas[index(id)].alive = true
+            start(id)
+        }
+        queue.schedule(.propose, at: 0)
+        let limit: SimTime = 120_000_000
+        var crashAt: SimTime? = nil
+        var victim: ReplicaID? = nil
+        while let (time, event) = queue.pop(), time < limit {
+            now = time
+            if case .endFaults = event { continue }
+            if crashAt == nil, let leader = currentLeader() {
+                // Serve for a random while, so the crash lands anywhere in the heartbeat cycle.
+                crashAt = now + 500_000 + random.below(1_000_000)
+                victim = leader
+            }
+            if let at = crashAt, let v = victim, now >= at {
+                if replicas[index(v)].alive {
+                    crash(v)
+                    crashAt = now
+                }
+                if let l = currentLeader(), l != v { return now - at }
+            }
+            handle(event)
+            if let at = crashAt, let v = victim, !replicas[index(v)].alive, let l = currentLeader(), l != v {
+                return now - at
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,46 @@
+public import CivitasRaft
+
+/// Everything a Raft simulation run is made of, apart from its seed.
+public struct RaftSimulationOptions: Sendable {
+    /// Founding voters.
+    public var voters: Int = 5
+    /// Fresh replicas that membership changes may add (as learners, then voters).
+    public var spares: Int = 2
+    /// Length of one tick.
+    public var tick: SimTime = 100_000
+    /// Raft settings of every replica (etcd's defaults: 100 ms ticks, 1 s election timeout).
+    public var raft = RaftSettings()
+    /// Link behaviour when no fault is active.
+    public var link = SimNetwork.LinkProfile(baseLatency: 1_000, jitter: 9_000, loss: 0, duplication: 0)
+    /// Time an fsync takes, drawn uniformly.
+    public var fsyncLatency: ClosedRange<SimTime> = 500...5_000
+    /// Length of the fault phase; faults stop when it ends.
+    public var faultPhase: SimTime = 60_000_000
+    /// After faults stop: time within which a leader must be elected and a new
+    /// proposal applied by every member (the liveness bound).
+    public var livenessBound: SimTime = 20_000_000
+    /// Mean time between workload proposals.
+    public var proposalInterval: SimTime = 50_000
+    /// Largest batch a client proposes at once.
+    public var maxBatch: Int = 8
+    /// Mean time between injected faults (drawn uniformly from 0.25x to 1.75x).
+    public var faultInterval: SimTime = 2_000_000
+    /// Fault kinds to draw from.
+    public var faults: Set<FaultKind> = Set(FaultKind.allCases)
+    /// Compact a replica's log when it holds more than this many applied entries.
+    public var compactionThreshold: UInt64 = 300
+    /// Check log matching across all replicas this often.
+    public var logMatchingInterval: SimTime = 1_000_000
+
+    /// Fault injection into the shell itself, to prove the checkers catch a
+    /// broken persistence contract: messages leave before their Ready is fsynced.
+    /// Never set outside tests of the simulator.
+    public var shellSendsBeforeSync = false
+
+    public init() {}
+
+    /// Kinds of fault a campaign injects.
+    public enum FaultKind: String, Sendable, CaseIterable, Hashable {
+        case crash, partition, clog, loss, duplication, leaderTransfer, membership
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import CivitasSimulation
+import Dispatch
+import Foundation
+import Synchronization
+
+/// `civitas sim …`: deterministic simulations.
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run deterministic simulations (replayable from a seed).",
+        subcommands: [RaftSim.self]
+    )
+}
+
+/// `civitas sim raft`: random-fault campaigns against the Raft core, and the failover experiment.
+struct RaftSim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "raft",
+        abstract: "Hunt for Raft safety bugs under random faults, or measure failover time.",
+        discussion: """
+        --seed N replays one run (add --trace for its fault log); --seeds A..B runs a campaign and
+        prints every failing seed with the command that reproduces it. --failover-trials N crashes the
+        leader of a healthy cluster N times and prints the distribution of time without a leader.
+        """
+    )
+
+    @Option(help: "Replay one seed.") var seed: UInt64?
+    @Option(help: "Run a campaign over a range of seeds, e.g. 1..300.") var seeds: String?
+    @Option(help: "Founding voters.") var voters: Int = 5
+    @Option(help: "Seconds of simulated faults per run.") var faultSeconds: Double = 60
+    @Flag(help: "Print the fault log of each run.") var trace = false
+    @Option(help: "Parallel runs (campaigns).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Failover experiment: number of trials.") var failoverTrials: Int?
+    @Option(help: "Failover: cluster size.") var nodes: Int = 5
+    @Option(help: "Failover: election timeout range in ms, e.g. 150..300.") var electionTimeout: String = "150..300"
+    @Option(help: "Failover: heartbeat interval in ms.") var heartbeat: Int = 50
+    @Option(help: "Failover: one-way latency in ms.") var latency: Double = 5
+
+    func options() -> RaftSimulationOptions {
+        var o = RaftSimulationOptions()
+        o.voters = voters
+        o.faultPhase = SimTime(faultSeconds * 1_000_000)
+        return o
+    }
+
+    func run() throws {
+        if let trials = failoverTrials {
+            try failover(trials)
+        } else if let seed {
+            var sim = RaftSimulation(seed: seed, options: options())
+            let report = sim.run()
+            if trace { report.trace.forEach { print("  " + $0) } }
+            print(report.summary)
+            if !report.passed {
+                print("replay: civitas sim raft --seed \(seed) --voters \(voters) --fault-seconds \(faultSeconds) --trace")
+                throw ExitCode(1)
+            }
+        } else if let seeds {
+            let range = try parseRange(seeds)
+            try campaign(range)
+        } else {
+            throw ValidationError("give --seed N, --seeds A..B or --failover-trials N")
+        }
+    }
+
+    func campaign(_ range: ClosedRange<UInt64>) throws {
+        let opts = options()
+        let all = Array(range)
+        let failures = Mutex<[RaftSimulationReport]>([])
+        let stats = Mutex<(runs: Int, simulated: UInt64, events: Int)>((0, 0, 0))
+        let start = DispatchTime.now()
+        let workers = max(1, jobs)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < all.count {
+                var sim = RaftSimulation(seed: all[i], options: opts)
+                let report = sim.run()
+                stats.withLock { $0.runs += 1; $0.simulated += report.simulatedTime; $0.events += report.events }
+                if !report.passed {
+                    failures.withLock { $0.append(report) }
+                    print(report.summary)
+                    print("replay: civitas sim raft --seed \(report.seed) --voters \(opts.voters) --fault-seconds \(faultSeconds) --trace")
+                }
+                i += workers
+            }
+        }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let s = stats.withLock { $0 }
+        let failed = failures.withLock { $0.map(\.seed).sorted() }
+        print("raft campaign: \(s.runs) seeds \(range.lowerBound)..\(range.upperBound), \(failed.count) failed, \(String(format: "%.1f", wall)) s wall, \(String(format: "%.0f", Double(s.simulated) / 1e6)) s simulated (\(String(format: "%.0f", Double(s.simulated) / 1e6 / wall))x), \(s.events) events")
+        if !failed.isEmpty {
+            print("failing seeds: \(failed.map(String.init).joined(separator: " "))")
+            throw ExitCode(1)
+        }
+    }
+
+    func failover(_ trials: Int) throws {
+        var e = FailoverExperiment()
+        e.nodes = nodes
+        let r = try parseRange(electionTimeout)
+        e.electionTimeoutMs = Int(r.lowerBound)...Int(r.upperBound)
+        e.heartbeatMs = heartbeat
+        e.latencyMs = latency
+        e.trials = trials
+        e.seed = seed ?? 1
+        let times = e.run().sorted()
+        guard !times.isEmpty else { throw ToolError("no trial elected a new leader") }
+        func pct(_ p: Double) -> String {
+            let v = times[min(times.count - 1, Int(Double(times.count - 1) * p))]
+            return String(format: "%.1f ms", Double(v) / 1000)
+        }
+        print("failover: \(times.count)/\(trials) trials, \(nodes) nodes, election timeout \(electionTimeout) ms, heartbeat \(heartbeat) ms, one-way latency \(latency) ms")
+        print("time without a leader after the leader crashed: median \(pct(0.5)), p90 \(pct(0.9)), p99 \(pct(0.99)), max \(pct(1.0))")
+    }
+
+    func parseRange(_ s: String) throws -> ClosedRange<UInt64> {
+        let parts = s.components(separatedBy: "..")
+        guard parts.count == 2, let a = UInt64(parts[0]), let b = UInt64(parts[1]), a <= b else {
+            throw ValidationError("expected a range like 1..300, got '\(s)'")
+        }
+        return a...b
+    }
+}

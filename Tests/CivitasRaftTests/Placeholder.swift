@@ -1,0 +1,1 @@
+// The scenario-script tests land here.
