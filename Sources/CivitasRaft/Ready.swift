@@ -1,7 +1,9 @@
 /// Everything the shell must do after some steps of the core, in this order:
 ///
-/// 1. If `snapshot` is set, persist it and bring the application to its state
-///    (fetch and verify blocks up to `snapshot.index`).
+/// 1. If `snapshot` is set, bring the application to its state (fetch and
+///    verify blocks up to `snapshot.index`) and make that durable, then persist
+///    the snapshot. In that order: a log that starts after the application's
+///    durable state leaves a gap nothing can fill.
 /// 2. Persist `entries` (first deleting any persisted entries at or after the
 ///    first one's index) and `hardState`; if `mustSync`, fsync before going on.
 /// 3. Apply `committedEntries` in order.

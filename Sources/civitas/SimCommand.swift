@@ -26,7 +26,7 @@ struct RaftSim: ParsableCommand {
 
     @Option(help: "Replay one seed.") var seed: UInt64?
     @Option(help: "Run a campaign over a range of seeds, e.g. 1..300.") var seeds: String?
-    @Option(help: "Founding voters.") var voters: Int = 5
+    @Option(help: "Founding voters (default: 3 or 5, drawn from each seed).") var voters: Int?
     @Option(help: "Seconds of simulated faults per run.") var faultSeconds: Double = 60
     @Flag(help: "Print the fault log of each run.") var trace = false
     @Option(help: "Parallel runs (campaigns).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -37,23 +37,26 @@ struct RaftSim: ParsableCommand {
     @Option(help: "Failover: heartbeat interval in ms.") var heartbeat: Int = 50
     @Option(help: "Failover: one-way latency in ms.") var latency: Double = 5
 
-    func options() -> RaftSimulationOptions {
-        var o = RaftSimulationOptions()
-        o.voters = voters
-        o.faultPhase = SimTime(faultSeconds * 1_000_000)
-        return o
+    func options(seed: UInt64) -> RaftSimulationOptions {
+        RaftSimulationOptions.drawn(seed: seed, voters: voters, faultPhase: SimTime(faultSeconds * 1_000_000))
+    }
+
+    func replayCommand(_ seed: UInt64) -> String {
+        "civitas sim raft --seed \(seed)\(voters.map { " --voters \($0)" } ?? "") --fault-seconds \(faultSeconds) --trace"
     }
 
     func run() throws {
         if let trials = failoverTrials {
             try failover(trials)
         } else if let seed {
-            var sim = RaftSimulation(seed: seed, options: options())
+            let opts = options(seed: seed)
+            var sim = RaftSimulation(seed: seed, options: opts)
             let report = sim.run()
             if trace { report.trace.forEach { print("  " + $0) } }
+            print("scenario: \(opts.voters) voters, a fault every ~\(opts.faultInterval / 1000) ms, link jitter \(opts.link.jitter / 1000) ms, fsync \(opts.fsyncLatency.lowerBound / 1000)-\(opts.fsyncLatency.upperBound / 1000) ms")
             print(report.summary)
             if !report.passed {
-                print("replay: civitas sim raft --seed \(seed) --voters \(voters) --fault-seconds \(faultSeconds) --trace")
+                print("replay: \(replayCommand(seed))")
                 throw ExitCode(1)
             }
         } else if let seeds {
@@ -65,7 +68,6 @@ struct RaftSim: ParsableCommand {
     }
 
     func campaign(_ range: ClosedRange<UInt64>) throws {
-        let opts = options()
         let all = Array(range)
         let failures = Mutex<[RaftSimulationReport]>([])
         let stats = Mutex<(runs: Int, simulated: UInt64, events: Int)>((0, 0, 0))
@@ -74,13 +76,13 @@ struct RaftSim: ParsableCommand {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < all.count {
-                var sim = RaftSimulation(seed: all[i], options: opts)
+                var sim = RaftSimulation(seed: all[i], options: options(seed: all[i]))
                 let report = sim.run()
                 stats.withLock { $0.runs += 1; $0.simulated += report.simulatedTime; $0.events += report.events }
                 if !report.passed {
                     failures.withLock { $0.append(report) }
                     print(report.summary)
-                    print("replay: civitas sim raft --seed \(report.seed) --voters \(opts.voters) --fault-seconds \(faultSeconds) --trace")
+                    print("replay: \(replayCommand(report.seed))")
                 }
                 i += workers
             }

@@ -7,19 +7,16 @@ import Testing
 /// faults stop. A failure names the seed; `civitas sim raft --seed N --trace`
 /// replays it.
 @Suite struct RaftCampaignTests {
-    static func options(faultSeconds: Double = 30) -> RaftSimulationOptions {
-        var o = RaftSimulationOptions()
-        o.faultPhase = SimTime(faultSeconds * 1_000_000)
-        return o
+    static func options(seed: UInt64 = 0, faultSeconds: Double = 30) -> RaftSimulationOptions {
+        RaftSimulationOptions.drawn(seed: seed, faultPhase: SimTime(faultSeconds * 1_000_000))
     }
 
     @Test(arguments: [0, 1, 2, 3, 4, 5])
     func threeHundredSeedsWithEveryFaultKindKeepEveryInvariant(shard: Int) {
-        let opts = Self.options()
-        #expect(opts.faults == Set(RaftSimulationOptions.FaultKind.allCases))
+        #expect(Self.options().faults == Set(RaftSimulationOptions.FaultKind.allCases))
         var totals = (crashes: 0, partitions: 0, membership: 0, transfers: 0, snapshots: 0, elections: 0)
         for seed in UInt64(shard * 50 + 1)...UInt64(shard * 50 + 50) {
-            var sim = RaftSimulation(seed: seed, options: opts)
+            var sim = RaftSimulation(seed: seed, options: Self.options(seed: seed))
             let report = sim.run()
             #expect(report.passed, "\(report.summary)\nreplay: civitas sim raft --seed \(seed) --fault-seconds 30 --trace")
             totals.crashes += report.crashes
@@ -34,11 +31,16 @@ import Testing
         #expect(totals.transfers > 5 && totals.snapshots > 0 && totals.elections > 50)
     }
 
-    /// Seeds that failed during development, kept as regressions.
-    /// Seed 1 exposed a checker bug: pre-vote messages carry a term the sender never persists.
-    @Test(arguments: [UInt64(1)])
-    func regressionSeedsStayFixed(seed: UInt64) {
-        var sim = RaftSimulation(seed: seed, options: Self.options(faultSeconds: 60))
+    /// Seeds that failed during development, kept as regressions (60 s of faults each).
+    /// - 1 (default scenario, 5 voters): a checker bug — pre-vote messages carry
+    ///   a term the sender never persists.
+    /// - 370 (drawn scenario): the shell recorded an installed snapshot before the
+    ///   application state it stands for; a crash in between left a gap.
+    @Test(arguments: [(UInt64(1), false), (UInt64(370), true)])
+    func regressionSeedsStayFixed(seed: UInt64, drawn: Bool) {
+        var o = drawn ? RaftSimulationOptions.drawn(seed: seed) : RaftSimulationOptions()
+        o.faultPhase = 60_000_000
+        var sim = RaftSimulation(seed: seed, options: o)
         let report = sim.run()
         #expect(report.passed, "\(report.summary)")
     }

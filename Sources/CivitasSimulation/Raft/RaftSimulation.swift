@@ -186,7 +186,13 @@ public struct RaftSimulation {
         let i = index(id)
         guard replicas[i].syncing == nil, replicas[i].alive, replicas[i].core.hasReady else { return }
         let rd = replicas[i].core.ready()
-        if let s = rd.snapshot { replicas[i].disk.write(.snapshot(s)) }
+        if let s = rd.snapshot {
+            // The application reaches the snapshot's state (durably) before the snapshot
+            // itself is recorded: a crash in between must not leave a log that starts
+            // after the applied state (found by seed 370).
+            installSnapshot(id, s)
+            replicas[i].disk.write(.snapshot(s))
+        }
         if !rd.entries.isEmpty { replicas[i].disk.write(.entries(rd.entries)) }
         if let hs = rd.hardState { replicas[i].disk.write(.hardState(hs)) }
         if rd.mustSync && !options.shellSendsBeforeSync {
@@ -199,7 +205,6 @@ public struct RaftSimulation {
 
     mutating func finish(_ id: ReplicaID, _ rd: Ready) {
         let i = index(id)
-        if let s = rd.snapshot { installSnapshot(id, s) }
         for e in rd.committedEntries where e.index > replicas[i].appliedIndex {
             apply(id, e)
             if report.violation != nil { return }

@@ -39,6 +39,22 @@ public struct RaftSimulationOptions: Sendable {
 
     public init() {}
 
+    /// A scenario drawn from `seed`: cluster size (3 or 5 voters), fault rate,
+    /// link jitter and disk speed vary between seeds, so a campaign covers
+    /// small clusters (where one crash loses the quorum) and fast fault storms
+    /// as well as the defaults. `voters` pins the cluster size when given.
+    public static func drawn(seed: UInt64, voters: Int? = nil, faultPhase: SimTime = 60_000_000) -> RaftSimulationOptions {
+        var r = SimRandom(seed: seed ^ 0x5CE9_A210)
+        var o = RaftSimulationOptions()
+        o.voters = voters ?? (r.chance(0.5) ? 3 : 5)
+        o.faultPhase = faultPhase
+        o.faultInterval = r.pick([500_000, 1_000_000, 2_000_000, 3_000_000])
+        o.link.jitter = r.pick([2_000, 9_000, 20_000])
+        o.fsyncLatency = r.pick([100...1_000, 500...5_000, 2_000...20_000])
+        o.maxBatch = r.pick([1, 8, 32])
+        return o
+    }
+
     /// Kinds of fault a campaign injects.
     public enum FaultKind: String, Sendable, CaseIterable, Hashable {
         case crash, partition, clog, loss, duplication, leaderTransfer, membership
