@@ -108,12 +108,13 @@ public struct ByteReader {
         return r
     }
 
-    /// Reads a length and checks it against `limit` and the bytes left.
+    /// Reads a length and checks it against `limit`, the node's `maxFieldBytes`
+    /// (unless `fieldLimitApplies` is false, for whole bodies) and the bytes left.
     @inlinable
-    public mutating func readLength(limit: Int) throws(CodecError) -> Int {
+    public mutating func readLength(limit: Int, fieldLimitApplies: Bool = true) throws(CodecError) -> Int {
         let start = offset
         let n = try readVarint()
-        let cap = Swift.min(limit, limits.maxFieldBytes)
+        let cap = fieldLimitApplies ? Swift.min(limit, limits.maxFieldBytes) : limit
         guard n <= UInt64(cap) else { throw CodecError(.lengthAboveLimit(length: n, limit: cap), at: start) }
         guard n <= UInt64(remaining) else { throw CodecError(.lengthAboveInput(length: n, remaining: remaining), at: start) }
         return Int(n)

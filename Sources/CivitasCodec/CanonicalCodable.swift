@@ -123,3 +123,14 @@ extension UInt32: CanonicalCodable {
     @inlinable public init(from reader: inout ByteReader) throws(CodecError) { self = try reader.readVarint(as: UInt32.self) }
     public static var minEncodedSize: Int { 1 }
 }
+
+/// A value whose identity is its canonical encoding: `==` and hashing compare
+/// encodings byte for byte. Types with `String` fields adopt it, because
+/// Swift's `String ==` treats canonically equivalent Unicode (é vs e + ◌́) as
+/// equal although the encodings — and so hashes and signatures — differ.
+public protocol CanonicalIdentity: CanonicalCodable, Hashable {}
+
+extension CanonicalIdentity {
+    public static func == (a: Self, b: Self) -> Bool { a.canonicalBytes() == b.canonicalBytes() }
+    public func hash(into hasher: inout Hasher) { hasher.combine(canonicalBytes()) }
+}

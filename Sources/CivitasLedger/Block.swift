@@ -215,7 +215,8 @@ public struct SealedBlock: Hashable, Sendable, Codable, CanonicalObject {
             guard rawLength <= UInt64(r.limits.maxBodyBytes) else {
                 throw CodecError(.lengthAboveLimit(length: rawLength, limit: r.limits.maxBodyBytes), at: rawAt)
             }
-            let frameLength = try r.readLength(limit: r.limits.maxBodyBytes)
+            // A frame is bounded by the body limit, not by the per-field limit.
+            let frameLength = try r.readLength(limit: r.limits.maxBodyBytes, fieldLimitApplies: false)
             let frameAt = r.offset
             let frame = UnsafeRawBufferPointer(start: try r.take(frameLength), count: frameLength)
             let raw: [UInt8]

@@ -57,7 +57,11 @@ public struct CommitCertificate: Hashable, Sendable, Codable, CanonicalObject {
     /// Checks that a strict majority of `validators` signed `headerHash`.
     public func verify(validators: [PublicKey]) throws(LedgerError) {
         var valid = 0
+        var seen = Set<UInt32>()
         for vote in votes {
+            guard seen.insert(vote.validator).inserted else {
+                throw LedgerError.certificate("two votes from validator #\(vote.validator)")
+            }
             guard Int(vote.validator) < validators.count else {
                 throw LedgerError.certificate("vote from validator #\(vote.validator), but there are only \(validators.count)")
             }

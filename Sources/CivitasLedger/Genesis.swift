@@ -1,7 +1,7 @@
 public import CivitasCodec
 
 /// A validator designated by genesis: the subject it serves and the node key it signs with.
-public struct ValidatorEntry: Hashable, Sendable, Codable, CanonicalCodable {
+public struct ValidatorEntry: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// e.g. "Residents' Committee".
     public var name: String
     /// The designated subject (residents' committee, party branch …).
@@ -25,7 +25,7 @@ public struct ValidatorEntry: Hashable, Sendable, Codable, CanonicalCodable {
 }
 
 /// A subject present from the start.
-public struct GenesisSubject: Hashable, Sendable, Codable, CanonicalCodable, Comparable {
+public struct GenesisSubject: Sendable, Codable, CanonicalCodable, CanonicalIdentity, Comparable {
     public var key: PublicKey
     public var displayName: String
     public var unit: String
@@ -50,7 +50,7 @@ public struct GenesisSubject: Hashable, Sendable, Codable, CanonicalCodable, Com
 }
 
 /// The response deadline of one service category.
-public struct ResponseDeadline: Hashable, Sendable, Codable, CanonicalCodable, Comparable {
+public struct ResponseDeadline: Sendable, Codable, CanonicalCodable, CanonicalIdentity, Comparable {
     public var serviceCode: String
     /// Seconds from the request's block time to the provider's first response.
     public var seconds: UInt64

@@ -19,7 +19,7 @@ public enum NodeRole: UInt8, Sendable, Codable, CaseIterable, CustomStringConver
 }
 
 /// A node's signed statement of where it can be reached (type 0x30), exchanged during discovery.
-public struct PeerRecord: Hashable, Sendable, Codable, CanonicalObject {
+public struct PeerRecord: Sendable, Codable, CanonicalObject, CanonicalIdentity {
     public static var typeTag: UInt8 { 0x30 }
     public static var formatVersion: UInt8 { 1 }
 

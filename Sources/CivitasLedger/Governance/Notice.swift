@@ -2,7 +2,7 @@ public import CivitasCodec
 
 /// A public disclosure. Corrections are new notices that supersede earlier
 /// ones; nothing is edited in place.
-public struct Notice: Hashable, Sendable, Codable, CanonicalCodable {
+public struct Notice: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// The disclosure category; each has its own issuing rule.
     public enum Category: UInt8, Sendable, Codable, CaseIterable, CustomStringConvertible {
         /// Issued by the party branch.

@@ -25,7 +25,7 @@ public enum ClosingRule: Hashable, Sendable, Codable, CanonicalCodable {
 }
 
 /// What a proposal asks: the part that endorsers sign.
-public struct ProposalTerms: Hashable, Sendable, Codable, CanonicalCodable {
+public struct ProposalTerms: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     public var title: String
     public var description: String
     /// The choices, 2 to 16.

@@ -1,7 +1,7 @@
 public import CivitasCodec
 
 /// The residents' committee registers, updates or revokes a subject.
-public struct Registration: Hashable, Sendable, Codable, CanonicalCodable {
+public struct Registration: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// What the record does to the subject.
     public enum Action: UInt8, Sendable, Codable, CaseIterable {
         case register = 0
@@ -47,7 +47,7 @@ public struct Registration: Hashable, Sendable, Codable, CanonicalCodable {
 }
 
 /// A volunteer's hours, attested by a social organisation.
-public struct VolunteerRecord: Hashable, Sendable, Codable, CanonicalCodable {
+public struct VolunteerRecord: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// The resident who volunteered.
     public var volunteer: SubjectID
     /// What was done, e.g. "elder visits".
@@ -82,7 +82,7 @@ public struct VolunteerRecord: Hashable, Sendable, Codable, CanonicalCodable {
 }
 
 /// A request or a resource passed from this community to another.
-public struct Referral: Hashable, Sendable, Codable, CanonicalCodable {
+public struct Referral: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// Whether the referral asks for help or offers it.
     public enum Kind: UInt8, Sendable, Codable, CaseIterable {
         case request = 0

@@ -1,7 +1,7 @@
 public import CivitasCodec
 
 /// A resident reports a problem or asks for a service (Open311's service request).
-public struct ServiceRequest: Hashable, Sendable, Codable, CanonicalCodable {
+public struct ServiceRequest: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// The service's code, e.g. "streetlight", "elevator", "sanitation" (Open311 service_code).
     public var serviceCode: String
     public var description: String
@@ -30,7 +30,7 @@ public struct ServiceRequest: Hashable, Sendable, Codable, CanonicalCodable {
 }
 
 /// The residents' committee (or property manager) assigns a request to a provider.
-public struct Assignment: Hashable, Sendable, Codable, CanonicalCodable {
+public struct Assignment: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// The request's transaction ID.
     public var request: Hash
     public var provider: SubjectID
@@ -54,7 +54,7 @@ public struct Assignment: Hashable, Sendable, Codable, CanonicalCodable {
 }
 
 /// A provider's answer to an assigned request.
-public struct ServiceResponse: Hashable, Sendable, Codable, CanonicalCodable {
+public struct ServiceResponse: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// Where the provider says the request stands.
     public enum Status: UInt8, Sendable, Codable, CaseIterable, CustomStringConvertible {
         case acknowledged = 0
@@ -101,7 +101,7 @@ public struct ServiceResponse: Hashable, Sendable, Codable, CanonicalCodable {
 }
 
 /// The requester closes a resolved request with a rating, or reopens it.
-public struct Closure: Hashable, Sendable, Codable, CanonicalCodable {
+public struct Closure: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
     /// Whether the requester accepts the resolution.
     public enum Outcome: UInt8, Sendable, Codable, CaseIterable {
         case closed = 0

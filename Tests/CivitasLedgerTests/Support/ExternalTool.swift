@@ -1,0 +1,35 @@
+import Foundation
+
+/// What an external program printed and returned.
+struct ToolResult {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+}
+
+/// Runs `path` with `arguments` and collects its output (the programs used print little to stderr).
+func runTool(_ path: String, _ arguments: [String]) throws -> ToolResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ToolResult(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// A fresh scratch directory for one test, removed by the caller.
+func scratchDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("civitas-tests-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
+    try? FileManager.default.removeItem(at: url)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func isExecutable(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
