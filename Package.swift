@@ -19,6 +19,8 @@ let package = Package(
         .executable(name: "civitas", targets: ["civitas"]),
         .library(name: "CivitasCodec", targets: ["CivitasCodec"]),
         .library(name: "CivitasLedger", targets: ["CivitasLedger"]),
+        .library(name: "CivitasRaft", targets: ["CivitasRaft"]),
+        .library(name: "CivitasSimulation", targets: ["CivitasSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -69,14 +71,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Helpers shared by the test suites (seeded generator, external tools).
+        .target(
+            name: "CivitasTestSupport",
+            path: "Tests/CivitasTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CivitasCodecTests",
-            dependencies: ["CivitasCodec"],
+            dependencies: ["CivitasCodec", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CivitasLedgerTests",
-            dependencies: ["CivitasLedger", "CivitasCodec"],
+            dependencies: ["CivitasLedger", "CivitasCodec", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

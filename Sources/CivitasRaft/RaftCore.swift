@@ -465,7 +465,9 @@ public struct RaftCore: Sendable {
         } else if log.matchTerm(s.index, s.term) {
             log.commit(to: s.index)
             applyCommittedConfiguration()
-            r.index = log.lastIndex
+            // Acknowledge only what the snapshot proves we share with the leader: entries
+            // after it may conflict with the leader's log.
+            r.index = s.index
         } else {
             log.restore(s)
             snapshotConfiguration = s.configuration

@@ -1,3 +1,4 @@
+import CivitasTestSupport
 import CivitasCodec
 
 /// A test object that uses every primitive of the codec: varints of two

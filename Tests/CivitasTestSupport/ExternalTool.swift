@@ -1,14 +1,14 @@
-import Foundation
+public import Foundation
 
 /// What an external program printed and returned.
-struct ToolResult {
-    var status: Int32
-    var stdout: Data
-    var stderr: String
+public struct ToolResult: Sendable {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: String
 }
 
 /// Runs `path` with `arguments` and collects its output (the programs used print little to stderr).
-func runTool(_ path: String, _ arguments: [String]) throws -> ToolResult {
+public func runTool(_ path: String, _ arguments: [String]) throws -> ToolResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -24,7 +24,7 @@ func runTool(_ path: String, _ arguments: [String]) throws -> ToolResult {
 }
 
 /// A fresh scratch directory for one test, removed by the caller.
-func scratchDirectory(_ name: String) throws -> URL {
+public func scratchDirectory(_ name: String) throws -> URL {
     let url = FileManager.default.temporaryDirectory
         .appendingPathComponent("civitas-tests-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
     try? FileManager.default.removeItem(at: url)
@@ -32,4 +32,4 @@ func scratchDirectory(_ name: String) throws -> URL {
     return url
 }
 
-func isExecutable(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
+public func isExecutable(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }

@@ -1,1 +1,0 @@
-// The scenario-script tests land here.
