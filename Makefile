@@ -3,8 +3,9 @@
 SWIFT        ?= swift
 APT_PACKAGES := libzstd-dev pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
+SOAK_SEEDS   ?= 1..20000
 
-.PHONY: all deps build test demo bench bench-codec fuzz fuzz-build clean
+.PHONY: all deps build release test demo bench bench-codec bench-raft soak fuzz fuzz-build clean
 
 all: build
 
@@ -20,6 +21,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
+release: deps
+	$(SWIFT) build -c release --product civitas
+
 test: deps
 	$(SWIFT) test
 
@@ -28,10 +32,17 @@ demo: deps
 	$(SWIFT) build --product civitas
 	$$($(SWIFT) build --show-bin-path)/civitas demo
 
-bench: bench-codec
+bench: bench-codec bench-raft
 
 bench-codec: deps
 	./Benchmarks/run-codec.sh
+
+bench-raft: deps
+	./Benchmarks/run-raft.sh
+
+# A long Raft campaign (default 20,000 seeds) on every core; prints each failing seed's replay command.
+soak: release
+	time .build/release/civitas sim raft --seeds $(SOAK_SEEDS)
 
 # libFuzzer over every decoder; FUZZ_SECONDS per target (default 60).
 fuzz: deps

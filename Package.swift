@@ -74,6 +74,7 @@ let package = Package(
         // Helpers shared by the test suites (seeded generator, external tools).
         .target(
             name: "CivitasTestSupport",
+            dependencies: ["CivitasCodec"],
             path: "Tests/CivitasTestSupport",
             swiftSettings: strict
         ),
@@ -89,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasRaftTests",
-            dependencies: ["CivitasRaft"],
+            dependencies: ["CivitasRaft", "CivitasCodec"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+internal import CivitasCodec
+
 /// # CivitasRaft: the Raft ordering core
 ///
 /// `RaftCore` is one replica's Raft state machine as a value: it never reads a
@@ -729,18 +731,5 @@ public struct RaftCore: Sendable {
 
     func configuration(at index: UInt64) -> Configuration {
         configHistory.last { $0.index <= index }?.configuration ?? snapshotConfiguration
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64) for election jitter.
-struct SplitMix64: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -4,20 +4,15 @@
 // partition, heal, compact, change membership, transfer leadership) and feeds
 // them to a `ScriptCluster`, which checks all five properties after each one.
 // A failure prints the run as a script that replays it exactly.
+import CivitasCodec
 import CivitasRaft
 import Testing
 
-/// A small seedable generator for the driver (SplitMix64).
+/// The driver's generator: the shared SplitMix64, with the picks the driver needs.
 struct TestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x2545_F491_4F6C_DD1D }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var base: SplitMix64
+    init(seed: UInt64) { base = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D) }
+    mutating func next() -> UInt64 { base.next() }
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
 }

@@ -1,19 +1,7 @@
-/// SplitMix64 (Steele, Lea & Flood, 2014): a tiny seeded generator, so every
-/// random test input is reproducible from its seed. Tests never use the
-/// system's random source.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public private(set) var state: UInt64
+public import CivitasCodec
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Test-input helpers on the shared seeded generator.
+extension SplitMix64 {
     /// A uniform integer in `range`.
     public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 

@@ -104,7 +104,7 @@ public struct RaftSimulation {
         report.simulatedTime = now
         report.messagesSent = network.sent
         report.messagesLost = network.lost
-        report.highestTerm = replicas.filter(\.alive).map(\.core.term).max() ?? 0
+        report.highestTerm = replicas.indices.filter { replicas[$0].alive }.map { replicas[$0].core.term }.max() ?? 0
         report.committedEntries = maxCommitted
         return report
     }
@@ -426,7 +426,7 @@ public struct RaftSimulation {
     // MARK: Workload
 
     mutating func proposeWorkload() {
-        let live = replicas.filter(\.alive).map(\.id)
+        let live = replicas.indices.filter { replicas[$0].alive }.map { replicas[$0].id }
         guard !live.isEmpty else { return }
         let leader = currentLeader()
         let target = (leader != nil && random.chance(0.7)) ? leader! : random.pick(live)
@@ -466,7 +466,7 @@ public struct RaftSimulation {
         let kinds = RaftSimulationOptions.FaultKind.allCases.filter { options.faults.contains($0) }
         guard !kinds.isEmpty else { return }
         let kind = faultRandom.pick(kinds)
-        let started = replicas.filter(\.started).map(\.id)
+        let started = replicas.indices.filter { replicas[$0].started }.map { replicas[$0].id }
         switch kind {
         case .crash:
             let live = started.filter { replicas[index($0)].alive }
@@ -521,7 +521,7 @@ public struct RaftSimulation {
         guard let leader = currentLeader() else { return }
         let config = replicas[index(leader)].core.configuration
         var options: [ConfigChange] = []
-        if let spare = replicas.first(where: { !$0.started && !removed.contains($0.id) })?.id {
+        if let spare = replicas.indices.first(where: { !replicas[$0].started && !removed.contains(replicas[$0].id) }).map({ replicas[$0].id }) {
             options.append(.addLearner(spare))
         }
         for l in config.learners { options.append(.addVoter(l)) }
