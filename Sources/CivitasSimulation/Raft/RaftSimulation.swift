@@ -57,7 +57,10 @@ public struct RaftSimulation {
     /// Leader of each term ever seen.
     var leaders: [UInt64: ReplicaID] = [:]
     /// Term and payload fingerprint of every committed index ever seen.
-    var committed: [UInt64: (term: UInt64, fingerprint: UInt64)] = [:]
+    /// For every index ever seen committed: the entry's term and fingerprint, and
+    /// the term of the replica that first saw it committed (it was committed in
+    /// that term or an earlier one).
+    var committed: [UInt64: (term: UInt64, fingerprint: UInt64, seenInTerm: UInt64)] = [:]
     var maxCommitted: UInt64 = 0
     /// Chain hash of the applied state at each index.
     var chainAt: [UInt64: UInt64] = [:]
@@ -309,7 +312,7 @@ public struct RaftSimulation {
         if replicas[i].core.commitIndex > maxCommitted {
             var k = max(maxCommitted + 1, replicas[i].core.firstIndex)
             while k <= replicas[i].core.commitIndex {
-                if let e = replicas[i].core.entry(at: k) { committed[k] = (e.term, fingerprint(e.payload)) }
+                if let e = replicas[i].core.entry(at: k) { committed[k] = (e.term, fingerprint(e.payload), replicas[i].core.term) }
                 k += 1
             }
             maxCommitted = replicas[i].core.commitIndex
@@ -327,17 +330,17 @@ public struct RaftSimulation {
         }
     }
 
+    /// Raft §5.4: an entry committed in term t is in the log of every leader of a
+    /// term after t. (A leader of an older term — its votes arrived late — need
+    /// not hold it; it cannot commit anything, its append messages are refused.)
     mutating func checkLeaderCompleteness(_ i: Int) {
         let id = replicas[i].id
-        guard maxCommitted > 0 else { return }
-        if replicas[i].core.lastIndex < maxCommitted {
-            fail(.leaderCompleteness, id, "leader of term \(replicas[i].core.term) ends at \(replicas[i].core.lastIndex), but \(maxCommitted) is committed")
-            return
-        }
+        let term = replicas[i].core.term
         var k = max(replicas[i].core.firstIndex, 1)
         while k <= maxCommitted {
-            if let c = committed[k], replicas[i].core.term(at: k) != c.term {
-                fail(.leaderCompleteness, id, "leader of term \(replicas[i].core.term) lacks committed entry \(k) (term \(c.term))")
+            if let c = committed[k], c.seenInTerm < term, replicas[i].core.term(at: k) != c.term {
+                let has = replicas[i].core.term(at: k).map { "term \($0)" } ?? "nothing"
+                fail(.leaderCompleteness, id, "leader of term \(term) has \(has) at \(k), but an entry of term \(c.term) was committed there by term \(c.seenInTerm)")
                 return
             }
             k += 1
