@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 /// Reads canonical encodings from a contiguous byte span, checking every
 /// length against both the bytes left and the configured limits before it
 /// allocates.
@@ -169,18 +161,74 @@ public struct ByteReader {
         let n = try readLength(limit: limit)
         let p = try take(n)
         let bytes = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
-        // Decoding repairs ill-formed UTF-8 with U+FFFD; the input was valid exactly
-        // when nothing was repaired, i.e. the string's bytes are the input's. (This
-        // is the specialised UTF-8 path: `String(validating:as:)` is generic over
-        // the encoding and was a third of block decoding time.)
-        let s = String(decoding: bytes, as: UTF8.self)
-        var same = false
-        var copy = s
-        copy.withUTF8 { utf8 in
-            same = utf8.count == n && (n == 0 || memcmp(utf8.baseAddress!, bytes.baseAddress!, n) == 0)
+        // Validate once with our own strict validator, then build the string without
+        // a second validation pass. (`String(validating:as:)` is generic over the
+        // encoding and resolved metadata at run time on every string; validation
+        // and copying dominate block decoding.)
+        guard Self.isValidUTF8(bytes) else { throw CodecError(.invalidUTF8, at: start) }
+        if #available(macOS 26, iOS 26, tvOS 26, watchOS 26, visionOS 26, *) {
+            return String(copying: UTF8Span(unchecked: bytes.span))
+        } else {
+            return String(decoding: bytes, as: UTF8.self)  // valid input: nothing is repaired
         }
-        guard same else { throw CodecError(.invalidUTF8, at: start) }
-        return copy
+    }
+
+    /// Strict UTF-8 validation, deciding exactly as `String(validating:as:)`
+    /// does (no overlong forms, no surrogates, nothing above U+10FFFF): eight
+    /// ASCII bytes at a time, runs of three-byte characters (CJK) one 32-bit
+    /// load each.
+    static func isValidUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = buf.baseAddress else { return true }
+        let raw = UnsafeRawPointer(p)
+        let n = buf.count
+        var i = 0
+        while i < n {
+            let b0 = p[i]
+            if b0 < 0x80 {
+                i &+= 1
+                while i &+ 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i &+= 8 }
+                continue
+            }
+            if b0 & 0xF0 == 0xE0 && i &+ 4 <= n {
+                // A run of three-byte characters: lead 1110xxxx, two 10xxxxxx continuations.
+                let runStart = i
+                while i &+ 4 <= n {
+                    let w = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+                    guard w & 0x00C0_C0F0 == 0x0080_80E0 else { break }
+                    let scalar = (w & 0x0F) << 12 | (w & 0x3F00) >> 2 | (w & 0x3F_0000) >> 16
+                    // Overlong (below U+0800) or a surrogate (U+D800...U+DFFF).
+                    guard scalar >= 0x800, scalar & 0xF800 != 0xD800 else { return false }
+                    i &+= 3
+                }
+                if i != runStart { continue }
+            }
+            if b0 < 0xC2 { return false }  // a stray continuation byte, or an overlong C0/C1 lead
+            if b0 < 0xE0 {
+                guard i &+ 1 < n, p[i &+ 1] & 0xC0 == 0x80 else { return false }
+                i &+= 2
+                continue
+            }
+            if b0 < 0xF0 {
+                guard i &+ 2 < n else { return false }
+                let b1 = p[i &+ 1], b2 = p[i &+ 2]
+                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80 else { return false }
+                if b0 == 0xE0 && b1 < 0xA0 { return false }  // overlong
+                if b0 == 0xED && b1 >= 0xA0 { return false }  // surrogate
+                i &+= 3
+                continue
+            }
+            if b0 < 0xF5 {
+                guard i &+ 3 < n else { return false }
+                let b1 = p[i &+ 1], b2 = p[i &+ 2], b3 = p[i &+ 3]
+                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80, b3 & 0xC0 == 0x80 else { return false }
+                if b0 == 0xF0 && b1 < 0x90 { return false }  // overlong
+                if b0 == 0xF4 && b1 >= 0x90 { return false }  // above U+10FFFF
+                i &+= 4
+                continue
+            }
+            return false
+        }
+        return true
     }
 
     /// Reads a value that decodes itself.

@@ -81,22 +81,31 @@ public struct CommunityID: Hashable, Sendable, Comparable, CanonicalCodable, Cus
     }
 
     static func isValid(_ name: String) -> Bool {
-        let u = name.utf8
-        guard (1...maxLength).contains(u.count), u.first != UInt8(ascii: "-"), u.last != UInt8(ascii: "-") else { return false }
-        return u.allSatisfy { c in
-            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-")
-        }
+        var copy = name
+        return copy.withUTF8 { isValid(UnsafeRawBufferPointer($0)) }
     }
 
     @inlinable public func encode(to writer: inout ByteWriter) { writer.writeString(name) }
 
     public init(from reader: inout ByteReader) throws(CodecError) {
         let start = reader.offset
-        let s = try reader.readString(limit: Self.maxLength)
-        guard Self.isValid(s) else {
+        let n = try reader.readLength(limit: Self.maxLength)
+        let bytes = UnsafeRawBufferPointer(start: try reader.take(n), count: n)
+        // Checked on the raw bytes (a-z, 0-9 and '-' are ASCII, so also valid UTF-8).
+        guard Self.isValid(bytes) else {
             throw CodecError(.invalidValue(field: "community", reason: "must be 1-64 of a-z, 0-9, '-' not at either end"), at: start)
         }
-        name = s
+        name = String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func isValid(_ u: UnsafeRawBufferPointer) -> Bool {
+        guard (1...maxLength).contains(u.count), u[0] != UInt8(ascii: "-"), u[u.count - 1] != UInt8(ascii: "-") else { return false }
+        for c in u {
+            guard (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") else {
+                return false
+            }
+        }
+        return true
     }
 
     public static var minEncodedSize: Int { 2 }

@@ -134,11 +134,14 @@ public struct UnsignedTransaction: Hashable, Sendable, Codable, CanonicalCodable
     }
 
     public init(from r: inout ByteReader) throws(CodecError) {
-        community = try r.read()
-        signer = try r.read()
-        nonce = try r.readVarint()
-        time = try r.readVarint()
-        payload = try r.read()
+        // Fields decode into locals and the value is built once: assigning them to
+        // `self` one by one copied every transaction an extra time.
+        let community = try CommunityID(from: &r)
+        let signer = try PublicKey(from: &r)
+        let nonce = try r.readVarint()
+        let time = try r.readVarint()
+        let payload = try TransactionPayload(from: &r)
+        self.init(community: community, signer: signer, nonce: nonce, time: time, payload: payload)
     }
 
     public static var minEncodedSize: Int { CommunityID.minEncodedSize + 32 + 1 + 1 + TransactionPayload.minEncodedSize }
@@ -198,6 +201,10 @@ public struct Transaction: Hashable, Sendable, Codable, CanonicalObject {
     }
 
     public func encode(to w: inout ByteWriter) { w.write(body); w.write(signature) }
-    public init(from r: inout ByteReader) throws(CodecError) { body = try r.read(); signature = try r.read() }
+    public init(from r: inout ByteReader) throws(CodecError) {
+        let body = try UnsignedTransaction(from: &r)
+        let signature = try Signature(from: &r)
+        self.init(body, signature: signature)
+    }
     public static var minEncodedSize: Int { UnsignedTransaction.minEncodedSize + 64 }
 }

@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// Civitas benchmarks: a separate package so the library's own build and test
+// runs never compile swift-protobuf. Run with `Benchmarks/run-codec.sh`.
+import PackageDescription
+
+let package = Package(
+    name: "CivitasBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // The library under test, by path; named so product references do not
+        // depend on the name of the folder the repository is cloned into.
+        .package(name: "Civitas", path: ".."),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CodecBenchmark",
+            dependencies: [
+                .product(name: "CivitasCodec", package: "Civitas"),
+                .product(name: "CivitasLedger", package: "Civitas"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "RaftBenchmark",
+            dependencies: [
+                .product(name: "CivitasRaft", package: "Civitas"),
+                .product(name: "CivitasSimulation", package: "Civitas"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
