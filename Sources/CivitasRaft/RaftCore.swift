@@ -204,6 +204,11 @@ public struct RaftCore: Sendable {
         guard pendingConfigIndex <= log.committed else { throw .configurationChangePending }
         let next = configuration.applying(change)
         guard next != configuration else { throw .invalidConfigurationChange("membership would not change") }
+        if case let .addVoter(learner) = change, configuration.isLearner(learner), let match = progress[learner]?.match,
+           match < log.committed {
+            // A voter that lags would count toward quorums it cannot help reach: promote learners once caught up.
+            throw .invalidConfigurationChange("learner \(learner) has not caught up (it holds \(match) of \(log.committed) committed entries)")
+        }
         guard !next.voters.isEmpty else { throw .invalidConfigurationChange("the last voter cannot be removed") }
         appendAsLeader([.config(change)])
         pendingConfigIndex = log.lastIndex

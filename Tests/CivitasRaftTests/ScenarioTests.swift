@@ -444,6 +444,32 @@ struct ScenarioTests {
 
     // MARK: Learners
 
+    @Test func aLearnerIsPromotedOnlyOnceItHasCaughtUp() {
+        ScriptCluster.run("""
+            bootstrap 1 2 3
+            join 4
+            campaign 1
+            deliver
+            propose-conf 1 add-learner 4
+            deliver
+            expect config all voters 1 2 3 learners 4
+            partition 1 2 3 | 4
+            propose 1 a
+            deliver
+            expect commit 1 == 6
+            propose-conf 1 add-voter 4
+            expect error invalidConfigurationChange
+            heal
+            tick 1
+            deliver
+            expect commit 4 == 6
+            propose-conf 1 add-voter 4
+            expect appended
+            deliver
+            expect config all voters 1 2 3 4
+            """)
+    }
+
     @Test func learnerPromotedWhileMessagesAreInFlight() {
         ScriptCluster.run("""
             bootstrap 1 2 3

@@ -11,12 +11,20 @@ public struct SimNetwork: Sendable {
         public var loss: Double
         /// Probability a message is delivered twice.
         public var duplication: Double
+        /// Probability a message takes the slow path (a retransmission, a queue
+        /// behind a burst): the long tail of the latency distribution.
+        public var tailProbability: Double
+        /// Extra delay on the slow path, drawn uniformly from [0, tailLatency].
+        public var tailLatency: SimTime
 
-        public init(baseLatency: SimTime, jitter: SimTime, loss: Double = 0, duplication: Double = 0) {
+        public init(baseLatency: SimTime, jitter: SimTime, loss: Double = 0, duplication: Double = 0,
+                    tailProbability: Double = 0, tailLatency: SimTime = 0) {
             self.baseLatency = baseLatency
             self.jitter = jitter
             self.loss = loss
             self.duplication = duplication
+            self.tailProbability = tailProbability
+            self.tailLatency = tailLatency
         }
     }
 
@@ -62,6 +70,7 @@ public struct SimNetwork: Sendable {
         for node in [from, to] {
             if let c = clogged[node], c.until > now { extra = max(extra, c.delay) }
         }
+        if random.chance(profile.tailProbability) { extra += random.between(0...profile.tailLatency) }
         let first = now + profile.baseLatency + random.between(0...profile.jitter) + extra
         if random.chance(profile.duplication) {
             duplicated += 1

@@ -11,7 +11,9 @@ public struct RaftSimulationOptions: Sendable {
     /// Raft settings of every replica (etcd's defaults: 100 ms ticks, 1 s election timeout).
     public var raft = RaftSettings()
     /// Link behaviour when no fault is active.
-    public var link = SimNetwork.LinkProfile(baseLatency: 1_000, jitter: 9_000, loss: 0, duplication: 0)
+    /// Latency is 1 ms plus up to 9 ms of jitter, and 1% of messages take up to 200 ms more.
+    public var link = SimNetwork.LinkProfile(baseLatency: 1_000, jitter: 9_000, loss: 0, duplication: 0,
+                                             tailProbability: 0.01, tailLatency: 200_000)
     /// Time an fsync takes, drawn uniformly.
     public var fsyncLatency: ClosedRange<SimTime> = 500...5_000
     /// Length of the fault phase; faults stop when it ends.
