@@ -83,7 +83,7 @@ struct Demo: ParsableCommand {
         var trailing = wire
         trailing.append(0)
         report("a trailing byte", { _ = try SealedBlock(encoded: trailing) })
-        print("\nDone. The node (Raft ordering, gossip, storage, APIs) is not built yet; see docs/architecture.md.")
+        print("\nDone. Raft ordering exists as a core with its simulator (civitas sim raft); the node that runs it on the network (gossip, storage, APIs) is not built yet; see docs/architecture.md.")
     }
 
     func certify(_ header: BlockHeader, by nodes: [SigningKey]) -> CommitCertificate {
