@@ -334,21 +334,15 @@ public struct RaftCore: Sendable {
         case .preVoteResponse, .voteResponse:
             stepVoteResponse(m)
         case .append:
-            if role != .follower { becomeFollower(term: m.term, leader: m.from) }
-            electionElapsed = 0
-            leader = m.from
+            heardFromLeader(m)
             handleAppend(m)
         case .heartbeat:
-            if role != .follower { becomeFollower(term: m.term, leader: m.from) }
-            electionElapsed = 0
-            leader = m.from
+            heardFromLeader(m)
             log.commit(to: min(m.commit, log.lastIndex))
             applyCommittedConfiguration()
             send(Message(type: .heartbeatResponse, from: id, to: m.from, term: term))
         case .snapshot:
-            if role != .follower { becomeFollower(term: m.term, leader: m.from) }
-            electionElapsed = 0
-            leader = m.from
+            heardFromLeader(m)
             handleSnapshot(m)
         case .appendResponse:
             if role == .leader { handleAppendResponse(m) }
@@ -361,6 +355,13 @@ public struct RaftCore: Sendable {
         case .propose:
             break
         }
+    }
+
+    /// A message from this term's leader: follow it and restart the election timer.
+    mutating func heardFromLeader(_ m: Message) {
+        if role != .follower { becomeFollower(term: m.term, leader: m.from) }
+        electionElapsed = 0
+        leader = m.from
     }
 
     /// Structural checks on anything that came from the network.

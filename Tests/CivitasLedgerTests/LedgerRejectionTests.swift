@@ -1,3 +1,4 @@
+import CivitasTestSupport
 import CivitasCodec
 import CivitasLedger
 import Testing

@@ -1,3 +1,4 @@
+import CivitasTestSupport
 import CivitasCodec
 
 /// Runs `body` on a reader over `bytes` and requires every byte to be read.
@@ -17,15 +18,6 @@ func read<T>(
     }
 }
 
-/// The error decoding `bytes` as an object of type `T` throws, or nil if it decodes.
-func decodeFailure<T: CanonicalObject>(_ type: T.Type, _ bytes: [UInt8], limits: DecodingLimits = .default) -> CodecError? {
-    do {
-        _ = try T(encoded: bytes, limits: limits)
-        return nil
-    } catch {
-        return error
-    }
-}
 
 extension Result {
     var failure: Failure? {

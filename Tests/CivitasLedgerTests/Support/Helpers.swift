@@ -1,15 +1,7 @@
+import CivitasTestSupport
 import CivitasCodec
 import CivitasLedger
 
-/// The error decoding `bytes` as an object of type `T` throws, or nil if it decodes.
-func decodeFailure<T: CanonicalObject>(_ type: T.Type, _ bytes: [UInt8], limits: DecodingLimits = .default) -> CodecError? {
-    do {
-        _ = try T(encoded: bytes, limits: limits)
-        return nil
-    } catch {
-        return error
-    }
-}
 
 /// The error decoding `bytes` as the nested (header-less) value `T` throws, or nil.
 func fieldsFailure<T: CanonicalCodable>(_ type: T.Type, _ bytes: [UInt8]) -> CodecError? {
