@@ -16,12 +16,13 @@ TARGETS=(
     peer-record
     genesis
     inclusion-proof
+    raft-message
 )
 
 # Build products the harnesses link. Only these *.build directories are
 # searched for object files, so a stray main() (an executable or test target
 # built into the same scratch directory by someone else) is never linked in.
-LINK_MODULES=(CivitasCodec CivitasLedger Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims)
+LINK_MODULES=(CivitasCodec CivitasLedger CivitasRaft Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims)
 
 # "-D FUZZ_SEALED_BLOCK" for "sealed-block".
 fuzz_define() {

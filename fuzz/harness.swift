@@ -20,6 +20,7 @@
 
 import CivitasCodec
 import CivitasLedger
+import CivitasRaft
 
 #if FUZZ_TRANSACTION
 typealias Target = Transaction
@@ -39,6 +40,8 @@ typealias Target = PeerRecord
 typealias Target = GenesisDocument
 #elseif FUZZ_INCLUSION_PROOF
 typealias Target = InclusionProof
+#elseif FUZZ_RAFT_MESSAGE
+typealias Target = CivitasRaft.Message
 #else
 #error("compile with -D FUZZ_<TARGET>, e.g. -D FUZZ_TRANSACTION (see fuzz/build.sh)")
 #endif
