@@ -121,8 +121,9 @@ extension Bytes64: FixedBytes {
 /// Hexadecimal text for bytes.
 public enum Hex {
     /// Lower-case hex of `bytes`.
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for b in bytes {

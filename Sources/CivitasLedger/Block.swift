@@ -141,14 +141,16 @@ enum BlockBody {
     }
 
     static func canonicalBytes(_ transactions: [Transaction]) -> [UInt8] {
-        var counter = ByteWriter.counting()
-        encode(transactions, to: &counter)
-        let size = counter.position
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, n in
-            var w = ByteWriter(writingInto: UnsafeMutableRawBufferPointer(buffer))
-            encode(transactions, to: &w)
-            n = size
-        }
+        Encoding(transactions: transactions).canonicalBytes()
+    }
+
+    /// The body as a value, so it shares the codec's sized-once encoding.
+    struct Encoding: CanonicalCodable {
+        let transactions: [Transaction]
+        init(transactions: [Transaction]) { self.transactions = transactions }
+        func encode(to w: inout ByteWriter) { BlockBody.encode(transactions, to: &w) }
+        init(from r: inout ByteReader) throws(CodecError) { transactions = try r.readList(limit: FieldLimits.blockTransactions) }
+        static var minEncodedSize: Int { 1 }
     }
 }
 

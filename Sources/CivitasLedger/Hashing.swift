@@ -5,10 +5,9 @@ public import CivitasCodec
 public enum Hashing {
     /// SHA-256 of `bytes`.
     public static func sha256(_ bytes: UnsafeRawBufferPointer) -> Hash {
-        let digest = SHA256.hash(data: bytes)
-        var out = Hash()
-        out.withUnsafeMutableBytes { dst in digest.withUnsafeBytes { dst.copyMemory(from: $0) } }
-        return out
+        var h = SHA256()
+        h.update(bufferPointer: bytes)
+        return finish(h)
     }
 
     /// SHA-256 of `bytes`.

@@ -48,8 +48,6 @@ public struct RoleSet: Hashable, Sendable, CanonicalCodable, Codable, CustomStri
 
     /// True if `role` is in the set.
     public func contains(_ role: Role) -> Bool { mask & (1 << role.rawValue) != 0 }
-    /// True if any of `roles` is in the set.
-    public func containsAny(_ roles: RoleSet) -> Bool { mask & roles.mask != 0 }
     /// Adds `role`.
     public mutating func insert(_ role: Role) { mask |= 1 << role.rawValue }
     /// Removes `role`.

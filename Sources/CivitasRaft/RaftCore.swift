@@ -364,8 +364,16 @@ public struct RaftCore: Sendable {
         leader = m.from
     }
 
+    /// Terms and indexes at or above this are refused: a real cluster never
+    /// gets near it, and below it no `+ 1` in the core can overflow.
+    static let numberLimit: UInt64 = 1 << 62
+
     /// Structural checks on anything that came from the network.
     func isWellFormed(_ m: Message) -> Bool {
+        let limit = Self.numberLimit
+        guard m.term < limit, m.logTerm < limit, m.index < limit, m.commit < limit, m.rejectHint < limit,
+              m.entries.count < limit - m.index,
+              m.snapshot.map({ $0.index < limit && $0.term < limit }) ?? true else { return false }
         switch m.type {
         case .append:
             var expected = m.index + 1
@@ -494,6 +502,11 @@ public struct RaftCore: Sendable {
 
     mutating func handleAppendResponse(_ m: Message) {
         guard progress[m.from] != nil else { return }
+        guard m.index <= log.lastIndex, m.rejectHint <= log.lastIndex else {
+            // A follower cannot have matched (or rejected) entries this leader never had.
+            droppedMessages += 1
+            return
+        }
         progress[m.from]!.recentActive = true
         if m.reject {
             var next = m.rejectHint

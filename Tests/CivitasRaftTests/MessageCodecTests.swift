@@ -109,3 +109,48 @@ import Testing
         #expect(follower.leader == 1)
     }
 }
+
+/// Numbers from the network that no correct peer sends are refused, never a crash.
+@Suite struct HostileMessageTests {
+    /// Replica 1 of {1, 2, 3}, elected with replica 2's pre-vote and vote.
+    static func leader() -> RaftCore {
+        var l = RaftCore.bootstrap(id: 1, voters: [1, 2, 3], seed: 1)
+        while l.role != .preCandidate { l.tick() }
+        l.step(Message(type: .preVoteResponse, from: 2, to: 1, term: l.term + 1))
+        l.step(Message(type: .voteResponse, from: 2, to: 1, term: l.term))
+        return l
+    }
+
+    @Test func overflowingTermsAndIndexesAreDropped() {
+        var f = RaftCore.bootstrap(id: 2, voters: [1, 2, 3], seed: 2)
+        var huge = Message(type: .append, from: 1, to: 2, term: 5)
+        huge.index = UInt64.max
+        huge.entries = [Entry(term: 5, index: 0, payload: .noop)]
+        f.step(huge)
+        var farTerm = Message(type: .heartbeat, from: 1, to: 2, term: UInt64.max)
+        f.step(farTerm)
+        farTerm.type = .vote
+        f.step(farTerm)
+        var snap = Message(type: .snapshot, from: 1, to: 2, term: 5)
+        snap.snapshot = Snapshot(index: UInt64.max, term: 1, configuration: Configuration(voters: [1, 2, 3]), data: [])
+        f.step(snap)
+        #expect(f.droppedMessages == 4)
+        #expect(f.term == 1)
+        #expect(f.lastIndex == 3)
+    }
+
+    @Test func aResponseAboutEntriesTheLeaderNeverHadIsDropped() throws {
+        var l = Self.leader()
+        try #require(l.role == .leader)
+        let before = l.matchIndexes
+        var r = Message(type: .appendResponse, from: 2, to: 1, term: l.term)
+        r.index = l.lastIndex + 1_000
+        l.step(r)
+        r.index = 1
+        r.reject = true
+        r.rejectHint = UInt64.max - 1
+        l.step(r)
+        #expect(l.droppedMessages == 2)
+        #expect(l.matchIndexes == before)
+    }
+}

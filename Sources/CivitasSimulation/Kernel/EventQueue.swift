@@ -69,7 +69,4 @@ public struct EventQueue<Event> {
         freeSlots.append(top.slot)
         return (top.time, event)
     }
-
-    /// The time of the earliest event.
-    public var nextTime: SimTime? { heap.first?.time }
 }

@@ -49,12 +49,7 @@ extension RaftSimulation {
     /// returns the time until another replica becomes leader.
     mutating func runFailoverTrial() -> SimTime? {
         faultsActive = false
-        let founders = (1...options.voters).map { ReplicaID($0) }
-        for id in founders {
-            replicas[index(id)].core = RaftCore.bootstrap(id: id, voters: founders, settings: options.raft, seed: seed)
-            replicas[index(id)].alive = true
-            start(id)
-        }
+        startFounders()
         queue.schedule(.propose, at: 0)
         let limit: SimTime = 120_000_000
         var crashAt: SimTime? = nil

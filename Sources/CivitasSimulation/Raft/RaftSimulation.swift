@@ -83,12 +83,7 @@ public struct RaftSimulation {
 
     /// Runs to the end (or the first violation) and returns the report.
     public mutating func run() -> RaftSimulationReport {
-        let founders = (1...options.voters).map { ReplicaID($0) }
-        for id in founders {
-            replicas[index(id)].core = RaftCore.bootstrap(id: id, voters: founders, settings: options.raft, seed: seed)
-            replicas[index(id)].alive = true
-            start(id)
-        }
+        startFounders()
         queue.schedule(.propose, at: random.below(options.proposalInterval))
         queue.schedule(.fault, at: options.faultInterval / 2)
         queue.schedule(.checkLogMatching, at: options.logMatchingInterval)
@@ -113,6 +108,16 @@ public struct RaftSimulation {
     }
 
     func index(_ id: ReplicaID) -> Int { Int(id) - 1 }
+
+    /// Boots the founding voters (replicas 1...voters).
+    mutating func startFounders() {
+        let founders = (1...options.voters).map { ReplicaID($0) }
+        for id in founders {
+            replicas[index(id)].core = RaftCore.bootstrap(id: id, voters: founders, settings: options.raft, seed: seed)
+            replicas[index(id)].alive = true
+            start(id)
+        }
+    }
 
     mutating func fail(_ p: InvariantViolation.Property, _ replica: ReplicaID?, _ detail: String) {
         guard report.violation == nil else { return }
@@ -495,16 +500,10 @@ public struct RaftSimulation {
             trace("clog \(node)")
         case .loss:
             network.profile.loss = Double(faultRandom.between(5...40)) / 100
-            network.profile.jitter = options.link.jitter * faultRandom.between(1...20)
-            report.otherFaults += 1
-            trace("loss \(network.profile.loss)")
-            queue.schedule(.restoreLink, at: now + faultRandom.between(500_000...5_000_000))
+            degradeLinks("loss \(network.profile.loss)", jitterFactor: 1...20)
         case .duplication:
             network.profile.duplication = Double(faultRandom.between(5...30)) / 100
-            network.profile.jitter = options.link.jitter * faultRandom.between(1...30)
-            report.otherFaults += 1
-            trace("duplication \(network.profile.duplication)")
-            queue.schedule(.restoreLink, at: now + faultRandom.between(500_000...5_000_000))
+            degradeLinks("duplication \(network.profile.duplication)", jitterFactor: 1...30)
         case .leaderTransfer:
             guard let leader = currentLeader() else { return }
             let voters = replicas[index(leader)].core.configuration.voters.filter { $0 != leader }
@@ -518,6 +517,14 @@ public struct RaftSimulation {
         case .membership:
             changeMembership()
         }
+    }
+
+    /// A burst of bad links: more jitter (so more reordering) for a while, then back to normal.
+    mutating func degradeLinks(_ what: String, jitterFactor: ClosedRange<UInt64>) {
+        network.profile.jitter = options.link.jitter * faultRandom.between(jitterFactor)
+        report.otherFaults += 1
+        trace(what)
+        queue.schedule(.restoreLink, at: now + faultRandom.between(500_000...5_000_000))
     }
 
     mutating func changeMembership() {
