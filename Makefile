@@ -1,7 +1,7 @@
 # Civitas — every entry point builds what it needs, after installing missing
 # system packages (Debian/Ubuntu, as root or with sudo available).
 SWIFT        ?= swift
-APT_PACKAGES := libzstd-dev pkg-config zstd openssl
+APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3 pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
 SOAK_SEEDS   ?= 1..20000
 

@@ -20,11 +20,13 @@ let package = Package(
         .library(name: "CivitasCodec", targets: ["CivitasCodec"]),
         .library(name: "CivitasLedger", targets: ["CivitasLedger"]),
         .library(name: "CivitasRaft", targets: ["CivitasRaft"]),
+        .library(name: "CivitasStorage", targets: ["CivitasStorage"]),
         .library(name: "CivitasSimulation", targets: ["CivitasSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // libzstd from the system (Debian: libzstd-dev).
@@ -54,10 +56,22 @@ let package = Package(
             dependencies: ["CivitasCodec"],
             swiftSettings: strict
         ),
+        // Durable storage (a shell): write-ahead log, block store, state database.
+        // Runs on any `FileSystem` — the real disk or the simulator's.
+        .target(
+            name: "CivitasStorage",
+            dependencies: [
+                "CivitasCodec",
+                "CivitasLedger",
+                "CivitasRaft",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasRaft"],
+            dependencies: ["CivitasRaft", "CivitasStorage"],
             swiftSettings: strict
         ),
         // The command-line tool (a shell: it may read files and clocks).
@@ -67,6 +81,7 @@ let package = Package(
                 "CivitasCodec",
                 "CivitasLedger",
                 "CivitasSimulation",
+                "CivitasStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -96,6 +111,11 @@ let package = Package(
         .testTarget(
             name: "CivitasSimulationTests",
             dependencies: ["CivitasSimulation", "CivitasRaft"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasStorageTests",
+            dependencies: ["CivitasStorage", "CivitasLedger", "CivitasRaft", "CivitasCodec", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
