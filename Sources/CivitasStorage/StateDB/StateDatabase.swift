@@ -344,8 +344,16 @@ public final class StateDatabase: Sendable {
         }
     }
 
-    /// Closes the database's connections. Using it afterwards throws.
+    /// Copies the WAL into the database file and empties it, then closes the
+    /// connections, leaving a self-contained `state.sqlite` (GRDB closes the
+    /// writer before the readers, so SQLite would otherwise keep the WAL).
+    /// Using the database afterwards throws.
     public func close() throws(StorageError) {
-        do { try pool.close() } catch { throw storageError(error, path: path, operation: "close") }
+        do {
+            try pool.writeWithoutTransaction { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try pool.close()
+        } catch {
+            throw storageError(error, path: path, operation: "close")
+        }
     }
 }
