@@ -142,8 +142,12 @@ struct ChainBuilder {
 
     /// Seals the queued transactions into the next block, `after` milliseconds after the previous one.
     @discardableResult
-    mutating func seal(after: UInt64 = 60_000) -> SealedBlock {
-        time += after
+    mutating func seal(after: UInt64 = 60_000) -> SealedBlock { seal(at: time + after) }
+
+    /// Seals the queued transactions into the next block with block time `at` (even an earlier one).
+    @discardableResult
+    mutating func seal(at: Timestamp) -> SealedBlock {
+        time = at
         let block = Block(community: c.community, height: nextHeight, previous: previous, time: time, proposer: 0, transactions: pending)
         let sealed = SealedBlock(block: block, certificate: c.certify(block.header))
         blocks.append(sealed)

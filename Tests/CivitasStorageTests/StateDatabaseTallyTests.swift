@@ -171,4 +171,21 @@ import Testing
             #expect(try db.providerSupervision(c.subject("lamps")).first?.breaches == 2)
         }
     }
+
+    /// Block time is the leader's; if it ever runs backwards, figures stay
+    /// non-negative and nothing reads as corrupt.
+    @Test func blockTimeRunningBackwards() throws {
+        var b = ChainBuilder(c)
+        let r = b.add("wang", .serviceRequest(ServiceRequest(serviceCode: "elevator", description: "", location: "A"))).id
+        b.add("committee", .assignment(Assignment(request: r, provider: c.subject("lifts"), note: "")))
+        b.seal(after: StateTestCommunity.hour)
+        b.add("lifts", .serviceResponse(ServiceResponse(request: r, status: .resolvedFixed, note: "")))
+        b.seal(at: StateTestCommunity.startTime)
+        try withScratch("backwards") { dir in
+            let db = try StateDatabase.open(path: dir + "/state.sqlite", genesis: c.genesis)
+            for block in b.blocks { try db.applyExpectingNew(block) }
+            let lifts = try #require(try db.providerSupervision(c.subject("lifts")).first)
+            #expect(lifts.averageResponseMillis == 0 && lifts.averageResolveMillis == 0 && lifts.breaches == 0)
+        }
+    }
 }

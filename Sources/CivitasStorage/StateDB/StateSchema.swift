@@ -251,18 +251,20 @@ enum StateSchema {
             PRIMARY KEY (request_id, height, idx)
         ) STRICT;
 
+        -- Durations are clamped at 0: block time is the leader's, and this
+        -- layer does not refuse a block whose time runs backwards.
         CREATE VIEW provider_supervision AS
         SELECT
             a.provider AS provider,
             COUNT(*) AS assignments,
             SUM(a.first_response_time IS NOT NULL) AS responded,
-            SUM(a.first_response_time - a.assigned_time) AS response_ms_total,
-            SUM(a.first_response_time - a.assigned_time) / NULLIF(SUM(a.first_response_time IS NOT NULL), 0)
+            SUM(MAX(a.first_response_time - a.assigned_time, 0)) AS response_ms_total,
+            SUM(MAX(a.first_response_time - a.assigned_time, 0)) / NULLIF(SUM(a.first_response_time IS NOT NULL), 0)
                 AS average_response_ms,
             SUM(a.resolved_time IS NOT NULL) AS resolved,
             SUM(a.resolution IS 'fixed') AS fixed,
-            SUM(a.resolved_time - a.assigned_time) AS resolve_ms_total,
-            SUM(a.resolved_time - a.assigned_time) / NULLIF(SUM(a.resolved_time IS NOT NULL), 0)
+            SUM(MAX(a.resolved_time - a.assigned_time, 0)) AS resolve_ms_total,
+            SUM(MAX(a.resolved_time - a.assigned_time, 0)) / NULLIF(SUM(a.resolved_time IS NOT NULL), 0)
                 AS average_resolve_ms,
             SUM(a.resolved_time IS NOT NULL) * 10000 / COUNT(*) AS resolution_rate_bp,
             SUM(COALESCE(a.first_response_time, a.ended_time, m.applied_time) > r.deadline_time) AS breaches,
