@@ -1,4 +1,5 @@
 import CivitasRaft
+import CivitasStorage
 
 /// Runs a Raft cluster of `RaftCore`s in one process on a virtual clock,
 /// with simulated links and disks, injects faults drawn from one seed, and
@@ -27,7 +28,8 @@ public struct RaftSimulation {
         /// The replica's core; meaningful only while `alive` (kept in place, never copied, for speed).
         var core: RaftCore
         var alive = false
-        var disk = SimDisk()
+        /// The replica's disk: the real WAL on a simulated file system.
+        var storage: SimStorage
         var incarnation = 0
         var syncing: Ready? = nil
         var appliedIndex: UInt64 = 0
@@ -78,7 +80,11 @@ public struct RaftSimulation {
         network = SimNetwork(profile: options.link)
         report = RaftSimulationReport(seed: seed)
         let total = options.voters + options.spares
-        replicas = (1...total).map { Replica(id: ReplicaID($0), core: RaftCore.joining(id: ReplicaID($0), seed: seed)) }
+        let walOptions = WALOptions(segmentSize: options.walSegmentSize)
+        replicas = (1...total).map {
+            Replica(id: ReplicaID($0), core: RaftCore.joining(id: ReplicaID($0), seed: seed),
+                    storage: SimStorage(seed: seed ^ (UInt64($0) &* 0x9E37_79B9_7F4A_7C15), walOptions: walOptions))
+        }
     }
 
     /// Runs to the end (or the first violation) and returns the report.
@@ -104,6 +110,7 @@ public struct RaftSimulation {
         report.messagesLost = network.lost
         report.highestTerm = replicas.indices.filter { replicas[$0].alive }.map { replicas[$0].core.term }.max() ?? 0
         report.committedEntries = maxCommitted
+        for r in replicas { report.walSegmentsRemoved += r.storage.wal?.log.segmentsRemoved ?? 0 }
         return report
     }
 
@@ -143,7 +150,11 @@ public struct RaftSimulation {
             afterStep(m.to)
         case let .fsyncDone(id, inc):
             guard replicas[index(id)].incarnation == inc, let rd = replicas[index(id)].syncing else { return }
-            replicas[index(id)].disk.sync()
+            do {
+                try replicas[index(id)].storage.sync()
+            } catch {
+                return storageFailed(id, error)
+            }
             replicas[index(id)].syncing = nil
             finish(id, rd)
         case .propose:
@@ -176,6 +187,10 @@ public struct RaftSimulation {
 
     mutating func start(_ id: ReplicaID) {
         let i = index(id)
+        if replicas[i].storage.wal == nil {
+            // First start: a fresh, empty disk.
+            do { _ = try replicas[i].storage.open() } catch { return storageFailed(id, error) }
+        }
         replicas[i].started = true
         replicas[i].incarnation += 1
         let inc = replicas[i].incarnation
@@ -199,11 +214,15 @@ public struct RaftSimulation {
             // itself is recorded: a crash in between must not leave a log that starts
             // after the applied state (found by seed 370).
             installSnapshot(id, s)
-            replicas[i].disk.write(.snapshot(s))
+            if report.violation != nil { return }
         }
-        if !rd.entries.isEmpty { replicas[i].disk.write(.entries(rd.entries)) }
-        if let hs = rd.hardState { replicas[i].disk.write(.hardState(hs)) }
+        do {
+            try replicas[i].storage.append(snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState)
+        } catch {
+            return storageFailed(id, error)
+        }
         if rd.mustSync && !options.shellSendsBeforeSync {
+            do { try replicas[i].storage.flush() } catch { return storageFailed(id, error) }
             replicas[i].syncing = rd
             queue.schedule(.fsyncDone(id, incarnation: replicas[i].incarnation), at: now + random.between(options.fsyncLatency))
         } else {
@@ -254,7 +273,7 @@ public struct RaftSimulation {
         chainAt[e.index] = chain
         replicas[i].chain = chain
         replicas[i].appliedIndex = e.index
-        replicas[i].disk.write(.applied(index: e.index, chain: chain))
+        do { try replicas[i].storage.writeApplied(index: e.index, chain: chain) } catch { return storageFailed(id, error) }
         if case let .data(d) = e.payload, let marker = livenessMarker, payloadID(d) == marker {
             checkLivenessDone()
         }
@@ -272,7 +291,12 @@ public struct RaftSimulation {
         if s.index > replicas[i].appliedIndex {
             replicas[i].appliedIndex = s.index
             replicas[i].chain = chain
-            replicas[i].disk.write(.applied(index: s.index, chain: chain))
+            do {
+                try replicas[i].storage.writeApplied(index: s.index, chain: chain)
+                try replicas[i].storage.syncApplied()
+            } catch {
+                return storageFailed(id, error)
+            }
         }
     }
 
@@ -283,8 +307,11 @@ public struct RaftSimulation {
         guard applied >= replicas[i].core.firstIndex + options.compactionThreshold else { return }
         let target = applied - options.compactionThreshold / 2
         guard let chain = chainAt[target] else { return }
+        // The application's state must be durable up to the snapshot before the
+        // snapshot is recorded (and WAL segments before it removed).
+        do { try replicas[i].storage.syncApplied() } catch { return storageFailed(id, error) }
         if let s = replicas[i].core.compact(to: target, data: encodeChain(chain)) {
-            replicas[i].disk.write(.snapshot(s))
+            do { try replicas[i].storage.append(snapshot: s) } catch { return storageFailed(id, error) }
         }
     }
 
@@ -400,7 +427,8 @@ public struct RaftSimulation {
         replicas[i].alive = false
         replicas[i].syncing = nil
         replicas[i].incarnation += 1
-        replicas[i].disk.crash(random: &faultRandom)
+        report.walSegmentsRemoved += replicas[i].storage.wal?.log.segmentsRemoved ?? 0
+        replicas[i].storage.crash()
         replicas[i].lastRole = .follower
         report.crashes += 1
         trace("crash \(id)")
@@ -409,7 +437,24 @@ public struct RaftSimulation {
     mutating func restart(_ id: ReplicaID) {
         let i = index(id)
         guard !replicas[i].alive, replicas[i].started else { return }
-        let d = replicas[i].disk.durable
+        // Recovery is the WAL's own; injected read errors make it fail, and the restart is retried.
+        replicas[i].storage.fs.readErrorRate = faultsActive ? options.storageReadErrorRate : 0
+        let recovered: SimStorage.Recovered
+        do {
+            recovered = try replicas[i].storage.open()
+        } catch {
+            replicas[i].storage.fs.readErrorRate = 0
+            if case .io(_, _, 5) = error {
+                report.storageReadErrors += 1
+                queue.schedule(.restart(id), at: now + 100_000 + faultRandom.below(900_000))
+                return
+            }
+            return storageFailed(id, error)
+        }
+        replicas[i].storage.fs.readErrorRate = 0
+        if recovered.report.truncatedTail != nil { report.tornTailsRecovered += 1 }
+        let d = (hardState: recovered.raft.hardState, snapshot: recovered.raft.snapshot, entries: recovered.raft.entries,
+                 appliedIndex: recovered.appliedIndex, appliedChain: recovered.appliedChain)
         // Persist-before-send: nothing the replica said can be newer than its disk.
         if d.hardState.term < replicas[i].maxSentTerm {
             fail(.persistenceContract, id, "restarted at term \(d.hardState.term) after sending in term \(replicas[i].maxSentTerm)")
@@ -429,6 +474,12 @@ public struct RaftSimulation {
         replicas[i].checkedCommit = 0
         trace("restart \(id) at term \(d.hardState.term), log \(d.snapshot?.index ?? 0)+\(d.entries.count), applied \(d.appliedIndex)")
         start(id)
+    }
+
+    /// The simulated disk never loses synced data and never corrupts it, so
+    /// any storage error outside an injected read error is a bug.
+    mutating func storageFailed(_ id: ReplicaID, _ error: StorageError) {
+        fail(.storage, id, "\(error)")
     }
 
     // MARK: Workload

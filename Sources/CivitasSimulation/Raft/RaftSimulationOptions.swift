@@ -31,6 +31,12 @@ public struct RaftSimulationOptions: Sendable {
     public var faults: Set<FaultKind> = Set(FaultKind.allCases)
     /// Compact a replica's log when it holds more than this many applied entries.
     public var compactionThreshold: UInt64 = 300
+    /// WAL segment size on the simulated disks: small, so runs roll segments
+    /// and remove compacted ones many times.
+    public var walSegmentSize: Int = 16 << 10
+    /// While faults are active, the chance that a read on a restarting
+    /// replica's disk fails with EIO (the restart is then retried).
+    public var storageReadErrorRate: Double = 0.02
     /// Check log matching across all replicas this often.
     public var logMatchingInterval: SimTime = 1_000_000
 

@@ -12,6 +12,7 @@ public struct InvariantViolation: Sendable, Hashable, CustomStringConvertible {
         case persistenceContract = "persistence contract"
         case malformedMessage = "malformed message"
         case liveness = "liveness"
+        case storage = "storage recovery"
     }
 
     public let property: Property
@@ -47,6 +48,12 @@ public struct RaftSimulationReport: Sendable {
     public var messagesLost = 0
     public var appendEntriesSent = 0
     public var appendMessagesSent = 0
+    /// Restarts refused by an injected read error (and retried).
+    public var storageReadErrors = 0
+    /// Recoveries that cut off an unfinished final WAL batch.
+    public var tornTailsRecovered = 0
+    /// WAL segments rolled and removed after compaction, over all replicas.
+    public var walSegmentsRemoved = 0
     /// Time from the end of faults to the liveness proposal being applied everywhere.
     public var recoveryTime: SimTime? = nil
     /// The fault log, for reading a failure.
@@ -60,6 +67,7 @@ public struct RaftSimulationReport: Sendable {
         s += "\n  simulated \(formatTime(simulatedTime)), \(events) events, \(elections) elections (highest term \(highestTerm)), \(committedEntries) entries committed"
         s += "\n  faults: \(crashes) crashes, \(partitions) partitions, \(otherFaults) link faults, \(membershipChanges) membership changes, \(transfers) leader transfers, \(snapshotsInstalled) snapshots installed"
         s += "\n  messages: \(messagesSent) sent, \(messagesLost) lost; \(appendMessagesSent) appends carrying \(appendEntriesSent) entries"
+        s += "\n  storage: \(tornTailsRecovered) torn WAL tails cut off, \(storageReadErrors) restarts refused by read errors, \(walSegmentsRemoved) WAL segments removed after compaction"
         if let r = recoveryTime { s += "\n  recovered \(formatTime(r)) after faults stopped" }
         return s
     }

@@ -1,0 +1,235 @@
+public import CivitasStorage
+
+/// A disk in the simulator, honest about durability and hostile on demand,
+/// behind the same `FileSystem` seam the real disk uses:
+///
+/// - a write reaches the platter only at the file's `sync()`; a created,
+///   renamed or removed name only at `syncDirectory` of its parent;
+/// - `crash()` keeps a random prefix of each file's unsynced writes, may tear
+///   the next one (a random subset of its 512-byte sectors lands, the rest
+///   stays as it was or reads as zeros past the old end), and forgets every
+///   unsynced directory change;
+/// - reads fail with EIO at `readErrorRate`, drawn from the disk's own seed.
+///
+/// Handles opened before a crash are dead afterwards, as a process's file
+/// descriptors are. Single-threaded, like the rest of the simulator.
+public final class SimFileSystem: FileSystem {
+    struct Inode {
+        var data: [UInt8] = []
+        var durable: [UInt8] = []
+        var pending: [Op] = []
+    }
+
+    enum Op {
+        case write(offset: Int, bytes: [UInt8])
+        case truncate(Int)
+    }
+
+    public struct Counters: Sendable, Hashable {
+        public var writes = 0, syncs = 0, directorySyncs = 0, crashes = 0, tornWrites = 0, lostWrites = 0, readErrors = 0
+    }
+
+    var inodes: [Int: Inode] = [:]
+    var names: [String: Int] = [:]
+    var durableNames: [String: Int] = [:]
+    var directories: Set<String> = ["/", "."]
+    var durableDirectories: Set<String> = ["/", "."]
+    var nextInode = 1
+    var random: SimRandom
+    /// Bumped by every crash; handles from an earlier generation refuse all calls.
+    var generation = 0
+    public var readErrorRate: Double = 0
+    public private(set) var counters = Counters()
+
+    public init(seed: UInt64) {
+        random = SimRandom(seed: seed)
+    }
+
+    // MARK: FileSystem
+
+    public func open(_ path: String, create: Bool) throws(StorageError) -> any StorageFile {
+        if let inode = names[path] { return SimFile(fs: self, inode: inode, path: path) }
+        guard create else { throw .io(path: path, operation: "open", errno: 2) }
+        guard directories.contains(parentDirectory(path)) else { throw .io(path: path, operation: "open", errno: 2) }
+        let inode = nextInode
+        nextInode += 1
+        inodes[inode] = Inode()
+        names[path] = inode
+        return SimFile(fs: self, inode: inode, path: path)
+    }
+
+    public func list(_ directory: String) throws(StorageError) -> [String] {
+        guard directories.contains(directory) else { throw .io(path: directory, operation: "opendir", errno: 2) }
+        if random.chance(readErrorRate) {
+            counters.readErrors += 1
+            throw .io(path: directory, operation: "readdir", errno: 5)
+        }
+        return names.keys.filter { parentDirectory($0) == directory }.map { String($0.dropFirst(directory.count + 1)) }.sorted()
+    }
+
+    public func exists(_ path: String) -> Bool { names[path] != nil || directories.contains(path) }
+
+    public func createDirectory(_ path: String) throws(StorageError) {
+        var p = path
+        var created: [String] = []
+        while !directories.contains(p) {
+            created.append(p)
+            p = parentDirectory(p)
+        }
+        for d in created { directories.insert(d) }
+        // mkdir then fsync of each parent, as POSIXFileSystem does.
+        for d in created { durableDirectories.insert(d) }
+    }
+
+    public func remove(_ path: String) throws(StorageError) {
+        guard names.removeValue(forKey: path) != nil else { throw .io(path: path, operation: "unlink", errno: 2) }
+    }
+
+    public func rename(_ from: String, to: String) throws(StorageError) {
+        guard let inode = names.removeValue(forKey: from) else { throw .io(path: from, operation: "rename", errno: 2) }
+        names[to] = inode
+    }
+
+    public func syncDirectory(_ directory: String) throws(StorageError) {
+        counters.directorySyncs += 1
+        for (path, _) in durableNames where parentDirectory(path) == directory && names[path] == nil {
+            durableNames[path] = nil
+        }
+        for (path, inode) in names where parentDirectory(path) == directory {
+            durableNames[path] = inode
+        }
+    }
+
+    // MARK: Faults
+
+    /// Power loss: keeps what was synced, a random part of what was not.
+    public func crash() {
+        counters.crashes += 1
+        generation += 1
+        for (id, var inode) in inodes {
+            let keep = Int(random.below(UInt64(inode.pending.count + 1)))
+            for op in inode.pending.prefix(keep) { Self.apply(op, to: &inode.durable) }
+            if keep < inode.pending.count {
+                counters.lostWrites += inode.pending.count - keep
+                if random.chance(0.75) { tear(inode.pending[keep], into: &inode.durable) }
+            }
+            inode.pending = []
+            inode.data = inode.durable
+            inodes[id] = inode
+        }
+        names = durableNames
+        directories = durableDirectories
+        let live = Set(names.values)
+        for id in inodes.keys where !live.contains(id) { inodes[id] = nil }
+    }
+
+    /// Lands a random subset of a write's sectors.
+    func tear(_ op: Op, into data: inout [UInt8]) {
+        guard case let .write(offset, bytes) = op, !bytes.isEmpty else { return }
+        counters.tornWrites += 1
+        let sector = 512
+        var start = offset - offset % sector
+        var highest = data.count
+        while start < offset + bytes.count {
+            let end = min(offset + bytes.count, start - start % sector + sector)
+            if random.chance(0.5) {
+                let from = max(start, offset)
+                if data.count < end { data.append(contentsOf: repeatElement(0, count: end - data.count)) }
+                data.replaceSubrange(from..<end, with: bytes[(from - offset)..<(end - offset)])
+                highest = max(highest, end)
+            }
+            start = end
+        }
+        // The size may or may not have reached the write's end (the rest reads as zeros).
+        if random.chance(0.5), data.count < offset + bytes.count {
+            data.append(contentsOf: repeatElement(0, count: offset + bytes.count - data.count))
+        }
+    }
+
+    static func apply(_ op: Op, to data: inout [UInt8]) {
+        switch op {
+        case let .write(offset, bytes):
+            if data.count < offset + bytes.count { data.append(contentsOf: repeatElement(0, count: offset + bytes.count - data.count)) }
+            data.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+        case let .truncate(size):
+            if size < data.count { data.removeLast(data.count - size) } else { data.append(contentsOf: repeatElement(0, count: size - data.count)) }
+        }
+    }
+
+    /// The bytes of a file as they are now (for tests and checkers).
+    public func contents(_ path: String) -> [UInt8]? { names[path].flatMap { inodes[$0]?.data } }
+
+    /// Overwrites one byte in place, durably (a test's bit rot).
+    public func corrupt(_ path: String, at offset: Int, xor mask: UInt8) {
+        guard let id = names[path], var inode = inodes[id], offset < inode.data.count else { return }
+        inode.data[offset] ^= mask
+        if offset < inode.durable.count { inode.durable[offset] ^= mask }
+        inodes[id] = inode
+    }
+
+    // MARK: Handles
+
+    /// Open handles survive unlink and rename (as on POSIX), but not a crash.
+    func check(_ file: SimFile) throws(StorageError) -> Int {
+        guard file.generation == generation, inodes[file.inode] != nil else {
+            throw .io(path: file.path, operation: "use of a handle from before a crash", errno: 9)
+        }
+        return file.inode
+    }
+
+    func read(_ file: SimFile, at offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+        let id = try check(file)
+        if random.chance(readErrorRate) {
+            counters.readErrors += 1
+            throw .io(path: file.path, operation: "pread at \(offset)", errno: 5)
+        }
+        let data = inodes[id]!.data
+        guard offset < data.count else { return [] }
+        return Array(data[offset..<min(data.count, offset + count)])
+    }
+
+    func write(_ file: SimFile, _ bytes: [UInt8], at offset: Int) throws(StorageError) {
+        let id = try check(file)
+        counters.writes += 1
+        inodes[id]!.pending.append(.write(offset: offset, bytes: bytes))
+        Self.apply(.write(offset: offset, bytes: bytes), to: &inodes[id]!.data)
+    }
+
+    func truncate(_ file: SimFile, to size: Int) throws(StorageError) {
+        let id = try check(file)
+        inodes[id]!.pending.append(.truncate(size))
+        Self.apply(.truncate(size), to: &inodes[id]!.data)
+    }
+
+    func sync(_ file: SimFile) throws(StorageError) {
+        let id = try check(file)
+        counters.syncs += 1
+        inodes[id]!.durable = inodes[id]!.data
+        inodes[id]!.pending = []
+    }
+
+    func size(_ file: SimFile) throws(StorageError) -> Int {
+        inodes[try check(file)]!.data.count
+    }
+}
+
+final class SimFile: StorageFile {
+    let fs: SimFileSystem
+    let inode: Int
+    let path: String
+    let generation: Int
+
+    init(fs: SimFileSystem, inode: Int, path: String) {
+        self.fs = fs
+        self.inode = inode
+        self.path = path
+        generation = fs.generation
+    }
+
+    func size() throws(StorageError) -> Int { try fs.size(self) }
+    func read(at offset: Int, count: Int) throws(StorageError) -> [UInt8] { try fs.read(self, at: offset, count: count) }
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) { try fs.write(self, Array(bytes), at: offset) }
+    func sync() throws(StorageError) { try fs.sync(self) }
+    func truncate(to size: Int) throws(StorageError) { try fs.truncate(self, to: size) }
+    func close() {}
+}

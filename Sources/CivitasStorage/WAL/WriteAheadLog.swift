@@ -1,0 +1,414 @@
+/// One record of the log: a type byte chosen by the layer above and an opaque payload.
+public struct WALRecord: Sendable, Hashable {
+    public var type: UInt8
+    public var payload: [UInt8]
+
+    public init(type: UInt8, payload: [UInt8]) {
+        self.type = type
+        self.payload = payload
+    }
+}
+
+public struct WALOptions: Sendable, Hashable {
+    /// A new segment starts once the current one reaches this size.
+    public var segmentSize: Int
+    /// The largest payload accepted (and believed when read back).
+    public var maxRecordSize: Int
+
+    public init(segmentSize: Int = 64 << 20, maxRecordSize: Int = 64 << 20) {
+        self.segmentSize = segmentSize
+        self.maxRecordSize = maxRecordSize
+    }
+}
+
+/// What opening the log found. A torn tail is reported, never hidden: it holds
+/// only bytes whose `sync()` never returned, so nothing acknowledged is in it.
+public struct WALRecoveryReport: Sendable, Hashable {
+    public var segments = 0
+    public var records = 0
+    public var bytes = 0
+    /// The last segment's unfinished final batch, cut off.
+    public var truncatedTail: TruncatedTail? = nil
+    /// A segment whose creation a crash interrupted (header never made durable), removed.
+    public var removedUnfinishedSegment: String? = nil
+
+    public struct TruncatedTail: Sendable, Hashable {
+        public var path: String
+        public var offset: Int
+        public var droppedBytes: Int
+    }
+
+    public init() {}
+}
+
+/// A segmented, checksummed write-ahead log with group commit.
+///
+/// `append` only buffers; `sync` writes everything buffered as one batch with
+/// one `pwrite` and one `fsync`. A record is acknowledged — may be relied on —
+/// only once the `sync` that covers it has returned. Segment files are created
+/// with their header fsynced and the directory fsynced; removed segments are
+/// followed by a directory fsync too.
+///
+/// Opening replays every record in order. A crash can leave the last batch of
+/// the last segment unfinished; that tail is cut off and reported. Anything
+/// else that does not check out stops the open with `StorageError.corrupt`
+/// naming the file and offset. The way out is documented in docs/storage.md:
+/// move the data directory aside and rebuild the node from its peers.
+///
+/// One writer; not thread-safe (the group committer and the node each own one).
+public final class WriteAheadLog {
+    public let directory: String
+    public let options: WALOptions
+    public private(set) var report = WALRecoveryReport()
+
+    private let fileSystem: any FileSystem
+    private var file: (any StorageFile)?
+    /// Sequences of the live segments, oldest first; the last is being written.
+    public private(set) var segments: [UInt64] = []
+    private var writeOffset = 0
+    /// The batch being assembled; its first 32 bytes are reserved for the header.
+    private var pending: [UInt8]
+    private var pendingRecords = 0
+    private var failure: StorageError? = nil
+    /// Batches and fsyncs issued since open (for metrics and benchmarks).
+    public private(set) var batchesWritten = 0
+    /// fsyncs of batches since open.
+    public private(set) var syncsIssued = 0
+    /// Whether the last batch written still awaits its fsync.
+    private var unsyncedBatch = false
+    /// Segments removed since open.
+    public private(set) var segmentsRemoved = 0
+
+    /// Opens (creating if needed) the log in `directory` and replays every
+    /// durable record through `replay`, oldest first.
+    public init(
+        directory: String,
+        fileSystem: any FileSystem,
+        options: WALOptions = WALOptions(),
+        replay: (WALRecord) throws(StorageError) -> Void
+    ) throws(StorageError) {
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.options = options
+        pending = [UInt8](repeating: 0, count: WALFormat.batchHeaderSize)
+        try fileSystem.createDirectory(directory)
+        try recover(replay: replay)
+    }
+
+    deinit { file?.close() }
+
+    public var currentSegment: UInt64 { segments.last ?? 0 }
+    /// Records appended but not yet covered by a `sync`.
+    public var pendingCount: Int { pendingRecords }
+    public var hasFailed: Bool { failure != nil }
+    /// True once the current segment has reached the configured size.
+    public var needsRoll: Bool { writeOffset >= options.segmentSize }
+
+    // MARK: Writing
+
+    public func append(_ record: WALRecord) throws(StorageError) {
+        try append(type: record.type, payload: record.payload)
+    }
+
+    public func append(type: UInt8, payload: [UInt8]) throws(StorageError) {
+        var failure: StorageError?
+        payload.withUnsafeBytes { raw in
+            do throws(StorageError) { try append(type: type, payload: raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public func append(type: UInt8, payload: UnsafeRawBufferPointer) throws(StorageError) {
+        if let failure { throw .failed(path: directory, cause: failure.description) }
+        guard payload.count <= options.maxRecordSize else {
+            throw .invalidArgument("WAL record of \(payload.count) bytes exceeds the limit of \(options.maxRecordSize)")
+        }
+        let start = pending.count
+        let length = UInt32(payload.count)
+        pending.append(UInt8(truncatingIfNeeded: length))
+        pending.append(UInt8(truncatingIfNeeded: length >> 8))
+        pending.append(UInt8(truncatingIfNeeded: length >> 16))
+        pending.append(UInt8(truncatingIfNeeded: length >> 24))
+        pending.append(type)
+        pending.append(contentsOf: payload)
+        let crc = pending[start...].withUnsafeBytes { CRC32C.checksum($0) }
+        pending.append(UInt8(truncatingIfNeeded: crc))
+        pending.append(UInt8(truncatingIfNeeded: crc >> 8))
+        pending.append(UInt8(truncatingIfNeeded: crc >> 16))
+        pending.append(UInt8(truncatingIfNeeded: crc >> 24))
+        pendingRecords += 1
+    }
+
+    /// Writes every pending record as one batch and fsyncs it. When this
+    /// returns, every record appended so far is durable. After a failure the
+    /// log refuses all further writes (an fsync that failed leaves the page
+    /// cache in an unknown state; retrying could acknowledge lost data).
+    public func sync() throws(StorageError) {
+        try flush()
+        guard unsyncedBatch else { return }
+        guard let file else { throw .failed(path: directory, cause: "log is closed") }
+        do {
+            try file.sync()
+        } catch {
+            fail(error, cutBackTo: nil)
+            throw error
+        }
+        unsyncedBatch = false
+        syncsIssued += 1
+    }
+
+    /// Writes every pending record as one batch without waiting for the disk
+    /// (the caller fsyncs later with `sync()`, and acknowledges nothing before).
+    /// If an earlier batch is still unsynced it is synced first: at most one
+    /// batch is ever in flight, so a crash can tear only the final batch.
+    public func flush() throws(StorageError) {
+        if let failure { throw .failed(path: directory, cause: failure.description) }
+        guard pendingRecords > 0 else { return }
+        if unsyncedBatch { try sync() }
+        guard let file else { throw .failed(path: directory, cause: "log is closed") }
+        let bodyLength = pending.count - WALFormat.batchHeaderSize
+        WALFormat.writeBatchHeader(into: &pending, bodyLength: bodyLength, recordCount: pendingRecords, segment: currentSegment)
+        let total = WALFormat.aligned(pending.count)
+        pending.append(contentsOf: repeatElement(0, count: total - pending.count))
+        do {
+            try file.write(pending, at: writeOffset)
+        } catch {
+            fail(error, cutBackTo: writeOffset)
+            throw error
+        }
+        writeOffset += total
+        unsyncedBatch = true
+        batchesWritten += 1
+        pending.removeAll(keepingCapacity: pending.capacity <= 16 << 20)
+        pending.append(contentsOf: repeatElement(0, count: WALFormat.batchHeaderSize))
+        pendingRecords = 0
+    }
+
+    /// Starts a new segment whose first batch is `head` (the layer above puts
+    /// its current state there, so older segments can later be removed).
+    /// Pending records are synced into the old segment first.
+    public func roll(head: [WALRecord]) throws(StorageError) {
+        try sync()
+        let next = currentSegment + 1
+        let path = joinPath(directory, WALFormat.segmentName(next))
+        do {
+            let newFile = try fileSystem.open(path, create: true)
+            try newFile.truncate(to: 0)
+            try newFile.write(WALFormat.segmentHeader(sequence: next), at: 0)
+            try newFile.sync()
+            try fileSystem.syncDirectory(directory)
+            file?.close()
+            file = newFile
+        } catch {
+            fail(error, cutBackTo: nil)
+            throw error
+        }
+        segments.append(next)
+        writeOffset = WALFormat.sector
+        for record in head { try append(record) }
+        try sync()
+    }
+
+    /// Removes every segment older than `sequence` (never the current one),
+    /// then fsyncs the directory.
+    public func removeSegments(before sequence: UInt64) throws(StorageError) {
+        if let failure { throw .failed(path: directory, cause: failure.description) }
+        let doomed = segments.filter { $0 < min(sequence, currentSegment) }
+        guard !doomed.isEmpty else { return }
+        for s in doomed { try fileSystem.remove(joinPath(directory, WALFormat.segmentName(s))) }
+        try fileSystem.syncDirectory(directory)
+        segments.removeFirst(doomed.count)
+        segmentsRemoved += doomed.count
+    }
+
+    public func close() {
+        file?.close()
+        file = nil
+    }
+
+    private func fail(_ error: StorageError, cutBackTo offset: Int?) {
+        failure = error
+        // Best effort: leave no half-written batch behind. Recovery would cut it
+        // off anyway (it was never acknowledged), so a failure here is harmless.
+        if let offset, let file { try? file.truncate(to: offset) }
+    }
+
+    // MARK: Recovery
+
+    private func recover(replay: (WALRecord) throws(StorageError) -> Void) throws(StorageError) {
+        var sequences: [UInt64] = []
+        for name in try fileSystem.list(directory) {
+            if let s = WALFormat.sequence(fromName: name) {
+                sequences.append(s)
+            } else if name.hasSuffix(".tmp") {
+                try fileSystem.remove(joinPath(directory, name))
+            }
+        }
+        sequences.sort()
+        for (a, b) in zip(sequences, sequences.dropFirst()) where b != a + 1 {
+            throw .inconsistent(path: directory, reason: "WAL segment \(WALFormat.segmentName(a + 1)) is missing (have \(WALFormat.segmentName(a)) and \(WALFormat.segmentName(b)))")
+        }
+        var records: [WALRecord] = []
+        for (i, sequence) in sequences.enumerated() {
+            let isLast = i == sequences.count - 1
+            let path = joinPath(directory, WALFormat.segmentName(sequence))
+            let segmentFile = try fileSystem.open(path, create: false)
+            let bytes = try segmentFile.readAll()
+            switch WALFormat.checkSegmentHeader(bytes[...]) {
+            case let .valid(found):
+                guard found == sequence else {
+                    segmentFile.close()
+                    throw .inconsistent(path: path, reason: "header names segment \(found)")
+                }
+            case .zero where isLast && bytes.allSatisfy({ $0 == 0 }):
+                // Created, but the crash came before its header was durable.
+                segmentFile.close()
+                try fileSystem.remove(path)
+                try fileSystem.syncDirectory(directory)
+                report.removedUnfinishedSegment = path
+                continue
+            case .zero:
+                segmentFile.close()
+                throw .corrupt(path: path, offset: 0, reason: "segment header is zeroed")
+            case let .invalid(why):
+                segmentFile.close()
+                if isLast && bytes.count < WALFormat.sector && bytes.allSatisfy({ $0 == 0 }) {
+                    try fileSystem.remove(path)
+                    try fileSystem.syncDirectory(directory)
+                    report.removedUnfinishedSegment = path
+                    continue
+                }
+                throw .corrupt(path: path, offset: 0, reason: why)
+            }
+            let end: Int
+            do {
+                end = try scan(bytes, path: path, segment: sequence, isLast: isLast, into: &records)
+            } catch {
+                segmentFile.close()
+                throw error
+            }
+            report.segments += 1
+            report.bytes += end
+            for record in records { try replay(record) }
+            report.records += records.count
+            records.removeAll(keepingCapacity: true)
+            if isLast {
+                if end < bytes.count {
+                    try segmentFile.truncate(to: end)
+                    try segmentFile.sync()
+                    report.truncatedTail = .init(path: path, offset: end, droppedBytes: bytes.count - end)
+                }
+                file = segmentFile
+                writeOffset = end
+                segments.append(sequence)
+            } else {
+                segmentFile.close()
+                segments.append(sequence)
+            }
+        }
+        if file == nil {
+            // Empty directory, or the only segment was an unfinished one.
+            if let last = segments.last {
+                // The unfinished segment followed `last`, which is complete: append there.
+                let path = joinPath(directory, WALFormat.segmentName(last))
+                let reopened = try fileSystem.open(path, create: false)
+                file = reopened
+                writeOffset = try reopened.size()
+            } else {
+                try createFirstSegment(sequences.first ?? 1)
+            }
+        }
+    }
+
+    private func createFirstSegment(_ sequence: UInt64) throws(StorageError) {
+        let path = joinPath(directory, WALFormat.segmentName(sequence))
+        let newFile = try fileSystem.open(path, create: true)
+        try newFile.truncate(to: 0)
+        try newFile.write(WALFormat.segmentHeader(sequence: sequence), at: 0)
+        try newFile.sync()
+        try fileSystem.syncDirectory(directory)
+        file = newFile
+        segments = [sequence]
+        writeOffset = WALFormat.sector
+    }
+
+    /// Parses the batches of one segment into `records`; returns the offset
+    /// where valid data ends. Throws on corruption; in the last segment an
+    /// unfinished final batch ends the scan instead.
+    private func scan(_ bytes: [UInt8], path: String, segment: UInt64, isLast: Bool, into records: inout [WALRecord]) throws(StorageError) -> Int {
+        var offset = WALFormat.sector
+        while offset < bytes.count {
+            guard let header = WALFormat.readBatchHeader(bytes, at: offset, segment: segment) else {
+                let headerEnd = min(bytes.count, offset + WALFormat.batchHeaderSize)
+                let blank = bytes[offset..<headerEnd].allSatisfy { $0 == 0 }
+                // A header lies inside one sector, so a crash leaves it whole or
+                // unwritten (zeros or missing) — never half-written.
+                if isLast && (blank || headerEnd - offset < WALFormat.batchHeaderSize) && !validBatchFollows(bytes, after: offset, segment: segment) {
+                    return offset
+                }
+                throw .corrupt(path: path, offset: offset, reason: blank ? "blank batch header followed by more batches" : "bad batch header")
+            }
+            let bodyStart = offset + WALFormat.batchHeaderSize
+            let bodyEnd = bodyStart + header.bodyLength
+            guard header.bodyLength <= max(options.segmentSize, options.maxRecordSize) + header.recordCount * WALFormat.recordOverhead + (64 << 20) else {
+                throw .corrupt(path: path, offset: offset, reason: "batch length \(header.bodyLength) is impossible")
+            }
+            if bodyEnd > bytes.count {
+                if isLast { return offset } // the final batch was never finished
+                throw .corrupt(path: path, offset: offset, reason: "segment ends inside a batch")
+            }
+            let batchEnd = min(bytes.count, WALFormat.aligned(bodyEnd))
+            let before = records.count
+            if let problem = parseRecords(bytes, from: bodyStart, to: bodyEnd, count: header.recordCount, into: &records)
+                ?? (bytes[bodyEnd..<batchEnd].allSatisfy({ $0 == 0 }) ? nil : (bodyEnd, "non-zero padding")) {
+                records.removeSubrange(before...)
+                // A crash may leave sectors of the final batch unwritten (zeros).
+                // Only then, and only with nothing valid after it, is it a torn tail.
+                if isLast && hasBlankSector(bytes, from: offset, to: batchEnd) && !validBatchFollows(bytes, after: offset, segment: segment) {
+                    return offset
+                }
+                throw .corrupt(path: path, offset: problem.0, reason: problem.1)
+            }
+            offset = WALFormat.aligned(bodyEnd)
+        }
+        return bytes.count
+    }
+
+    private func parseRecords(_ bytes: [UInt8], from start: Int, to end: Int, count: Int, into records: inout [WALRecord]) -> (Int, String)? {
+        var at = start
+        for n in 0..<count {
+            guard end - at >= WALFormat.recordOverhead else { return (at, "batch body ends inside record \(n)") }
+            let length = Int(WALFormat.get32(bytes[...], at))
+            guard length <= options.maxRecordSize, length <= end - at - WALFormat.recordOverhead else {
+                return (at, "record \(n) claims \(length) bytes")
+            }
+            let crcAt = at + 5 + length
+            let expected = WALFormat.get32(bytes[...], crcAt)
+            guard bytes[at..<crcAt].withUnsafeBytes({ CRC32C.checksum($0) }) == expected else {
+                return (at, "record \(n) checksum mismatch")
+            }
+            records.append(WALRecord(type: bytes[at + 4], payload: Array(bytes[(at + 5)..<crcAt])))
+            at = crcAt + 4
+        }
+        return at == end ? nil : (at, "batch body has \(end - at) bytes after its last record")
+    }
+
+    private func hasBlankSector(_ bytes: [UInt8], from start: Int, to end: Int) -> Bool {
+        var s = start
+        while s < end {
+            let e = min(end, s + WALFormat.sector)
+            if bytes[s..<e].allSatisfy({ $0 == 0 }) { return true }
+            s += WALFormat.sector
+        }
+        return false
+    }
+
+    private func validBatchFollows(_ bytes: [UInt8], after offset: Int, segment: UInt64) -> Bool {
+        var s = offset + WALFormat.sector
+        while s + WALFormat.batchHeaderSize <= bytes.count {
+            if WALFormat.readBatchHeader(bytes, at: s, segment: segment) != nil { return true }
+            s += WALFormat.sector
+        }
+        return false
+    }
+}
