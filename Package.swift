@@ -86,6 +86,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The child process of the crash tests (Tests/CivitasStorageTests/CrashRecoveryTests.swift):
+        // writes the WAL, block store and state database under load until it is killed.
+        .executableTarget(
+            name: "civitas-storage-stress",
+            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasStorage"],
+            swiftSettings: strict
+        ),
         // Helpers shared by the test suites (seeded generator, external tools).
         .target(
             name: "CivitasTestSupport",
@@ -110,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasSimulationTests",
-            dependencies: ["CivitasSimulation", "CivitasRaft"],
+            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage"],
             swiftSettings: strict
         ),
         .testTarget(

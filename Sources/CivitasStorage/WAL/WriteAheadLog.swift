@@ -145,6 +145,10 @@ public final class WriteAheadLog {
     /// cache in an unknown state; retrying could acknowledge lost data).
     public func sync() throws(StorageError) {
         try flush()
+        try syncWrittenBatch()
+    }
+
+    private func syncWrittenBatch() throws(StorageError) {
         guard unsyncedBatch else { return }
         guard let file else { throw .failed(path: directory, cause: "log is closed") }
         do {
@@ -164,7 +168,7 @@ public final class WriteAheadLog {
     public func flush() throws(StorageError) {
         if let failure { throw .failed(path: directory, cause: failure.description) }
         guard pendingRecords > 0 else { return }
-        if unsyncedBatch { try sync() }
+        try syncWrittenBatch()
         guard let file else { throw .failed(path: directory, cause: "log is closed") }
         let bodyLength = pending.count - WALFormat.batchHeaderSize
         WALFormat.writeBatchHeader(into: &pending, bodyLength: bodyLength, recordCount: pendingRecords, segment: currentSegment)
@@ -293,7 +297,10 @@ public final class WriteAheadLog {
             report.records += records.count
             records.removeAll(keepingCapacity: true)
             if isLast {
-                if end < bytes.count {
+                if end > bytes.count {
+                    try segmentFile.truncate(to: end) // extends with zeros
+                    try segmentFile.sync()
+                } else if end < bytes.count {
                     try segmentFile.truncate(to: end)
                     try segmentFile.sync()
                     report.truncatedTail = .init(path: path, offset: end, droppedBytes: bytes.count - end)
@@ -370,6 +377,12 @@ public final class WriteAheadLog {
                 throw .corrupt(path: path, offset: problem.0, reason: problem.1)
             }
             offset = WALFormat.aligned(bodyEnd)
+            if offset > bytes.count {
+                // The final batch is whole but its zero padding was cut short.
+                // Its records are intact; recovery restores the padding.
+                guard isLast else { throw .corrupt(path: path, offset: bytes.count, reason: "segment ends inside a batch's padding") }
+                return offset
+            }
         }
         return bytes.count
     }
