@@ -1,0 +1,343 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Settings of a `GroupCommitLog`.
+public struct GroupCommitOptions: Sendable, Hashable {
+    /// The log underneath (segment size, record limit).
+    public var wal: WALOptions
+    /// The most payload bytes one batch takes from the queue; a record larger
+    /// than this still goes, alone. Also capped at the segment size, so
+    /// recovery never meets a batch longer than it believes possible.
+    public var maxBatchBytes: Int
+
+    public init(wal: WALOptions = WALOptions(), maxBatchBytes: Int = 8 << 20) {
+        self.wal = wal
+        self.maxBatchBytes = maxBatchBytes
+    }
+}
+
+/// Counters since the log was opened.
+public struct GroupCommitStatistics: Sendable, Hashable {
+    /// Records acknowledged (written and fsynced).
+    public var records: UInt64 = 0
+    /// Batches written and fsynced: one `pwrite` and one `fsync` each.
+    public var batches: UInt64 = 0
+    /// The most records one batch held.
+    public var largestBatch = 0
+
+    public init() {}
+
+    /// Records per fsync.
+    public var meanBatchSize: Double { batches == 0 ? 0 : Double(records) / Double(batches) }
+}
+
+/// A write-ahead log shared by concurrent proposers, with group commit.
+///
+/// Proposers call `append` (async) or `appendBlocking` from any thread or
+/// task; each call returns only once its record is written *and fsynced*.
+/// One dedicated writer thread owns the `WriteAheadLog`: it takes everything
+/// queued, appends it, issues one `sync()` (one `pwrite`, one `fsync`),
+/// resumes every waiter of that batch, and repeats. While a batch is being
+/// fsynced the next one gathers, so under load one fsync acknowledges many
+/// records.
+///
+/// Guarantees:
+/// - Nothing is acknowledged before the fsync that covers it returned.
+/// - Records land in the log in the order of the indexes `append` returns;
+///   the index is the record's position in the whole log (records recovered
+///   at open come first, from 0).
+/// - A failed write or fsync (a full disk: `StorageError.diskFull`, or
+///   `.io`) fails every record of that batch with that error, every record
+///   queued behind it, and every later `append`, with `StorageError.failed`
+///   naming the first error: after a failed fsync the page cache is in an
+///   unknown state, and retrying could acknowledge data that is not on disk.
+///   Free the space, then open the log again: recovery keeps every
+///   acknowledged record and cuts off the unfinished batch.
+/// - `close()` writes and acknowledges everything queued before it, then
+///   stops the writer. Appends after `close()` fail with `.failed`.
+///
+/// An `append` cannot be withdrawn once queued: cancelling the calling task
+/// does not stop its record being written.
+public final class GroupCommitLog: Sendable {
+    /// The log's directory.
+    public let directory: String
+    /// What opening the log found (torn tail cut off, records replayed).
+    public let recovery: WALRecoveryReport
+    /// Records replayed at open; the first record appended gets this index.
+    public let recoveredRecords: UInt64
+    public let options: GroupCommitOptions
+    private let writer: Writer
+
+    /// Opens (creating if needed) the log in `directory`, replays every
+    /// durable record through `replay` (oldest first, on the calling thread,
+    /// before this returns), then starts the writer thread.
+    ///
+    /// The file system is used from the writer thread from then on; it must
+    /// be safe to use from another thread (`POSIXFileSystem` is).
+    public init(
+        directory: String,
+        fileSystem: any FileSystem & Sendable,
+        options: GroupCommitOptions = GroupCommitOptions(),
+        replay: (WALRecord) throws(StorageError) -> Void = { _ in }
+    ) throws(StorageError) {
+        guard options.maxBatchBytes >= 1 else {
+            throw .invalidArgument("a group commit batch must be allowed at least one byte, not \(options.maxBatchBytes)")
+        }
+        var count: UInt64 = 0
+        let wal = try WriteAheadLog(directory: directory, fileSystem: fileSystem, options: options.wal) { (record) throws(StorageError) in
+            count += 1
+            try replay(record)
+        }
+        self.directory = directory
+        self.options = options
+        recovery = wal.report
+        recoveredRecords = count
+        let cap = min(options.maxBatchBytes, max(options.wal.segmentSize, options.wal.maxRecordSize))
+        writer = Writer(wal: wal, directory: directory, firstIndex: count, maxBatchBytes: cap)
+        let writer = self.writer
+        let thread = Thread { writer.run() }
+        thread.name = "civitas-wal-writer"
+        thread.start()
+    }
+
+    deinit {
+        // Lets the writer drain the queue and stop; nobody waits for it here.
+        writer.requestStop()
+    }
+
+    /// Appends one record and returns once it is durable, with its index in
+    /// the log. Throws `.invalidArgument` for a payload above the record
+    /// limit (nothing is written), the write or fsync error of its batch, or
+    /// `.failed` once the log has failed or been closed.
+    public func append(type: UInt8, payload: [UInt8]) async throws(StorageError) -> UInt64 {
+        try check(payload)
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<UInt64, StorageError>, Never>) in
+            writer.enqueue(type: type, payload: payload, waiter: .task(continuation))
+        }
+        return try result.get()
+    }
+
+    /// `append` for threads that are not tasks: blocks the calling thread
+    /// until the record is durable. Never call it from async code (it would
+    /// hold one of the few threads of the cooperative pool).
+    public func appendBlocking(type: UInt8, payload: [UInt8]) throws(StorageError) -> UInt64 {
+        try check(payload)
+        let slot = BlockingSlot()
+        writer.enqueue(type: type, payload: payload, waiter: .thread(slot))
+        return try slot.wait().get()
+    }
+
+    /// Writes and acknowledges everything queued, stops the writer thread and
+    /// closes the files. Blocks until then; safe to call more than once.
+    public func close() {
+        writer.requestStop()
+        writer.waitUntilStopped()
+    }
+
+    /// Counters since open.
+    public var statistics: GroupCommitStatistics { writer.state.withLock { $0.statistics } }
+
+    /// The first write or fsync error, once the log refuses writes.
+    public var failure: StorageError? { writer.state.withLock { $0.failure } }
+
+    private func check(_ payload: [UInt8]) throws(StorageError) {
+        guard payload.count <= options.wal.maxRecordSize else {
+            throw .invalidArgument("WAL record of \(payload.count) bytes exceeds the limit of \(options.wal.maxRecordSize)")
+        }
+    }
+}
+
+/// Where a proposer waits for its acknowledgement.
+private enum Waiter: Sendable {
+    case task(CheckedContinuation<Result<UInt64, StorageError>, Never>)
+    case thread(BlockingSlot)
+
+    func resume(_ result: Result<UInt64, StorageError>) {
+        switch self {
+        case let .task(continuation): continuation.resume(returning: result)
+        case let .thread(slot): slot.fill(result)
+        }
+    }
+}
+
+/// A one-shot result for a blocked thread.
+private final class BlockingSlot: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<UInt64, StorageError>?>(nil)
+
+    func fill(_ value: Result<UInt64, StorageError>) {
+        result.withLock { $0 = value }
+        done.signal()
+    }
+
+    func wait() -> Result<UInt64, StorageError> {
+        done.wait()
+        return result.withLock { $0! }
+    }
+}
+
+private struct Queued: Sendable {
+    var type: UInt8
+    var payload: [UInt8]
+    var index: UInt64
+    var waiter: Waiter
+}
+
+/// The writer thread and the queue it drains.
+///
+/// `@unchecked Sendable` because of `wal`, which is not thread-safe: it is
+/// touched only by `run()` on the writer thread (it was created before the
+/// thread started and is closed by that thread as it exits). Everything else
+/// shared lives in `state`, behind a mutex.
+private final class Writer: @unchecked Sendable {
+    struct State {
+        var queue: [Queued] = []
+        var queuedBytes = 0
+        var nextIndex: UInt64
+        /// The writer is (about to be) asleep on `wake`; whoever clears this signals it.
+        var idle = false
+        var stopping = false
+        var failure: StorageError? = nil
+        var statistics = GroupCommitStatistics()
+    }
+
+    let state: Mutex<State>
+    private let wal: WriteAheadLog
+    private let directory: String
+    private let maxBatchBytes: Int
+    /// Signalled once per transition out of `idle`, so it never counts above one.
+    private let wake = DispatchSemaphore(value: 0)
+    /// Signalled when the thread has stopped; a latch (each waiter re-signals).
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(wal: WriteAheadLog, directory: String, firstIndex: UInt64, maxBatchBytes: Int) {
+        self.wal = wal
+        self.directory = directory
+        self.maxBatchBytes = maxBatchBytes
+        state = Mutex(State(nextIndex: firstIndex))
+    }
+
+    func enqueue(type: UInt8, payload: [UInt8], waiter: Waiter) {
+        enum Outcome { case queued(wake: Bool), refused(StorageError) }
+        let outcome = state.withLock { s -> Outcome in
+            if let failure = s.failure {
+                return .refused(.failed(path: directory, cause: failure.description))
+            }
+            if s.stopping {
+                return .refused(.failed(path: directory, cause: "the log is closed"))
+            }
+            s.queue.append(Queued(type: type, payload: payload, index: s.nextIndex, waiter: waiter))
+            s.nextIndex += 1
+            s.queuedBytes += payload.count
+            guard s.idle else { return .queued(wake: false) }
+            s.idle = false
+            return .queued(wake: true)
+        }
+        switch outcome {
+        case .queued(wake: true): wake.signal()
+        case .queued(wake: false): break
+        case let .refused(error): waiter.resume(.failure(error))
+        }
+    }
+
+    func requestStop() {
+        let signal = state.withLock { s -> Bool in
+            s.stopping = true
+            guard s.idle else { return false }
+            s.idle = false
+            return true
+        }
+        if signal { wake.signal() }
+    }
+
+    func waitUntilStopped() {
+        stopped.wait()
+        stopped.signal()
+    }
+
+    // MARK: The writer thread
+
+    private enum Step { case write([Queued]), sleep, exit }
+
+    func run() {
+        while true {
+            let step = state.withLock { s -> Step in
+                if s.queue.isEmpty {
+                    if s.stopping { return .exit }
+                    s.idle = true
+                    return .sleep
+                }
+                return .write(take(&s))
+            }
+            switch step {
+            case .sleep:
+                wake.wait()
+            case .exit:
+                wal.close()
+                stopped.signal()
+                return
+            case let .write(batch):
+                commit(batch)
+            }
+        }
+    }
+
+    /// Takes the whole queue, or as much of it as `maxBatchBytes` allows (at least one record).
+    private func take(_ s: inout State) -> [Queued] {
+        var batch: [Queued] = []
+        if s.queuedBytes <= maxBatchBytes {
+            swap(&batch, &s.queue)
+            s.queuedBytes = 0
+            return batch
+        }
+        var bytes = 0
+        var n = 0
+        while n < s.queue.count && (n == 0 || bytes + s.queue[n].payload.count <= maxBatchBytes) {
+            bytes += s.queue[n].payload.count
+            n += 1
+        }
+        batch = Array(s.queue[..<n])
+        s.queue.removeFirst(n)
+        s.queuedBytes -= bytes
+        return batch
+    }
+
+    private func commit(_ batch: [Queued]) {
+        do throws(StorageError) {
+            for record in batch { try wal.append(type: record.type, payload: record.payload) }
+            try wal.sync()
+        } catch {
+            fail(batch, error)
+            return
+        }
+        state.withLock { s in
+            s.statistics.records += UInt64(batch.count)
+            s.statistics.batches += 1
+            s.statistics.largestBatch = max(s.statistics.largestBatch, batch.count)
+        }
+        for record in batch { record.waiter.resume(.success(record.index)) }
+        if wal.needsRoll {
+            do throws(StorageError) {
+                try wal.roll(head: [])
+            } catch {
+                fail([], error)
+            }
+        }
+    }
+
+    /// Fails `batch` with `error`, everything queued behind it with `.failed`,
+    /// and makes every later append fail the same way.
+    private func fail(_ batch: [Queued], _ error: StorageError) {
+        let behind = state.withLock { s -> [Queued] in
+            if s.failure == nil { s.failure = error }
+            var rest: [Queued] = []
+            swap(&rest, &s.queue)
+            s.queuedBytes = 0
+            return rest
+        }
+        for record in batch { record.waiter.resume(.failure(error)) }
+        let refusal = StorageError.failed(path: directory, cause: error.description)
+        for record in behind { record.waiter.resume(.failure(refusal)) }
+    }
+}
