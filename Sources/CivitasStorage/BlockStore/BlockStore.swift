@@ -193,6 +193,9 @@ public final class BlockStore {
     private func vouch(sealing: Bool) throws(StorageError) {
         try flush()
         guard needsMarker || sealing, let active, let head = headHash else { return }
+        // A segment sealed before a crash (its successor's creation cut short and removed
+        // at open) is full and sealed already: a second seal would be an item after the seal.
+        if catalog.segments[active.number].sealed { return }
         let marker = (sealing ? BlockItemHeader.seal(height: height, hash: head) : .marker(height: height, hash: head)).encoded()
         do {
             try active.file.write(marker, at: flushedEnd)
