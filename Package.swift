@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasStorageTests",
-            dependencies: ["CivitasStorage", "CivitasLedger", "CivitasRaft", "CivitasCodec", "CivitasTestSupport"],
+            dependencies: ["CivitasStorage", "CivitasLedger", "CivitasRaft", "CivitasCodec", "CivitasSimulation", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -39,6 +39,12 @@ public final class SimFileSystem: FileSystem {
     /// Bumped by every crash; handles from an earlier generation refuse all calls.
     var generation = 0
     public var readErrorRate: Double = 0
+    /// Power fails at the n-th mutating operation from now (write, truncate,
+    /// fsync, create, rename, remove): that operation and every later one fail
+    /// with EIO until `crash()`, so a crash can land inside a multi-step
+    /// operation such as a `pwrite` followed by its `fsync`.
+    public var powerFailsAfter: Int? = nil
+    public var poweredOff: Bool { powerFailsAfter == 0 }
     public private(set) var counters = Counters()
 
     public init(seed: UInt64) {
@@ -51,6 +57,7 @@ public final class SimFileSystem: FileSystem {
         if let inode = names[path] { return SimFile(fs: self, inode: inode, path: path) }
         guard create else { throw .io(path: path, operation: "open", errno: 2) }
         guard directories.contains(parentDirectory(path)) else { throw .io(path: path, operation: "open", errno: 2) }
+        try mutation(path, "create")
         let inode = nextInode
         nextInode += 1
         inodes[inode] = Inode()
@@ -82,15 +89,18 @@ public final class SimFileSystem: FileSystem {
     }
 
     public func remove(_ path: String) throws(StorageError) {
+        try mutation(path, "unlink")
         guard names.removeValue(forKey: path) != nil else { throw .io(path: path, operation: "unlink", errno: 2) }
     }
 
     public func rename(_ from: String, to: String) throws(StorageError) {
+        try mutation(from, "rename")
         guard let inode = names.removeValue(forKey: from) else { throw .io(path: from, operation: "rename", errno: 2) }
         names[to] = inode
     }
 
     public func syncDirectory(_ directory: String) throws(StorageError) {
+        try mutation(directory, "fsync directory")
         counters.directorySyncs += 1
         for (path, _) in durableNames where parentDirectory(path) == directory && names[path] == nil {
             durableNames[path] = nil
@@ -105,6 +115,7 @@ public final class SimFileSystem: FileSystem {
     /// Power loss: keeps what was synced, a random part of what was not.
     public func crash() {
         counters.crashes += 1
+        powerFailsAfter = nil
         generation += 1
         for (id, var inode) in inodes {
             let keep = Int(random.below(UInt64(inode.pending.count + 1)))
@@ -170,6 +181,13 @@ public final class SimFileSystem: FileSystem {
     // MARK: Handles
 
     /// Open handles survive unlink and rename (as on POSIX), but not a crash.
+    /// Counts a mutating operation toward `powerFailsAfter`.
+    func mutation(_ path: String, _ operation: String) throws(StorageError) {
+        guard let left = powerFailsAfter else { return }
+        if left > 0 { powerFailsAfter = left - 1 }
+        if powerFailsAfter == 0 { throw .io(path: path, operation: "\(operation) (power failed)", errno: 5) }
+    }
+
     func check(_ file: SimFile) throws(StorageError) -> Int {
         guard file.generation == generation, inodes[file.inode] != nil else {
             throw .io(path: file.path, operation: "use of a handle from before a crash", errno: 9)
@@ -190,6 +208,7 @@ public final class SimFileSystem: FileSystem {
 
     func write(_ file: SimFile, _ bytes: [UInt8], at offset: Int) throws(StorageError) {
         let id = try check(file)
+        try mutation(file.path, "pwrite")
         counters.writes += 1
         inodes[id]!.pending.append(.write(offset: offset, bytes: bytes))
         Self.apply(.write(offset: offset, bytes: bytes), to: &inodes[id]!.data)
@@ -197,12 +216,14 @@ public final class SimFileSystem: FileSystem {
 
     func truncate(_ file: SimFile, to size: Int) throws(StorageError) {
         let id = try check(file)
+        try mutation(file.path, "ftruncate")
         inodes[id]!.pending.append(.truncate(size))
         Self.apply(.truncate(size), to: &inodes[id]!.data)
     }
 
     func sync(_ file: SimFile) throws(StorageError) {
         let id = try check(file)
+        try mutation(file.path, "fsync")
         counters.syncs += 1
         inodes[id]!.durable = inodes[id]!.data
         inodes[id]!.pending = []
