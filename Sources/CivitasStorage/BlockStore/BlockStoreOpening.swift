@@ -51,11 +51,12 @@ struct BlockStoreOpening {
             if let last = loaded.segments.indices.last {
                 indexCovers = (loaded.segments.count, loaded.segments[last].end, loaded.count)
                 // Resume in the last indexed segment where the index stops. Whether a
-                // marker ends what it covers is not recorded: assume not, so that at
-                // worst one marker too many is written.
+                // marker ends what it covers is not recorded: unless the segment is
+                // sealed, assume not, so that at worst one marker too many is written.
+                let sealed = loaded.segments[last].sealed
                 position = .init(offset: loaded.segments[last].end, nextHeight: loaded.count + 1, lastHash: loaded.hashes.last,
-                                 endsWithBlock: loaded.locations.last.map { Int($0.segment) == last } ?? false,
-                                 sealed: loaded.segments[last].sealed)
+                                 endsWithBlock: !sealed && loaded.locations.last.map { Int($0.segment) == last } ?? false,
+                                 sealed: sealed)
                 next = last
             }
         } else if let rebuildReason {
