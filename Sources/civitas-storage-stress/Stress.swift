@@ -209,7 +209,7 @@ final class ChainWriter: @unchecked Sendable {
                 }
                 // A pause, so the chain grows by tens of blocks per run, not hundreds: the
                 // crash test re-verifies every signature of it at the end.
-                usleep(UInt32.random(in: 4_000...12_000, using: &rng))
+                usleep(UInt32.random(in: 8_000...20_000, using: &rng))
             } catch {
                 fail("chain at height \(store.height): \(error)")
             }

@@ -21,9 +21,10 @@ import Testing
         return records
     }
 
-    @Test func manyConcurrentAppendersEveryAcknowledgedRecordIsThereInOrder() async throws {
+    @Test(arguments: [Duration.zero, .milliseconds(1)])
+    func manyConcurrentAppendersEveryAcknowledgedRecordIsThereInOrder(gatherDelay: Duration) async throws {
         let dir = try DurabilityScratch("group-commit")
-        let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem())
+        let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(), options: GroupCommitOptions(gatherDelay: gatherDelay))
         let proposers = 64, perProposer = 40
         let acks = Shared<[(index: UInt64, proposer: Int, n: Int)]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
