@@ -63,10 +63,10 @@ import Testing
 
             // Every kind is in the transactions table, all applied.
             let kinds = Set(try (1...5).flatMap { try db.transactions(height: $0) }.map(\.kind))
-            #expect(kinds == Set(TransactionKind.allCases.map(\.description)))
+            #expect(kinds == Set(TransactionKind.allCases))
             #expect(try db.rejectedTransactions() == [])
             let first = try #require(try db.transactions(id: chain.lift).first)
-            #expect(first.height == 1 && first.index == 3 && first.kind == "serviceRequest" && first.isApplied)
+            #expect(first.height == 1 && first.index == 3 && first.kind == .serviceRequest && first.isApplied)
             #expect(try db.latestNonce(of: c.key("committee").publicKey) == 7)
             #expect(try db.latestNonce(of: c.key("wang").publicKey) == 3)
             #expect(try db.latestNonce(of: c.key("mallory").publicKey) == 0)

@@ -3,8 +3,8 @@ import CivitasLedger
 import Foundation
 import GRDB
 
-/// Why a transaction of a committed block could not be applied. Thrown inside
-/// the transaction's savepoint, so whatever it had written is rolled back.
+/// Why a transaction of a committed block could not be applied. Thrown by a
+/// handler before it writes anything (`applyBlock` checks that it did not).
 struct Rejection: Error {
     let reason: String
     init(_ reason: String) { self.reason = reason }
@@ -31,9 +31,9 @@ extension StateDatabase {
     /// 1. another community's transaction is rejected;
     /// 2. the nonce must be the signer's latest + 1 (the first is 1), else the
     ///    transaction is rejected and the nonce is not consumed;
-    /// 3. the nonce is consumed, and the payload applied inside a savepoint:
-    ///    a `Rejection` rolls back the payload's writes (the nonce stays
-    ///    consumed, so the signer's later transactions still line up);
+    /// 3. the nonce is consumed, and the payload applied; a `Rejection`
+    ///    (always thrown before the handler writes) leaves the state as it was,
+    ///    but the nonce stays consumed, so the signer's later transactions still line up;
     /// 4. a `transactions` row records it, applied or rejected with the reason.
     /// Then proposals due to close are tallied, an own checkpoint is recorded
     /// every `checkpointInterval` blocks, and the block and the applied head are recorded.
@@ -63,12 +63,18 @@ extension StateDatabase {
                         INSERT INTO signer_nonces VALUES (?, ?, ?, ?)
                         ON CONFLICT (signer) DO UPDATE SET nonce = excluded.nonce, height = excluded.height
                         """, [tx.signer.raw.sql, context.signerSQL, sqlInt(tx.nonce), height])
+                    // Every handler decides to reject before it writes, so a
+                    // rejection needs no rollback (a savepoint per transaction
+                    // would copy each page it touches into a sub-journal). The
+                    // change counter checks that rule: breaking it aborts the
+                    // whole block rather than keep half a transaction.
+                    let changes = db.totalChangesCount
                     do {
-                        try db.inSavepoint {
-                            try applyPayload(tx.payload, context, db)
-                            return .commit
-                        }
+                        try applyPayload(tx.payload, context, db)
                     } catch let rejection as Rejection {
+                        guard db.totalChangesCount == changes else {
+                            throw StorageError.failed(path: path, cause: "internal error: \(tx.kind) transaction \(id.hex) was rejected after writing (\(rejection.reason))")
+                        }
                         reason = rejection.reason
                     }
                 }

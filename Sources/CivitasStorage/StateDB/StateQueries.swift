@@ -39,9 +39,13 @@ extension StateDatabase {
     }
 
     static func transactionRecord(_ row: Row) throws -> TransactionRecord {
-        TransactionRecord(height: try row.uint("height"), index: Int(try row.int("idx")), id: try row.hash("id"),
-                          kind: try row.text("kind"), signer: try row.publicKey("signer"), nonce: try row.uint("nonce"),
-                          time: try row.uint("time"), rejectionReason: try row.optionalText("reason"))
+        let kindName = try row.text("kind")
+        guard let kind = CivitasLedger.TransactionKind.allCases.first(where: { $0.description == kindName }) else {
+            throw UnexpectedValue(column: "transactions.kind", detail: kindName)
+        }
+        return TransactionRecord(height: try row.uint("height"), index: Int(try row.int("idx")), id: try row.hash("id"),
+                                 kind: kind, signer: try row.publicKey("signer"), nonce: try row.uint("nonce"),
+                                 time: try row.uint("time"), rejectionReason: try row.optionalText("reason"))
     }
 
     /// The signer's latest consumed nonce (0 if it has none); its next transaction must carry this + 1.

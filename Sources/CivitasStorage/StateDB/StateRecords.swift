@@ -46,7 +46,7 @@ public struct TransactionRecord: Hashable, Sendable {
     public var height: UInt64
     public var index: Int
     public var id: Hash
-    public var kind: String
+    public var kind: TransactionKind
     public var signer: PublicKey
     public var nonce: UInt64
     /// The signer's claimed time (block time is authoritative).
