@@ -5,7 +5,7 @@ APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3 pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
 SOAK_SEEDS   ?= 1..20000
 
-.PHONY: all deps build release test demo bench bench-codec bench-raft soak fuzz fuzz-build clean
+.PHONY: all deps build release test demo bench bench-codec bench-raft bench-storage soak fuzz fuzz-build clean
 
 all: build
 
@@ -32,13 +32,17 @@ demo: deps
 	$(SWIFT) build --product civitas
 	$$($(SWIFT) build --show-bin-path)/civitas demo
 
-bench: bench-codec bench-raft
+bench: bench-codec bench-raft bench-storage
 
 bench-codec: deps
 	./Benchmarks/run-codec.sh
 
 bench-raft: deps
 	./Benchmarks/run-raft.sh
+
+# fsync rate, WAL group commit, block store MB/s, opening 100k blocks and 1M WAL entries (on the disk under Benchmarks/.build).
+bench-storage: deps
+	./Benchmarks/run-storage.sh
 
 # A long Raft campaign (default 20,000 seeds) on every core; prints each failing seed's replay command.
 soak: release

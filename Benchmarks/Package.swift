@@ -22,6 +22,15 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "StorageBenchmark",
+            dependencies: [
+                .product(name: "CivitasCodec", package: "Civitas"),
+                .product(name: "CivitasLedger", package: "Civitas"),
+                .product(name: "CivitasRaft", package: "Civitas"),
+                .product(name: "CivitasStorage", package: "Civitas"),
+            ]
+        ),
+        .executableTarget(
             name: "RaftBenchmark",
             dependencies: [
                 .product(name: "CivitasRaft", package: "Civitas"),
