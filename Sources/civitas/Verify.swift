@@ -1,5 +1,6 @@
 import ArgumentParser
 import CivitasCodec
+import Foundation
 import CivitasLedger
 import CivitasStorage
 
@@ -11,17 +12,23 @@ struct Verify: ParsableCommand {
         Reads DIR/genesis.civ and every byte of DIR/blocks: the checksum of every record, contiguous \
         heights, hash links, Merkle roots, commit certificates against the genesis validators, and \
         transaction signatures; then checks DIR/blocks/index against the segments. It stops at the \
-        first bad height and names the file and byte offset.
+        first bad height and names the file and byte offset. If DIR/state.sqlite exists, a copy of it \
+        is opened (SQLite's structure check) and its state digest compared with a database rebuilt \
+        from the verified blocks up to the same height, so damage to any value is found.
 
         Exit status: 0 the chain verifies (a torn write that was never synced, which the node cuts \
         off when it opens the store, is reported but is not damage); 1 a height does not verify or \
         the files cannot be read; 2 the chain verifies but the index is damaged or disagrees with \
-        it (the node rebuilds a damaged index when it opens the store).
+        it (the node rebuilds a damaged index when it opens the store); 3 the chain verifies but the \
+        state database is damaged or disagrees with it (delete it: the node rebuilds it from blocks).
         """
     )
 
     @Option(name: .customLong("data-dir"), help: "The node's data directory (holds genesis.civ and blocks/).")
     var dataDirectory: String
+
+    @Flag(help: "Do not check the state database against the chain.")
+    var skipState = false
 
     @Flag(help: "Skip every signature check, votes and transactions (a fast integrity scan: checksums, heights, links and Merkle roots are still checked).")
     var skipSignatures = false
@@ -50,7 +57,47 @@ struct Verify: ParsableCommand {
             print("result: the chain verifies, but the index must be rebuilt")
             throw ExitCode(2)
         }
+        if !skipState && fileSystem.exists(directory.stateDatabase) {
+            if let problem = Self.checkState(directory, genesis: genesis, fileSystem: fileSystem) {
+                print("state database: \(problem)")
+                print("result: the chain verifies, but the state database must be rebuilt (delete \(directory.stateDatabase); the node rebuilds it from blocks)")
+                throw ExitCode(3)
+            }
+        }
         print("result: OK")
+    }
+
+    /// Compares the state database with one rebuilt from the verified chain,
+    /// working on copies so the node's files are never written. Nil if they agree.
+    static func checkState(_ directory: DataDirectory, genesis: GenesisDocument, fileSystem: POSIXFileSystem) -> String? {
+        let manager = FileManager.default
+        let scratch = NSTemporaryDirectory() + "civitas-verify-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? manager.removeItem(atPath: scratch) }
+        do {
+            try manager.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let copy = scratch + "/state.sqlite"
+            for suffix in ["", "-wal"] where manager.fileExists(atPath: directory.stateDatabase + suffix) {
+                try manager.copyItem(atPath: directory.stateDatabase + suffix, toPath: copy + suffix)
+            }
+            let live = try StateDatabase.open(path: copy, genesis: genesis)
+            let height = try live.appliedHeight
+            let digest = try live.stateDigest()
+            try live.close()
+            let store = try BlockStore(directory: directory.blocks, fileSystem: fileSystem)
+            guard height <= store.height else {
+                return "applied height \(height) is above the stored chain's \(store.height)"
+            }
+            let reference = try StateDatabase.rebuild(path: scratch + "/reference.sqlite", genesis: genesis) { (h) throws(StorageError) in
+                h <= height ? try store.block(at: h) : nil
+            }
+            let expected = try reference.stateDigest()
+            try reference.close()
+            try store.close()
+            print("state database: applied height \(height), digest \(digest.hex)")
+            return digest == expected ? nil : "its content differs from the chain's at height \(height) (digest \(digest.hex), expected \(expected.hex))"
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// The genesis document at `path`; a missing, oversized or undecodable file is a one-line error.

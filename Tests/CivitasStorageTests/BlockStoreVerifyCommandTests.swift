@@ -63,4 +63,31 @@ import Testing
         #expect(status == 1)
         #expect(output.contains("genesis"))
     }
+
+    /// SQLite has no page checksums, so a flipped byte inside a stored value
+    /// passes its structure check; comparing with a rebuild from the chain finds it.
+    @Test(.enabled(if: binary != nil, "needs the civitas binary built beside the tests"))
+    func verifyFindsAValueDamagedInTheStateDatabase() throws {
+        let dir = try BlockStoreScratch("cli-state")
+        var chain = BlockTestChain(seed: 9)
+        chain.extend(by: 8, largeEvery: 0)
+        try writeBytes(dir.sub("genesis.civ"), chain.genesis.encoded())
+        try writeBlockStore(chain, in: dir.sub("blocks"), options: BlockStoreOptions())
+        let state = dir.sub("state.sqlite")
+        try StateDatabase.rebuild(path: state, genesis: chain.genesis, blocks: chain.blocks).close()
+
+        var (status, output) = try verify(dir.path)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("state database: applied height 8"), "\(output)")
+
+        // Flip one letter of a notice's text where it sits in the file.
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: state)))
+        let needle = Array("Water off in building".utf8)
+        let at = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
+        bytes[at] ^= 0x20 // "Water" becomes "water"
+        try writeBytes(state, bytes)
+        (status, output) = try verify(dir.path)
+        #expect(status == 3, "\(output)")
+        #expect(output.contains("differs from the chain"), "\(output)")
+    }
 }
