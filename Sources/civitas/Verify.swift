@@ -83,7 +83,7 @@ struct Verify: ParsableCommand {
             let height = try live.appliedHeight
             let digest = try live.stateDigest()
             try live.close()
-            let store = try BlockStore(directory: directory.blocks, fileSystem: fileSystem)
+            let store = try BlockStore(directory: directory.blocks, fileSystem: fileSystem, options: BlockStoreOptions(readOnly: true))
             guard height <= store.height else {
                 return "applied height \(height) is above the stored chain's \(store.height)"
             }

@@ -224,6 +224,46 @@ let sharedBlockChain: BlockTestChain = {
         }
     }
 
+    /// Tools that read a node's store (`civitas verify`) open it read-only:
+    /// whatever opening finds, it changes no byte and no file.
+    @Test func aReadOnlyOpenNeverWrites() throws {
+        let dir = try BlockStoreScratch("readonly")
+        do {
+            let store = try BlockStore(directory: dir.path, fileSystem: POSIXFileSystem(), options: small)
+            for block in chain.blocks.prefix(30) {
+                try store.append(block)
+                try store.sync()
+            }
+        }
+        let pristine = try snapshotDirectory(dir.path)
+        let names = blockSegmentNames(pristine)
+        let last = dir.sub(names.last!)
+        let earlier = UInt64(names.last!.prefix(12))! - 1
+        // A torn tail with no index; a half-created last segment.
+        let damages: [(String, UInt64, () throws -> Void)] = [
+            ("torn tail", 29, {
+                try writeBytes(last, Array(pristine[names.last!]!.dropLast(10)))
+                try? FileManager.default.removeItem(atPath: dir.sub("index"))
+            }),
+            ("half-created segment", earlier, { try writeBytes(last, [UInt8](repeating: 0, count: 10)) }),
+        ]
+        for (name, height, damage) in damages {
+            try restoreDirectory(pristine, in: dir.path)
+            try damage()
+            let before = try snapshotDirectory(dir.path)
+            let store = try BlockStore(directory: dir.path, fileSystem: POSIXFileSystem(),
+                                       options: BlockStoreOptions(segmentSize: small.segmentSize, readOnly: true))
+            #expect(!store.recovery.isClean, "\(name): \(store.recovery)")
+            try expectHolds(store, Array(chain.blocks.prefix(Int(height))))
+            #expect(storageFailure { try store.append(chain.blocks[Int(height)]) }?.isFailed == true)
+            #expect(storageFailure { try store.sync() }?.isFailed == true)
+            try store.close()
+            #expect(try snapshotDirectory(dir.path) == before, "\(name): a read-only open changed the files")
+        }
+        #expect(storageFailure { _ = try BlockStore(directory: dir.sub("absent"), fileSystem: POSIXFileSystem(), options: BlockStoreOptions(readOnly: true)) } != nil)
+        #expect(!FileManager.default.fileExists(atPath: dir.sub("absent")))
+    }
+
     @Test func aMissingSegmentStopsTheOpen() throws {
         let dir = try BlockStoreScratch("missing")
         try writeBlockStore(chain, in: dir.path, options: small)

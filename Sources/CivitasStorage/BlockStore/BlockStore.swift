@@ -60,7 +60,11 @@ public final class BlockStore {
         self.directory = directory
         self.fileSystem = fileSystem
         self.options = try options.validated()
-        try fileSystem.createDirectory(directory)
+        if options.readOnly {
+            guard fileSystem.exists(directory) else { throw .notFound("no block store at \(directory)") }
+        } else {
+            try fileSystem.createDirectory(directory)
+        }
         var opening = BlockStoreOpening(directory: directory, fileSystem: fileSystem, options: self.options)
         try opening.run()
         catalog = opening.catalog
@@ -73,7 +77,7 @@ public final class BlockStore {
             let file = try fileSystem.open(segmentPath(last), create: false)
             // Records that outlived a crashed process may still sit in the page
             // cache only; make them durable before a marker or the index vouches for them.
-            if opening.tailBytes > 0 || opening.recovery.truncated != nil { try file.sync() }
+            if !options.readOnly && (opening.tailBytes > 0 || opening.recovery.truncated != nil) { try file.sync() }
             active = (file, last)
             flushedEnd = catalog.segments[last].end
             needsMarker = opening.endsWithBlock
@@ -147,7 +151,7 @@ public final class BlockStore {
             for file in readFiles.values { file.close() }
             readFiles = [:]
         }
-        guard failure == nil else { return }
+        guard failure == nil && !options.readOnly else { return }
         try vouch(sealing: false)
         if !catalog.segments.isEmpty && indexed != IndexedState(segments: catalog.segments.count, end: flushedEnd, blocks: syncedHeight) {
             try writeIndex()
@@ -162,6 +166,7 @@ public final class BlockStore {
 
     private func checkWritable() throws(StorageError) {
         if closed { throw .failed(path: directory, cause: "the store is closed") }
+        if options.readOnly { throw .failed(path: directory, cause: "the store was opened read-only") }
         if let failure { throw .failed(path: directory, cause: failure) }
     }
 

@@ -79,8 +79,10 @@ struct BlockStoreOpening {
                     // record goes in; a crash in between leaves at most a header.
                     if isLast && !damage.definite && reader.size <= BlockFormat.segmentHeaderSize {
                         file.close()
-                        try fileSystem.remove(path)
-                        try fileSystem.syncDirectory(directory)
+                        if !options.readOnly {
+                            try fileSystem.remove(path)
+                            try fileSystem.syncDirectory(directory)
+                        }
                         recovery.removedSegment = path
                         recovery.segments -= 1
                         next += 1
@@ -119,8 +121,10 @@ struct BlockStoreOpening {
                 case let .corrupt(reason):
                     throw BlockFormat.corrupt(path, offset, reason)
                 case .torn:
-                    try file.truncate(to: offset)
-                    try file.sync()
+                    if !options.readOnly {
+                        try file.truncate(to: offset)
+                        try file.sync()
+                    }
                     recovery.truncated = .init(path: path, offset: offset, droppedBytes: reader.size - offset, reason: damage.reason)
                 }
             }
@@ -137,6 +141,7 @@ struct BlockStoreOpening {
         }
         endsWithBlock = position.endsWithBlock
         if loaded != nil && recovery.scannedBlocks >= options.indexInterval { shouldRewriteIndex = true }
+        if options.readOnly { shouldRewriteIndex = false }
     }
 
     /// The index, if it checks out and agrees with the segment files. Damage

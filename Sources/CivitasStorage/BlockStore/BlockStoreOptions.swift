@@ -26,10 +26,15 @@ public struct BlockStoreOptions: Sendable, Equatable {
     public var decodingLimits: DecodingLimits
     /// Segment files kept open for reading at once.
     public var openSegmentLimit: Int
+    /// Open without writing anything, ever — for tools that read a node's
+    /// store (perhaps while the node runs): a torn tail is left in place and
+    /// only reported, a missing or damaged index is rebuilt in memory only,
+    /// and `append`, `sync` refuse with `StorageError.failed`.
+    public var readOnly: Bool
 
     public init(segmentSize: Int = 64 << 20, indexInterval: UInt64 = 8_192, maxPendingBytes: Int = 4 << 20,
                 maxRecordBytes: Int = 32 << 20, genesisHash: Hash? = nil, decodingLimits: DecodingLimits = .default,
-                openSegmentLimit: Int = 16) {
+                openSegmentLimit: Int = 16, readOnly: Bool = false) {
         self.segmentSize = segmentSize
         self.indexInterval = indexInterval
         self.maxPendingBytes = maxPendingBytes
@@ -37,6 +42,7 @@ public struct BlockStoreOptions: Sendable, Equatable {
         self.genesisHash = genesisHash
         self.decodingLimits = decodingLimits
         self.openSegmentLimit = openSegmentLimit
+        self.readOnly = readOnly
     }
 
     func validated() throws(StorageError) -> BlockStoreOptions {
@@ -71,9 +77,9 @@ public struct BlockStoreRecovery: Sendable, Hashable, CustomStringConvertible {
     public var segments: Int
     /// Block records read from segments while opening (the tail after the index, or all on a rebuild).
     public var scannedBlocks: UInt64
-    /// A torn final write, never synced, that opening cut off.
+    /// A torn final write, never synced, that opening cut off (read-only: ignored, left in place).
     public var truncated: TornTail?
-    /// A last segment whose creation a crash interrupted (it held no blocks) and that opening removed.
+    /// A last segment whose creation a crash interrupted (it held no blocks) and that opening removed (read-only: ignored).
     public var removedSegment: String?
 
     /// An unsynced tail cut off by recovery.
