@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the storage benchmark in release mode and runs it on the real disk,
 # in Benchmarks/.build/storage-bench (removed afterwards; --keep keeps it).
-# The full output is printed and also written to Benchmarks/results/storage.txt.
+# The full output is printed and also written to Benchmarks/results/storage-bench.txt.
 # Extra arguments go to the benchmark (e.g. --quick, --dir DIR).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,7 +9,7 @@ root="$(dirname "$here")"
 swift build -c release --package-path "$here" --product StorageBenchmark
 bin="$(swift build -c release --package-path "$here" --show-bin-path)/StorageBenchmark"
 mkdir -p "$here/results"
-out="$here/results/storage.txt"
+out="$here/results/storage-bench.txt"
 {
     # Which library code was measured (the benchmark builds the work tree, committed or not).
     if rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null)"; then
