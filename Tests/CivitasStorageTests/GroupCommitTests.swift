@@ -72,18 +72,24 @@ import Testing
             let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem()) { replayed.append($0) }
             #expect(log.recoveredRecords == UInt64(round * threads * perThread))
             #expect(replayed.count == round * threads * perThread)
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let proposer = round * threads + t
-                for n in 0..<perThread {
-                    do {
-                        let index = try log.appendBlocking(type: 9, payload: Self.payload(proposer, n))
-                        acks.withLock { $0.append((index, proposer, n)) }
-                    } catch {
-                        errors.withLock { $0.append("\(error)") }
+            // Real threads, all blocked at once (concurrentPerform would run only one per core).
+            let done = DispatchSemaphore(value: 0)
+            for t in 0..<threads {
+                Thread {
+                    let proposer = round * threads + t
+                    for n in 0..<perThread {
+                        do {
+                            let index = try log.appendBlocking(type: 9, payload: Self.payload(proposer, n))
+                            acks.withLock { $0.append((index, proposer, n)) }
+                        } catch {
+                            errors.withLock { $0.append("\(error)") }
+                        }
                     }
-                }
+                    done.signal()
+                }.start()
             }
-            #expect(log.statistics.batches < log.statistics.records)
+            for _ in 0..<threads { done.wait() }
+            #expect(log.statistics.batches < log.statistics.records, "\(log.statistics)")
             log.close()
         }
         #expect(errors.withLock { $0 } == [])
