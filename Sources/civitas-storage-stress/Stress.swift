@@ -94,7 +94,7 @@ struct StorageStress {
         if args.wal {
             let walPath = joinPath(args.directory, args.walDirectory)
             var recovered: UInt64 = 0
-            log = try GroupCommitLog(directory: walPath, fileSystem: fs, options: GroupCommitOptions(wal: WALOptions(segmentSize: 128 << 10))) { (record) throws(StorageError) in
+            log = try GroupCommitLog(directory: walPath, fileSystem: fs, options: GroupCommitOptions(wal: WALOptions(segmentSize: 128 << 10, preallocate: true))) { (record) throws(StorageError) in
                 guard record.type == StressRecord.type, let (p, s) = StressRecord.header(record.payload) else {
                     throw .corrupt(path: walPath, offset: -1, reason: "record \(recovered) is not a stress record")
                 }

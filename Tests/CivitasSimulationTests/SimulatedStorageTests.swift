@@ -34,12 +34,12 @@ import Testing
 
     static let walDirectory = "/data/wal"
 
-    static func reopen(_ fs: SimFileSystem, random: inout SimRandom, readErrors: inout Int) throws(StorageError) -> RaftWAL {
+    static func reopen(_ fs: SimFileSystem, random: inout SimRandom, readErrors: inout Int, preallocate: Bool) throws(StorageError) -> RaftWAL {
         fs.readErrorRate = 0.1
         defer { fs.readErrorRate = 0 }
         while true {
             do {
-                return try RaftWAL(directory: walDirectory, fileSystem: fs, options: WALOptions(segmentSize: 2048))
+                return try RaftWAL(directory: walDirectory, fileSystem: fs, options: WALOptions(segmentSize: 2048, preallocate: preallocate))
             } catch {
                 guard case .io(_, _, 5) = error else { throw error }
                 readErrors += 1 // an injected EIO: nothing was changed, try again
@@ -54,7 +54,7 @@ import Testing
             let fs = SimFileSystem(seed: seed)
             var random = SimRandom(seed: seed &* 7919)
             try fs.createDirectory("/data")
-            var wal = try Self.reopen(fs, random: &random, readErrors: &totals.readErrors)
+            var wal = try Self.reopen(fs, random: &random, readErrors: &totals.readErrors, preallocate: seed % 2 == 0)
             var model = Model()
             var acknowledged = Model()
             var inFlight: Model? = nil
@@ -96,7 +96,22 @@ import Testing
                     totals.removed += wal.log.segmentsRemoved
                     fs.crash()
                     totals.crashes += 1
-                    wal = try Self.reopen(fs, random: &random, readErrors: &totals.readErrors)
+                    do {
+                        wal = try Self.reopen(fs, random: &random, readErrors: &totals.readErrors, preallocate: seed % 2 == 0)
+                    } catch {
+                        var layout: [String] = []
+                        for name in (try? fs.list(Self.walDirectory)) ?? [] {
+                            let b = fs.contents(Self.walDirectory + "/" + name) ?? []
+                            var marks: [String] = []
+                            for o in stride(from: 0, to: b.count, by: 512) {
+                                let z = b[o..<min(b.count, o + 512)].allSatisfy { $0 == 0 }
+                                marks.append(z ? "0" : (Array(b[o..<min(b.count, o + 4)]) == Array("CVWB".utf8) ? "H" : "d"))
+                            }
+                            layout.append("\(name) \(b.count): \(marks.joined())")
+                        }
+                        Issue.record("seed \(seed) step \(step): \(error)\n\(layout.joined(separator: "\n"))")
+                        return
+                    }
                     let back = wal.recovered
                     if wal.log.report.truncatedTail != nil { totals.torn += 1 }
                     if acknowledged.matches(back) {

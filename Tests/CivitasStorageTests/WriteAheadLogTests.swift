@@ -174,6 +174,49 @@ import Testing
         #expect("\(String(describing: error))".contains("0000000000000002.wal is missing"))
     }
 
+    /// Preallocated segments: zeros after the last batch are free space, not
+    /// a torn tail; a torn batch inside them is still cut off and reported.
+    @Test func preallocatedSegmentsRecoverAndReportOnlyRealTails() throws {
+        let scratch = try WALScratch("wal-prealloc")
+        let dir = scratch.sub("wal")
+        let options = WALOptions(segmentSize: 16 << 10, preallocate: true)
+        let records = Self.payloads(40, seed: 11)
+        try Self.write(records, to: dir, options: options, batch: 4)
+        let segment = (dir as NSString).appendingPathComponent("0000000000000001.wal")
+        #expect(try Self.contents(segment).count == 16 << 10)
+        var (back, report) = try Self.read(dir, options: options)
+        #expect(back.count == records.count && back == records)
+        #expect(report.truncatedTail == nil)
+
+        let more = Self.payloads(300, seed: 12)
+        try Self.write(more, to: dir, options: options, batch: 30)
+        // One small batch more, so the last segment (perhaps just rolled) ends with a batch.
+        let extra = Self.payloads(3, seed: 14)
+        try Self.write(extra, to: dir, options: options, batch: 3)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(names.count > 2, "segments roll")
+        let last = (dir as NSString).appendingPathComponent(names.last!)
+        let bytes = try Self.contents(last)
+        // Tear the final batch: zero its second half, as a crash that landed some sectors would.
+        let dataEnd = (bytes.lastIndex { $0 != 0 } ?? 0) + 1
+        var torn = bytes
+        let lastBatchStart = Array(stride(from: 512, to: dataEnd, by: 512)).last { Array(torn[$0..<($0 + 4)]) == Array("CVWB".utf8) } ?? 512
+        // Sectors after the batch's first never landed (or, for a one-sector batch, none did).
+        let zeroFrom = lastBatchStart + 512 < dataEnd ? lastBatchStart + 512 : lastBatchStart
+        for i in zeroFrom..<dataEnd { torn[i] = 0 }
+        try Self.overwrite(last, torn)
+        (back, report) = try Self.read(dir, options: options)
+        #expect(torn != bytes)
+        do {
+            #expect(report.truncatedTail?.offset == lastBatchStart)
+            #expect(back.count < records.count + more.count + extra.count)
+            #expect(Array(back) == Array((records + more + extra).prefix(back.count)))
+        }
+        // The log carries on after recovery.
+        try Self.write(Self.payloads(5, seed: 13), to: dir, options: options, batch: 5)
+        #expect(try Self.read(dir, options: options).records.count == back.count + 5)
+    }
+
     @Test func oversizedRecordsAreRefusedBeforeWriting() throws {
         let scratch = try WALScratch("wal-oversize")
         let log = try WriteAheadLog(directory: scratch.sub("wal"), fileSystem: Self.fs, options: WALOptions(maxRecordSize: 100)) { _ in }

@@ -80,7 +80,7 @@ public struct RaftSimulation {
         network = SimNetwork(profile: options.link)
         report = RaftSimulationReport(seed: seed)
         let total = options.voters + options.spares
-        let walOptions = WALOptions(segmentSize: options.walSegmentSize)
+        let walOptions = WALOptions(segmentSize: options.walSegmentSize, preallocate: true)
         replicas = (1...total).map {
             Replica(id: ReplicaID($0), core: RaftCore.joining(id: ReplicaID($0), seed: seed),
                     storage: SimStorage(seed: seed ^ (UInt64($0) &* 0x9E37_79B9_7F4A_7C15), walOptions: walOptions))

@@ -37,12 +37,18 @@ public protocol StorageFile: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError)
     /// Makes every write so far durable (fsync).
     func sync() throws(StorageError)
+    /// Makes every write so far durable, skipping metadata that is not needed
+    /// to read the data back (fdatasync). Only safe when no write extended the
+    /// file since the last `sync()`.
+    func syncData() throws(StorageError)
     /// Cuts the file to `size` bytes.
     func truncate(to size: Int) throws(StorageError)
     func close()
 }
 
 extension StorageFile {
+    public func syncData() throws(StorageError) { try sync() }
+
     public func write(_ bytes: [UInt8], at offset: Int) throws(StorageError) {
         var failure: StorageError?
         bytes.withUnsafeBytes { raw in

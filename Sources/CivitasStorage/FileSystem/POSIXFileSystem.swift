@@ -136,6 +136,10 @@ public final class POSIXFile: StorageFile, @unchecked Sendable {
         if retryingEINTR({ fsync(descriptor) }) != 0 { throw POSIXFileSystem.error(path: path, operation: "fsync") }
     }
 
+    public func syncData() throws(StorageError) {
+        if retryingEINTR({ fdatasync(descriptor) }) != 0 { throw POSIXFileSystem.error(path: path, operation: "fdatasync") }
+    }
+
     public func truncate(to size: Int) throws(StorageError) {
         if retryingEINTR({ ftruncate(descriptor, off_t(size)) }) != 0 {
             throw POSIXFileSystem.error(path: path, operation: "ftruncate to \(size)")

@@ -21,7 +21,7 @@ public struct GroupCommitOptions: Sendable, Hashable {
     /// at most this much latency to records that were queued early.
     public var gatherDelay: Duration
 
-    public init(wal: WALOptions = WALOptions(), maxBatchBytes: Int = 8 << 20, gatherDelay: Duration = .milliseconds(1)) {
+    public init(wal: WALOptions = WALOptions(preallocate: true), maxBatchBytes: Int = 8 << 20, gatherDelay: Duration = .milliseconds(1)) {
         self.wal = wal
         self.maxBatchBytes = maxBatchBytes
         self.gatherDelay = gatherDelay

@@ -14,10 +14,16 @@ public struct WALOptions: Sendable, Hashable {
     public var segmentSize: Int
     /// The largest payload accepted (and believed when read back).
     public var maxRecordSize: Int
+    /// Write a new segment full of zeros (and fsync it) before using it, as
+    /// etcd does. Batches then overwrite allocated blocks without changing the
+    /// file's size, so each can be made durable with `fdatasync`, which skips
+    /// the file system's journal commit. Costs one segment-sized write per roll.
+    public var preallocate: Bool
 
-    public init(segmentSize: Int = 64 << 20, maxRecordSize: Int = 64 << 20) {
+    public init(segmentSize: Int = 64 << 20, maxRecordSize: Int = 64 << 20, preallocate: Bool = false) {
         self.segmentSize = segmentSize
         self.maxRecordSize = maxRecordSize
+        self.preallocate = preallocate
     }
 }
 
@@ -66,6 +72,9 @@ public final class WriteAheadLog {
     /// Sequences of the live segments, oldest first; the last is being written.
     public private(set) var segments: [UInt64] = []
     private var writeOffset = 0
+    /// The current segment's size on disk as of its last fsync: batches that
+    /// end within it did not grow the file and need only `fdatasync`.
+    private var allocatedEnd = 0
     /// The batch being assembled; its first 32 bytes are reserved for the header.
     private var pending: [UInt8]
     private var pendingRecords = 0
@@ -152,7 +161,12 @@ public final class WriteAheadLog {
         guard unsyncedBatch else { return }
         guard let file else { throw .failed(path: directory, cause: "log is closed") }
         do {
-            try file.sync()
+            if writeOffset <= allocatedEnd {
+                try file.syncData()
+            } else {
+                try file.sync()
+                allocatedEnd = writeOffset
+            }
         } catch {
             fail(error, cutBackTo: nil)
             throw error
@@ -194,13 +208,8 @@ public final class WriteAheadLog {
     public func roll(head: [WALRecord]) throws(StorageError) {
         try sync()
         let next = currentSegment + 1
-        let path = joinPath(directory, WALFormat.segmentName(next))
         do {
-            let newFile = try fileSystem.open(path, create: true)
-            try newFile.truncate(to: 0)
-            try newFile.write(WALFormat.segmentHeader(sequence: next), at: 0)
-            try newFile.sync()
-            try fileSystem.syncDirectory(directory)
+            let newFile = try createSegmentFile(next)
             file?.close()
             file = newFile
         } catch {
@@ -300,13 +309,23 @@ public final class WriteAheadLog {
                 if end > bytes.count {
                     try segmentFile.truncate(to: end) // extends with zeros
                     try segmentFile.sync()
-                } else if end < bytes.count {
+                } else if end < bytes.count && !bytes[end...].allSatisfy({ $0 == 0 }) {
                     try segmentFile.truncate(to: end)
                     try segmentFile.sync()
                     report.truncatedTail = .init(path: path, offset: end, droppedBytes: bytes.count - end)
+                } else if end < bytes.count {
+                    // Zeros after the last batch: preallocated space is kept and written
+                    // over next; zeros beyond it (a torn write that only grew the file)
+                    // are cut, so a segment never ends in a gap once it is rolled.
+                    let keep = options.preallocate ? max(end, min(bytes.count, options.segmentSize)) : end
+                    if keep < bytes.count {
+                        try segmentFile.truncate(to: keep)
+                        try segmentFile.sync()
+                    }
                 }
                 file = segmentFile
                 writeOffset = end
+                allocatedEnd = try segmentFile.size()
                 segments.append(sequence)
             } else {
                 segmentFile.close()
@@ -321,6 +340,7 @@ public final class WriteAheadLog {
                 let reopened = try fileSystem.open(path, create: false)
                 file = reopened
                 writeOffset = try reopened.size()
+                allocatedEnd = writeOffset
             } else {
                 try createFirstSegment(sequences.first ?? 1)
             }
@@ -328,15 +348,36 @@ public final class WriteAheadLog {
     }
 
     private func createFirstSegment(_ sequence: UInt64) throws(StorageError) {
-        let path = joinPath(directory, WALFormat.segmentName(sequence))
-        let newFile = try fileSystem.open(path, create: true)
-        try newFile.truncate(to: 0)
-        try newFile.write(WALFormat.segmentHeader(sequence: sequence), at: 0)
-        try newFile.sync()
-        try fileSystem.syncDirectory(directory)
-        file = newFile
+        file = try createSegmentFile(sequence)
         segments = [sequence]
         writeOffset = WALFormat.sector
+    }
+
+    /// A new segment: header (and zeros up to the segment size when
+    /// preallocating), fsync, then fsync of the directory.
+    private func createSegmentFile(_ sequence: UInt64) throws(StorageError) -> any StorageFile {
+        let path = joinPath(directory, WALFormat.segmentName(sequence))
+        let newFile = try fileSystem.open(path, create: true)
+        do {
+            try newFile.truncate(to: 0)
+            try newFile.write(WALFormat.segmentHeader(sequence: sequence), at: 0)
+            var end = WALFormat.sector
+            if options.preallocate {
+                let chunk = [UInt8](repeating: 0, count: min(1 << 20, max(WALFormat.sector, options.segmentSize)))
+                while end < options.segmentSize {
+                    let n = min(chunk.count, options.segmentSize - end)
+                    try newFile.write(n == chunk.count ? chunk : Array(chunk[0..<n]), at: end)
+                    end += n
+                }
+            }
+            try newFile.sync()
+            try fileSystem.syncDirectory(directory)
+            allocatedEnd = end
+        } catch {
+            newFile.close()
+            throw error
+        }
+        return newFile
     }
 
     /// Parses the batches of one segment into `records`; returns the offset
