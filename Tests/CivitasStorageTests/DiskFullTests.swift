@@ -20,7 +20,10 @@ import Testing
         try mount.writeFiller(Self.fillerBytes)
         let walPath = mount.sub("wal")
 
-        let log = try GroupCommitLog(directory: walPath, fileSystem: POSIXFileSystem())
+        // Growing segments (no preallocation), so the disk fills while records are appended;
+        // with preallocation it fills when a segment is created, tested below.
+        let options = GroupCommitOptions(wal: WALOptions(preallocate: false))
+        let log = try GroupCommitLog(directory: walPath, fileSystem: POSIXFileSystem(), options: options)
         let acknowledged = Shared<[UInt64: [UInt8]]>([:])
         let failures = Shared<[StorageError]>([])
         // Eight proposers append 1 KiB records until the disk is full.
@@ -64,7 +67,7 @@ import Testing
         // Free space (no unmount: the same file system), reopen, check, write again.
         try mount.removeFiller()
         var records: [WALRecord] = []
-        let reopened = try GroupCommitLog(directory: walPath, fileSystem: POSIXFileSystem()) { records.append($0) }
+        let reopened = try GroupCommitLog(directory: walPath, fileSystem: POSIXFileSystem(), options: options) { records.append($0) }
         #expect(records.count == acked.count, "the failed batch was cut back, so exactly the acknowledged records are there")
         for (index, payload) in acked {
             try #require(Int(index) < records.count, "acknowledged record \(index) is lost")
@@ -79,6 +82,30 @@ import Testing
         _ = try WriteAheadLog(directory: walPath, fileSystem: POSIXFileSystem()) { again.append($0) }
         #expect(again.count == records.count + 20)
         #expect(Array(again.prefix(records.count)) == records)
+    }
+
+    /// A preallocated segment that does not fit is refused as disk full when it
+    /// is created, and a half-created segment is not mistaken for data.
+    @Test func aPreallocatedSegmentThatDoesNotFitIsAClearDiskFullError() throws {
+        let mount = try SmallDisk("wal-prealloc")
+        defer { mount.unmount() }
+        let walPath = mount.sub("wal")
+        let options = WALOptions(segmentSize: 1 << 20, preallocate: true) // 1 MiB on a 256 KiB disk
+        do {
+            _ = try WriteAheadLog(directory: walPath, fileSystem: POSIXFileSystem(), options: options) { _ in }
+            Issue.record("a 1 MiB segment was created on a 256 KiB disk")
+        } catch {
+            #expect(error.isDiskFull, "\(error)")
+        }
+        // With room for it, the same directory opens cleanly.
+        let fits = WALOptions(segmentSize: 64 << 10, preallocate: true)
+        let log = try WriteAheadLog(directory: walPath, fileSystem: POSIXFileSystem(), options: fits) { _ in }
+        try log.append(type: 1, payload: [1, 2, 3])
+        try log.sync()
+        log.close()
+        var back: [WALRecord] = []
+        _ = try WriteAheadLog(directory: walPath, fileSystem: POSIXFileSystem(), options: fits) { back.append($0) }
+        #expect(back == [WALRecord(type: 1, payload: [1, 2, 3])])
     }
 
     @Test func theBlockStoreReportsDiskFullRefusesLaterWritesAndLosesNothingSynced() throws {
