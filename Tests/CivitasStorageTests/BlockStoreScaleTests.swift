@@ -16,7 +16,7 @@ import Testing
         }
     }
 
-    static func measure(blocks: [SealedBlock], options: BlockStoreOptions, in dir: BlockStoreScratch) throws -> Timings {
+    static func measure(blocks: [SealedBlock], options: BlockStoreOptions, in dir: ScratchDirectory) throws -> Timings {
         let clock = ContinuousClock()
         var t = Timings()
         t.blocks = blocks.count
@@ -46,7 +46,7 @@ import Testing
         #expect(try readBytes(index) == original, "the rebuilt index is the same, byte for byte")
 
         // A crash (no close): the open scans everything synced since the last index rewrite.
-        let tailDir = try BlockStoreScratch("scale-tail")
+        let tailDir = try ScratchDirectory("scale-tail")
         do {
             let store = try BlockStore(directory: tailDir.path, fileSystem: POSIXFileSystem(), options: options)
             for (i, block) in blocks.enumerated() {
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func aStoreOfTwoThousandBlocksRebuildsIdentically() throws {
-        let dir = try BlockStoreScratch("scale-2k")
+        let dir = try ScratchDirectory("scale-2k")
         let t = try Self.measure(blocks: UnsignedBlockChain.blocks(2_000),
                                  options: BlockStoreOptions(segmentSize: 256 << 10, indexInterval: 512), in: dir)
         print("block store: \(t)")
@@ -90,7 +90,7 @@ import Testing
         var blocks: [SealedBlock] = []
         let made = clock.measure { blocks = UnsignedBlockChain.blocks(count) }
         print("block store: made \(count) blocks in \(made)")
-        let dir = try BlockStoreScratch("scale-large")
+        let dir = try ScratchDirectory("scale-large")
         let t = try Self.measure(blocks: blocks, options: BlockStoreOptions(), in: dir)
         print("block store: \(t)")
         #expect(t.rebuild < .seconds(2), "rebuild of \(count) blocks took \(t.rebuild)")

@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasLedger
+import CivitasSimulation
 import CivitasStorage
 import Foundation
 import Testing
@@ -31,7 +32,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func appendsAndReadsByHeightHashAndRangeAcrossSegmentRolls() throws {
-        let dir = try BlockStoreScratch("roundtrip")
+        let dir = try ScratchDirectory("roundtrip")
         let store = try BlockStore(directory: dir.path, fileSystem: POSIXFileSystem(), options: small)
         #expect(store.height == 0 && store.headHash == nil)
         #expect(store.recovery.index == .empty)
@@ -66,7 +67,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func everySegmentStartsWhereItsNameSays() throws {
-        let dir = try BlockStoreScratch("names")
+        let dir = try ScratchDirectory("names")
         try writeBlockStore(chain, in: dir.path, options: small)
         let files = try snapshotDirectory(dir.path)
         var next: UInt64 = 1
@@ -83,7 +84,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func refusesBlocksThatDoNotExtendTheHead() throws {
-        let dir = try BlockStoreScratch("refuse")
+        let dir = try ScratchDirectory("refuse")
         var options = small
         options.genesisHash = chain.genesis.hash
         let store = try BlockStore(directory: dir.path, fileSystem: POSIXFileSystem(), options: options)
@@ -104,7 +105,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func reopenWithoutCloseRebuildsOrExtendsTheIndex() throws {
-        let dir = try BlockStoreScratch("crashreopen")
+        let dir = try ScratchDirectory("crashreopen")
         var options = small
         options.indexInterval = 8
         do {
@@ -127,7 +128,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func deletedIndexIsRebuiltIdentical() throws {
-        let dir = try BlockStoreScratch("rebuild")
+        let dir = try ScratchDirectory("rebuild")
         try writeBlockStore(chain, in: dir.path, options: small, syncEvery: 4)
         let index = dir.sub("index")
         let original = try readBytes(index)
@@ -146,7 +147,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func corruptedIndexIsDetectedAndRebuilt() throws {
-        let dir = try BlockStoreScratch("badindex")
+        let dir = try ScratchDirectory("badindex")
         try writeBlockStore(chain, in: dir.path, options: small)
         let index = dir.sub("index")
         let original = try readBytes(index)
@@ -170,7 +171,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func anIndexThatChecksOutButLiesIsCaughtByReads() throws {
-        let dir = try BlockStoreScratch("lyingindex")
+        let dir = try ScratchDirectory("lyingindex")
         try writeBlockStore(chain, in: dir.path, options: small)
         let index = dir.sub("index")
         var bytes = try readBytes(index)
@@ -190,7 +191,7 @@ let sharedBlockChain: BlockTestChain = {
 
     @Test func tornFinalRecordIsCutOffAndEarlierBlocksSurvive() throws {
         for zeroFill in [false, true] {
-            let dir = try BlockStoreScratch("torn-\(zeroFill)")
+            let dir = try ScratchDirectory("torn-\(zeroFill)")
             var options = BlockStoreOptions(segmentSize: 1 << 20, indexInterval: 4)
             options.genesisHash = chain.genesis.hash
             do {
@@ -227,7 +228,7 @@ let sharedBlockChain: BlockTestChain = {
     /// Tools that read a node's store (`civitas verify`) open it read-only:
     /// whatever opening finds, it changes no byte and no file.
     @Test func aReadOnlyOpenNeverWrites() throws {
-        let dir = try BlockStoreScratch("readonly")
+        let dir = try ScratchDirectory("readonly")
         do {
             let store = try BlockStore(directory: dir.path, fileSystem: POSIXFileSystem(), options: small)
             for block in chain.blocks.prefix(30) {
@@ -265,7 +266,7 @@ let sharedBlockChain: BlockTestChain = {
     }
 
     @Test func aMissingSegmentStopsTheOpen() throws {
-        let dir = try BlockStoreScratch("missing")
+        let dir = try ScratchDirectory("missing")
         try writeBlockStore(chain, in: dir.path, options: small)
         let files = try snapshotDirectory(dir.path)
         let names = blockSegmentNames(files)
@@ -283,7 +284,7 @@ let sharedBlockChain: BlockTestChain = {
     /// leaves a sealed last segment; nothing may ever be written after the seal,
     /// however often the store is reopened and closed (found by the kill -9 stress tool).
     @Test func aSealedLastSegmentIsNeverWrittenAfterItsSeal() throws {
-        let dir = try BlockStoreScratch("sealed-last")
+        let dir = try ScratchDirectory("sealed-last")
         try writeBlockStore(chain, in: dir.path, options: small)
         let names = blockSegmentNames(try snapshotDirectory(dir.path))
         let lastOfSealed = UInt64(names.last!.prefix(12))! - 1
@@ -306,7 +307,7 @@ let sharedBlockChain: BlockTestChain = {
     @Test func writesAfterDiskFullAreRefusedAndNothingHalfWrittenSurvives() throws {
         for truncateFails in [false, true] {
             for budget in [100, 3_000, 9_000, 20_000] {
-                let dir = try BlockStoreScratch("diskfull-\(budget)-\(truncateFails)")
+                let dir = try ScratchDirectory("diskfull-\(budget)-\(truncateFails)")
                 let faulty = DiskFullFileSystem(POSIXFileSystem(), budget: budget)
                 faulty.truncateFails = truncateFails
                 var synced = 0
@@ -331,7 +332,7 @@ let sharedBlockChain: BlockTestChain = {
             }
         }
         // And a store that hit the failure refuses writes until reopened.
-        let dir = try BlockStoreScratch("diskfull-refuse")
+        let dir = try ScratchDirectory("diskfull-refuse")
         let faulty = DiskFullFileSystem(POSIXFileSystem(), budget: 5_000)
         let store = try BlockStore(directory: dir.path, fileSystem: faulty, options: small)
         var failed = false
@@ -352,7 +353,7 @@ let sharedBlockChain: BlockTestChain = {
     @Test func powerLossAtRandomPointsNeverLosesSyncedBlocksNorReportsDamage() throws {
         var torn = 0, removed = 0, rebuilt = 0, failedWrites = 0
         for seed in UInt64(1)...80 {
-            let fs = PowerLossFileSystem(seed: seed)
+            let fs = SimFileSystem(seed: seed)
             var rng = SplitMix64(seed: seed)
             var options = BlockStoreOptions(segmentSize: 2 << 10, indexInterval: 3, maxPendingBytes: 6_000)
             options.genesisHash = chain.genesis.hash
@@ -374,7 +375,7 @@ let sharedBlockChain: BlockTestChain = {
                 try expectHolds(store, Array(chain.blocks.prefix(Int(store.height))))
                 appended = Int(store.height)
                 synced = appended
-                fs.powerFailsAt = fs.operations + Int.random(in: 1...30, using: &rng)
+                fs.powerFailsAfter = Int.random(in: 1...30, using: &rng)
                 do {
                     while appended < chain.blocks.count {
                         try store.append(chain.blocks[appended])

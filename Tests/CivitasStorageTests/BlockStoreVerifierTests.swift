@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func aGoodChainVerifies() throws {
-        let dir = try BlockStoreScratch("verify-good")
+        let dir = try ScratchDirectory("verify-good")
         try writeBlockStore(chain, in: dir.path, options: small)
         let report = verify(dir.path)
         #expect(report.isClean && report.firstFault == nil && report.unsyncedTail == nil)
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func theWrongGenesisFailsAtHeightOne() throws {
-        let dir = try BlockStoreScratch("verify-genesis")
+        let dir = try ScratchDirectory("verify-genesis")
         try writeBlockStore(chain, in: dir.path, options: small)
         let report = verify(dir.path, genesis: BlockTestChain(seed: 99).genesis)
         #expect(report.firstFault?.height == 1)
@@ -66,7 +66,7 @@ import Testing
         cases.append(("community", badChain { c in c.seal(block(&c, [], community: CommunityID("elsewhere")!)) }, "community"))
 
         for (name, bad, reason) in cases {
-            let dir = try BlockStoreScratch("verify-\(name.prefix(8))")
+            let dir = try ScratchDirectory("verify-\(name.prefix(8))")
             try writeBlockStore(bad, in: dir.path, options: small)
             let report = verify(dir.path, genesis: bad.genesis)
             #expect(report.firstFault?.height == 6, "\(name)")
@@ -75,13 +75,13 @@ import Testing
             #expect(report.firstFault?.path.hasSuffix(".seg") == true)
         }
         // Without signature checks, the bad signature and the minority certificate go unnoticed, nothing else does.
-        let dir = try BlockStoreScratch("verify-nosig")
+        let dir = try ScratchDirectory("verify-nosig")
         try writeBlockStore(cases[1].1, in: dir.path, options: small)
         #expect(verify(dir.path, genesis: base.genesis, signatures: false).firstFault == nil)
     }
 
     @Test func aDamagedOrLyingIndexIsReported() throws {
-        let dir = try BlockStoreScratch("verify-index")
+        let dir = try ScratchDirectory("verify-index")
         try writeBlockStore(chain, in: dir.path, options: small)
         let index = dir.sub("index")
         let original = try readBytes(index)
@@ -119,7 +119,7 @@ import Testing
     /// segments, sync markers, a final marker and an index.
     static let sweepOptions = BlockStoreOptions(segmentSize: 1_536, indexInterval: 1_000)
 
-    static func smallStore(_ dir: BlockStoreScratch) throws -> (files: BlockDirectorySnapshot, blocks: [SealedBlock]) {
+    static func smallStore(_ dir: ScratchDirectory) throws -> (files: BlockDirectorySnapshot, blocks: [SealedBlock]) {
         var chain = BlockTestChain(seed: 4)
         chain.extend(by: 5)
         try writeBlockStore(chain, in: dir.path, options: sweepOptions)
@@ -192,7 +192,7 @@ import Testing
 
     @Test(arguments: SweepTarget.allCases)
     func everyFlippedByteIsFoundAndNoDamagedBlockIsEverReturned(_ target: SweepTarget) throws {
-        let dir = try BlockStoreScratch("flip-\(target)")
+        let dir = try ScratchDirectory("flip-\(target)")
         let (files, blocks) = try Self.smallStore(dir)
         let encoded = blocks.map { $0.encoded() }
         let segments = blockSegmentNames(files)
@@ -262,7 +262,7 @@ import Testing
 
     @Test(arguments: SweepTarget.allCases)
     func truncationAtEveryOffsetIsFoundOrCutsOnlyUnvouchedBytes(_ target: SweepTarget) throws {
-        let dir = try BlockStoreScratch("truncate-\(target)")
+        let dir = try ScratchDirectory("truncate-\(target)")
         let (files, blocks) = try Self.smallStore(dir)
         let encoded = blocks.map { $0.encoded() }
         let segments = blockSegmentNames(files)

@@ -22,7 +22,7 @@ import Testing
 
     @Test(.enabled(if: binary != nil, "needs the civitas binary built beside the tests"))
     func verifyExitsZeroOnAGoodChainAndNamesTheFirstBadHeightOtherwise() throws {
-        let dir = try BlockStoreScratch("cli")
+        let dir = try ScratchDirectory("cli")
         var chain = BlockTestChain(seed: 8)
         chain.extend(by: 10)
         try writeBytes(dir.sub("genesis.civ"), chain.genesis.encoded())
@@ -68,7 +68,7 @@ import Testing
     /// passes its structure check; comparing with a rebuild from the chain finds it.
     @Test(.enabled(if: binary != nil, "needs the civitas binary built beside the tests"))
     func verifyFindsAValueDamagedInTheStateDatabase() throws {
-        let dir = try BlockStoreScratch("cli-state")
+        let dir = try ScratchDirectory("cli-state")
         var chain = BlockTestChain(seed: 9)
         chain.extend(by: 8, largeEvery: 0)
         try writeBytes(dir.sub("genesis.civ"), chain.genesis.encoded())

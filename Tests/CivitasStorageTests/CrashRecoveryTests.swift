@@ -35,7 +35,7 @@ import Darwin
 
     @Test func sigkillUnderLoadLosesNothingAcknowledgedAndAcceptsNoDamage() throws {
         let binary = try StressBinary.locate()
-        let dir = try DurabilityScratch("crash")
+        let dir = try ScratchDirectory("crash")
         let started = ContinuousClock.now
         var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
         let seedNote = "random seed state \(rng.state)"
@@ -106,7 +106,7 @@ import Darwin
 /// refused to open ("an item follows the seal").
 @Suite struct SealedSegmentRegressionTests {
     @Test func aSegmentSealedBeforeACrashIsNotSealedAgain() throws {
-        let dir = try DurabilityScratch("double-seal")
+        let dir = try ScratchDirectory("double-seal")
         let options = BlockStoreOptions(segmentSize: 4 << 10)
         var chain = FillerChain()
         var blocks: [SealedBlock] = []

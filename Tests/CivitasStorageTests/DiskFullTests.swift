@@ -215,7 +215,7 @@ struct FillerChain {
 
 /// A 256 KiB tmpfs mounted on a scratch directory, with a filler file that can be deleted to free space.
 final class SmallDisk {
-    let scratch: DurabilityScratch
+    let scratch: ScratchDirectory
     private var mounted = false
     var path: String { scratch.path }
 
@@ -224,7 +224,7 @@ final class SmallDisk {
     }
 
     init(_ name: String, size: String = "256k") throws {
-        scratch = try DurabilityScratch("disk-full-\(name)")
+        scratch = try ScratchDirectory("disk-full-\(name)")
         let result = try runTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", scratch.path])
         guard result.status == 0 else {
             throw MountFailed(description: """

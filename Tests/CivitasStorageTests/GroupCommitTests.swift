@@ -23,7 +23,7 @@ import Testing
 
     @Test(arguments: [Duration.zero, .milliseconds(1)])
     func manyConcurrentAppendersEveryAcknowledgedRecordIsThereInOrder(gatherDelay: Duration) async throws {
-        let dir = try DurabilityScratch("group-commit")
+        let dir = try ScratchDirectory("group-commit")
         let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(), options: GroupCommitOptions(gatherDelay: gatherDelay))
         let proposers = 64, perProposer = 40
         let acks = Shared<[(index: UInt64, proposer: Int, n: Int)]>([])
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func blockingAppendsFromThreadsAndIndexesContinueAfterReopening() throws {
-        let dir = try DurabilityScratch("group-commit-threads")
+        let dir = try ScratchDirectory("group-commit-threads")
         let threads = 12, perThread = 60
         let acks = Shared<[(index: UInt64, proposer: Int, n: Int)]>([])
         let errors = Shared<[String]>([])
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func closeWritesWhatIsQueuedThenRefusesAppends() async throws {
-        let dir = try DurabilityScratch("group-commit-close")
+        let dir = try ScratchDirectory("group-commit-close")
         let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem())
         let first = try await log.append(type: 1, payload: [1, 2, 3])
         #expect(first == 0)
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func anOversizedRecordIsRefusedAloneAndTheLogGoesOn() async throws {
-        let dir = try DurabilityScratch("group-commit-oversized")
+        let dir = try ScratchDirectory("group-commit-oversized")
         let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(),
                                      options: GroupCommitOptions(wal: WALOptions(maxRecordSize: 1000)))
         await #expect(throws: StorageError.self) { try await log.append(type: 1, payload: [UInt8](repeating: 7, count: 1001)) }
@@ -127,7 +127,7 @@ import Testing
     }
 
     @Test func smallSegmentsRollAndBatchesRespectTheByteCap() async throws {
-        let dir = try DurabilityScratch("group-commit-roll")
+        let dir = try ScratchDirectory("group-commit-roll")
         let options = GroupCommitOptions(wal: WALOptions(segmentSize: 8 << 10), maxBatchBytes: 2 << 10)
         let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(), options: options)
         let acks = Shared<[UInt64: [UInt8]]>([:])
@@ -154,7 +154,7 @@ import Testing
     /// An fsync that fails (EIO here, ENOSPC in DiskFullTests) fails its batch
     /// and everything after it; what was acknowledged before is all there.
     @Test func aFailedFsyncFailsItsBatchAndEveryLaterAppend() async throws {
-        let dir = try DurabilityScratch("group-commit-eio")
+        let dir = try ScratchDirectory("group-commit-eio")
         let fs = FsyncFailingFileSystem(failSyncAfter: 5)
         let log = try GroupCommitLog(directory: dir.path, fileSystem: fs)
         var acknowledged: [[UInt8]] = []
@@ -232,20 +232,6 @@ final class FsyncFailingFileSystem: FileSystem, Sendable {
     }
 }
 
-/// A scratch directory on the real disk (under the system temporary
-/// directory) for the durability tests, removed when the value goes away.
-final class DurabilityScratch {
-    let url: URL
-    var path: String { url.path }
-
-    init(_ name: String) throws {
-        url = try scratchDirectory("durability-\(name)-\(UInt64.random(in: 0...UInt64.max))")
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func sub(_ name: String) -> String { joinPath(path, name) }
-}
 
 /// A value behind a mutex, shareable with tasks and threads.
 final class Shared<Value: Sendable>: Sendable {

@@ -320,15 +320,3 @@ func randomChain(_ c: StateTestCommunity, blocks: Int, transactionsPerBlock: Int
     return b.blocks
 }
 
-/// The `StorageError` `body` throws, or nil (any other error is a test failure).
-func stateFailure(_ body: () throws -> Void) -> StorageError? {
-    do {
-        try body()
-        return nil
-    } catch let error as StorageError {
-        return error
-    } catch {
-        Issue.record("expected a StorageError, got \(error)")
-        return nil
-    }
-}

@@ -114,9 +114,9 @@ import Testing
         let chain = GovernanceChain(c)
         try withScratch("gap") { dir in
             let db = try StateDatabase.open(path: dir + "/state.sqlite", genesis: c.genesis)
-            let wrong = stateFailure { _ = try db.catchUp { h in h <= 5 ? chain.blocks[Int(min(h + 1, 5)) - 1] : nil } }
+            let wrong = storageFailure { _ = try db.catchUp { h in h <= 5 ? chain.blocks[Int(min(h + 1, 5)) - 1] : nil } }
             guard case .invalidArgument = wrong else { Issue.record("wrong heights: \(String(describing: wrong))"); return }
-            let gap = stateFailure {
+            let gap = storageFailure {
                 _ = try StateDatabase.rebuild(path: dir + "/other.sqlite", genesis: c.genesis, blocks: [chain.blocks[0], chain.blocks[2]])
             }
             guard case .invalidArgument = gap else { Issue.record("gap: \(String(describing: gap))"); return }
@@ -129,7 +129,7 @@ import Testing
     // MARK: Damaged files
 
     func expectCorrupt(_ path: String, genesis: GenesisDocument, _ comment: Comment? = nil) {
-        let failure = stateFailure {
+        let failure = storageFailure {
             let db = try StateDatabase.open(path: path, genesis: genesis)
             _ = try db.stateDigest()
         }
@@ -199,7 +199,7 @@ import Testing
                 let offset = rng.int(0...(good.count - 1))
                 bad[offset] ^= UInt8(1 << rng.int(0...7))
                 try Data(bad).write(to: URL(fileURLWithPath: path))
-                let failure = stateFailure {
+                let failure = storageFailure {
                     let db = try StateDatabase.open(path: path, genesis: c.genesis)
                     _ = try db.stateDigest()
                     _ = try db.currentNotices()
@@ -218,14 +218,14 @@ import Testing
         try withScratch("other-genesis") { dir in
             let path = dir + "/state.sqlite"
             _ = try StateDatabase.open(path: path, genesis: c.genesis)
-            let failure = stateFailure { _ = try StateDatabase.open(path: path, genesis: StateTestCommunity(seed: 9).genesis) }
+            let failure = storageFailure { _ = try StateDatabase.open(path: path, genesis: StateTestCommunity(seed: 9).genesis) }
             guard case let .inconsistent(_, reason) = failure else { Issue.record("\(String(describing: failure))"); return }
             #expect(reason.contains("built for genesis"))
         }
     }
 
     @Test func aMissingDirectoryIsAnIOError() {
-        let failure = stateFailure { _ = try StateDatabase.open(path: "/nonexistent-civitas-dir/state.sqlite", genesis: c.genesis) }
+        let failure = storageFailure { _ = try StateDatabase.open(path: "/nonexistent-civitas-dir/state.sqlite", genesis: c.genesis) }
         guard case .io = failure else { Issue.record("\(String(describing: failure))"); return }
     }
 }

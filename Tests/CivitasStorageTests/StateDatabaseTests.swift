@@ -253,23 +253,23 @@ import Testing
             #expect(try db.appliedHeight == 3)
 
             // A gap is an error, and changes nothing.
-            let gap = stateFailure { _ = try db.apply(chain.blocks[4]) }
+            let gap = storageFailure { _ = try db.apply(chain.blocks[4]) }
             guard case let .invalidArgument(why) = gap else { Issue.record("gap: \(String(describing: gap))"); return }
             #expect(why.contains("gap"))
             // A different block at an applied height is a fork, not a duplicate.
             var other = chain.blocks[1]
             other.block.header.time += 1
-            let fork = stateFailure { _ = try db.apply(other) }
+            let fork = storageFailure { _ = try db.apply(other) }
             guard case .inconsistent = fork else { Issue.record("fork: \(String(describing: fork))"); return }
             // A block that does not extend the head.
             var stray = chain.blocks[3]
             stray.block.header.previous = Hashing.sha256([9])
-            let strayFailure = stateFailure { _ = try db.apply(stray) }
+            let strayFailure = storageFailure { _ = try db.apply(stray) }
             guard case .inconsistent = strayFailure else { Issue.record("stray: \(String(describing: strayFailure))"); return }
             // Another community's block.
             var foreign = chain.blocks[3]
             foreign.block.header.community = CommunityID("hehua-north")!
-            let foreignFailure = stateFailure { _ = try db.apply(foreign) }
+            let foreignFailure = storageFailure { _ = try db.apply(foreign) }
             guard case .invalidArgument = foreignFailure else { Issue.record("foreign: \(String(describing: foreignFailure))"); return }
             #expect(try db.stateDigest() == digest)
             #expect(try db.appliedHeight == 3)

@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func replaysEveryRecordAcrossSegmentRolls() throws {
-        let scratch = try WALScratch("wal-replay")
+        let scratch = try ScratchDirectory("wal-replay")
         let dir = scratch.sub("wal")
         let options = WALOptions(segmentSize: 4096)
         let records = Self.payloads(500, seed: 1)
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func unsyncedRecordsAreNotReplayed() throws {
-        let scratch = try WALScratch("wal-unsynced")
+        let scratch = try ScratchDirectory("wal-unsynced")
         let dir = scratch.sub("wal")
         let log = try WriteAheadLog(directory: dir, fileSystem: Self.fs) { _ in }
         let records = Self.payloads(3, seed: 3)
@@ -86,7 +86,7 @@ import Testing
     /// A cut at every byte of the final batch is a torn tail: cut off,
     /// reported, and every earlier (acknowledged) record kept.
     @Test func tornFinalBatchIsCutOffAndReported() throws {
-        let scratch = try WALScratch("wal-torn")
+        let scratch = try ScratchDirectory("wal-torn")
         let dir = scratch.sub("wal")
         let first = Self.payloads(20, seed: 4)
         try Self.write(first, to: dir, options: WALOptions(), batch: 20)
@@ -124,7 +124,7 @@ import Testing
     /// refused with the file and an offset — never replayed, never cut off
     /// as if it were a torn tail.
     @Test func everyFlippedByteIsDetected() throws {
-        let scratch = try WALScratch("wal-flip")
+        let scratch = try ScratchDirectory("wal-flip")
         let dir = scratch.sub("wal")
         let options = WALOptions(segmentSize: 600)
         let records = Self.payloads(8, seed: 6, maxSize: 60)
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func truncationInsideAnAcknowledgedSegmentIsCorruption() throws {
-        let scratch = try WALScratch("wal-cut-middle")
+        let scratch = try ScratchDirectory("wal-cut-middle")
         let dir = scratch.sub("wal")
         let options = WALOptions(segmentSize: 2048)
         try Self.write(Self.payloads(40, seed: 7), to: dir, options: options, batch: 4)
@@ -163,21 +163,21 @@ import Testing
         let bytes = try Self.contents(first)
         for cut in stride(from: 0, to: bytes.count, by: 97) {
             try Self.overwrite(first, Array(bytes[..<cut]))
-            let error = walFailure { _ = try Self.read(dir, options: options) }
+            let error = storageFailure { _ = try Self.read(dir, options: options) }
             #expect(error != nil, "segment 1 cut at \(cut) was accepted")
         }
         try Self.overwrite(first, bytes)
         // A missing segment in the middle is refused by name.
         let second = (dir as NSString).appendingPathComponent("0000000000000002.wal")
         try FileManager.default.removeItem(atPath: second)
-        let error = walFailure { _ = try Self.read(dir, options: options) }
+        let error = storageFailure { _ = try Self.read(dir, options: options) }
         #expect("\(String(describing: error))".contains("0000000000000002.wal is missing"))
     }
 
     /// Preallocated segments: zeros after the last batch are free space, not
     /// a torn tail; a torn batch inside them is still cut off and reported.
     @Test func preallocatedSegmentsRecoverAndReportOnlyRealTails() throws {
-        let scratch = try WALScratch("wal-prealloc")
+        let scratch = try ScratchDirectory("wal-prealloc")
         let dir = scratch.sub("wal")
         let options = WALOptions(segmentSize: 16 << 10, preallocate: true)
         let records = Self.payloads(40, seed: 11)
@@ -218,7 +218,7 @@ import Testing
     }
 
     @Test func oversizedRecordsAreRefusedBeforeWriting() throws {
-        let scratch = try WALScratch("wal-oversize")
+        let scratch = try ScratchDirectory("wal-oversize")
         let log = try WriteAheadLog(directory: scratch.sub("wal"), fileSystem: Self.fs, options: WALOptions(maxRecordSize: 100)) { _ in }
         #expect(throws: StorageError.self) { try log.append(type: 1, payload: [UInt8](repeating: 1, count: 101)) }
         try log.append(type: 1, payload: [UInt8](repeating: 1, count: 100))
@@ -226,7 +226,7 @@ import Testing
     }
 
     @Test func segmentsAreRemovedOnlyBeforeTheCurrentOne() throws {
-        let scratch = try WALScratch("wal-remove")
+        let scratch = try ScratchDirectory("wal-remove")
         let dir = scratch.sub("wal")
         let log = try WriteAheadLog(directory: dir, fileSystem: Self.fs, options: WALOptions(segmentSize: 1024)) { _ in }
         for r in Self.payloads(30, seed: 8) {
@@ -252,7 +252,7 @@ import Testing
     }
 
     @Test func recoversHardStateEntriesAndSnapshot() throws {
-        let scratch = try WALScratch("raftwal")
+        let scratch = try ScratchDirectory("raftwal")
         let dir = scratch.sub("wal")
         let options = WALOptions(segmentSize: 2048)
         var expected = RaftDurableState()
@@ -281,40 +281,13 @@ import Testing
     }
 
     @Test func undecodableRecordIsRefused() throws {
-        let scratch = try WALScratch("raftwal-bad")
+        let scratch = try ScratchDirectory("raftwal-bad")
         let dir = scratch.sub("wal")
         let log = try WriteAheadLog(directory: dir, fileSystem: POSIXFileSystem()) { _ in }
         try log.append(type: 1, payload: [0xFF, 0xFF]) // a checksummed record that is not an entry
         try log.sync()
         log.close()
-        let error = walFailure { _ = try RaftWAL(directory: dir, fileSystem: POSIXFileSystem()) }
+        let error = storageFailure { _ = try RaftWAL(directory: dir, fileSystem: POSIXFileSystem()) }
         #expect("\(String(describing: error))".contains("undecodable WAL record"))
-    }
-}
-
-/// A scratch directory on the real disk for WAL tests, removed afterwards.
-final class WALScratch {
-    let path: String
-
-    init(_ name: String) throws {
-        path = NSTemporaryDirectory() + "civitas-\(name)-\(UInt64.random(in: 0...UInt64.max))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func sub(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-}
-
-/// The StorageError `body` throws, or nil if it succeeds.
-func walFailure(_ body: () throws -> Void) -> StorageError? {
-    do {
-        try body()
-        return nil
-    } catch let error as StorageError {
-        return error
-    } catch {
-        Issue.record("expected a StorageError, got \(error)")
-        return nil
     }
 }

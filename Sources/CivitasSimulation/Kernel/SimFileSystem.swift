@@ -208,10 +208,13 @@ public final class SimFileSystem: FileSystem {
 
     func write(_ file: SimFile, _ bytes: [UInt8], at offset: Int) throws(StorageError) {
         let id = try check(file)
-        try mutation(file.path, "pwrite")
+        guard !poweredOff else { throw .io(path: file.path, operation: "pwrite (power failed)", errno: 5) }
         counters.writes += 1
+        // The write that meets the power failure still reaches the cache: the
+        // caller sees an error, and a crash may keep it, tear it or lose it.
         inodes[id]!.pending.append(.write(offset: offset, bytes: bytes))
         Self.apply(.write(offset: offset, bytes: bytes), to: &inodes[id]!.data)
+        try mutation(file.path, "pwrite")
     }
 
     func truncate(_ file: SimFile, to size: Int) throws(StorageError) {
