@@ -2,20 +2,22 @@
 /// checksum of iSCSI, ext4 metadata and etcd's WAL. Table-driven, eight
 /// bytes per step ("slicing-by-8").
 public enum CRC32C {
-    static let tables: [[UInt32]] = {
-        var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+    /// Eight 256-entry tables, back to back: table t gives the CRC of a byte
+    /// followed by t zero bytes.
+    static let flatTable: [UInt32] = {
+        var t = [UInt32](repeating: 0, count: 8 * 256)
         for i in 0..<256 {
             var c = UInt32(i)
             for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
-            tables[0][i] = c
+            t[i] = c
         }
-        for i in 0..<256 {
-            for t in 1..<8 {
-                let previous = tables[t - 1][i]
-                tables[t][i] = (previous >> 8) ^ tables[0][Int(previous & 0xFF)]
+        for k in 1..<8 {
+            for i in 0..<256 {
+                let previous = t[(k - 1) * 256 + i]
+                t[k * 256 + i] = (previous >> 8) ^ t[Int(previous & 0xFF)]
             }
         }
-        return tables
+        return t
     }()
 
     /// Continues a checksum over more bytes. Start with `crc: 0`.
@@ -23,8 +25,7 @@ public enum CRC32C {
         var c = ~crc
         var i = 0
         let n = bytes.count
-        let flat = flatTable
-        flat.withUnsafeBufferPointer { t in
+        Self.flatTable.withUnsafeBufferPointer { t in
             while i + 8 <= n {
                 let lo = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
                 let hi = UInt32(bytes[i + 4]) | UInt32(bytes[i + 5]) << 8 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 24
@@ -42,8 +43,6 @@ public enum CRC32C {
         }
         return ~c
     }
-
-    static let flatTable: [UInt32] = tables.flatMap { $0 }
 
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 { update(0, bytes) }
 

@@ -56,7 +56,7 @@ public final class RaftWAL {
         // conservatively: every live segment may hold up to the last index.
         for s in log.segments { perSegment[s] = replay.state.lastIndex }
         if let gap = replay.unresolvedGap {
-            throw .inconsistent(path: directory, reason: "entries up to \(gap) are missing and no snapshot covers them; rebuild this node from its peers")
+            throw WriteAheadLog.withWayOut(.inconsistent(path: directory, reason: "entries up to \(gap) are missing and no snapshot covers them"))
         }
         recovered = replay.state
         hardState = replay.state.hardState

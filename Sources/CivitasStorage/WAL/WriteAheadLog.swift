@@ -101,7 +101,22 @@ public final class WriteAheadLog {
         self.options = options
         pending = [UInt8](repeating: 0, count: WALFormat.batchHeaderSize)
         try fileSystem.createDirectory(directory)
-        try recover(replay: replay)
+        do {
+            try recover(replay: replay)
+        } catch {
+            throw Self.withWayOut(error)
+        }
+    }
+
+    static let wayOut = "the log cannot repair acknowledged records itself: stop the node, move the wal directory aside (keep it for diagnosis) and restart; the node rejoins and Raft brings it up to date from its peers (docs/storage.md)"
+
+    /// Damage found while opening names the way out; other errors (I/O) pass unchanged.
+    static func withWayOut(_ error: StorageError) -> StorageError {
+        switch error {
+        case let .corrupt(path, offset, reason): return .corrupt(path: path, offset: offset, reason: reason + "; " + wayOut)
+        case let .inconsistent(path, reason): return .inconsistent(path: path, reason: reason + "; " + wayOut)
+        default: return error
+        }
     }
 
     deinit { file?.close() }
@@ -266,7 +281,15 @@ public final class WriteAheadLog {
             let isLast = i == sequences.count - 1
             let path = joinPath(directory, WALFormat.segmentName(sequence))
             let segmentFile = try fileSystem.open(path, create: false)
-            let bytes = try segmentFile.readAll()
+            // A segment ends at most one batch past the segment size; never
+            // allocate what a damaged file system claims beyond that.
+            let limit = 2 * options.segmentSize + options.maxRecordSize + (1 << 20)
+            let size = try segmentFile.size()
+            guard size <= limit else {
+                segmentFile.close()
+                throw .corrupt(path: path, offset: limit, reason: "segment of \(size) bytes is longer than any this log writes (\(limit))")
+            }
+            let bytes = try segmentFile.read(at: 0, count: size)
             switch WALFormat.checkSegmentHeader(bytes[...]) {
             case let .valid(found):
                 guard found == sequence else {
