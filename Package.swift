@@ -22,11 +22,15 @@ let package = Package(
         .library(name: "CivitasRaft", targets: ["CivitasRaft"]),
         .library(name: "CivitasStorage", targets: ["CivitasStorage"]),
         .library(name: "CivitasSimulation", targets: ["CivitasSimulation"]),
+        .library(name: "CivitasGossip", targets: ["CivitasGossip"]),
+        .library(name: "CivitasIdentity", targets: ["CivitasIdentity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // libzstd from the system (Debian: libzstd-dev).
@@ -68,10 +72,29 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Membership (SWIM with Lifeguard), dissemination (Plumtree) and block
+        // sync: pure, deterministic cores (no clock, no I/O, no global random).
+        .target(
+            name: "CivitasGossip",
+            dependencies: ["CivitasCodec"],
+            swiftSettings: strict
+        ),
+        // Community CAs, node certificates (node ID, community, role), the
+        // federation trust bundle and revocation lists (X.509 via swift-certificates).
+        .target(
+            name: "CivitasIdentity",
+            dependencies: [
+                "CivitasLedger",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasRaft", "CivitasStorage"],
+            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip"],
             swiftSettings: strict
         ),
         // The command-line tool (a shell: it may read files and clocks).
@@ -82,6 +105,7 @@ let package = Package(
                 "CivitasLedger",
                 "CivitasSimulation",
                 "CivitasStorage",
+                "CivitasIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -123,6 +147,16 @@ let package = Package(
         .testTarget(
             name: "CivitasStorageTests",
             dependencies: ["CivitasStorage", "CivitasLedger", "CivitasRaft", "CivitasCodec", "CivitasSimulation", "CivitasTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasGossipTests",
+            dependencies: ["CivitasGossip", "CivitasSimulation", "CivitasCodec", "CivitasTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasIdentityTests",
+            dependencies: ["CivitasIdentity", "CivitasLedger", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// Node identity (issue #5): see docs/architecture.md.
