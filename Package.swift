@@ -76,7 +76,7 @@ let package = Package(
         // sync: pure, deterministic cores (no clock, no I/O, no global random).
         .target(
             name: "CivitasGossip",
-            dependencies: ["CivitasCodec"],
+            dependencies: ["CivitasCodec", "CivitasLedger"],
             swiftSettings: strict
         ),
         // Community CAs, node certificates (node ID, community, role), the
@@ -151,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasGossipTests",
-            dependencies: ["CivitasGossip", "CivitasSimulation", "CivitasCodec", "CivitasTestSupport"],
+            dependencies: ["CivitasGossip", "CivitasSimulation", "CivitasCodec", "CivitasLedger", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
