@@ -60,11 +60,14 @@ let package = Package(
             dependencies: ["CivitasCodec"],
             swiftSettings: strict
         ),
+        // CRC-32C with the CPU's instruction (SSE4.2), detected at run time.
+        .target(name: "CCRC32C"),
         // Durable storage (a shell): write-ahead log, block store, state database.
         // Runs on any `FileSystem` — the real disk or the simulator's.
         .target(
             name: "CivitasStorage",
             dependencies: [
+                "CCRC32C",
                 "CivitasCodec",
                 "CivitasLedger",
                 "CivitasRaft",
