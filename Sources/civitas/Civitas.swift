@@ -10,7 +10,7 @@ struct Civitas: ParsableCommand {
         The node, its APIs and `civitas status` arrive with later issues; today the tool
         handles keys, inspects encoded objects and runs the ledger demo.
         """,
-        subcommands: [Demo.self, Keys.self, Inspect.self, Sim.self, Verify.self]
+        subcommands: [Demo.self, Keys.self, Inspect.self, Sim.self, Verify.self, CA.self]
     )
 }
 

@@ -1,1 +1,0 @@
-// Node identity (issue #5): see docs/architecture.md.
