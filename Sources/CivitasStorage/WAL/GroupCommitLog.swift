@@ -49,10 +49,13 @@ public struct GroupCommitStatistics: Sendable, Hashable {
 /// task; each call returns only once its record is written *and fsynced*.
 /// One dedicated writer thread owns the `WriteAheadLog`: it takes everything
 /// queued, appends it, issues one `sync()` (one `pwrite`, one `fsync`),
-/// resumes every waiter of that batch, and repeats. While a batch is being
-/// fsynced the next one gathers, so under load one fsync acknowledges many
-/// records; after a batch of k records the writer also waits a fraction of
-/// an fsync for k records to queue again (`GroupCommitOptions.gatherDelay`).
+/// hands the batch's waiters to an acknowledging queue (which resumes them,
+/// in log order, while the writer goes on), and repeats. While a batch is
+/// being fsynced the next one gathers, so under load one fsync acknowledges
+/// many records; after a batch of k records the writer also waits a fraction
+/// of an fsync for k records to queue again (`GroupCommitOptions.gatherDelay`).
+/// With preallocation the next segment is zero-filled in the background, so
+/// a roll does not stall every proposer.
 ///
 /// Guarantees:
 /// - Nothing is acknowledged before the fsync that covers it returned.
@@ -106,7 +109,11 @@ public final class GroupCommitLog: Sendable {
         recovery = wal.report
         recoveredRecords = count
         let cap = min(options.maxBatchBytes, max(options.wal.segmentSize, options.wal.maxRecordSize))
-        writer = Writer(wal: wal, directory: directory, firstIndex: count, maxBatchBytes: cap, gatherDelay: max(.zero, options.gatherDelay))
+        let spare = options.wal.preallocate
+            ? SpareSegment(path: joinPath(directory, "spare.tmp"), fileSystem: fileSystem, options: options.wal)
+            : nil
+        writer = Writer(wal: wal, directory: directory, firstIndex: count, maxBatchBytes: cap, gatherDelay: max(.zero, options.gatherDelay),
+                        spare: spare)
         let writer = self.writer
         let thread = Thread { writer.run() }
         thread.name = "civitas-wal-writer"
@@ -176,6 +183,71 @@ private enum Waiter: Sendable {
     }
 }
 
+/// The segment the writer rolls into next, zero-filled and fsynced in the
+/// background (as etcd's file pipeline does), so that a roll costs a header
+/// write, a rename and two fsyncs instead of writing a whole segment of
+/// zeros while every proposer waits (~0.1 s per 64 MiB here).
+///
+/// Preparation starts once the current segment is a quarter full. If it
+/// fails (a full disk, say), the spare is removed and the writer creates the
+/// next segment itself at the roll, which reports the error properly.
+private final class SpareSegment: Sendable {
+    private enum Phase { case none, preparing, ready, failed }
+
+    let path: String
+    private let fileSystem: any FileSystem & Sendable
+    private let options: WALOptions
+    private let phase = Mutex(Phase.none)
+    private let queue = DispatchQueue(label: "civitas-wal-spare", qos: .utility)
+
+    init(path: String, fileSystem: any FileSystem & Sendable, options: WALOptions) {
+        self.path = path
+        self.fileSystem = fileSystem
+        self.options = options
+    }
+
+    /// Starts preparing a spare unless one is ready or under way.
+    func prepare() {
+        let start = phase.withLock { p -> Bool in
+            guard p == .none else { return false }
+            p = .preparing
+            return true
+        }
+        guard start else { return }
+        queue.async { [self] in
+            do throws(StorageError) {
+                try WriteAheadLog.prepareSpare(at: path, fileSystem: fileSystem, options: options)
+                phase.withLock { $0 = .ready }
+            } catch {
+                try? fileSystem.remove(path)
+                phase.withLock { $0 = .failed }
+            }
+        }
+    }
+
+    /// The spare's path if one is ready (it is the caller's from then on); nil otherwise.
+    func take() -> String? {
+        phase.withLock { p -> String? in
+            switch p {
+            case .ready:
+                p = .none
+                return path
+            case .failed:
+                p = .none // try again for the next roll
+                return nil
+            case .none, .preparing:
+                return nil
+            }
+        }
+    }
+
+    /// Waits for a preparation under way, then removes an unused spare.
+    func finish() {
+        queue.sync {}
+        if take() != nil { try? fileSystem.remove(path) }
+    }
+}
+
 /// A one-shot result for a blocked thread.
 private final class BlockingSlot: Sendable {
     private let done = DispatchSemaphore(value: 0)
@@ -225,6 +297,11 @@ private final class Writer: @unchecked Sendable {
     private let directory: String
     private let maxBatchBytes: Int
     private let gatherDelay: Duration
+    private let spare: SpareSegment?
+    /// Resumes the waiters of each fsynced batch, in log order, so the writer
+    /// can start the next batch at once: with many proposers, resuming a
+    /// batch's waiters takes about a third as long as its fsync.
+    private let acknowledgements = DispatchQueue(label: "civitas-wal-ack", qos: .userInitiated)
     /// How long the last fsync took.
     private var lastSync = Duration.zero
     /// Signalled when `idle` or `gatherTarget` is cleared. A wait that timed out
@@ -234,11 +311,12 @@ private final class Writer: @unchecked Sendable {
     /// Signalled when the thread has stopped; a latch (each waiter re-signals).
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(wal: WriteAheadLog, directory: String, firstIndex: UInt64, maxBatchBytes: Int, gatherDelay: Duration) {
+    init(wal: WriteAheadLog, directory: String, firstIndex: UInt64, maxBatchBytes: Int, gatherDelay: Duration, spare: SpareSegment?) {
         self.wal = wal
         self.directory = directory
         self.maxBatchBytes = maxBatchBytes
         self.gatherDelay = gatherDelay
+        self.spare = spare
         state = Mutex(State(nextIndex: firstIndex))
     }
 
@@ -306,6 +384,8 @@ private final class Writer: @unchecked Sendable {
                 wake.wait()
             case .exit:
                 wal.close()
+                acknowledgements.sync {}
+                spare?.finish()
                 stopped.signal()
                 return
             case let .write(batch):
@@ -350,14 +430,18 @@ private final class Writer: @unchecked Sendable {
             s.statistics.batches += 1
             s.statistics.largestBatch = max(s.statistics.largestBatch, batch.count)
         }
-        for record in batch { record.waiter.resume(.success(record.index)) }
+        acknowledgements.async {
+            for record in batch { record.waiter.resume(.success(record.index)) }
+        }
         if wal.needsRoll {
             do throws(StorageError) {
-                try wal.roll(head: [])
+                try wal.roll(head: [], spare: spare?.take())
             } catch {
                 fail([], error)
                 return false
             }
+        } else if let spare, wal.currentSegmentBytes >= wal.options.segmentSize / 4 {
+            spare.prepare()
         }
         return true
     }
@@ -387,8 +471,10 @@ private final class Writer: @unchecked Sendable {
             s.queuedBytes = 0
             return rest
         }
-        for record in batch { record.waiter.resume(.failure(error)) }
         let refusal = StorageError.failed(path: directory, cause: error.description)
-        for record in behind { record.waiter.resume(.failure(refusal)) }
+        acknowledgements.async {
+            for record in batch { record.waiter.resume(.failure(error)) }
+            for record in behind { record.waiter.resume(.failure(refusal)) }
+        }
     }
 }

@@ -125,6 +125,8 @@ public final class WriteAheadLog {
     /// Records appended but not yet covered by a `sync`.
     public var pendingCount: Int { pendingRecords }
     public var hasFailed: Bool { failure != nil }
+    /// Bytes written to the current segment so far (its header included).
+    public var currentSegmentBytes: Int { writeOffset }
     /// True once the current segment has reached the configured size.
     public var needsRoll: Bool { writeOffset >= options.segmentSize }
 
@@ -220,11 +222,28 @@ public final class WriteAheadLog {
     /// Starts a new segment whose first batch is `head` (the layer above puts
     /// its current state there, so older segments can later be removed).
     /// Pending records are synced into the old segment first.
-    public func roll(head: [WALRecord]) throws(StorageError) {
+    ///
+    /// With `spare`, the path of a file `prepareSpare` made (in this
+    /// directory, its name ending in `.tmp`), the new segment is that file:
+    /// its header is written and fsynced, then it is renamed into place and
+    /// the directory fsynced — no segment-sized write on the caller's path.
+    /// A spare that is not the right size is removed and the segment created
+    /// as usual.
+    public func roll(head: [WALRecord], spare: String? = nil) throws(StorageError) {
         try sync()
         let next = currentSegment + 1
         do {
-            let newFile = try createSegmentFile(next)
+            // Rolling before the segment is full leaves preallocated zeros
+            // after its last batch; recovery reads zeros inside a segment that
+            // is not the last as damage, so cut them off (durably) first.
+            if let file, writeOffset < allocatedEnd {
+                try file.truncate(to: writeOffset)
+                try file.sync()
+                allocatedEnd = writeOffset
+            }
+            var newFile: (any StorageFile)? = nil
+            if let spare { newFile = try adoptSpare(spare, as: next) }
+            if newFile == nil { newFile = try createSegmentFile(next) }
             file?.close()
             file = newFile
         } catch {
@@ -386,12 +405,8 @@ public final class WriteAheadLog {
             try newFile.write(WALFormat.segmentHeader(sequence: sequence), at: 0)
             var end = WALFormat.sector
             if options.preallocate {
-                let chunk = [UInt8](repeating: 0, count: min(1 << 20, max(WALFormat.sector, options.segmentSize)))
-                while end < options.segmentSize {
-                    let n = min(chunk.count, options.segmentSize - end)
-                    try newFile.write(n == chunk.count ? chunk : Array(chunk[0..<n]), at: end)
-                    end += n
-                }
+                try Self.writeZeros(newFile, from: end, to: options.segmentSize)
+                end = max(end, options.segmentSize)
             }
             try newFile.sync()
             try fileSystem.syncDirectory(directory)
@@ -401,6 +416,61 @@ public final class WriteAheadLog {
             throw error
         }
         return newFile
+    }
+
+    private static func writeZeros(_ file: any StorageFile, from start: Int, to end: Int) throws(StorageError) {
+        let chunk = [UInt8](repeating: 0, count: min(1 << 20, max(WALFormat.sector, end - start)))
+        var offset = start
+        while offset < end {
+            let n = min(chunk.count, end - offset)
+            try file.write(n == chunk.count ? chunk : Array(chunk[0..<n]), at: offset)
+            offset += n
+        }
+    }
+
+    /// Makes a spare segment for a later `roll(head:spare:)`: `path` (which
+    /// must end in `.tmp`, so that opening the log removes a spare a crash
+    /// left behind) filled with zeros to the segment size and fsynced. Safe to
+    /// call from another thread while the log is written, if the file system
+    /// is; it touches no state of any log. The group committer prepares one
+    /// in the background so that rolling costs a header, not 64 MiB of zeros.
+    public static func prepareSpare(at path: String, fileSystem: any FileSystem, options: WALOptions) throws(StorageError) {
+        guard path.hasSuffix(".tmp") else { throw .invalidArgument("a spare WAL segment's name must end in .tmp, not \(path)") }
+        let spare = try fileSystem.open(path, create: true)
+        defer { spare.close() }
+        try spare.truncate(to: 0)
+        try writeZeros(spare, from: 0, to: max(WALFormat.sector, options.segmentSize))
+        try spare.sync()
+    }
+
+    /// Turns a prepared spare into segment `sequence`: header, fsync, rename,
+    /// directory fsync (the order `createSegmentFile` keeps). Returns nil,
+    /// having removed it, if the spare is not a prepared one.
+    private func adoptSpare(_ spare: String, as sequence: UInt64) throws(StorageError) -> (any StorageFile)? {
+        guard spare.hasSuffix(".tmp"), parentDirectory(spare) == parentDirectory(joinPath(directory, "segment")) else {
+            throw .invalidArgument("a spare WAL segment must be a .tmp file in \(directory), not \(spare)")
+        }
+        let expected = max(WALFormat.sector, options.segmentSize)
+        let candidate = try fileSystem.open(spare, create: false)
+        guard try candidate.size() == expected else {
+            candidate.close()
+            try fileSystem.remove(spare)
+            return nil
+        }
+        do {
+            try candidate.write(WALFormat.segmentHeader(sequence: sequence), at: 0)
+            try candidate.sync()
+        } catch {
+            candidate.close()
+            throw error
+        }
+        candidate.close()
+        let path = joinPath(directory, WALFormat.segmentName(sequence))
+        try fileSystem.rename(spare, to: path)
+        try fileSystem.syncDirectory(directory)
+        let adopted = try fileSystem.open(path, create: false)
+        allocatedEnd = expected
+        return adopted
     }
 
     /// Parses the batches of one segment into `records`; returns the offset
