@@ -6,6 +6,8 @@ internal import SwiftASN1
 /// A community CA certificate that follows the Civitas profile: self-signed,
 /// basicConstraints CA:true (critical, path length 0), keyUsage keyCertSign + cRLSign
 /// (critical), a subject key identifier, and the URI `civitas://<community>`.
+/// (`CommunityAuthority` also adds nameConstraints permitting only URIs of the
+/// community; it is not required here, the validator checks the community itself.)
 public struct CommunityCACertificate: Hashable, Sendable {
     /// The certificate.
     public let certificate: Certificate

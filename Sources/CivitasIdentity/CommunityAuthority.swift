@@ -48,6 +48,9 @@ public struct CommunityAuthority: @unchecked Sendable {
                 Critical(KeyUsage(keyCertSign: true, cRLSign: true))
                 SubjectKeyIdentifier(hash: publicKey)
                 SubjectAlternativeNames([.uniformResourceIdentifier(CertificateNames.communityURI(community))])
+                // URIs this CA signs must have the community as their host, so OpenSSL and
+                // BoringSSL too refuse a node URI of another community (RFC 5280 §4.2.1.10).
+                Critical(NameConstraints(permittedURIDomains: [community.name]))
             }
             let certificate = try Certificate(
                 version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,

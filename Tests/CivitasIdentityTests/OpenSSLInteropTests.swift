@@ -83,4 +83,26 @@ struct OpenSSLInteropTests {
         let verify = try OpenSSL.run(["verify", "-CAfile", bundle, dir.path + "/ward-7-node/node.pem", dir.path + "/ward-8-node/node.pem"])
         #expect(verify.status == 0, "\(OpenSSL.text(verify))")
     }
+
+    @Test func opensslRefusesACACertifyingANodeOfAnotherCommunity() throws {
+        // The CA's name constraints let OpenSSL (and BoringSSL) enforce what the validator's step 9 does.
+        let dir = try scratchDirectory("identity-openssl-nc")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ward7 = try Fixture.authority(now: Date())
+        let forged = try Fixture.custom(ward7, uris: [
+            CertificateNames.nodeURI(community: Fixture.ward8, node: SigningKey.generate().publicKey.nodeID),
+            CertificateNames.roleURI(community: Fixture.ward8, role: .gateway),
+        ], now: Date())
+        let honest = try Fixture.node(ward7, role: .gateway, now: Date())
+        let caPEM = dir.path + "/ca.pem"
+        try IdentityFiles.write(CertificateDER.pem(ward7.ca.certificate), to: caPEM, mode: IdentityFiles.publicMode, replace: false)
+        try IdentityFiles.write(CertificateDER.pem(forged), to: dir.path + "/forged.pem", mode: IdentityFiles.publicMode, replace: false)
+        try IdentityFiles.write(CertificateDER.pem(honest.certificate), to: dir.path + "/honest.pem", mode: IdentityFiles.publicMode, replace: false)
+
+        let refused = try OpenSSL.run(["verify", "-CAfile", caPEM, dir.path + "/forged.pem"])
+        #expect(refused.status != 0)
+        #expect(OpenSSL.text(refused).contains("permitted subtree violation"), "\(OpenSSL.text(refused))")
+        let accepted = try OpenSSL.run(["verify", "-CAfile", caPEM, dir.path + "/honest.pem"])
+        #expect(accepted.status == 0, "\(OpenSSL.text(accepted))")
+    }
 }
