@@ -71,6 +71,9 @@ public struct CommunityAuthority: @unchecked Sendable {
         nodeKey: CivitasLedger.PublicKey, role: NodeRole, tlsKey: P256.Signing.PublicKey, days: Int, now: Date
     ) throws(IdentityError) -> Certificate {
         guard (1...3650).contains(days) else { throw .invalidArgument("--days must be between 1 and 3650") }
+        guard now < ca.certificate.notValidAfter else {
+            throw .invalidArgument("the CA of '\(community)' expired at \(IdentityTime.format(ca.certificate.notValidAfter)); create a new CA with `civitas ca init` and add it to the bundle")
+        }
         let nodeID = nodeKey.nodeID
         let notAfter = min(now + TimeInterval(days) * 86_400, ca.certificate.notValidAfter)
         let publicKey = Certificate.PublicKey(tlsKey)

@@ -16,6 +16,11 @@ public enum IdentityFiles {
 
     /// The file's text; refuses files that are not UTF-8 text or larger than 4 MiB.
     public static func readText(_ path: String) throws(IdentityError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadableFile(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .unreadableFile(path: path, reason: "it is a directory, not a file") }
         let data: Data
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)

@@ -107,6 +107,8 @@ struct PeerCertificateValidatorTests {
         #expect(node.certificate.notValidAfter <= ca.ca.certificate.notValidAfter)
         let result = await outcome(Fixture.validator([ca]), chain: [node.der])
         guard case .failure(.expired(.communityCA, _, _)) = result else { Issue.record("got \(result)"); return }
+        // An expired CA issues nothing more.
+        #expect(throws: IdentityError.self) { try Fixture.node(ca, now: Fixture.now) }
     }
 
     @Test func aRevokedCertificateIsRefusedAndOthersAreNot() async throws {
