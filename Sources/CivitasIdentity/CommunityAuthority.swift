@@ -50,7 +50,9 @@ public struct CommunityAuthority: @unchecked Sendable {
                 SubjectAlternativeNames([.uniformResourceIdentifier(CertificateNames.communityURI(community))])
                 // URIs this CA signs must have the community as their host, so OpenSSL and
                 // BoringSSL too refuse a node URI of another community (RFC 5280 §4.2.1.10).
-                Critical(NameConstraints(permittedURIDomains: [community.name]))
+                if Self.canConstrainNames(of: community) {
+                    Critical(NameConstraints(permittedURIDomains: [community.name]))
+                }
             }
             let certificate = try Certificate(
                 version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,
@@ -63,6 +65,19 @@ public struct CommunityAuthority: @unchecked Sendable {
         } catch {
             throw .invalidArgument("cannot build the CA certificate: \(error)")
         }
+    }
+
+    /// True if TLS stacks accept `community` as a URI host in a name constraint.
+    /// BoringSSL requires a DNS-style host: labels of at most 63 characters, and a
+    /// last label that is not all digits or `0x` hex (it would read as an IP address).
+    /// Community names outside that (`1024`, a 64-character name) get no name
+    /// constraints; the validator's own community check (step 9) still applies.
+    public static func canConstrainNames(of community: CommunityID) -> Bool {
+        let name = community.name
+        guard name.utf8.count <= 63 else { return false }
+        if name.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) { return false }
+        if name.hasPrefix("0x"), name.dropFirst(2).allSatisfy(\.isHexDigit) { return false }
+        return true
     }
 
     /// Issues a certificate for the node whose ledger key is `nodeKey`, binding the

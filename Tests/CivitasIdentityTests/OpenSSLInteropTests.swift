@@ -105,4 +105,21 @@ struct OpenSSLInteropTests {
         let accepted = try OpenSSL.run(["verify", "-CAfile", caPEM, dir.path + "/honest.pem"])
         #expect(accepted.status == 0, "\(OpenSSL.text(accepted))")
     }
+
+    @Test func communityNamesBoringSSLWouldReadAsAddressesGetNoNameConstraints() throws {
+        let dir = try scratchDirectory("identity-openssl-names")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, constrained) in [("ward-7", true), ("1024", false), ("0x1f", false), ("0xg1", true), (String(repeating: "a", count: 64), false)] {
+            let community = try #require(CommunityID(name))
+            #expect(CommunityAuthority.canConstrainNames(of: community) == constrained, "\(name)")
+            let ca = try Fixture.authority(community, now: Date())
+            #expect(ca.ca.certificate.extensions.contains { $0.oid == [2, 5, 29, 30] } == constrained, "\(name)")
+            // Either way the CA's own nodes verify.
+            let node = try Fixture.node(ca, now: Date())
+            try IdentityFiles.write(CertificateDER.pem(ca.ca.certificate), to: dir.path + "/ca.pem", mode: IdentityFiles.publicMode, replace: true)
+            try IdentityFiles.write(CertificateDER.pem(node.certificate), to: dir.path + "/node.pem", mode: IdentityFiles.publicMode, replace: true)
+            let verify = try OpenSSL.run(["verify", "-CAfile", dir.path + "/ca.pem", dir.path + "/node.pem"])
+            #expect(verify.status == 0, "\(name): \(OpenSSL.text(verify))")
+        }
+    }
 }
