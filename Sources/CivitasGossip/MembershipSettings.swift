@@ -1,0 +1,57 @@
+/// Settings of the membership core (SWIM with Lifeguard); every default says why.
+/// Defaults follow hashicorp/memberlist's LAN profile where they apply.
+public struct MembershipSettings: Sendable, Hashable {
+    /// Time between probes at full health. 1 s: memberlist's LAN value; a
+    /// failed node is probed within N periods in the worst case (round-robin).
+    public var probeInterval: GossipTime = GossipDuration.seconds(1)
+    /// Wait for a direct ack before asking others to probe. 500 ms: well above
+    /// a city network's round trip, below the probe interval.
+    public var probeTimeout: GossipTime = GossipDuration.milliseconds(500)
+    /// Members asked to probe indirectly (SWIM's k). 3: memberlist's value;
+    /// with 3 relays a single bad link never causes a suspicion.
+    public var indirectProbes: Int = 3
+    /// Lifeguard's local health multiplier ceiling: probe interval and timeout
+    /// stretch up to (1 + this) times when this node itself is slow. 8.
+    public var maxLocalHealth: Int = 8
+    /// Suspicion timeout floor = this × max(1, log10 N) × probe interval. 4: memberlist's value.
+    public var suspicionMultiplier: Int = 4
+    /// Suspicion timeout ceiling = this × the floor; a fresh suspicion starts
+    /// at the ceiling and shrinks towards the floor as independent members
+    /// confirm it (Lifeguard). 6: memberlist's value.
+    public var suspicionMaxMultiplier: Int = 6
+    /// Each membership update is piggybacked this × ceil(log10(N + 1)) times. 4: memberlist's value.
+    public var retransmitMultiplier: Int = 4
+    /// Updates piggybacked per SWIM message. 16: keeps a ping well under a kilobyte.
+    public var maxPiggyback: Int = 16
+    /// Members included in one push-pull sync. 512 (the wire limit).
+    public var maxSyncUpdates: Int = GossipLimits.updates
+    /// Push-pull with a random member this often. 30 s: memberlist's value;
+    /// repairs what piggybacking missed.
+    public var syncInterval: GossipTime = GossipDuration.seconds(30)
+    /// First retry delay for a seed that cannot be reached. 1 s.
+    public var seedBackoffInitial: GossipTime = GossipDuration.seconds(1)
+    /// Ceiling of the seed retry delay (doubling from the initial one, with
+    /// jitter). 60 s: a partition that heals is noticed within a minute; a
+    /// seed is never given up on.
+    public var seedBackoffMax: GossipTime = GossipDuration.seconds(60)
+    /// Links kept to members of our own community. 8: Plumtree needs a few
+    /// lazy links beyond the tree edge for repair; eight keeps the community
+    /// connected with high probability even when half the links fail.
+    public var targetPeers: Int = 8
+    /// Links accepted before surplus ones are closed. 16: twice the target, so
+    /// inbound links from newcomers are not refused outright.
+    public var maxPeers: Int = 16
+    /// Links a gateway keeps to gateways of other communities. 2: two
+    /// independent routes for checkpoints and referrals.
+    public var gatewayPeers: Int = 2
+    /// Time allowed for a dial before it counts as failed. 5 s: a TLS handshake across the city.
+    public var dialTimeout: GossipTime = GossipDuration.seconds(5)
+    /// Dead members are forgotten (their record stays in the address book) after this. 10 minutes.
+    public var deadRetention: GossipTime = GossipDuration.seconds(600)
+    /// Members tracked at most. 4,096 (the address book's size).
+    public var maxMembers: Int = AddressBook.maxEntries
+    /// Limits and score for peers that send membership messages.
+    public var policy: PeerPolicySettings = .init()
+
+    public init() {}
+}

@@ -1,0 +1,414 @@
+public import CivitasLedger
+public import CivitasCodec
+
+/// Settings of the dissemination core; every default says why.
+public struct PlumtreeSettings: Sendable, Hashable {
+    /// Topics this instance carries; a message on another topic is invalid.
+    /// A node runs one instance for its community overlay (the community
+    /// topics) and, on a gateway, one for the city overlay (the city topics).
+    public var topics: Set<GossipTopic> = Set(GossipTopic.allCases.filter(\.isCommunityTopic))
+    /// Wait after the first IHAVE for a missing message before grafting. 150 ms:
+    /// above one eager hop on a city network (tens of ms) plus queueing, so a
+    /// message that is merely slower on the tree is not fetched twice.
+    public var missingTimeout: GossipTime = GossipDuration.milliseconds(150)
+    /// Wait for a graft's answer before asking the next announcer. 200 ms: one round trip with margin.
+    public var graftRetryTimeout: GossipTime = GossipDuration.milliseconds(200)
+    /// Grafts per missing message before giving up on it. 12: at 10% loss the
+    /// chance that twelve request/answer pairs all fail is below 10⁻⁹.
+    public var maxGraftAttempts: Int = 12
+    /// How long IHAVEs are gathered before one batch per lazy peer is sent.
+    /// 50 ms: batches many announcements per message under load, and adds
+    /// little to the missing timeout.
+    public var lazyFlushInterval: GossipTime = GossipDuration.milliseconds(50)
+    /// Message IDs remembered for dedup. 65,536: minutes of a busy community's
+    /// traffic (2 MiB of IDs); a message older than that is no longer gossiped.
+    public var dedupCapacity: Int = 65_536
+    /// Payloads kept to answer grafts. 1,024 messages or `payloadCacheBytes`, whichever is hit first.
+    public var payloadCacheCount: Int = 1_024
+    /// Bytes of payload kept to answer grafts. 64 MiB.
+    public var payloadCacheBytes: Int = 64 << 20
+    /// Missing messages tracked at once (bounds what IHAVE floods can make us remember). 4,096.
+    public var maxMissing: Int = 4_096
+    /// Largest payload accepted (at most `GossipLimits.payloadBytes`). 4 MiB.
+    public var maxPayloadBytes: Int = GossipLimits.payloadBytes
+    /// Anti-entropy: every interval the next neighbour in turn gets an IHAVE
+    /// of the messages first seen within `antiEntropyWindow` (except those it
+    /// sent us). 1 s: repairs the rare node whose eager copy and every
+    /// announcement were lost (at 10% loss and thousands of nodes, a few per run).
+    public var antiEntropyInterval: GossipTime = GossipDuration.seconds(1)
+    /// Age of the messages an anti-entropy IHAVE covers. 10 s: long enough for
+    /// the round-robin to reach every one of up to ten neighbours.
+    public var antiEntropyWindow: GossipTime = GossipDuration.seconds(10)
+    /// Rate limits and score for neighbours.
+    public var policy: PeerPolicySettings = .init()
+
+    public init() {}
+}
+
+/// What the dissemination core asks its shell to do after an input.
+public struct PlumtreeDirectives: Sendable {
+    /// A message to send to a neighbour.
+    public struct Send: Sendable {
+        public var to: NodeID
+        public var message: GossipMessage
+    }
+
+    /// A new payload for the application (first copy only).
+    public struct Delivery: Sendable {
+        public var topic: GossipTopic
+        public var id: MessageID
+        public var payload: [UInt8]
+        /// Hops from the origin (1 for a neighbour of the origin).
+        public var hops: UInt32
+        /// The neighbour it came from.
+        public var from: NodeID
+    }
+
+    public var sends: [Send] = []
+    public var deliveries: [Delivery] = []
+    /// Neighbours to disconnect (and not accept again until their ban ends).
+    public var disconnects: [(peer: NodeID, reason: Misbehaviour)] = []
+    /// When to call `tick(now:)` next (nil: only on the next input).
+    public var nextWakeup: GossipTime?
+
+    public init() {}
+}
+
+/// Plumtree (Leitão, Pereira & Rodrigues, 2007): eager push along a spanning
+/// tree, lazy IHAVE announcements on the other links, GRAFT on a gap, PRUNE
+/// on a duplicate. A value type; no clock, no I/O, no randomness beyond the
+/// seeded generator it owns.
+///
+/// Contract with the shell: report every link as it comes up (`peerUp`) and
+/// goes down (`peerDown`); pass every message from a neighbour to `receive`;
+/// call `tick` at or after `nextWakeup`; carry out every directive. A
+/// `disconnect` directive bans the peer here as well: the shell must close the
+/// link, and this core refuses the peer until the ban ends.
+public struct Plumtree: Sendable {
+    /// The settings in force.
+    public let settings: PlumtreeSettings
+    /// Neighbours we push payloads to (the tree edges).
+    public private(set) var eagerPeers: [NodeID] = []
+    /// Neighbours we only announce to.
+    public private(set) var lazyPeers: [NodeID] = []
+    /// Per-neighbour limits, score and bans.
+    public private(set) var policy: PeerPolicy
+    /// Counters for reports.
+    public private(set) var stats = Stats()
+
+    /// Counters of what this node received and sent.
+    public struct Stats: Sendable, Hashable {
+        /// Payload copies received (first copies, duplicates and graft answers).
+        public var payloadsReceived = 0
+        /// Payload copies that were duplicates.
+        public var duplicates = 0
+        /// Grafts sent.
+        public var graftsSent = 0
+        /// Prunes sent.
+        public var prunesSent = 0
+    }
+
+    private struct Cached: Sendable {
+        var topic: GossipTopic
+        var round: UInt32
+        var payload: [UInt8]
+    }
+
+    private struct Missing: Sendable {
+        var announcers: [(peer: NodeID, round: UInt32)]
+        var next = 0
+        var attempts = 0
+        var deadline: GossipTime
+    }
+
+    private var received: BoundedIDSet<MessageID>
+    private var cache: [MessageID: Cached] = [:]
+    private var cacheOrder: [MessageID] = []
+    private var cacheHead = 0
+    private var cacheBytes = 0
+    private var missing: [MessageID: Missing] = [:]
+    private var missingOrder: [MessageID] = []
+    private var lazyQueue: [(peer: NodeID, announcements: [Announcement])] = []
+    private var lazyFlushAt: GossipTime?
+    private var recent: [(id: MessageID, topic: GossipTopic, round: UInt32, at: GossipTime, from: NodeID?)] = []
+    private var antiEntropyTurn = 0
+    private var nextAntiEntropy: GossipTime?
+    private var random: SplitMix64
+
+    /// A core with no neighbours; `seed` picks where the anti-entropy round-robin starts.
+    public init(settings: PlumtreeSettings = .init(), seed: UInt64) {
+        self.settings = settings
+        policy = PeerPolicy(settings: settings.policy)
+        received = BoundedIDSet(capacity: settings.dedupCapacity)
+        random = SplitMix64(seed: seed)
+        antiEntropyTurn = Int(random.next() % 1_024)  // nodes start their round-robin at different neighbours
+    }
+
+    /// True if this node has seen message `id`.
+    public func hasSeen(_ id: MessageID) -> Bool { received.contains(id) }
+
+    /// Number of message IDs held in the dedup cache.
+    public var dedupCount: Int { received.count }
+
+    /// Number of missing messages being tracked.
+    public var missingCount: Int { missing.count }
+
+    // MARK: Inputs
+
+    /// A link to `peer` came up. New links start eager; duplicates prune them.
+    public mutating func peerUp(_ peer: NodeID, now: GossipTime) -> PlumtreeDirectives {
+        var out = PlumtreeDirectives()
+        if policy.isBanned(peer, now: now) {
+            out.disconnects.append((peer, .invalid("banned peer reconnected")))
+        } else if !eagerPeers.contains(peer) && !lazyPeers.contains(peer) {
+            eagerPeers.append(peer)
+        }
+        finish(&out, now: now)
+        return out
+    }
+
+    /// The link to `peer` went down.
+    public mutating func peerDown(_ peer: NodeID, now: GossipTime) -> PlumtreeDirectives {
+        forget(peer)
+        var out = PlumtreeDirectives()
+        finish(&out, now: now)
+        return out
+    }
+
+    /// Publishes a payload from this node. Returns its ID with the directives.
+    public mutating func broadcast(topic: GossipTopic, payload: [UInt8], now: GossipTime) -> (id: MessageID, directives: PlumtreeDirectives) {
+        precondition(settings.topics.contains(topic), "this instance does not carry \(topic)")
+        precondition(payload.count <= settings.maxPayloadBytes, "payload above maxPayloadBytes")
+        let id = MessageID.of(topic: topic, payload: payload)
+        var out = PlumtreeDirectives()
+        if received.insert(id) {
+            store(id, Cached(topic: topic, round: 0, payload: payload), now: now)
+            push(id: id, topic: topic, round: 0, payload: payload, except: nil, now: now, into: &out)
+        }
+        finish(&out, now: now)
+        return (id, out)
+    }
+
+    /// A message from neighbour `peer`. `validate` is the application's check
+    /// of a payload (signatures, certificates); a payload it refuses is not
+    /// delivered or forwarded, and costs the sender score.
+    public mutating func receive(
+        _ message: GossipMessage, from peer: NodeID, now: GossipTime,
+        validate: (GossipTopic, [UInt8]) -> Bool = { _, _ in true }
+    ) -> PlumtreeDirectives {
+        var out = PlumtreeDirectives()
+        handle(message, from: peer, now: now, validate: validate, into: &out)
+        finish(&out, now: now)
+        return out
+    }
+
+    private mutating func handle(_ message: GossipMessage, from peer: NodeID, now: GossipTime, validate: (GossipTopic, [UInt8]) -> Bool, into out: inout PlumtreeDirectives) {
+        if policy.isBanned(peer, now: now) {
+            out.disconnects.append((peer, .invalid("message from a banned peer")))
+            return
+        }
+        guard eagerPeers.contains(peer) || lazyPeers.contains(peer) else { return }  // link already gone
+        switch message {
+        case let .gossip(topic, round, id, payload):
+            if let bad = policy.charge(peer, bytes: payload.count, now: now) { drop(peer, bad, into: &out); return }
+            stats.payloadsReceived += 1
+            guard settings.topics.contains(topic) else { invalid(peer, "topic \(topic) is not carried here", now: now, into: &out); return }
+            guard payload.count <= settings.maxPayloadBytes else { invalid(peer, "payload of \(payload.count) bytes", now: now, into: &out); return }
+            guard MessageID.of(topic: topic, payload: payload) == id else { invalid(peer, "message ID is not the payload's hash", now: now, into: &out); return }
+            if received.contains(id) {
+                stats.duplicates += 1
+                if let i = eagerPeers.firstIndex(of: peer) {
+                    eagerPeers.remove(at: i)
+                    lazyPeers.append(peer)
+                    out.sends.append(.init(to: peer, message: .prune))
+                    stats.prunesSent += 1
+                }
+                return
+            }
+            received.insert(id)
+            missing[id] = nil
+            guard validate(topic, payload) else { invalid(peer, "payload refused by the application", now: now, into: &out); return }
+            if let i = lazyPeers.firstIndex(of: peer) {
+                lazyPeers.remove(at: i)
+                eagerPeers.append(peer)
+            }
+            let hops = round &+ 1
+            out.deliveries.append(.init(topic: topic, id: id, payload: payload, hops: hops, from: peer))
+            store(id, Cached(topic: topic, round: hops, payload: payload), now: now)
+            push(id: id, topic: topic, round: hops, payload: payload, except: peer, now: now, into: &out)
+
+        case let .ihave(announcements):
+            if let bad = policy.charge(peer, bytes: announcements.count * Announcement.minEncodedSize, now: now) { drop(peer, bad, into: &out); return }
+            for a in announcements {
+                guard settings.topics.contains(a.topic) else { invalid(peer, "announced topic \(a.topic) is not carried here", now: now, into: &out); return }
+                if received.contains(a.id) { continue }
+                if var m = missing[a.id] {
+                    if !m.announcers.contains(where: { $0.peer == peer }) { m.announcers.append((peer, a.round)) }
+                    missing[a.id] = m
+                } else if missing.count < settings.maxMissing {
+                    missing[a.id] = Missing(announcers: [(peer, a.round)], deadline: now &+ settings.missingTimeout)
+                    missingOrder.append(a.id)
+                }
+            }
+
+        case let .graft(ids):
+            if let bad = policy.charge(peer, bytes: ids.count * 32, now: now) { drop(peer, bad, into: &out); return }
+            if let i = lazyPeers.firstIndex(of: peer) {
+                lazyPeers.remove(at: i)
+                eagerPeers.append(peer)
+            }
+            for id in ids {
+                if let c = cache[id] {
+                    out.sends.append(.init(to: peer, message: .gossip(topic: c.topic, round: c.round, id: id, payload: c.payload)))
+                }
+            }
+
+        case .prune:
+            if let bad = policy.charge(peer, bytes: 1, now: now) { drop(peer, bad, into: &out); return }
+            if let i = eagerPeers.firstIndex(of: peer) {
+                eagerPeers.remove(at: i)
+                lazyPeers.append(peer)
+            }
+
+        default:
+            invalid(peer, "\(message.kindName) is not a dissemination message", now: now, into: &out)
+        }
+    }
+
+    /// Time passed: flush announcements, graft missing messages, run anti-entropy.
+    public mutating func tick(now: GossipTime) -> PlumtreeDirectives {
+        var out = PlumtreeDirectives()
+        if let at = lazyFlushAt, at <= now { flushLazy(into: &out) }
+        graftMissing(now: now, into: &out)
+        if let at = nextAntiEntropy, at <= now { antiEntropy(now: now, into: &out) }
+        finish(&out, now: now)
+        return out
+    }
+
+    // MARK: Internals
+
+    private mutating func push(id: MessageID, topic: GossipTopic, round: UInt32, payload: [UInt8], except: NodeID?, now: GossipTime, into out: inout PlumtreeDirectives) {
+        let message = GossipMessage.gossip(topic: topic, round: round, id: id, payload: payload)
+        for p in eagerPeers where p != except { out.sends.append(.init(to: p, message: message)) }
+        let announcement = Announcement(topic: topic, round: round, id: id)
+        for p in lazyPeers where p != except {
+            if let i = lazyQueue.firstIndex(where: { $0.peer == p }) {
+                lazyQueue[i].announcements.append(announcement)
+            } else {
+                lazyQueue.append((p, [announcement]))
+            }
+        }
+        if !lazyQueue.isEmpty && lazyFlushAt == nil { lazyFlushAt = now &+ settings.lazyFlushInterval }
+        recent.append((id, topic, round, now, except))
+        if nextAntiEntropy == nil { nextAntiEntropy = now &+ settings.antiEntropyInterval }
+    }
+
+    private mutating func store(_ id: MessageID, _ c: Cached, now: GossipTime) {
+        cache[id] = c
+        cacheOrder.append(id)
+        cacheBytes += c.payload.count
+        while cacheOrder.count - cacheHead > settings.payloadCacheCount || (cacheBytes > settings.payloadCacheBytes && cacheOrder.count - cacheHead > 1) {
+            let old = cacheOrder[cacheHead]
+            cacheHead += 1
+            if let gone = cache.removeValue(forKey: old) { cacheBytes -= gone.payload.count }
+        }
+        if cacheHead > 4096 && cacheHead * 2 > cacheOrder.count {
+            cacheOrder.removeFirst(cacheHead)
+            cacheHead = 0
+        }
+    }
+
+    private mutating func flushLazy(into out: inout PlumtreeDirectives) {
+        for (peer, list) in lazyQueue where lazyPeers.contains(peer) || eagerPeers.contains(peer) {
+            var start = 0
+            while start < list.count {
+                let end = min(list.count, start + GossipLimits.announcements)
+                out.sends.append(.init(to: peer, message: .ihave(Array(list[start..<end]))))
+                start = end
+            }
+        }
+        lazyQueue.removeAll(keepingCapacity: true)
+        lazyFlushAt = nil
+    }
+
+    private mutating func graftMissing(now: GossipTime, into out: inout PlumtreeDirectives) {
+        guard !missing.isEmpty else { missingOrder.removeAll(); return }
+        var grafts: [(peer: NodeID, ids: [MessageID])] = []
+        var keep: [MessageID] = []
+        for id in missingOrder {
+            guard var m = missing[id] else { continue }
+            if m.deadline > now { keep.append(id); continue }
+            // Rotate through the announcers still linked: a lost graft or answer is retried elsewhere.
+            m.announcers.removeAll { !eagerPeers.contains($0.peer) && !lazyPeers.contains($0.peer) }
+            if m.announcers.isEmpty || m.attempts >= settings.maxGraftAttempts {
+                missing[id] = nil
+                continue
+            }
+            let target = m.announcers[m.next % m.announcers.count].peer
+            m.next += 1
+            m.attempts += 1
+            m.deadline = now &+ settings.graftRetryTimeout
+            missing[id] = m
+            keep.append(id)
+            if let i = lazyPeers.firstIndex(of: target) {
+                lazyPeers.remove(at: i)
+                eagerPeers.append(target)
+            }
+            if let i = grafts.firstIndex(where: { $0.peer == target }) {
+                if grafts[i].ids.count < GossipLimits.graftIDs { grafts[i].ids.append(id) }
+            } else {
+                grafts.append((target, [id]))
+            }
+        }
+        missingOrder = keep
+        for g in grafts {
+            out.sends.append(.init(to: g.peer, message: .graft(g.ids)))
+            stats.graftsSent += 1
+        }
+    }
+
+    private mutating func antiEntropy(now: GossipTime, into out: inout PlumtreeDirectives) {
+        let horizon = now > settings.antiEntropyWindow ? now - settings.antiEntropyWindow : 0
+        if let firstKept = recent.firstIndex(where: { $0.at >= horizon }) {
+            if firstKept > 0 { recent.removeFirst(firstKept) }
+        } else {
+            recent.removeAll()
+        }
+        // Round-robin over the neighbours sorted by ID, so every link gets a digest within a window.
+        let neighbours = (eagerPeers + lazyPeers).sorted()
+        if !recent.isEmpty, !neighbours.isEmpty {
+            antiEntropyTurn = (antiEntropyTurn + 1) % neighbours.count
+            let peer = neighbours[antiEntropyTurn]
+            let list = recent.filter { $0.from != peer }.suffix(GossipLimits.announcements).map { Announcement(topic: $0.topic, round: $0.round, id: $0.id) }
+            if !list.isEmpty { out.sends.append(.init(to: peer, message: .ihave(list))) }
+        }
+        nextAntiEntropy = recent.isEmpty ? nil : now &+ settings.antiEntropyInterval
+        policy.expire(now: now)
+    }
+
+    private mutating func invalid(_ peer: NodeID, _ why: String, now: GossipTime, into out: inout PlumtreeDirectives) {
+        if let bad = policy.penalise(peer, .invalid(why), now: now) { drop(peer, bad, into: &out) }
+    }
+
+    private mutating func drop(_ peer: NodeID, _ why: Misbehaviour, into out: inout PlumtreeDirectives) {
+        forget(peer)
+        out.disconnects.append((peer, why))
+    }
+
+    private mutating func forget(_ peer: NodeID) {
+        eagerPeers.removeAll { $0 == peer }
+        lazyPeers.removeAll { $0 == peer }
+        lazyQueue.removeAll { $0.peer == peer }
+    }
+
+    private func finish(_ out: inout PlumtreeDirectives, now: GossipTime) {
+        var wake: GossipTime? = lazyFlushAt
+        func consider(_ t: GossipTime?) {
+            guard let t else { return }
+            wake = wake.map { min($0, t) } ?? t
+        }
+        consider(nextAntiEntropy)
+        for id in missingOrder { consider(missing[id]?.deadline) }
+        out.nextWakeup = wake
+    }
+}
