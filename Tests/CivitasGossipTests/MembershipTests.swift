@@ -1,0 +1,161 @@
+import CivitasCodec
+import CivitasGossip
+import CivitasLedger
+import Testing
+
+/// SWIM with Lifeguard, discovery from seeds and signed records.
+@Suite("Membership: SWIM, Lifeguard, seeds and peer records")
+struct MembershipTests {
+    @Test func nodesJoinThroughOneSeedAndKeepTheirTargetOfLinks() {
+        var settings = MembershipSettings()
+        settings.targetPeers = 4
+        var cluster = SwimCluster(count: 10, settings: settings)
+        cluster.run(for: GossipDuration.seconds(20))
+        for i in 0..<10 {
+            #expect(cluster.nodes[i].liveMembers.count == 9, "node \(i) knows \(cluster.nodes[i].liveMembers.count) members")
+            #expect(cluster.nodes[i].connected.count >= 4, "node \(i) has \(cluster.nodes[i].connected.count) links")
+        }
+    }
+
+    @Test func aStoppedNodeIsSuspectedBeforeItIsDeclaredDead() {
+        var cluster = SwimCluster(count: 6)
+        cluster.run(for: GossipDuration.seconds(10))
+        cluster.stopped.insert(5)
+        let stoppedAt = cluster.now
+        cluster.run(for: GossipDuration.seconds(60))
+        for i in 0..<5 {
+            #expect(cluster.state(i, of: 5) == .dead, "node \(i) sees node 5 as \(String(describing: cluster.state(i, of: 5)))")
+            #expect(cluster.state(i, of: (i + 1) % 5) == .alive)
+        }
+        // Somebody suspected node 5 first; nobody declared it dead before the minimum suspicion timeout.
+        let target = Fixtures.id(5)
+        let firstSuspicion = cluster.events.firstIndex { if case .suspected(target) = $0.event { return true }; return false }
+        let firstDeath = cluster.events.firstIndex { if case .died(target) = $0.event { return true }; return false }
+        #expect(firstSuspicion != nil && firstDeath != nil && firstSuspicion! < firstDeath!)
+        _ = stoppedAt
+    }
+
+    @Test func aSuspectedNodeRefutesWithAHigherIncarnation() {
+        var node = Membership(selfRecord: Fixtures.record(1), seeds: [], seed: 1, now: 0)
+        _ = node.receive(.sync(reply: true, updates: [.alive(incarnation: 0, record: Fixtures.record(2))]), from: Fixtures.id(2), now: 0)
+        let d = node.receive(.ping(sequence: 7, updates: [.suspect(node: Fixtures.id(1), incarnation: 0, by: Fixtures.id(2))]), from: Fixtures.id(2), now: 10)
+        #expect(d.events.contains(.refuted(incarnation: 1)))
+        #expect(node.incarnation == 1)
+        #expect(node.localHealth == 1, "Lifeguard: having to refute means we may be the slow one")
+        // The ack carries the refutation.
+        guard case let .ack(7, updates)? = d.sends.first(where: { $0.to == Fixtures.id(2) })?.message else {
+            Issue.record("no ack for the ping"); return
+        }
+        #expect(updates.contains(.alive(incarnation: 1, record: Fixtures.record(1))))
+
+        // Elsewhere, the refutation clears the suspicion; an old suspicion does not come back.
+        var other = Membership(selfRecord: Fixtures.record(3), seeds: [], seed: 3, now: 0)
+        _ = other.receive(.sync(reply: true, updates: [.alive(incarnation: 0, record: Fixtures.record(1))]), from: Fixtures.id(1), now: 0)
+        _ = other.receive(.ping(sequence: 1, updates: [.suspect(node: Fixtures.id(1), incarnation: 0, by: Fixtures.id(2))]), from: Fixtures.id(2), now: 5)
+        #expect(other.state(of: Fixtures.id(1)) == .suspect)
+        let back = other.receive(.ping(sequence: 2, updates: updates), from: Fixtures.id(1), now: 6)
+        #expect(other.state(of: Fixtures.id(1)) == .alive)
+        #expect(back.events.contains(.recovered(Fixtures.id(1))))
+        _ = other.receive(.ping(sequence: 3, updates: [.suspect(node: Fixtures.id(1), incarnation: 0, by: Fixtures.id(4))]), from: Fixtures.id(4), now: 7)
+        #expect(other.state(of: Fixtures.id(1)) == .alive)
+    }
+
+    @Test func independentConfirmationsShortenTheSuspicionTimeout() {
+        var node = Membership(selfRecord: Fixtures.record(0), seeds: [], seed: 9, now: 0)
+        let others = (1...20).map { Fixtures.record($0) }
+        _ = node.receive(.sync(reply: true, updates: others.map { .alive(incarnation: 0, record: $0) }), from: Fixtures.id(1), now: 0)
+        let t0 = Fixtures.ms(1_000)
+        _ = node.receive(.ping(sequence: 1, updates: [.suspect(node: Fixtures.id(20), incarnation: 0, by: Fixtures.id(1))]), from: Fixtures.id(1), now: t0)
+        let first = node.suspicionDeadline(of: Fixtures.id(20))!
+        // N = 21: minimum = 4 × log10(21) × 1 s ≈ 5.29 s, maximum = 6 × that ≈ 31.7 s; a fresh suspicion starts at the maximum.
+        #expect((31_000_000_000...32_000_000_000).contains(first - t0))
+        // The same member confirming again changes nothing.
+        _ = node.receive(.ping(sequence: 2, updates: [.suspect(node: Fixtures.id(20), incarnation: 0, by: Fixtures.id(1))]), from: Fixtures.id(1), now: t0 + 1)
+        #expect(node.suspicionDeadline(of: Fixtures.id(20)) == first)
+        var deadlines = [first]
+        for k in 2...4 {
+            _ = node.receive(.ping(sequence: UInt64(k + 1), updates: [.suspect(node: Fixtures.id(20), incarnation: 0, by: Fixtures.id(k))]), from: Fixtures.id(k), now: t0 + 2)
+            deadlines.append(node.suspicionDeadline(of: Fixtures.id(20))!)
+        }
+        #expect(deadlines == deadlines.sorted(by: >) && Set(deadlines).count == 4, "each independent confirmation shortens it")
+        // After k = 3 confirmations beyond the first, the timeout is the minimum.
+        #expect((5_200_000_000...5_400_000_000).contains(deadlines.last! - t0))
+        // A fifth confirmation cannot go below the minimum.
+        _ = node.receive(.ping(sequence: 9, updates: [.suspect(node: Fixtures.id(20), incarnation: 0, by: Fixtures.id(5))]), from: Fixtures.id(5), now: t0 + 3)
+        #expect(node.suspicionDeadline(of: Fixtures.id(20)) == deadlines.last)
+        // At the deadline, the member is declared dead.
+        let d = node.tick(now: deadlines.last!)
+        #expect(d.events.contains(.died(Fixtures.id(20))))
+        #expect(node.state(of: Fixtures.id(20)) == .dead)
+    }
+
+    @Test func localHealthRisesWhenThisNodeIsCutOffAndStaysLowWhenRelaysAnswerWithNacks() {
+        var cluster = SwimCluster(count: 6)
+        cluster.run(for: GossipDuration.seconds(10))
+        #expect(cluster.nodes.allSatisfy { $0.localHealth == 0 })
+        // Node 5 stops: the others' relays cannot reach it and say so (nack); nobody blames itself.
+        cluster.stopped.insert(5)
+        cluster.run(for: GossipDuration.seconds(8))
+        #expect(cluster.nodes[0..<5].allSatisfy { $0.localHealth <= 1 }, "\(cluster.nodes.map(\.localHealth))")
+        // Node 4 is cut off from everyone: its probes fail and no nacks come back, so it slows itself down.
+        cluster.partition([4], [0, 1, 2, 3])
+        cluster.run(for: GossipDuration.seconds(8))
+        #expect(cluster.nodes[4].localHealth >= 3)
+        #expect(cluster.nodes[4].currentProbeInterval >= GossipDuration.seconds(4))
+    }
+
+    @Test func aSeedIsRetriedWithBackoffThroughALongPartitionAndTheClusterRejoins() {
+        var cluster = SwimCluster(count: 6)
+        cluster.run(for: GossipDuration.seconds(15))
+        #expect(cluster.nodes.allSatisfy { $0.liveMembers.count == 5 })
+        cluster.partition([0, 1, 2], [3, 4, 5])
+        cluster.dials.removeAll()
+        cluster.run(for: GossipDuration.seconds(300))
+        // Each side has declared the other dead.
+        #expect(cluster.state(0, of: 4) == .dead && cluster.state(4, of: 0) == .dead && cluster.state(3, of: 1) == .dead)
+        // Nodes 3-5 kept dialing their seed (node 0) all along, backing off to at most a minute.
+        for i in 3...5 {
+            let attempts = cluster.dials.filter { $0.node == i && $0.address == Fixtures.address(0) }.count
+            #expect((5...40).contains(attempts), "node \(i) dialed its seed \(attempts) times in 5 minutes")
+        }
+        cluster.heal()
+        cluster.run(for: GossipDuration.seconds(120))
+        for i in 0..<6 {
+            #expect(cluster.nodes[i].liveMembers.count == 5, "node \(i) sees \(cluster.nodes[i].liveMembers.count) live members after the heal")
+            for j in 0..<6 where j != i { #expect(cluster.state(i, of: j) == .alive) }
+        }
+    }
+
+    @Test func aPeerRecordWithABadSignatureIsRefusedAndItsSenderPenalised() {
+        var node = Membership(selfRecord: Fixtures.record(0), seeds: [], seed: 1, now: 0)
+        var forged = Fixtures.record(7)
+        forged.addresses = ["attacker.example:7400"]  // changed after signing
+        #expect(!forged.hasValidSignature())
+        var disconnected = false
+        for k in 0..<4 {
+            let d = node.receive(.ping(sequence: UInt64(k), updates: [.alive(incarnation: 0, record: forged)]), from: Fixtures.id(3), now: UInt64(k))
+            #expect(node.state(of: Fixtures.id(7)) == nil)
+            if d.disconnects.contains(where: { $0.peer == Fixtures.id(3) }) { disconnected = true }
+        }
+        #expect(disconnected, "four forged records ban the sender")
+        #expect(node.policy.isBanned(Fixtures.id(3), now: 10))
+        // A correctly signed record is accepted.
+        _ = node.receive(.ping(sequence: 9, updates: [.alive(incarnation: 0, record: Fixtures.record(7))]), from: Fixtures.id(2), now: 20)
+        #expect(node.state(of: Fixtures.id(7)) == .alive)
+    }
+
+    @Test func observersIgnoreOtherCommunitiesWhileGatewaysTrackForeignGateways() {
+        let foreignGateway = Fixtures.record(30, community: Fixtures.otherCommunity, role: .gateway)
+        let foreignObserver = Fixtures.record(31, community: Fixtures.otherCommunity, role: .observer)
+        var observer = Membership(selfRecord: Fixtures.record(1), seeds: [], seed: 1, now: 0)
+        var gateway = Membership(selfRecord: Fixtures.record(2, role: .gateway), seeds: [], seed: 2, now: 0)
+        let updates: [MembershipUpdate] = [.alive(incarnation: 0, record: foreignGateway), .alive(incarnation: 0, record: foreignObserver)]
+        _ = observer.receive(.sync(reply: true, updates: updates), from: Fixtures.id(5), now: 0)
+        _ = gateway.receive(.sync(reply: true, updates: updates), from: Fixtures.id(5), now: 0)
+        #expect(observer.allMembers.isEmpty)
+        #expect(gateway.allMembers == [foreignGateway.nodeID])
+        // The gateway dials the foreign gateway to keep its city link.
+        let d = gateway.tick(now: Fixtures.ms(1))
+        #expect(d.dials.contains { $0.node == foreignGateway.nodeID && $0.address == Fixtures.address(30) })
+    }
+}

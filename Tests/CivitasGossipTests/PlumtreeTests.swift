@@ -1,0 +1,221 @@
+import CivitasCodec
+import CivitasGossip
+import CivitasLedger
+import Testing
+
+/// A few Plumtree cores on scripted links: 1 ms steps, a per-link latency,
+/// and a filter that can drop chosen messages.
+struct TreeNet {
+    struct InFlight {
+        var at: GossipTime
+        var from: Int
+        var to: Int
+        var message: GossipMessage
+    }
+
+    var nodes: [Plumtree]
+    var links: Set<[Int]> = []
+    var now: GossipTime = 0
+    var inFlight: [InFlight] = []
+    var wake: [GossipTime?]
+    var delivered: [[MessageID]]
+    var copies: [Int]
+    var disconnects: [(node: Int, peer: NodeID, reason: Misbehaviour)] = []
+    var sent: [(from: Int, to: Int, message: GossipMessage)] = []
+    var drop: (Int, Int, GossipMessage, GossipTime) -> Bool = { _, _, _, _ in false }
+
+    init(count: Int, settings: PlumtreeSettings = .init()) {
+        nodes = (0..<count).map { Plumtree(settings: settings, seed: UInt64($0)) }
+        wake = Array(repeating: nil, count: count)
+        delivered = Array(repeating: [], count: count)
+        copies = Array(repeating: 0, count: count)
+    }
+
+    static func id(_ i: Int) -> NodeID { Fixtures.id(i) }
+
+    func index(_ id: NodeID) -> Int { (0..<nodes.count).first { Self.id($0) == id }! }
+
+    /// Latency of the link a–b: distinct per link so the first copy is predictable.
+    func latency(_ a: Int, _ b: Int) -> GossipTime { Fixtures.ms(UInt64(2 + (a * 7 + b * 3) % 5)) }
+
+    mutating func link(_ a: Int, _ b: Int) {
+        links.insert([min(a, b), max(a, b)])
+        carry(a, nodes[a].peerUp(Self.id(b), now: now))
+        carry(b, nodes[b].peerUp(Self.id(a), now: now))
+    }
+
+    mutating func fullMesh() {
+        for a in nodes.indices { for b in nodes.indices where a < b { link(a, b) } }
+    }
+
+    mutating func carry(_ i: Int, _ d: PlumtreeDirectives) {
+        for s in d.sends {
+            let j = index(s.to)
+            sent.append((i, j, s.message))
+            if drop(i, j, s.message, now) { continue }
+            inFlight.append(InFlight(at: now + latency(i, j), from: i, to: j, message: s.message))
+        }
+        for delivery in d.deliveries { delivered[i].append(delivery.id) }
+        for (peer, reason) in d.disconnects { disconnects.append((i, peer, reason)) }
+        if let w = d.nextWakeup { wake[i] = min(wake[i] ?? w, w) }
+    }
+
+    mutating func broadcast(from i: Int, _ text: String) -> MessageID {
+        let (id, d) = nodes[i].broadcast(topic: .communityTransactions, payload: Array(text.utf8), now: now)
+        delivered[i].append(id)
+        carry(i, d)
+        return id
+    }
+
+    mutating func run(for duration: GossipTime) {
+        let until = now + duration
+        while now < until {
+            now += Fixtures.ms(1)
+            let due = inFlight.filter { $0.at <= now }
+            inFlight.removeAll { $0.at <= now }
+            for m in due where links.contains([min(m.from, m.to), max(m.from, m.to)]) {
+                if case .gossip = m.message { copies[m.to] += 1 }
+                carry(m.to, nodes[m.to].receive(m.message, from: Self.id(m.from), now: now))
+            }
+            for i in nodes.indices {
+                if let w = wake[i], w <= now {
+                    wake[i] = nil
+                    carry(i, nodes[i].tick(now: now))
+                }
+            }
+        }
+    }
+
+    var eagerEdges: Int { nodes.reduce(0) { $0 + $1.eagerPeers.count } / 2 }
+}
+
+@Suite("Plumtree dissemination")
+struct PlumtreeTests {
+    @Test func theFirstBroadcastPrunesAFullMeshToASpanningTreeAndLaterOnesArriveOnce() {
+        var net = TreeNet(count: 8)
+        net.fullMesh()
+        #expect(net.eagerEdges == 28)
+        let first = net.broadcast(from: 0, "first")
+        net.run(for: Fixtures.ms(500))
+        #expect(net.delivered.allSatisfy { $0 == [first] })
+        #expect(net.eagerEdges == 7, "eager links form a spanning tree of 8 nodes")
+        for i in 0..<8 {
+            // Eager and lazy partition each node's links; the eager graph is symmetric.
+            #expect(net.nodes[i].eagerPeers.count + net.nodes[i].lazyPeers.count == 7)
+            for p in net.nodes[i].eagerPeers { #expect(net.nodes[net.index(p)].eagerPeers.contains(TreeNet.id(i))) }
+        }
+        net.copies = Array(repeating: 0, count: 8)
+        let second = net.broadcast(from: 5, "second")
+        net.run(for: Fixtures.ms(500))
+        #expect(net.delivered.allSatisfy { $0.last == second })
+        #expect(net.copies.reduce(0, +) == 7, "exactly one payload copy per receiving node: \(net.copies)")
+    }
+
+    @Test func aLostEagerCopyIsGraftedFromALazyNeighbourAfterTheTimeout() {
+        var net = TreeNet(count: 3)
+        net.fullMesh()
+        _ = net.broadcast(from: 0, "build the tree")
+        net.run(for: Fixtures.ms(500))
+        // A leaf of the tree: one eager link (its parent) and one lazy link.
+        let leaf = (0..<3).first { net.nodes[$0].eagerPeers.count == 1 }!
+        let parent = net.index(net.nodes[leaf].eagerPeers[0])
+        let other = (0..<3).first { $0 != leaf && $0 != parent }!
+        #expect(net.nodes[leaf].lazyPeers == [TreeNet.id(other)])
+        // The parent's next payload copy to the leaf is lost.
+        net.drop = { from, to, m, _ in if case .gossip = m { return from == parent && to == leaf }; return false }
+        let id = net.broadcast(from: parent, "lost on the way to the leaf")
+        net.run(for: Fixtures.ms(120))
+        #expect(!net.delivered[leaf].contains(id), "not before the missing timeout (150 ms)")
+        net.run(for: Fixtures.ms(300))
+        #expect(net.delivered[leaf].contains(id))
+        #expect(net.nodes[leaf].stats.graftsSent == 1)
+        #expect(net.sent.contains { $0.from == leaf && $0.to == other && $0.message == .graft([id]) })
+        #expect(net.nodes[leaf].eagerPeers.contains(TreeNet.id(other)), "the graft made the lazy link eager")
+    }
+
+    @Test func graftsRotateThroughAnnouncersWhenAnswersAreLost() {
+        var net = TreeNet(count: 4)
+        net.fullMesh()
+        _ = net.broadcast(from: 0, "tree")
+        net.run(for: Fixtures.ms(500))
+        // Node 3 gets no payload copy from anyone for 600 ms: its first grafts go unanswered.
+        let cutoff = net.now + Fixtures.ms(600)
+        net.drop = { _, to, m, now in if case .gossip = m { return to == 3 && now < cutoff }; return false }
+        let id = net.broadcast(from: 0, "hard to get")
+        net.run(for: Fixtures.ms(2_000))
+        #expect(net.delivered[3].contains(id))
+        #expect(net.nodes[3].stats.graftsSent >= 2, "retried after the graft timeout")
+        let asked = Set(net.sent.filter { $0.from == 3 && $0.message == .graft([id]) }.map(\.to))
+        #expect(asked.count >= 2, "grafts went to more than one announcer: \(asked)")
+    }
+
+    @Test func theDedupCacheIsBounded() {
+        var ids = BoundedIDSet<Int>(capacity: 3)
+        for k in 1...5 { ids.insert(k) }
+        #expect(ids.count == 3)
+        #expect(!ids.contains(1) && !ids.contains(2) && ids.contains(3) && ids.contains(5))
+        let again = ids.insert(5)
+        #expect(!again)
+
+        var settings = PlumtreeSettings()
+        settings.dedupCapacity = 16
+        settings.payloadCacheCount = 4
+        var net = TreeNet(count: 2, settings: settings)
+        net.link(0, 1)
+        for k in 0..<100 { _ = net.broadcast(from: 0, "message \(k)") }
+        net.run(for: Fixtures.ms(200))
+        #expect(net.delivered[1].count == 100)
+        #expect(net.nodes[0].dedupCount == 16 && net.nodes[1].dedupCount == 16)
+    }
+
+    @Test func aFloodingPeerIsDisconnectedAndKeptOutUntilItsBanEnds() {
+        var settings = PlumtreeSettings()
+        settings.policy.messagesPerSecond = 10
+        settings.policy.burstMessages = 20
+        settings.policy.floodPenalty = 5
+        settings.policy.banThreshold = -50
+        settings.policy.banDuration = GossipDuration.seconds(60)
+        var node = Plumtree(settings: settings, seed: 1)
+        let flooder = Fixtures.id(66), honest = Fixtures.id(67)
+        _ = node.peerUp(flooder, now: 0)
+        _ = node.peerUp(honest, now: 0)
+        var bannedAfter: Int?
+        for k in 0..<100 {
+            let payload = Array("spam \(k)".utf8)
+            let d = node.receive(.gossip(topic: .communityTransactions, round: 0, id: .of(topic: .communityTransactions, payload: payload), payload: payload), from: flooder, now: UInt64(k) * 1_000)
+            if d.disconnects.contains(where: { $0.peer == flooder && $0.reason == .flooding }) { bannedAfter = k + 1; break }
+        }
+        #expect(bannedAfter == 30, "20 within the burst, then 10 over the limit at 5 points each")
+        #expect(!node.eagerPeers.contains(flooder) && !node.lazyPeers.contains(flooder))
+        #expect(node.eagerPeers == [honest])
+        // It reconnects: refused while banned, accepted after.
+        #expect(node.peerUp(flooder, now: GossipDuration.seconds(30)).disconnects.count == 1)
+        #expect(node.peerUp(flooder, now: GossipDuration.seconds(61)).disconnects.isEmpty)
+        #expect(node.eagerPeers.contains(flooder))
+    }
+
+    @Test func invalidMessagesArePenalisedAndNeverForwarded() {
+        var node = Plumtree(seed: 2)
+        let bad = Fixtures.id(70), other = Fixtures.id(71)
+        _ = node.peerUp(bad, now: 0)
+        _ = node.peerUp(other, now: 0)
+        let payload = Array("a valid looking transaction".utf8)
+        // 1. The ID is not the payload's hash.
+        var d = node.receive(.gossip(topic: .communityTransactions, round: 0, id: .of(topic: .communityBlocks, payload: payload), payload: payload), from: bad, now: 1)
+        #expect(d.deliveries.isEmpty && d.sends.isEmpty)
+        #expect(node.policy.score(of: bad) == -25)
+        // 2. A topic this overlay does not carry.
+        d = node.receive(.gossip(topic: .cityCheckpoints, round: 0, id: .of(topic: .cityCheckpoints, payload: payload), payload: payload), from: bad, now: 2)
+        #expect(d.deliveries.isEmpty && d.sends.isEmpty)
+        #expect(node.policy.score(of: bad) == -50)
+        // 3. The application refuses the payload (say, a bad transaction signature).
+        d = node.receive(.gossip(topic: .communityTransactions, round: 0, id: .of(topic: .communityTransactions, payload: payload), payload: payload), from: bad, now: 3) { _, _ in false }
+        #expect(d.deliveries.isEmpty && d.sends.isEmpty)
+        #expect(node.policy.score(of: bad) == -75)
+        // 4. A membership message on the dissemination channel: the fourth strike bans.
+        d = node.receive(.nack(sequence: 1), from: bad, now: 4)
+        #expect(d.disconnects.map(\.peer) == [bad])
+        #expect(node.eagerPeers == [other])
+        #expect(node.policy.score(of: other) == 0, "healthy peers are untouched")
+    }
+}
