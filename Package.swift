@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CivitasSimulation", targets: ["CivitasSimulation"]),
         .library(name: "CivitasGossip", targets: ["CivitasGossip"]),
         .library(name: "CivitasIdentity", targets: ["CivitasIdentity"]),
+        .library(name: "CivitasNetwork", targets: ["CivitasNetwork"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -31,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // libzstd from the system (Debian: libzstd-dev).
@@ -91,6 +95,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        // The network shell: TLS 1.3 with mutual authentication over TCP,
+        // length-prefixed frames, the hello, per-peer queues, reconnects.
+        .target(
+            name: "CivitasNetwork",
+            dependencies: [
+                "CivitasCodec",
+                "CivitasLedger",
+                "CivitasIdentity",
+                "CivitasGossip",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
             ],
             swiftSettings: strict
         ),
@@ -160,6 +181,18 @@ let package = Package(
         .testTarget(
             name: "CivitasIdentityTests",
             dependencies: ["CivitasIdentity", "CivitasLedger", "CivitasTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasNetworkTests",
+            dependencies: [
+                "CivitasNetwork", "CivitasIdentity", "CivitasGossip", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

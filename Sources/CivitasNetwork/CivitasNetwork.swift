@@ -1,0 +1,1 @@
+// The network shell (#5); see docs/architecture.md.
