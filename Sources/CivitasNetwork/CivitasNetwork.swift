@@ -1,1 +1,0 @@
-// The network shell (#5); see docs/architecture.md.
