@@ -51,6 +51,8 @@ final class NetworkLab: @unchecked Sendable {
         let paths: IdentityPaths
         let certificate: Certificate
         let nodeID: NodeID
+        /// The node's ledger key (signs its peer records).
+        let ledger: SigningKey
     }
 
     func node(_ community: String = "ward-7", role: NodeRole = .validator, issuedAt: Date? = nil, days: Int = 20,
@@ -68,7 +70,7 @@ final class NetworkLab: @unchecked Sendable {
         try tls.pemRepresentation.write(toFile: keyPath, atomically: true, encoding: .utf8)
         let paths = IdentityPaths(certificate: certPath, privateKey: keyPath, trustBundle: bundlePath,
                                   revocationLists: authorities.keys.sorted().map(crlPath))
-        return Node(paths: paths, certificate: certificate, nodeID: ledger.publicKey.nodeID)
+        return Node(paths: paths, certificate: certificate, nodeID: ledger.publicKey.nodeID, ledger: ledger)
     }
 
     /// Revokes `node` in its community's list and rewrites the file (a running
