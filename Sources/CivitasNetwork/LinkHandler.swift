@@ -169,6 +169,7 @@ final class LinkHandler: ChannelDuplexHandler {
         guard phase != .closed else { return }
         let buffer = unwrapInboundIn(data)
         let size = buffer.readableBytes
+        transport.traffic.withLock { $0.framesReceived += 1; $0.bytesReceived += size + 4 }
         lastHeard = .now()
         let frame: WireFrame
         do {
@@ -281,6 +282,7 @@ final class LinkHandler: ChannelDuplexHandler {
 
     private func write(_ frame: WireFrame, context: ChannelHandlerContext) {
         let bytes = frame.encoded()
+        transport.traffic.withLock { $0.framesSent += 1; $0.bytesSent += bytes.count + 4 }
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         context.write(wrapOutboundOut(buffer), promise: nil)

@@ -35,6 +35,12 @@ public enum TransportEvent: Sendable, Hashable {
     case message(from: NodeID, TrafficClass, [UInt8])
 }
 
+/// Bytes and frames through a transport since it started.
+public struct TransportTraffic: Sendable, Hashable {
+    public var framesSent = 0, bytesSent = 0, framesReceived = 0, bytesReceived = 0
+    public init() {}
+}
+
 /// The outcome of `send`.
 public enum SendResult: Sendable, Hashable {
     case queued
@@ -70,6 +76,9 @@ final class TransportCore: Sendable {
     let local: NodeID
     let settings: TransportSettings
     let state = Mutex(State())
+    /// Frame bytes written and read on every link (length prefixes included,
+    /// TLS record overhead not), for reports and benchmarks.
+    let traffic = Mutex(TransportTraffic())
     let continuation: AsyncStream<TransportEvent>.Continuation
     let log: @Sendable (String) -> Void
 
@@ -192,6 +201,9 @@ public final class Transport: Sendable {
 
     /// This node's ID (from its certificate).
     public var nodeID: NodeID { core.local }
+
+    /// Frames and bytes sent and received so far.
+    public var traffic: TransportTraffic { core.traffic.withLock { $0 } }
 
     /// The peers with open links.
     public var peers: [PeerInfo] { core.state.withLock { $0.links.values.map(\.info) } }
