@@ -32,9 +32,10 @@ public struct PlumtreeSettings: Sendable, Hashable {
     /// Largest payload accepted (at most `GossipLimits.payloadBytes`). 4 MiB.
     public var maxPayloadBytes: Int = GossipLimits.payloadBytes
     /// Anti-entropy: every interval the next neighbour in turn gets an IHAVE
-    /// of the messages first seen within `antiEntropyWindow` (except those it
-    /// sent us). 1 s: repairs the rare node whose eager copy and every
-    /// announcement were lost (at 10% loss and thousands of nodes, a few per run).
+    /// of the messages first seen within `antiEntropyWindow` that it has not
+    /// shown it has (by sending or announcing them) and that no earlier
+    /// digest named to it. 1 s: repairs the rare node whose eager copy and
+    /// every announcement were lost (at 10% loss and thousands of nodes, a few per run).
     public var antiEntropyInterval: GossipTime = GossipDuration.seconds(1)
     /// Age of the messages an anti-entropy IHAVE covers. 10 s: long enough for
     /// the round-robin to reach every one of up to ten neighbours.
@@ -112,6 +113,9 @@ public struct Plumtree: Sendable {
         var topic: GossipTopic
         var round: UInt32
         var payload: [UInt8]
+        /// The first copy was the origin's push over a lazy link: the tree
+        /// copy that follows is expected, not a sign of a cycle.
+        var beatTheTree = false
     }
 
     private struct Missing: Sendable {
@@ -130,7 +134,21 @@ public struct Plumtree: Sendable {
     private var missingOrder: [MessageID] = []
     private var lazyQueue: [(peer: NodeID, announcements: [Announcement])] = []
     private var lazyFlushAt: GossipTime?
-    private var recent: [(id: MessageID, topic: GossipTopic, round: UInt32, at: GossipTime, from: NodeID?)] = []
+    /// A message seen within the anti-entropy window, and which neighbours
+    /// need no digest of it: those that showed they have it (sent it or
+    /// announced it) and those already sent a digest naming it.
+    private struct Recent: Sendable {
+        var id: MessageID
+        var topic: GossipTopic
+        var round: UInt32
+        var at: GossipTime
+        var settled: [NodeID]
+    }
+
+    private var recent: [Recent] = []
+    /// Position of `recent[0]` in the sequence of all recent entries (indexes in `recentIndex` are absolute).
+    private var recentBase = 0
+    private var recentIndex: [MessageID: Int] = [:]
     private var antiEntropyTurn = 0
     private var nextAntiEntropy: GossipTime?
     private var random: SplitMix64
@@ -183,7 +201,14 @@ public struct Plumtree: Sendable {
         var out = PlumtreeDirectives()
         if received.insert(id) {
             store(id, Cached(topic: topic, round: 0, payload: payload), now: now)
-            push(id: id, topic: topic, round: 0, payload: payload, except: nil, now: now, into: &out)
+            // The origin pushes to every neighbour, lazy ones too: if it crashes right
+            // after publishing, one lost eager copy must not lose the message. The
+            // cost is a few copies per message network-wide; receivers keep the link lazy.
+            let message = GossipMessage.gossip(topic: topic, round: 0, id: id, payload: payload)
+            for p in eagerPeers + lazyPeers { out.sends.append(.init(to: p, message: message)) }
+            recentIndex[id] = recentBase + recent.count
+            recent.append(Recent(id: id, topic: topic, round: 0, at: now, settled: []))
+            if nextAntiEntropy == nil { nextAntiEntropy = now &+ settings.antiEntropyInterval }
         }
         finish(&out, now: now)
         return (id, out)
@@ -216,7 +241,17 @@ public struct Plumtree: Sendable {
             guard payload.count <= settings.maxPayloadBytes else { invalid(peer, "payload of \(payload.count) bytes", now: now, into: &out); return }
             guard MessageID.of(topic: topic, payload: payload) == id else { invalid(peer, "message ID is not the payload's hash", now: now, into: &out); return }
             if received.contains(id) {
+                settle(id, peer)
                 stats.duplicates += 1
+                if let c = cache[id], c.beatTheTree {
+                    // The tree copy after the origin's shortcut: forward it down the tree now.
+                    if eagerPeers.contains(peer) {
+                        cache[id]?.beatTheTree = false
+                        let message = GossipMessage.gossip(topic: topic, round: round &+ 1, id: id, payload: c.payload)
+                        for p in eagerPeers where p != peer { out.sends.append(.init(to: p, message: message)) }
+                    }
+                    return
+                }
                 if let i = eagerPeers.firstIndex(of: peer) {
                     eagerPeers.remove(at: i)
                     lazyPeers.append(peer)
@@ -228,20 +263,24 @@ public struct Plumtree: Sendable {
             received.insert(id)
             missing[id] = nil
             guard validate(topic, payload) else { invalid(peer, "payload refused by the application", now: now, into: &out); return }
-            if let i = lazyPeers.firstIndex(of: peer) {
+            // The origin's push over a lazy link: deliver it and announce it to
+            // every link, but leave the eager forwarding to the tree copy that
+            // follows, so the tree is not disturbed (pruned) by this shortcut.
+            let beatTheTree = round == 0 && lazyPeers.contains(peer)
+            if !beatTheTree, let i = lazyPeers.firstIndex(of: peer) {
                 lazyPeers.remove(at: i)
                 eagerPeers.append(peer)
             }
             let hops = round &+ 1
             out.deliveries.append(.init(topic: topic, id: id, payload: payload, hops: hops, from: peer))
-            store(id, Cached(topic: topic, round: hops, payload: payload), now: now)
-            push(id: id, topic: topic, round: hops, payload: payload, except: peer, now: now, into: &out)
+            store(id, Cached(topic: topic, round: hops, payload: payload, beatTheTree: beatTheTree), now: now)
+            push(id: id, topic: topic, round: hops, payload: payload, except: peer, now: now, eager: !beatTheTree, into: &out)
 
         case let .ihave(announcements):
             if let bad = policy.charge(peer, bytes: announcements.count * Announcement.minEncodedSize, now: now) { drop(peer, bad, into: &out); return }
             for a in announcements {
                 guard settings.topics.contains(a.topic) else { invalid(peer, "announced topic \(a.topic) is not carried here", now: now, into: &out); return }
-                if received.contains(a.id) { continue }
+                if received.contains(a.id) { settle(a.id, peer); continue }
                 if var m = missing[a.id] {
                     if !m.announcers.contains(where: { $0.peer == peer }) { m.announcers.append((peer, a.round)) }
                     missing[a.id] = m
@@ -287,11 +326,16 @@ public struct Plumtree: Sendable {
 
     // MARK: Internals
 
-    private mutating func push(id: MessageID, topic: GossipTopic, round: UInt32, payload: [UInt8], except: NodeID?, now: GossipTime, into out: inout PlumtreeDirectives) {
-        let message = GossipMessage.gossip(topic: topic, round: round, id: id, payload: payload)
-        for p in eagerPeers where p != except { out.sends.append(.init(to: p, message: message)) }
+    /// Forwards a payload: eagerly to the tree unless `eager` is false, and as
+    /// an announcement to the lazy links (to every link when `eager` is false).
+    private mutating func push(id: MessageID, topic: GossipTopic, round: UInt32, payload: [UInt8], except: NodeID?, now: GossipTime,
+                               eager: Bool = true, into out: inout PlumtreeDirectives) {
+        if eager {
+            let message = GossipMessage.gossip(topic: topic, round: round, id: id, payload: payload)
+            for p in eagerPeers where p != except { out.sends.append(.init(to: p, message: message)) }
+        }
         let announcement = Announcement(topic: topic, round: round, id: id)
-        for p in lazyPeers where p != except {
+        for p in eager ? lazyPeers : eagerPeers + lazyPeers where p != except {
             if let i = lazyQueue.firstIndex(where: { $0.peer == p }) {
                 lazyQueue[i].announcements.append(announcement)
             } else {
@@ -299,7 +343,8 @@ public struct Plumtree: Sendable {
             }
         }
         if !lazyQueue.isEmpty && lazyFlushAt == nil { lazyFlushAt = now &+ settings.lazyFlushInterval }
-        recent.append((id, topic, round, now, except))
+        recentIndex[id] = recentBase + recent.count
+        recent.append(Recent(id: id, topic: topic, round: round, at: now, settled: except.map { [$0] } ?? []))
         if nextAntiEntropy == nil { nextAntiEntropy = now &+ settings.antiEntropyInterval }
     }
 
@@ -369,21 +414,34 @@ public struct Plumtree: Sendable {
 
     private mutating func antiEntropy(now: GossipTime, into out: inout PlumtreeDirectives) {
         let horizon = now > settings.antiEntropyWindow ? now - settings.antiEntropyWindow : 0
-        if let firstKept = recent.firstIndex(where: { $0.at >= horizon }) {
-            if firstKept > 0 { recent.removeFirst(firstKept) }
-        } else {
-            recent.removeAll()
+        let expired = recent.firstIndex(where: { $0.at >= horizon }) ?? recent.count
+        if expired > 0 {
+            for r in recent[..<expired] { recentIndex[r.id] = nil }
+            recent.removeFirst(expired)
+            recentBase += expired
         }
-        // Round-robin over the neighbours sorted by ID, so every link gets a digest within a window.
+        // Round-robin over the neighbours sorted by ID, so every link gets a digest within a window;
+        // each digest names only messages the neighbour has not shown it has, and each only once.
         let neighbours = (eagerPeers + lazyPeers).sorted()
         if !recent.isEmpty, !neighbours.isEmpty {
             antiEntropyTurn = (antiEntropyTurn + 1) % neighbours.count
             let peer = neighbours[antiEntropyTurn]
-            let list = recent.filter { $0.from != peer }.suffix(GossipLimits.announcements).map { Announcement(topic: $0.topic, round: $0.round, id: $0.id) }
+            var list: [Announcement] = []
+            for i in recent.indices where !recent[i].settled.contains(peer) && list.count < GossipLimits.announcements {
+                list.append(Announcement(topic: recent[i].topic, round: recent[i].round, id: recent[i].id))
+                recent[i].settled.append(peer)
+            }
             if !list.isEmpty { out.sends.append(.init(to: peer, message: .ihave(list))) }
         }
         nextAntiEntropy = recent.isEmpty ? nil : now &+ settings.antiEntropyInterval
         policy.expire(now: now)
+    }
+
+    /// `peer` has shown it has message `id`: no digest will name it to them.
+    private mutating func settle(_ id: MessageID, _ peer: NodeID) {
+        guard let absolute = recentIndex[id] else { return }
+        let i = absolute - recentBase
+        if !recent[i].settled.contains(peer) { recent[i].settled.append(peer) }
     }
 
     private mutating func invalid(_ peer: NodeID, _ why: String, now: GossipTime, into out: inout PlumtreeDirectives) {
