@@ -11,6 +11,8 @@ let package = Package(
         // depend on the name of the folder the repository is cloned into.
         .package(name: "Civitas", path: ".."),
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .executableTarget(
@@ -28,6 +30,18 @@ let package = Package(
                 .product(name: "CivitasLedger", package: "Civitas"),
                 .product(name: "CivitasRaft", package: "Civitas"),
                 .product(name: "CivitasStorage", package: "Civitas"),
+            ]
+        ),
+        .executableTarget(
+            name: "TLSBenchmark",
+            dependencies: [
+                .product(name: "CivitasNetwork", package: "Civitas"),
+                .product(name: "CivitasIdentity", package: "Civitas"),
+                .product(name: "CivitasCodec", package: "Civitas"),
+                .product(name: "CivitasLedger", package: "Civitas"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(

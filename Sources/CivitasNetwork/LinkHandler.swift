@@ -281,10 +281,20 @@ final class LinkHandler: ChannelDuplexHandler {
     }
 
     private func write(_ frame: WireFrame, context: ChannelHandlerContext) {
-        let bytes = frame.encoded()
-        transport.traffic.withLock { $0.framesSent += 1; $0.bytesSent += bytes.count + 4 }
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
+        var buffer: ByteBuffer
+        if case let .message(traffic, payload) = frame {
+            // The hot path: header and payload straight into the buffer, one copy.
+            buffer = context.channel.allocator.buffer(capacity: payload.count + 2)
+            buffer.writeInteger(WireFrame.messageKind)
+            buffer.writeInteger(traffic.rawValue)
+            buffer.writeBytes(payload)
+        } else {
+            let bytes = frame.encoded()
+            buffer = context.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+        }
+        let size = buffer.readableBytes
+        transport.traffic.withLock { $0.framesSent += 1; $0.bytesSent += size + 4 }
         context.write(wrapOutboundOut(buffer), promise: nil)
     }
 

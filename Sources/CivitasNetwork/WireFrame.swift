@@ -100,7 +100,10 @@ public enum WireFrame: Sendable, Hashable {
     /// The sender is closing the link, and why.
     case goodbye(String)
 
-    private enum Kind: UInt8 {
+    /// The first byte of a message frame (the link writes those without `encoded()`).
+    static let messageKind = Kind.message.rawValue
+
+    enum Kind: UInt8 {
         case hello = 1, ping = 2, pong = 3, message = 4, goodbye = 5
     }
 
