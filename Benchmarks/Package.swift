@@ -45,6 +45,12 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "GossipBenchmark",
+            dependencies: [
+                .product(name: "CivitasSimulation", package: "Civitas"),
+            ]
+        ),
+        .executableTarget(
             name: "RaftBenchmark",
             dependencies: [
                 .product(name: "CivitasRaft", package: "Civitas"),
