@@ -190,9 +190,8 @@ public struct GossipSimulation {
             var w = ByteWriter.counting()
             s.message.encode(to: &w)
             let size = w.position + 2  // plus the object header
-            if case let .gossip(_, _, _, payload) = s.message {
+            if case .gossip = s.message {
                 payloadBytesSent += size
-                _ = payload
             } else {
                 controlBytes += size
             }
