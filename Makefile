@@ -5,7 +5,7 @@ APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3 pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
 SOAK_SEEDS   ?= 1..20000
 
-.PHONY: all deps build release test demo bench bench-codec bench-raft bench-storage soak fuzz fuzz-build clean
+.PHONY: all deps build release test demo bench bench-codec bench-raft bench-storage bench-network soak fuzz fuzz-build clean
 
 all: build
 
@@ -32,7 +32,7 @@ demo: deps
 	$(SWIFT) build --product civitas
 	$$($(SWIFT) build --show-bin-path)/civitas demo
 
-bench: bench-codec bench-raft bench-storage
+bench: bench-codec bench-raft bench-storage bench-network
 
 bench-codec: deps
 	./Benchmarks/run-codec.sh
@@ -43,6 +43,12 @@ bench-raft: deps
 # fsync rate, WAL group commit, block store MB/s, opening 100k blocks and 1M WAL entries (on the disk under Benchmarks/.build).
 bench-storage: deps
 	./Benchmarks/run-storage.sh
+
+# Framed TLS beside raw TCP, simulated dissemination at 100-5,000 nodes, and
+# 50 Civitas nodes beside 50 serf agents (serf is installed here, not for tests).
+bench-network: deps
+	@dpkg -s serf >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y -qq serf; }
+	./Benchmarks/run-bench-network.sh
 
 # A long Raft campaign (default 20,000 seeds) on every core; prints each failing seed's replay command.
 soak: release
