@@ -57,6 +57,15 @@ let package = Package(
                 .product(name: "CivitasSimulation", package: "Civitas"),
             ]
         ),
+        .executableTarget(
+            name: "NetworkBenchmark",
+            dependencies: [
+                .product(name: "CivitasGossip", package: "Civitas"),
+                .product(name: "CivitasIdentity", package: "Civitas"),
+                .product(name: "CivitasLedger", package: "Civitas"),
+                .product(name: "CivitasNetwork", package: "Civitas"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
