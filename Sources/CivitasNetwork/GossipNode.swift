@@ -154,6 +154,9 @@ public actor GossipNode {
             do throws(LinkRejection) {
                 _ = try await transport.connect(host: host, port: port)
             } catch {
+                // Refused because a link to that node already exists (the
+                // other side dialled too): not a failure of the address.
+                if let node, transport.peers.contains(where: { $0.identity.nodeID == node }) { return }
                 await self?.dialFailed(address, node)
             }
         }

@@ -136,14 +136,18 @@ final class TransportCore: Sendable {
     /// A link is closing: unregister it, ban the peer if it misbehaved, report why.
     func closing(peer: PeerInfo?, remote: String, direction: LinkDirection, reason: String, penalise: Bool, certificate: NodeIdentity?) {
         let banUntil = ContinuousClock.now + settings.banDuration
-        state.withLock { s in
-            if let peer, let current = s.links[peer.identity.nodeID], current.info == peer {
-                s.links[peer.identity.nodeID] = nil
-                if peer.direction == .outbound { s.linkedAddresses[peer.remoteAddress] = nil }
-            }
+        let wasTheLink = state.withLock { s -> Bool in
             if penalise, let node = peer?.identity.nodeID ?? certificate?.nodeID { s.banned[node] = banUntil }
+            guard let peer, let current = s.links[peer.identity.nodeID], current.info == peer else { return false }
+            s.links[peer.identity.nodeID] = nil
+            if peer.direction == .outbound { s.linkedAddresses[peer.remoteAddress] = nil }
+            return true
         }
-        if let peer {
+        if let peer, !wasTheLink {
+            // A duplicate that lost the tie-break: the node is still linked,
+            // so the node is not told it disconnected.
+            log("duplicate link to \(peer.identity) closed: \(reason)")
+        } else if let peer {
             log("link to \(peer.identity) closed: \(reason)")
             continuation.yield(.disconnected(peer.identity.nodeID, reason: reason))
         } else {
