@@ -37,7 +37,7 @@ import Testing
         }
 
         // Discovery: every node learns all nine others, though each was told only of the seed.
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(120)
         var known: [Int] = []
         repeat {
             known = []
@@ -60,7 +60,7 @@ import Testing
             published[from, default: []].append(payload)
         }
         let all = Set(published.values.joined())
-        let until = Date().addingTimeInterval(20)
+        let until = Date().addingTimeInterval(120)
         var counts: [Int] = []
         repeat {
             counts = []

@@ -81,7 +81,16 @@ final class NetworkLab: @unchecked Sendable {
         try writeTrust()
     }
 
-    func transport(_ node: Node, requirements: PeerRequirements? = nil, settings: TransportSettings = TransportSettings(),
+    /// Test links allow a slow handshake: the whole suite runs in parallel on
+    /// two cores, and certificate checks queue behind CPU-heavy tests (a 5 s
+    /// hello timeout was missed once in CI).
+    static var relaxed: TransportSettings {
+        var s = TransportSettings()
+        s.helloTimeout = .seconds(60)
+        return s
+    }
+
+    func transport(_ node: Node, requirements: PeerRequirements? = nil, settings: TransportSettings = NetworkLab.relaxed,
                    log: @escaping @Sendable (String) -> Void = { _ in }) throws -> Transport {
         let store = try TLSCredentialStore(paths: node.paths, requirements: requirements ?? .sameCommunity(CommunityID("ward-7")!))
         return Transport(credentials: store, settings: settings, log: log)
@@ -114,7 +123,7 @@ final class EventLog: @unchecked Sendable {
 
     /// Waits (polling, up to `seconds`) for an event matching `match`.
     @discardableResult
-    func wait(seconds: Double = 10, _ what: String = "event", _ match: (TransportEvent) -> Bool) async -> TransportEvent? {
+    func wait(seconds: Double = 60, _ what: String = "event", _ match: (TransportEvent) -> Bool) async -> TransportEvent? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let hit = all.first(where: match) { return hit }
