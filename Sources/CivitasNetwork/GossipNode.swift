@@ -83,8 +83,10 @@ public actor GossipNode {
     /// Nodes with an open link.
     public var linkedPeers: [NodeID] { transport.peers.map(\.identity.nodeID) }
 
-    private var now: GossipTime { GossipTime((ContinuousClock.now - startedAt).components.seconds) * 1_000_000_000
-        + GossipTime((ContinuousClock.now - startedAt).components.attoseconds / 1_000_000_000) }
+    private var now: GossipTime {
+        let elapsed = ContinuousClock.now - startedAt
+        return GossipTime(elapsed.components.seconds) * 1_000_000_000 + GossipTime(elapsed.components.attoseconds / 1_000_000_000)
+    }
 
     // MARK: Inputs
 

@@ -119,8 +119,7 @@ final class LinkHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let timeout = TimeAmount.nanoseconds(Int64(settings.helloTimeout.components.seconds) * 1_000_000_000
-            + settings.helloTimeout.components.attoseconds / 1_000_000_000)
+        let timeout = TimeAmount(settings.helloTimeout)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         helloTimer = context.eventLoop.scheduleTask(in: timeout) {
             let handler = loopBound.value
@@ -153,7 +152,7 @@ final class LinkHandler: ChannelDuplexHandler {
             return
         }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, phase == .open {
-            if NIODeadline.now() - lastHeard >= TimeAmount.nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000) {
+            if NIODeadline.now() - lastHeard >= TimeAmount(settings.idleTimeout) {
                 close(reason: "no traffic for \(settings.idleTimeout)")
             } else {
                 pingNonce &+= 1
@@ -309,8 +308,7 @@ final class LinkHandler: ChannelDuplexHandler {
         phase = .closed
         closeReason = reason
         helloTimer?.cancel()
-        for queue in queues { for (traffic, payload) in queue { account.release(payload.count, traffic) } }
-        queues = [[], [], []]
+        dropQueued()
         if canSayGoodbye && sendGoodbye {
             write(.goodbye(reason), context: context)
             context.flush()
@@ -320,6 +318,12 @@ final class LinkHandler: ChannelDuplexHandler {
         attempt?.fail(LinkRejection(reason))
         attempt = nil
         context.close(promise: nil)
+    }
+
+    /// Discards what was queued for a link that is closing, returning its room to the account.
+    private func dropQueued() {
+        for queue in queues { for (traffic, payload) in queue { account.release(payload.count, traffic) } }
+        queues = [[], [], []]
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -341,8 +345,7 @@ final class LinkHandler: ChannelDuplexHandler {
             let reason = outcome.rejection ?? (phase == .open ? "connection closed by peer" : "connection closed during the handshake")
             phase = .closed
             helloTimer?.cancel()
-            for queue in queues { for (traffic, payload) in queue { account.release(payload.count, traffic) } }
-            queues = [[], [], []]
+            dropQueued()
             transport.closing(peer: peer, remote: remote, direction: direction, reason: reason, penalise: false,
                               certificate: outcome.identity)
         }

@@ -273,7 +273,7 @@ public final class Transport: Sendable {
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: Self.receiveBuffers)
-            .connectTimeout(TimeAmount.nanoseconds(Int64(settings.connectTimeout.components.seconds) * 1_000_000_000))
+            .connectTimeout(TimeAmount(settings.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configure(channel: channel, direction: .outbound, remote: remote, core: core, settings: settings,
@@ -415,7 +415,7 @@ public final class Transport: Sendable {
         let link = LinkHandler(direction: direction, remote: remote, transport: core, outcome: outcome,
                                account: QueueAccount(limits: settings.queueLimitBytes), settings: settings, local: hello,
                                attempt: attempt)
-        let keepalive = TimeAmount.nanoseconds(Int64(settings.keepaliveInterval.components.seconds) * 1_000_000_000)
+        let keepalive = TimeAmount(settings.keepaliveInterval)
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(tls)
         try sync.addHandler(ByteToMessageHandler(BoundedFrameDecoder(maxFrameBytes: settings.maxFrameBytes)))
