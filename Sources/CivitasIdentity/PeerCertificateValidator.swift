@@ -9,11 +9,17 @@ public struct PeerRequirements: Hashable, Sendable {
     public var communities: Set<CommunityID>?
     /// Accepted roles.
     public var roles: Set<NodeRole>
+    /// Roles accepted from the bundle's other communities (those not in
+    /// `communities`): a gateway's links to the rest of the city. Empty for
+    /// every other node, which links inside its community only.
+    public var foreignRoles: Set<NodeRole>
 
-    /// Accepts `roles` from `communities` (nil: any community of the bundle).
-    public init(communities: Set<CommunityID>?, roles: Set<NodeRole> = Set(NodeRole.allCases)) {
+    /// Accepts `roles` from `communities` (nil: any community of the bundle),
+    /// and `foreignRoles` from every other community of the bundle.
+    public init(communities: Set<CommunityID>?, roles: Set<NodeRole> = Set(NodeRole.allCases), foreignRoles: Set<NodeRole> = []) {
         self.communities = communities
         self.roles = roles
+        self.foreignRoles = foreignRoles
     }
 
     /// A link inside `community`: every role of that community.
@@ -23,6 +29,18 @@ public struct PeerRequirements: Hashable, Sendable {
 
     /// A link between communities: only gateways, from any community of the bundle.
     public static let federationGateway = PeerRequirements(communities: nil, roles: [.gateway])
+
+    /// What a gateway of `community` accepts: every role of its own community,
+    /// and the gateways of the bundle's other communities.
+    public static func gateway(of community: CommunityID) -> PeerRequirements {
+        PeerRequirements(communities: [community], foreignRoles: [.gateway])
+    }
+
+    /// What a node of `community` with `role` accepts: a gateway also links to
+    /// other communities' gateways; every other role stays inside its community.
+    public static func node(of community: CommunityID, role: NodeRole) -> PeerRequirements {
+        role == .gateway ? .gateway(of: community) : .sameCommunity(community)
+    }
 }
 
 /// Checks a peer's certificate chain at every handshake against the federation trust
@@ -119,10 +137,18 @@ public struct PeerCertificateValidator: Sendable {
             throw .communityNotServedByCA(certificate: identity.community, ca: ca.community)
         }
         if let allowed = requirements.communities, !allowed.contains(identity.community) {
-            throw .wrongCommunity(identity.community, allowed: Array(allowed))
-        }
-        guard requirements.roles.contains(identity.role) else {
-            throw .roleNotAllowed(identity.role, allowed: Array(requirements.roles))
+            // Another community's node: accepted only in a role the requirements
+            // name for foreigners (a gateway's city links).
+            guard !requirements.foreignRoles.isEmpty else {
+                throw .wrongCommunity(identity.community, allowed: Array(allowed))
+            }
+            guard requirements.foreignRoles.contains(identity.role) else {
+                throw .roleNotAllowed(identity.role, allowed: Array(requirements.foreignRoles))
+            }
+        } else {
+            guard requirements.roles.contains(identity.role) else {
+                throw .roleNotAllowed(identity.role, allowed: Array(requirements.roles))
+            }
         }
         if let claimedNodeID, claimedNodeID != identity.nodeID {
             throw .nodeIDMismatch(certificate: identity.nodeID, claimed: claimedNodeID)

@@ -11,9 +11,17 @@ public import CivitasLedger
 /// disconnects close links, deliveries go to `deliveries`. Time is the
 /// monotonic clock in nanoseconds since the node started.
 ///
-/// Not yet here (later work in #5/#6): block sync over the links (the
-/// `BlockSync` core exists; block-sync messages are ignored by this shell),
-/// and saving the address book to disk.
+/// A gateway runs a second `Plumtree` for the city overlay: the city topics
+/// (checkpoints, referrals) travel over its links to other communities'
+/// gateways, the community topics over its links inside the community; which
+/// overlay a message belongs to follows from the link it came on.
+///
+/// With an `addressBook` file, the book `Membership` keeps is loaded at start
+/// (a damaged file is moved aside and reported, and the node starts from its
+/// seeds) and saved when it has changed, at most every `bookSaveInterval`, and at stop.
+///
+/// Not yet here (#6): block sync over the links (the `BlockSync` core exists;
+/// its messages are ignored by this shell until the node composes it).
 public actor GossipNode {
     /// A payload delivered to this node (once per message ID).
     public struct Delivery: Sendable, Hashable {
@@ -27,6 +35,16 @@ public actor GossipNode {
     public let transport: Transport
     private var membership: Membership
     private var plumtree: Plumtree
+    /// The city overlay (gateways only).
+    private var city: Plumtree?
+    private let community: CommunityID
+    /// Links to other communities' gateways (the city overlay's neighbours).
+    private var foreignPeers: Set<NodeID> = []
+    private let bookFile: AddressBookFile?
+    private var savedBook: AddressBook
+    private var lastBookSave: ContinuousClock.Instant?
+    /// Least time between two saves of a changed address book.
+    public static let bookSaveInterval: Duration = .seconds(30)
     private let startedAt = ContinuousClock.now
     private var deliveredList: [Delivery] = []
     private var loops: [Task<Void, Never>] = []
@@ -34,11 +52,22 @@ public actor GossipNode {
 
     /// A node that will announce `record` (signed with the node's ledger key,
     /// naming its listen addresses) and join through `seeds` ("host:port").
+    /// `addressBook`, if given, is where the learnt peers are kept across restarts.
     public init(transport: Transport, record: PeerRecord, seeds: [String], membershipSettings: MembershipSettings = .init(),
-                plumtreeSettings: PlumtreeSettings = .init(), seed: UInt64, log: @escaping @Sendable (String) -> Void = { _ in }) {
+                plumtreeSettings: PlumtreeSettings = .init(), addressBook: AddressBookFile? = nil, seed: UInt64,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.transport = transport
-        membership = Membership(selfRecord: record, seeds: seeds, settings: membershipSettings, seed: seed, now: 0)
+        let book = addressBook?.loadOrQuarantine(report: log) ?? AddressBook()
+        membership = Membership(selfRecord: record, seeds: seeds, addressBook: book, settings: membershipSettings, seed: seed, now: 0)
         plumtree = Plumtree(settings: plumtreeSettings, seed: seed &+ 1)
+        if record.role == .gateway {
+            var citySettings = plumtreeSettings
+            citySettings.topics = Set(GossipTopic.allCases.filter { !$0.isCommunityTopic })
+            city = Plumtree(settings: citySettings, seed: seed &+ 2)
+        }
+        community = record.community
+        bookFile = addressBook
+        savedBook = membership.addressBook
         self.log = log
     }
 
@@ -65,16 +94,27 @@ public actor GossipNode {
     public func stop() async {
         for task in loops { task.cancel() }
         loops = []
+        saveAddressBook()
         await transport.shutdown()
     }
 
     /// Publishes `payload` on `topic` to every node; returns its message ID.
+    /// City topics are published by gateways only (a precondition).
     @discardableResult
     public func broadcast(topic: GossipTopic, payload: [UInt8]) -> MessageID {
-        let (id, directives) = plumtree.broadcast(topic: topic, payload: payload, now: now)
+        if topic.isCommunityTopic {
+            let (id, directives) = plumtree.broadcast(topic: topic, payload: payload, now: now)
+            carry(directives)
+            return id
+        }
+        precondition(city != nil, "only a gateway publishes on the city topic \(topic)")
+        let (id, directives) = city!.broadcast(topic: topic, payload: payload, now: now)
         carry(directives)
         return id
     }
+
+    /// The address book as `Membership` keeps it now.
+    public var addressBook: AddressBook { membership.addressBook }
 
     /// Everything delivered so far, in order.
     public var deliveries: [Delivery] { deliveredList }
@@ -95,10 +135,19 @@ public actor GossipNode {
         case let .connected(info):
             let node = info.identity.nodeID
             carry(membership.connected(node, address: info.direction == .outbound ? info.remoteAddress : nil, now: now))
-            carry(plumtree.peerUp(node, now: now))
+            if info.identity.community != community, city != nil {
+                foreignPeers.insert(node)
+                carry(city!.peerUp(node, now: now))
+            } else {
+                carry(plumtree.peerUp(node, now: now))
+            }
         case let .disconnected(node, _):
             carry(membership.disconnected(node, now: now))
-            carry(plumtree.peerDown(node, now: now))
+            if foreignPeers.remove(node) != nil {
+                carry(city!.peerDown(node, now: now))
+            } else {
+                carry(plumtree.peerDown(node, now: now))
+            }
         case .rejected:
             break
         case let .message(from, _, bytes):
@@ -113,7 +162,11 @@ public actor GossipNode {
             case .ping, .ack, .pingRequest, .nack, .sync:
                 carry(membership.receive(message, from: from, now: now))
             case .gossip, .ihave, .graft, .prune:
-                carry(plumtree.receive(message, from: from, now: now))
+                if foreignPeers.contains(from) {
+                    carry(city!.receive(message, from: from, now: now))
+                } else {
+                    carry(plumtree.receive(message, from: from, now: now))
+                }
             case .chainStatus, .blockRequest, .blockResponse:
                 break // block sync over the links comes with the node (#6)
             }
@@ -125,6 +178,8 @@ public actor GossipNode {
         let t = now
         carry(membership.tick(now: t))
         carry(plumtree.tick(now: t))
+        if city != nil { carry(city!.tick(now: t)) }
+        if let last = lastBookSave, ContinuousClock.now - last < Self.bookSaveInterval {} else { saveAddressBook() }
         return .milliseconds(10)
     }
 
@@ -143,6 +198,21 @@ public actor GossipNode {
             deliveredList.append(Delivery(topic: delivery.topic, id: delivery.id, payload: delivery.payload, hops: delivery.hops))
         }
         for (peer, reason) in d.disconnects { transport.disconnect(peer, reason: "dissemination: \(reason)") }
+    }
+
+    /// Saves the book if it changed since the last save (a failure is logged
+    /// and retried at the next interval: the book is a cache, seeds still work).
+    private func saveAddressBook() {
+        guard let bookFile else { return }
+        lastBookSave = ContinuousClock.now
+        let book = membership.addressBook
+        guard book != savedBook else { return }
+        do throws(AddressBookFile.LoadError) {
+            try bookFile.save(book)
+            savedBook = book
+        } catch {
+            log("\(error)")
+        }
     }
 
     private func dial(_ address: String, _ node: NodeID?) {

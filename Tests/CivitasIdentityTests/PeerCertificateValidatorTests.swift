@@ -159,6 +159,23 @@ struct PeerCertificateValidatorTests {
         #expect(await outcome(validator, chain: [gateway.der], requirements: .federationGateway).kind == "accepted")
     }
 
+    @Test func aGatewayAcceptsItsCommunityAndOtherCommunitiesGatewaysOnly() async throws {
+        let ward7 = try Fixture.authority(), ward8 = try Fixture.authority(Fixture.ward8)
+        let validator = Fixture.validator([ward7, ward8])
+        let requirements = PeerRequirements.gateway(of: Fixture.ward7)
+        let localObserver = try Fixture.node(ward7, role: .observer, seed: 3)
+        let foreignGateway = try Fixture.node(ward8, role: .gateway, seed: 4)
+        let foreignValidator = try Fixture.node(ward8, role: .validator, seed: 5)
+        #expect(await outcome(validator, chain: [localObserver.der], requirements: requirements).kind == "accepted")
+        #expect(await outcome(validator, chain: [foreignGateway.der], requirements: requirements).kind == "accepted")
+        let refused = await outcome(validator, chain: [foreignValidator.der], requirements: requirements)
+        #expect(refused == .failure(.roleNotAllowed(.validator, allowed: [.gateway])))
+        // Every other role links inside its community only.
+        #expect(PeerRequirements.node(of: Fixture.ward7, role: .validator) == .sameCommunity(Fixture.ward7))
+        let fromValidator = await outcome(validator, chain: [foreignGateway.der], requirements: .node(of: Fixture.ward7, role: .observer))
+        #expect(fromValidator == .failure(.wrongCommunity(Fixture.ward8, allowed: [Fixture.ward7])))
+    }
+
     @Test func aNodeIDOtherThanTheHelloClaimsIsRefused() async throws {
         let ca = try Fixture.authority()
         let node = try Fixture.node(ca, seed: 1)
