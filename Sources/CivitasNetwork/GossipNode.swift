@@ -20,8 +20,9 @@ public import CivitasLedger
 /// (a damaged file is moved aside and reported, and the node starts from its
 /// seeds) and saved when it has changed, at most every `bookSaveInterval`, and at stop.
 ///
-/// Not yet here (#6): block sync over the links (the `BlockSync` core exists;
-/// its messages are ignored by this shell until the node composes it).
+/// With a `ChainSyncConfiguration`, the node also runs block sync over its
+/// community links (ChainSync.swift): it tells peers its height, fetches
+/// ranges from several peers at once when it is behind, and serves ranges.
 public actor GossipNode {
     /// A payload delivered to this node (once per message ID).
     public struct Delivery: Sendable, Hashable {
@@ -48,13 +49,16 @@ public actor GossipNode {
     private let startedAt = ContinuousClock.now
     private var deliveredList: [Delivery] = []
     private var loops: [Task<Void, Never>] = []
-    private let log: @Sendable (String) -> Void
+    let log: @Sendable (String) -> Void
+    /// Block sync (nil: this node neither fetches nor serves blocks).
+    var chainSync: ChainSyncState?
 
     /// A node that will announce `record` (signed with the node's ledger key,
     /// naming its listen addresses) and join through `seeds` ("host:port").
     /// `addressBook`, if given, is where the learnt peers are kept across restarts.
     public init(transport: Transport, record: PeerRecord, seeds: [String], membershipSettings: MembershipSettings = .init(),
-                plumtreeSettings: PlumtreeSettings = .init(), addressBook: AddressBookFile? = nil, seed: UInt64,
+                plumtreeSettings: PlumtreeSettings = .init(), addressBook: AddressBookFile? = nil,
+                chainSync: ChainSyncConfiguration? = nil, seed: UInt64,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.transport = transport
         let book = addressBook?.loadOrQuarantine(report: log) ?? AddressBook()
@@ -68,6 +72,7 @@ public actor GossipNode {
         community = record.community
         bookFile = addressBook
         savedBook = membership.addressBook
+        self.chainSync = chainSync.map(ChainSyncState.init)
         self.log = log
     }
 
@@ -140,6 +145,7 @@ public actor GossipNode {
                 carry(city!.peerUp(node, now: now))
             } else {
                 carry(plumtree.peerUp(node, now: now))
+                syncPeerUp(node)
             }
         case let .disconnected(node, _):
             carry(membership.disconnected(node, now: now))
@@ -147,6 +153,7 @@ public actor GossipNode {
                 carry(city!.peerDown(node, now: now))
             } else {
                 carry(plumtree.peerDown(node, now: now))
+                syncPeerDown(node, now: now)
             }
         case .rejected:
             break
@@ -168,7 +175,8 @@ public actor GossipNode {
                     carry(plumtree.receive(message, from: from, now: now))
                 }
             case .chainStatus, .blockRequest, .blockResponse:
-                break // block sync over the links comes with the node (#6)
+                // Block sync runs inside the community only.
+                if !foreignPeers.contains(from) { syncReceive(message, from: from, now: now) }
             }
         }
     }
@@ -179,6 +187,7 @@ public actor GossipNode {
         carry(membership.tick(now: t))
         carry(plumtree.tick(now: t))
         if city != nil { carry(city!.tick(now: t)) }
+        if chainSync != nil { syncTick(now: t, community: transport.peers.map(\.identity.nodeID).filter { !foreignPeers.contains($0) }) }
         if let last = lastBookSave, ContinuousClock.now - last < Self.bookSaveInterval {} else { saveAddressBook() }
         return .milliseconds(10)
     }
