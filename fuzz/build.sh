@@ -26,6 +26,9 @@ echo "== building CivitasLedger with -sanitize=fuzzer,address into $SCRATCH"
 echo "== building CivitasRaft with -sanitize=fuzzer,address into $SCRATCH"
 "$SWIFT" build -c release --target CivitasRaft --scratch-path "$SCRATCH" \
     -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+echo "== building CivitasGossip with -sanitize=fuzzer,address into $SCRATCH"
+"$SWIFT" build -c release --target CivitasGossip --scratch-path "$SCRATCH" \
+    -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
 BIN="$("$SWIFT" build -c release --target CivitasLedger --scratch-path "$SCRATCH" --show-bin-path)/"
 
 mapfile -t OBJECTS < <(module_objects "$BIN")

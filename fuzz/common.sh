@@ -17,12 +17,14 @@ TARGETS=(
     genesis
     inclusion-proof
     raft-message
+    gossip-message
+    address-book
 )
 
 # Build products the harnesses link. Only these *.build directories are
 # searched for object files, so a stray main() (an executable or test target
 # built into the same scratch directory by someone else) is never linked in.
-LINK_MODULES=(CivitasCodec CivitasLedger CivitasRaft Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims)
+LINK_MODULES=(CivitasCodec CivitasLedger CivitasRaft CivitasGossip Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims)
 
 # "-D FUZZ_SEALED_BLOCK" for "sealed-block".
 fuzz_define() {

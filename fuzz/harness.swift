@@ -19,6 +19,7 @@
 // The harness never reads a clock or a random source.
 
 import CivitasCodec
+import CivitasGossip
 import CivitasLedger
 import CivitasRaft
 
@@ -42,6 +43,10 @@ typealias Target = GenesisDocument
 typealias Target = InclusionProof
 #elseif FUZZ_RAFT_MESSAGE
 typealias Target = CivitasRaft.Message
+#elseif FUZZ_GOSSIP_MESSAGE
+typealias Target = GossipMessage
+#elseif FUZZ_ADDRESS_BOOK
+typealias Target = AddressBook
 #else
 #error("compile with -D FUZZ_<TARGET>, e.g. -D FUZZ_TRANSACTION (see fuzz/build.sh)")
 #endif
@@ -76,6 +81,21 @@ func checkRoundTrip<T: CanonicalObject>(_ value: T, input: [UInt8]) {
     guard again == input else {
         fail("\(T.self) is not canonical: the input decodes but re-encodes differently \(firstDifference(input, again))")
     }
+}
+
+/// Gossip messages: canonical, except a block-sync response, whose sealed
+/// blocks carry zstd frames: for it, decode(encode(x)) == x and a stable encoder.
+func checkRoundTrip(_ message: GossipMessage, input: [UInt8]) {
+    guard case let .blockResponse(_, blocks) = message else {
+        let again = message.encoded()
+        guard again == input else { fail("GossipMessage is not canonical \(firstDifference(input, again))") }
+        return
+    }
+    let wire = message.encoded()
+    let redecoded: GossipMessage
+    do { redecoded = try GossipMessage(encoded: wire) } catch { fail("GossipMessage: decoding message.encoded() failed: \(error)") }
+    guard redecoded == message else { fail("GossipMessage: decode(encode(x)) != x for a response of \(blocks.count) blocks") }
+    guard redecoded.encoded() == wire else { fail("GossipMessage: encoding is not stable") }
 }
 
 /// Sealed blocks: decode(encode(x)) == x, the encoder is stable, and a raw body round-trips byte for byte.

@@ -13,8 +13,10 @@ SCRATCH=.build-corpus
 SWIFT="${SWIFT:-swift}"
 SWIFTC="${SWIFTC:-swiftc}"
 
-echo "== building CivitasLedger into $SCRATCH"
+echo "== building CivitasLedger, CivitasRaft and CivitasGossip into $SCRATCH"
 "$SWIFT" build --target CivitasLedger --scratch-path "$SCRATCH"
+"$SWIFT" build --target CivitasRaft --scratch-path "$SCRATCH"
+"$SWIFT" build --target CivitasGossip --scratch-path "$SCRATCH"
 BIN="$("$SWIFT" build --target CivitasLedger --scratch-path "$SCRATCH" --show-bin-path)/"
 mapfile -t OBJECTS < <(module_objects "$BIN")
 
@@ -25,6 +27,10 @@ echo "== compiling fuzz/corpus-gen"
 echo "== writing fuzz/corpus"
 rm -rf "$FUZZ_DIR/corpus.tmp"
 "$SCRATCH/corpus-gen" "$REPO_ROOT/docs/codec.md" "$FUZZ_DIR/corpus.tmp"
+# Hand-written seeds (the Raft messages) are kept as they are.
+for t in raft-message; do
+    [ -d "$FUZZ_DIR/corpus/$t" ] && cp -r "$FUZZ_DIR/corpus/$t" "$FUZZ_DIR/corpus.tmp/$t"
+done
 for t in "${TARGETS[@]}"; do
     [ -n "$(ls -A "$FUZZ_DIR/corpus.tmp/$t" 2>/dev/null)" ] || { echo "no seeds for $t" >&2; exit 1; }
 done

@@ -9,6 +9,7 @@
 // Usage: corpus-gen <docs/codec.md> <output directory>
 
 import CivitasCodec
+import CivitasGossip
 import CivitasLedger
 import Foundation
 
@@ -52,6 +53,8 @@ func emitRaw(_ target: String, _ name: String, _ bytes: [UInt8]) {
     case "peer-record": valid = decodes(PeerRecord.self, bytes)
     case "genesis": valid = decodes(GenesisDocument.self, bytes)
     case "inclusion-proof": valid = decodes(InclusionProof.self, bytes)
+    case "gossip-message": valid = decodes(GossipMessage.self, bytes)
+    case "address-book": valid = decodes(AddressBook.self, bytes)
     default: fatalError("unknown fuzz target \(target)")
     }
     guard valid else { fatalError("\(target)/\(name) is not a valid encoding") }
@@ -309,6 +312,43 @@ emit("peer-record", "gateway-many-addresses", PeerRecord(
 emit("peer-record", "observer-16-addresses", PeerRecord(
     key: key(51), community: hehua, role: .observer, addresses: (1...16).map { "10.1.0.\($0):74\($0 + 10)" },
     sequence: UInt64.max, time: UInt64.max))
+
+// MARK: - Gossip messages and the address book
+
+let gatewayRecord = PeerRecord(key: key(50), community: lianhua, role: .gateway,
+                               addresses: ["gw.lianhua-east.example:7400", "[2001:db8::50]:7400"], sequence: 42, time: start)
+let observerRecord = PeerRecord(key: key(51), community: lianhua, role: .observer, addresses: ["10.1.0.5:7400"], sequence: 3, time: start)
+let updates: [MembershipUpdate] = [
+    .alive(incarnation: 7, record: gatewayRecord),
+    .suspect(node: observerRecord.nodeID, incarnation: 2, by: gatewayRecord.nodeID),
+    .dead(node: observerRecord.nodeID, incarnation: 3, by: observerRecord.nodeID),
+]
+let gossipSeeds: [(String, GossipMessage)] = [
+    ("ping-no-updates", .ping(sequence: 1, updates: [])),
+    ("ping-updates", .ping(sequence: 9, updates: updates)),
+    ("ack", .ack(sequence: UInt64.max, updates: [updates[1]])),
+    ("ping-request", .pingRequest(sequence: 4, target: observerRecord.nodeID, updates: [updates[0]])),
+    ("nack", .nack(sequence: 4)),
+    ("sync-reply", .sync(reply: true, updates: updates)),
+    ("gossip-transaction", .gossip(topic: .communityTransactions, round: 3, id: sha("tx"), payload: Array("a signed transaction".utf8))),
+    ("gossip-checkpoint", .gossip(topic: .cityCheckpoints, round: 0, id: sha("cp"), payload: neighbourCheckpoint.encoded())),
+    ("ihave", .ihave([Announcement(topic: .communityBlocks, round: 2, id: sha("b")), Announcement(topic: .cityReferrals, round: 9, id: sha("r"))])),
+    ("graft", .graft([sha("a"), sha("b")])),
+    ("prune", .prune),
+    ("chain-status", .chainStatus(height: 1_000, head: sha("head"))),
+    ("block-request", .blockRequest(requestID: 12, start: 1, count: 64)),
+    ("block-response-raw", .blockResponse(requestID: 12, blocks: [seal(block2, indices: [1, 2]), seal(block3, indices: [0])])),
+    ("block-response-zstd", .blockResponse(requestID: 13, blocks: [seal(block1)])),
+]
+for (name, message) in gossipSeeds { emit("gossip-message", name, message) }
+
+var book = AddressBook()
+emit("address-book", "empty", book)
+book.learn(gatewayRecord, now: 1_000)
+book.learn(observerRecord, now: 2_000)
+book.record(node: gatewayRecord.nodeID, address: gatewayRecord.addresses[0], success: true, now: 3_000)
+book.record(node: observerRecord.nodeID, address: observerRecord.addresses[0], success: false, now: 3_000)
+emit("address-book", "two-peers-scored", book)
 
 // MARK: - The vectors of docs/codec.md
 
