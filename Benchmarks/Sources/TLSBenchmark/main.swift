@@ -21,6 +21,28 @@ let payloadSize = (arguments.firstIndex(of: "--message-kib").flatMap { Int(argum
 let totalBytes = (quick ? 256 : 2048) << 20
 let rounds = arguments.firstIndex(of: "--rounds").flatMap { Int(arguments[$0 + 1]) } ?? (quick ? 1 : 5)
 
+/// Only one link (`--only raw|bare|civitas`), for profiling.
+let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
+
+/// CPU seconds (user + system, all threads: both ends) this process has used.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return s(usage.ru_utime) + s(usage.ru_stime)
+}
+
+/// Runs `link` over `bytes`; its MB/s and the CPU seconds both ends spent per GiB.
+func measured(_ bytes: Int, _ link: (Int) async throws -> Double) async throws -> (rate: Double, cpuPerGiB: Double) {
+    let cpu = cpuSeconds()
+    let rate = try await link(bytes)
+    return (rate, (cpuSeconds() - cpu) / (Double(bytes) / Double(1 << 30)))
+}
+
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
@@ -251,7 +273,9 @@ func tls(pair: Pair, bytes: Int) async throws -> Double {
     while sent < bytes {
         switch pair.sender.send(payload, to: pair.receiverID, traffic: .bulk) {
         case .queued: sent += payloadSize
-        case .queueFull: try await Task.sleep(for: .microseconds(100))
+        // The queue holds 64 MiB (tens of milliseconds of traffic): polling it
+        // every millisecond keeps it from running dry without stealing the CPU.
+        case .queueFull: try await Task.sleep(for: .milliseconds(1))
         case .noLink: throw CancellationError()
         }
     }
@@ -275,20 +299,36 @@ _ = try await tls(pair: pair, bytes: 64 << 20) // warm up
 _ = try await bareTLS(bare, bytes: 64 << 20)
 _ = try await rawTCP(bytes: 64 << 20)
 var tlsRates: [Double] = [], bareRates: [Double] = [], rawRates: [Double] = [], ratios: [Double] = [], bareRatios: [Double] = []
+var tlsCPU: [Double] = [], bareCPU: [Double] = [], rawCPU: [Double] = []
 func mbs(_ x: Double) -> String { String(format: "%.0f", x) }
+func cpu(_ x: Double) -> String { String(format: "%.2f", x) }
+if let only {
+    // Profiling: one link, the rounds asked for, nothing else.
+    for round in 1...rounds {
+        let r = switch only {
+        case "raw": try await measured(totalBytes, rawTCP)
+        case "bare": try await measured(totalBytes) { try await bareTLS(bare, bytes: $0) }
+        default: try await measured(totalBytes) { try await tls(pair: pair, bytes: $0) }
+        }
+        print("round \(round): \(only) \(mbs(r.rate)) MB/s, \(cpu(r.cpuPerGiB)) CPU s/GiB")
+    }
+    exit(0)
+}
 for round in 1...rounds {
-    let raw = try await rawTCP(bytes: totalBytes)
-    let b = try await bareTLS(bare, bytes: totalBytes)
-    let t = try await tls(pair: pair, bytes: totalBytes)
-    rawRates.append(raw); bareRates.append(b); tlsRates.append(t); ratios.append(t / raw); bareRatios.append(b / raw)
-    print("round \(round): raw \(mbs(raw)) MB/s, bare NIOSSL \(mbs(b)) MB/s (\(mbs(100 * b / raw))%), Civitas \(mbs(t)) MB/s (\(mbs(100 * t / raw))% of raw, \(mbs(100 * t / b))% of bare)")
+    let raw = try await measured(totalBytes, rawTCP)
+    let b = try await measured(totalBytes) { try await bareTLS(bare, bytes: $0) }
+    let t = try await measured(totalBytes) { try await tls(pair: pair, bytes: $0) }
+    rawRates.append(raw.rate); bareRates.append(b.rate); tlsRates.append(t.rate)
+    ratios.append(t.rate / raw.rate); bareRatios.append(b.rate / raw.rate)
+    rawCPU.append(raw.cpuPerGiB); bareCPU.append(b.cpuPerGiB); tlsCPU.append(t.cpuPerGiB)
+    print("round \(round): raw \(mbs(raw.rate)) MB/s, bare NIOSSL \(mbs(b.rate)) MB/s (\(mbs(100 * b.rate / raw.rate))%), Civitas \(mbs(t.rate)) MB/s (\(mbs(100 * t.rate / raw.rate))% of raw, \(mbs(100 * t.rate / b.rate))% of bare); CPU s/GiB raw \(cpu(raw.cpuPerGiB)), bare \(cpu(b.cpuPerGiB)), Civitas \(cpu(t.cpuPerGiB))")
 }
 let percent = 100 * median(ratios)
-print("| link | MB/s (median) | % of raw (median of per-round ratios) |")
-print("|---|---:|---:|")
-print("| raw TCP | \(mbs(median(rawRates))) | 100 |")
-print("| bare NIOSSL | \(mbs(median(bareRates))) | \(mbs(100 * median(bareRatios))) |")
-print("| Civitas TLS frames | \(mbs(median(tlsRates))) | \(mbs(percent)) |")
+print("| link | MB/s (median) | % of raw (median of per-round ratios) | CPU s per GiB, both ends (median) |")
+print("|---|---:|---:|---:|")
+print("| raw TCP | \(mbs(median(rawRates))) | 100 | \(cpu(median(rawCPU))) |")
+print("| bare NIOSSL | \(mbs(median(bareRates))) | \(mbs(100 * median(bareRatios))) | \(cpu(median(bareCPU))) |")
+print("| Civitas TLS frames | \(mbs(median(tlsRates))) | \(mbs(percent)) | \(cpu(median(tlsCPU))) |")
 print("target: TLS at least 50% of raw TCP: \(mbs(percent))% (median of per-round ratios), \(percent >= 50 ? "met" : "NOT met")")
 print("tls: \(mbs(percent))% of raw tcp")
 try await bare.client.close().get()
