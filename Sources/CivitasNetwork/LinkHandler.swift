@@ -191,7 +191,8 @@ final class LinkHandler: ChannelDuplexHandler {
             }
         }
         countReceived(size)
-        lastHeard = .now()
+        let now = NIODeadline.now()
+        lastHeard = now
         switch phase {
         case .handshaking:
             close(reason: "frame before the TLS handshake finished")
@@ -206,7 +207,7 @@ final class LinkHandler: ChannelDuplexHandler {
             }
             accept(hello, context: context)
         case .open:
-            guard budget.take(size: size, now: .now(), burstSeconds: settings.inboundBurstSeconds) else {
+            guard budget.take(size: size, now: now, burstSeconds: settings.inboundBurstSeconds) else {
                 close(reason: "flooding: more than \(Int(settings.inboundFramesPerSecond)) frames/s or \(Int(settings.inboundBytesPerSecond)) bytes/s",
                       penalise: true)
                 return
