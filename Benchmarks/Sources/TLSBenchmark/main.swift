@@ -21,6 +21,15 @@ let payloadSize = (arguments.firstIndex(of: "--message-kib").flatMap { Int(argum
 let totalBytes = (quick ? 256 : 2048) << 20
 let rounds = arguments.firstIndex(of: "--rounds").flatMap { Int(arguments[$0 + 1]) } ?? (quick ? 1 : 5)
 
+/// Each link's two ends run on their own event loop thread, the same two for
+/// all three links: two nodes, one core each, and no run where both ends of
+/// one link happen to share a thread (NIO's shared group hands out its
+/// loops round-robin, so which links shared one changed from run to run).
+/// `--one-loop` puts both ends of every link on one thread instead.
+let oneLoop = arguments.contains("--one-loop")
+let senderLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+let receiverLoop = oneLoop ? senderLoop : MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
 /// Only one link (`--only raw|bare|civitas`), for profiling.
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 
@@ -92,17 +101,16 @@ final class Sink: ChannelInboundHandler {
 
 func rawTCP(bytes: Int) async throws -> Double {
     let counter = Counter()
-    let group = MultiThreadedEventLoopGroup.singleton
     // The same read sizes the transport uses (a raw pipe at its best).
     let reads = AdaptiveRecvByteBufferAllocator(minimum: 2048, initial: 16 << 10, maximum: 256 << 10)
-    let server = try await ServerBootstrap(group: group)
+    let server = try await ServerBootstrap(group: receiverLoop)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .childChannelOption(.recvAllocator, value: reads)
         .childChannelInitializer { channel in
             channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(counter.handler()) }
         }
         .bind(host: "127.0.0.1", port: 0).get()
-    let client = try await ClientBootstrap(group: group)
+    let client = try await ClientBootstrap(group: senderLoop)
         .channelOption(.socketOption(.tcp_nodelay), value: 1)
         .connect(host: "127.0.0.1", port: server.localAddress!.port!).get()
     let start = ContinuousClock.now
@@ -182,9 +190,8 @@ func bareTLSConnect(server serverFiles: NodeFiles, client clientFiles: NodeFiles
     let serverContext = try NIOSSLContext(configuration: configuration(serverFiles, server: true))
     let clientContext = try NIOSSLContext(configuration: configuration(clientFiles, server: false))
     let counter = Counter()
-    let group = MultiThreadedEventLoopGroup.singleton
     let reads = AdaptiveRecvByteBufferAllocator(minimum: 2048, initial: 16 << 10, maximum: 256 << 10)
-    let server = try await ServerBootstrap(group: group)
+    let server = try await ServerBootstrap(group: receiverLoop)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
         .childChannelOption(.recvAllocator, value: reads)
@@ -198,7 +205,7 @@ func bareTLSConnect(server serverFiles: NodeFiles, client clientFiles: NodeFiles
         }
         .bind(host: "127.0.0.1", port: 0).get()
     let cipher = CipherSeen()
-    let client = try await ClientBootstrap(group: group)
+    let client = try await ClientBootstrap(group: senderLoop)
         .channelOption(.socketOption(.tcp_nodelay), value: 1)
         .channelOption(.recvAllocator, value: reads)
         .channelInitializer { channel in
@@ -257,7 +264,7 @@ func makePair(directory: URL) async throws -> Pair {
         var settings = TransportSettings()
         settings.inboundBytesPerSecond = 1e12 // measuring the link, not the flood guard
         settings.inboundFramesPerSecond = 1e9
-        transports.append(Transport(credentials: store, settings: settings))
+        transports.append(Transport(credentials: store, settings: settings, group: seed == 1 ? senderLoop : receiverLoop))
         ids.append(ledger.publicKey.nodeID)
         files.append(NodeFiles(certificate: cert, privateKey: key, bundle: bundle))
     }
@@ -295,6 +302,8 @@ try FileManager.default.createDirectory(at: directory, withIntermediateDirectori
 defer { try? FileManager.default.removeItem(at: directory) }
 
 print("## Framed TLS throughput vs raw TCP (loopback, one connection, \(payloadSize >> 10) KiB messages, \(totalBytes >> 20) MiB per run, \(rounds) rounds alternating)")
+print(oneLoop ? "threads: both ends of each link on one event loop thread (--one-loop)."
+              : "threads: sender and receiver each on its own event loop thread, the same two for every link.")
 print("raw: plain TCP between two NIO channels, the same bytes, no framing.")
 print("bare NIOSSL: TLS 1.3 between two NIO channels (swift-nio-ssl, BoringSSL), both sides presenting the same P-256 certificates, no framing: the ceiling for TLS on NIOSSL.")
 print("Civitas: two transports, TLS 1.3 with mutual authentication, Civitas frames, per-peer queue, bulk class, payloads delivered to the node.")
