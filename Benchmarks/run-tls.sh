@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Framed TLS throughput between two Civitas transports beside raw TCP, on
+# Framed TLS throughput between two Civitas transports beside raw TCP and
+# bare NIOSSL (TLS 1.3, no framing: the ceiling for TLS on NIOSSL), on
 # loopback, in one run. Output also goes to Benchmarks/results/tls-bench.txt.
-# Extra arguments go to the benchmark (--quick, --message-kib N).
+# Extra arguments go to the benchmark (--quick, --message-kib N, --rounds N).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"

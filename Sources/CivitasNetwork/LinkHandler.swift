@@ -77,7 +77,7 @@ struct InboundBudget {
 /// channel becomes writable, enforces the inbound budget, and reports
 /// everything to the transport. Runs on the channel's event loop.
 final class LinkHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = InboundFrame
     typealias InboundOut = Never
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
@@ -93,7 +93,14 @@ final class LinkHandler: ChannelDuplexHandler {
     private let local: Hello
     private var phase = Phase.handshaking
     private var peer: PeerInfo?
-    private var queues: [[(TrafficClass, [UInt8])]] = [[], [], []]
+    /// Messages waiting, one queue per traffic class (index = raw value).
+    private var queues: [CircularBuffer<[UInt8]>] = [[], [], []]
+    /// Message frames are written in batches into this buffer, which is
+    /// used again once TLS has sealed its bytes (TLS copies them at the
+    /// flush): no fresh allocation, and no fresh pages, per message.
+    private var sendBuffer = ByteBuffer()
+    /// A drain is already scheduled: sends arriving meanwhile join its batch.
+    private var drainScheduled = false
     private var closeReason: String?
     private var helloTimer: Scheduled<Void>?
     private var lastHeard = NIODeadline.now()
@@ -166,17 +173,26 @@ final class LinkHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard phase != .closed else { return }
-        let buffer = unwrapInboundIn(data)
-        let size = buffer.readableBytes
-        transport.traffic.withLock { $0.framesReceived += 1; $0.bytesReceived += size + 4 }
-        lastHeard = .now()
         let frame: WireFrame
-        do {
-            frame = try buffer.withUnsafeReadableBytes { raw throws(CodecError) in try WireFrame(decoding: raw) }
-        } catch {
-            close(reason: "malformed frame: \(error)", penalise: true)
-            return
+        let size: Int
+        switch unwrapInboundIn(data) {
+        case let .message(traffic, payload, frameBytes):
+            // The hot path: the reader already split off the payload.
+            frame = .message(traffic, payload)
+            size = frameBytes
+        case let .other(buffer):
+            size = buffer.readableBytes
+            do {
+                frame = try buffer.withUnsafeReadableBytes { raw throws(CodecError) in try WireFrame(decoding: raw) }
+            } catch {
+                countReceived(size)
+                close(reason: "malformed frame: \(error)", penalise: true)
+                return
+            }
         }
+        countReceived(size)
+        let now = NIODeadline.now()
+        lastHeard = now
         switch phase {
         case .handshaking:
             close(reason: "frame before the TLS handshake finished")
@@ -191,7 +207,7 @@ final class LinkHandler: ChannelDuplexHandler {
             }
             accept(hello, context: context)
         case .open:
-            guard budget.take(size: size, now: .now(), burstSeconds: settings.inboundBurstSeconds) else {
+            guard budget.take(size: size, now: now, burstSeconds: settings.inboundBurstSeconds) else {
                 close(reason: "flooding: more than \(Int(settings.inboundFramesPerSecond)) frames/s or \(Int(settings.inboundBytesPerSecond)) bytes/s",
                       penalise: true)
                 return
@@ -212,6 +228,10 @@ final class LinkHandler: ChannelDuplexHandler {
         case .closed:
             break
         }
+    }
+
+    private func countReceived(_ size: Int) {
+        transport.traffic.withLock { $0.framesReceived += 1; $0.bytesReceived += size + 4 }
     }
 
     private func accept(_ hello: Hello, context: ChannelHandlerContext) {
@@ -252,26 +272,57 @@ final class LinkHandler: ChannelDuplexHandler {
 
     // MARK: Sending
 
-    /// Queues a message (room was reserved by `send`) and drains what the channel takes.
+    /// A batch of message frames is sealed once it holds this many bytes:
+    /// small messages share TLS records, and a consensus message queued
+    /// behind a batch of bulk frames waits for at most this much.
+    static let batchBytes = 256 << 10
+    /// The send buffer is kept between batches up to this capacity (a batch
+    /// that grew larger, for a multi-megabyte block, is not held on to).
+    static let keptSendBufferCapacity = 1 << 20
+
+    /// Queues a message (room was reserved by `send`) and drains what the
+    /// channel takes once the messages sent meanwhile have joined the queue.
     func enqueue(_ traffic: TrafficClass, _ payload: [UInt8]) {
         guard phase == .open, let context else {
             account.release(payload.count, traffic)
             return
         }
-        queues[Int(traffic.rawValue)].append((traffic, payload))
-        drain(context: context)
+        queues[Int(traffic.rawValue)].append(payload)
+        guard !drainScheduled else { return }
+        drainScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = loopBound.value
+            handler.drainScheduled = false
+            if let context = handler.context, handler.phase == .open { handler.drain(context: context) }
+        }
     }
 
-    /// Writes queued messages, highest class first, while the channel is writable.
+    /// Writes queued messages, highest class first, while the channel is
+    /// writable: frames are packed into the send buffer, sealed and flushed
+    /// per batch.
     private func drain(context: ChannelHandlerContext) {
-        var wrote = false
-        while context.channel.isWritable, let i = queues.firstIndex(where: { !$0.isEmpty }) {
-            let (traffic, payload) = queues[i].removeFirst()
-            account.release(payload.count, traffic)
-            write(.message(traffic, payload), context: context)
-            wrote = true
+        while context.channel.isWritable, queues.contains(where: { !$0.isEmpty }) {
+            sendBuffer.clear()
+            var frames = 0
+            while sendBuffer.readableBytes < Self.batchBytes, let i = queues.firstIndex(where: { !$0.isEmpty }) {
+                let payload = queues[i].removeFirst()
+                let traffic = TrafficClass(rawValue: UInt8(i))!
+                account.release(payload.count, traffic)
+                // Prefix, header and payload straight into the buffer: one copy.
+                sendBuffer.reserveCapacity(minimumWritableBytes: 6 + payload.count)
+                sendBuffer.writeInteger(UInt32(2 + payload.count))
+                sendBuffer.writeInteger(WireFrame.messageKind)
+                sendBuffer.writeInteger(traffic.rawValue)
+                sendBuffer.writeBytes(payload)
+                frames += 1
+            }
+            let size = sendBuffer.readableBytes
+            transport.traffic.withLock { $0.framesSent += frames; $0.bytesSent += size }
+            context.write(wrapOutboundOut(sendBuffer), promise: nil)
+            context.flush()
         }
-        if wrote { context.flush() }
+        if sendBuffer.capacity > Self.keptSendBufferCapacity { sendBuffer = ByteBuffer() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -279,21 +330,16 @@ final class LinkHandler: ChannelDuplexHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// Writes one frame, its length prefix in the same buffer (so TLS seals
+    /// prefix and body together instead of a 4-byte record of its own).
     private func write(_ frame: WireFrame, context: ChannelHandlerContext) {
-        var buffer: ByteBuffer
-        if case let .message(traffic, payload) = frame {
-            // The hot path: header and payload straight into the buffer, one copy.
-            buffer = context.channel.allocator.buffer(capacity: payload.count + 2)
-            buffer.writeInteger(WireFrame.messageKind)
-            buffer.writeInteger(traffic.rawValue)
-            buffer.writeBytes(payload)
-        } else {
-            let bytes = frame.encoded()
-            buffer = context.channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-        }
+        // Messages go through `drain`; these are the link's own few frames.
+        let bytes = frame.encoded()
+        var buffer = context.channel.allocator.buffer(capacity: 4 + bytes.count)
+        buffer.writeInteger(UInt32(bytes.count))
+        buffer.writeBytes(bytes)
         let size = buffer.readableBytes
-        transport.traffic.withLock { $0.framesSent += 1; $0.bytesSent += size + 4 }
+        transport.traffic.withLock { $0.framesSent += 1; $0.bytesSent += size }
         context.write(wrapOutboundOut(buffer), promise: nil)
     }
 
@@ -322,7 +368,9 @@ final class LinkHandler: ChannelDuplexHandler {
 
     /// Discards what was queued for a link that is closing, returning its room to the account.
     private func dropQueued() {
-        for queue in queues { for (traffic, payload) in queue { account.release(payload.count, traffic) } }
+        for (i, queue) in queues.enumerated() {
+            for payload in queue { account.release(payload.count, TrafficClass(rawValue: UInt8(i))!) }
+        }
         queues = [[], [], []]
     }
 

@@ -2,7 +2,6 @@ public import CivitasIdentity
 public import CivitasLedger
 public import Foundation
 public import NIOCore
-import NIOExtras
 public import NIOPosix
 import NIOSSL
 import Synchronization
@@ -418,8 +417,9 @@ public final class Transport: Sendable {
         let keepalive = TimeAmount(settings.keepaliveInterval)
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(tls)
-        try sync.addHandler(ByteToMessageHandler(BoundedFrameDecoder(maxFrameBytes: settings.maxFrameBytes)))
-        try sync.addHandler(LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits))
+        // Frames in: split by the reader. Frames out: the link writes each
+        // with its length prefix.
+        try sync.addHandler(FrameReader(maxFrameBytes: settings.maxFrameBytes))
         try sync.addHandler(IdleStateHandler(readTimeout: keepalive))
         try sync.addHandler(link)
     }

@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasIdentity
 import CivitasLedger
 import CivitasNetwork
+import CivitasTestSupport
 import Foundation
 import Testing
 
@@ -181,6 +182,35 @@ import Testing
         #expect(tj.peers.map(\.identity.nodeID) == [seed.nodeID])
         await tj.shutdown()
         await second.shutdown()
+    }
+
+    /// Messages of every size from empty to several TLS reads, on two
+    /// classes at once, packed into batches and split again: each class
+    /// arrives complete, byte for byte, in the order it was sent.
+    @Test func mixedSizesOnTwoClassesArriveWholeAndInOrder() async throws {
+        let lab = try NetworkLab("mixed")
+        let a = try lab.node(), b = try lab.node()
+        let ta = try lab.transport(a), tb = try lab.transport(b)
+        let lb = EventLog(tb)
+        let port = try await tb.listen(host: "127.0.0.1", port: 0)
+        try await ta.connect(host: "127.0.0.1", port: port)
+        var g = SplitMix64(seed: 0x51_2E5)
+        var sent: [TrafficClass: [[UInt8]]] = [.gossip: [], .bulk: []]
+        for i in 0..<240 {
+            let traffic: TrafficClass = i % 3 == 0 ? .gossip : .bulk
+            let size = [0, 1, 5, 4_091, 16_384, 65_536 + 3, 300_000][g.int(0...6)] + g.int(0...9)
+            let payload = g.bytes(size)
+            while ta.send(payload, to: b.nodeID, traffic: traffic) == .queueFull { try await Task.sleep(for: .milliseconds(5)) }
+            sent[traffic]!.append(payload)
+        }
+        func received(_ traffic: TrafficClass) -> [[UInt8]] {
+            lb.all.compactMap { if case let .message(from, t, payload) = $0, from == a.nodeID, t == traffic { payload } else { nil } }
+        }
+        await lb.wait(seconds: 120, "all 240 messages") { _ in received(.gossip).count + received(.bulk).count == 240 }
+        #expect(received(.gossip) == sent[.gossip]!)
+        #expect(received(.bulk) == sent[.bulk]!)
+        await ta.shutdown()
+        await tb.shutdown()
     }
 
     @Test func aMessageLargerThanItsQueueIsRefusedNotBuffered() async throws {
