@@ -21,10 +21,11 @@ import Testing
         return records
     }
 
-    @Test(arguments: [Duration.zero, .milliseconds(1)])
-    func manyConcurrentAppendersEveryAcknowledgedRecordIsThereInOrder(gatherDelay: Duration) async throws {
+    @Test(arguments: [Duration.zero, .milliseconds(1)], [1, 2])
+    func manyConcurrentAppendersEveryAcknowledgedRecordIsThereInOrder(gatherDelay: Duration, batchesInFlight: Int) async throws {
         let dir = try ScratchDirectory("group-commit")
-        let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(), options: GroupCommitOptions(gatherDelay: gatherDelay))
+        let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(),
+                                     options: GroupCommitOptions(gatherDelay: gatherDelay, batchesInFlight: batchesInFlight))
         let proposers = 64, perProposer = 40
         let acks = Shared<[(index: UInt64, proposer: Int, n: Int)]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
