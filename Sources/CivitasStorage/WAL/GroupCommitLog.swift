@@ -422,9 +422,11 @@ private final class Writer: @unchecked Sendable {
             let step = state.withLock { s -> Step in
                 if s.queue.isEmpty {
                     if s.stopping { return .exit }
-                    s.sleeping.append(lane)
+                    // Once only: a stray signal (a timed-out gather's) can end a sleep early.
+                    if !s.sleeping.contains(lane) { s.sleeping.append(lane) }
                     return .sleep
                 }
+                s.sleeping.removeAll { $0 == lane }
                 return .work
             }
             switch step {
