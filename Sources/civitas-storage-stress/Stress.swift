@@ -28,7 +28,7 @@ import Darwin
 ///     block <height> <header hash hex>       the block store synced the block
 ///     applied <height>                       the state database committed the block
 ///
-/// Usage: civitas-storage-stress DIR [--proposers N] [--wal-dir NAME] [--no-wal] [--no-chain]
+/// Usage: civitas-storage-stress DIR [--proposers N] [--wal-dir NAME] [--in-flight N] [--no-wal] [--no-chain]
 ///        [--no-state] [--seconds S]
 /// It stops by itself after `--seconds` (default 60), closing everything cleanly.
 @main
@@ -45,6 +45,8 @@ struct StorageStress {
         var directory = ""
         var proposers = 8
         var walDirectory = "wal"
+        /// `GroupCommitOptions.batchesInFlight`.
+        var batchesInFlight = GroupCommitOptions().batchesInFlight
         var wal = true
         var chain = true
         var state = true
@@ -56,6 +58,7 @@ struct StorageStress {
                 switch arg {
                 case "--proposers": proposers = try Self.number(rest.popFirst(), arg)
                 case "--wal-dir": walDirectory = try Self.value(rest.popFirst(), arg)
+                case "--in-flight": batchesInFlight = try Self.number(rest.popFirst(), arg)
                 case "--no-wal": wal = false
                 case "--no-chain": chain = false
                 case "--no-state": state = false
@@ -65,7 +68,7 @@ struct StorageStress {
                     directory = arg
                 }
             }
-            guard !directory.isEmpty else { throw UsageError(message: "usage: civitas-storage-stress DIR [--proposers N] [--wal-dir NAME] [--no-wal] [--no-chain] [--no-state] [--seconds S]") }
+            guard !directory.isEmpty else { throw UsageError(message: "usage: civitas-storage-stress DIR [--proposers N] [--wal-dir NAME] [--in-flight N] [--no-wal] [--no-chain] [--no-state] [--seconds S]") }
         }
 
         static func value(_ v: String?, _ name: String) throws -> String {
@@ -94,7 +97,8 @@ struct StorageStress {
         if args.wal {
             let walPath = joinPath(args.directory, args.walDirectory)
             var recovered: UInt64 = 0
-            log = try GroupCommitLog(directory: walPath, fileSystem: fs, options: GroupCommitOptions(wal: WALOptions(segmentSize: 128 << 10, preallocate: true))) { (record) throws(StorageError) in
+            log = try GroupCommitLog(directory: walPath, fileSystem: fs, options: GroupCommitOptions(wal: WALOptions(segmentSize: 128 << 10, preallocate: true),
+                                                                                                   batchesInFlight: args.batchesInFlight)) { (record) throws(StorageError) in
                 guard record.type == StressRecord.type, let (p, s) = StressRecord.header(record.payload) else {
                     throw .corrupt(path: walPath, offset: -1, reason: "record \(recovered) is not a stress record")
                 }

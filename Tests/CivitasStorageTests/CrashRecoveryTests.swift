@@ -44,7 +44,9 @@ import Darwin
 
         for iteration in 0..<Self.iterations {
             let t0 = ContinuousClock.now
-            let child = try StressChild(binary: binary, arguments: [dir.path, "--proposers", "\(Self.proposers)", "--wal-dir", checker.walName])
+            // Every other child writes the WAL with two batches in flight (GroupCommitOptions.batchesInFlight).
+            let child = try StressChild(binary: binary, arguments: [dir.path, "--proposers", "\(Self.proposers)", "--wal-dir", checker.walName,
+                                                                    "--in-flight", iteration % 2 == 0 ? "1" : "2"])
             // Mostly kill while it writes; sometimes while it is still starting and recovering.
             let early = rng.chance(15)
             if early {

@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 
-/// `GroupCommitLog`: many proposers, one writer thread, one fsync per batch.
+/// `GroupCommitLog`: many proposers, writer lanes with batches in flight, one fsync per batch.
 @Suite struct GroupCommitTests {
     /// A payload that names its author and place, so a record read back can be matched to its append.
     static func payload(_ proposer: Int, _ n: Int) -> [UInt8] {
@@ -21,10 +21,11 @@ import Testing
         return records
     }
 
-    @Test(arguments: [Duration.zero, .milliseconds(1)])
-    func manyConcurrentAppendersEveryAcknowledgedRecordIsThereInOrder(gatherDelay: Duration) async throws {
+    @Test(arguments: [Duration.zero, .milliseconds(1)], [1, 2])
+    func manyConcurrentAppendersEveryAcknowledgedRecordIsThereInOrder(gatherDelay: Duration, batchesInFlight: Int) async throws {
         let dir = try ScratchDirectory("group-commit")
-        let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(), options: GroupCommitOptions(gatherDelay: gatherDelay))
+        let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(),
+                                     options: GroupCommitOptions(gatherDelay: gatherDelay, batchesInFlight: batchesInFlight))
         let proposers = 64, perProposer = 40
         let acks = Shared<[(index: UInt64, proposer: Int, n: Int)]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -126,9 +127,12 @@ import Testing
         log.close()
     }
 
-    @Test func smallSegmentsRollAndBatchesRespectTheByteCap() async throws {
+    /// With 1, 2 (the default) and 3 batches in flight: a roll waits for
+    /// every batch in flight to be fsynced first.
+    @Test(arguments: [1, 2, 3])
+    func smallSegmentsRollAndBatchesRespectTheByteCap(batchesInFlight: Int) async throws {
         let dir = try ScratchDirectory("group-commit-roll")
-        let options = GroupCommitOptions(wal: WALOptions(segmentSize: 8 << 10), maxBatchBytes: 2 << 10)
+        let options = GroupCommitOptions(wal: WALOptions(segmentSize: 8 << 10), maxBatchBytes: 2 << 10, batchesInFlight: batchesInFlight)
         let log = try GroupCommitLog(directory: dir.path, fileSystem: POSIXFileSystem(), options: options)
         let acks = Shared<[UInt64: [UInt8]]>([:])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -185,6 +189,43 @@ import Testing
         // The failed batch was written before its fsync failed, so it may be there; nothing acknowledged is missing.
         #expect(Array(records.prefix(acknowledged.count)).map(\.payload) == acknowledged)
         #expect(records.count <= acknowledged.count + 1)
+    }
+}
+
+extension GroupCommitTests {
+    /// An fsync fails while another batch is in flight (32 proposers, two
+    /// lanes): the acknowledged records are exactly indexes 0..<k — in log
+    /// order, none after a record that failed — and all of them are in the log.
+    @Test func aFailedFsyncWithBatchesInFlightFailsEveryUnacknowledgedRecord() async throws {
+        let dir = try ScratchDirectory("group-commit-eio-lanes")
+        let log = try GroupCommitLog(directory: dir.path, fileSystem: FsyncFailingFileSystem(failSyncAfter: 40),
+                                     options: GroupCommitOptions(batchesInFlight: 2))
+        let acks = Shared<[UInt64: [UInt8]]>([:])
+        let failures = Shared(0)
+        await withTaskGroup(of: Void.self) { group in
+            for p in 0..<32 {
+                group.addTask {
+                    for n in 0..<100 {
+                        let payload = Self.payload(p, n)
+                        do {
+                            let index = try await log.append(type: 3, payload: payload)
+                            acks.withLock { $0[index] = payload }
+                        } catch {
+                            failures.withLock { $0 += 1 }
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        log.close()
+        let acknowledged = acks.withLock { $0 }
+        #expect(failures.withLock { $0 } == 32, "every proposer meets the failure")
+        #expect(!acknowledged.isEmpty)
+        #expect(Set(acknowledged.keys) == Set(0..<UInt64(acknowledged.count)), "acknowledged indexes are a prefix of the log")
+        let records = try Self.read(dir.path)
+        #expect(records.count >= acknowledged.count)
+        for (index, payload) in acknowledged where Int(index) < records.count { #expect(records[Int(index)].payload == payload) }
     }
 }
 

@@ -9,8 +9,9 @@
 /// - A new, renamed or removed directory entry is durable only after
 ///   `syncDirectory` on its parent directory.
 /// - After a crash, an unsynced write may be lost entirely, kept entirely, or
-///   kept in part (any prefix of whole 512-byte sectors, the rest reading as
-///   zeros or missing).
+///   kept in part (any subset of its whole 512-byte sectors, the rest reading
+///   as before, as zeros, or missing), independently of other unsynced
+///   writes: a later one can land while an earlier one does not.
 public protocol FileSystem: AnyObject {
     /// Opens a file for reading and writing. With `create`, makes it if absent.
     func open(_ path: String, create: Bool) throws(StorageError) -> any StorageFile

@@ -17,7 +17,9 @@
 ///       0  magic "CVWB"              u32
 ///       4  body length in bytes      u32 (records only, no padding)
 ///       8  record count              u32
-///      12  reserved                  u32 = 0
+///      12  unsynced before           u32: sectors (512 bytes) just before this batch
+///                                    that were written but not yet known durable when
+///                                    it was written (0: everything before it was)
 ///      16  segment sequence          u64 (a batch from another file is never accepted)
 ///      24  reserved                  u32 = 0
 ///      28  CRC32C of bytes 0..<28    u32
@@ -75,26 +77,33 @@ enum WALFormat {
         var bodyLength: Int
         var recordCount: Int
         var segment: UInt64
+        /// Bytes just before the batch that its writer did not yet know durable:
+        /// everything before `offset - unsyncedBefore` was fsynced when it was written.
+        var unsyncedBefore: Int
     }
 
-    static func writeBatchHeader(into bytes: inout [UInt8], bodyLength: Int, recordCount: Int, segment: UInt64) {
+    static func writeBatchHeader(into bytes: inout [UInt8], bodyLength: Int, recordCount: Int, segment: UInt64, unsyncedBefore: Int = 0) {
         put32(&bytes, 0, batchMagic)
         put32(&bytes, 4, UInt32(bodyLength))
         put32(&bytes, 8, UInt32(recordCount))
-        put32(&bytes, 12, 0)
+        put32(&bytes, 12, UInt32(unsyncedBefore / sector))
         put64(&bytes, 16, segment)
         put32(&bytes, 24, 0)
         put32(&bytes, 28, CRC32C.checksum(bytes[0..<28]))
     }
 
-    /// Parses a batch header; nil if it is not one this log wrote.
+    /// Parses a batch header; nil if it is not one this log wrote (which
+    /// includes one claiming unsynced bytes before the segment's first batch).
     static func readBatchHeader(_ bytes: [UInt8], at offset: Int, segment: UInt64) -> BatchHeader? {
         guard offset + batchHeaderSize <= bytes.count,
               get32(bytes[...], offset) == batchMagic,
               get32(bytes[...], offset + 28) == CRC32C.checksum(bytes[offset..<(offset + 28)]),
               get64(bytes[...], offset + 16) == segment
         else { return nil }
-        return BatchHeader(bodyLength: Int(get32(bytes[...], offset + 4)), recordCount: Int(get32(bytes[...], offset + 8)), segment: segment)
+        let unsyncedBefore = Int(get32(bytes[...], offset + 12)) * sector
+        guard unsyncedBefore <= offset - sector else { return nil }
+        return BatchHeader(bodyLength: Int(get32(bytes[...], offset + 4)), recordCount: Int(get32(bytes[...], offset + 8)), segment: segment,
+                           unsyncedBefore: unsyncedBefore)
     }
 
     static func aligned(_ n: Int) -> Int { (n + sector - 1) / sector * sector }

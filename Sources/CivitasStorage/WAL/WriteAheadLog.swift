@@ -42,9 +42,28 @@ public struct WALRecoveryReport: Sendable, Hashable {
         public var path: String
         public var offset: Int
         public var droppedBytes: Int
+        /// Whole, valid batches after the unfinished one, dropped with it: with
+        /// batches in flight (group commit), a later batch can land while the
+        /// one before it does not. Each was written before the unfinished batch
+        /// was known durable (its header says so), so none was acknowledged.
+        public var laterBatchesDropped = 0
     }
 
     public init() {}
+}
+
+/// A batch that `WriteAheadLog.writeBatch()` wrote and that is not yet known
+/// durable: make it so with `WriteAheadLog.makeDurable(_:through:)` (from any
+/// thread), then report it with `batchIsDurable(_:)`.
+public struct WALWrittenBatch: Sendable, Hashable {
+    public let segment: UInt64
+    /// Where the batch starts in its segment, and where it ends (padding included).
+    public let offset: Int
+    public let end: Int
+    public let records: Int
+    /// The batch grew the file past its size as of the last fsync, so it needs
+    /// `fsync`; otherwise `fdatasync` is enough.
+    public let needsFullSync: Bool
 }
 
 /// A segmented, checksummed write-ahead log with group commit.
@@ -55,10 +74,14 @@ public struct WALRecoveryReport: Sendable, Hashable {
 /// with their header fsynced and the directory fsynced; removed segments are
 /// followed by a directory fsync too.
 ///
-/// Opening replays every record in order. A crash can leave the last batch of
-/// the last segment unfinished; that tail is cut off and reported. Anything
-/// else that does not check out stops the open with `StorageError.corrupt`
-/// naming the file and offset. The way out is documented in docs/storage.md:
+/// Opening replays every record in order. A crash can leave the batches in
+/// flight at the end of the last segment unfinished — with `flush()` only
+/// the final one; with `writeBatch()` a later batch may have landed while an
+/// earlier one did not. Such a tail is cut off and reported, but only if
+/// every batch after the damage says it was written before the damaged one
+/// was durable (its header's "unsynced before"). Anything else that does not
+/// check out stops the open with `StorageError.corrupt` naming the file and
+/// offset. The way out is documented in docs/storage.md:
 /// move the data directory aside and rebuild the node from its peers.
 ///
 /// One writer; not thread-safe (the group committer and the node each own one).
@@ -83,10 +106,17 @@ public final class WriteAheadLog {
     public private(set) var batchesWritten = 0
     /// fsyncs of batches since open.
     public private(set) var syncsIssued = 0
-    /// Whether the last batch written still awaits its fsync.
+    /// Whether the last batch written by `flush()` still awaits its fsync.
     private var unsyncedBatch = false
+    /// Batches written by `writeBatch()` and not yet reported durable, in log
+    /// order (with whether their sync returned).
+    private var inFlight: [(batch: WALWrittenBatch, durable: Bool)] = []
+    /// Everything in the current segment before this offset is known durable.
+    private var durableEnd = 0
     /// Segments removed since open.
     public private(set) var segmentsRemoved = 0
+    /// Set by `scan` when it ends the last segment at a torn batch.
+    private var tornTailLaterBatches = 0
 
     /// Opens (creating if needed) the log in `directory` and replays every
     /// durable record through `replay`, oldest first.
@@ -175,7 +205,7 @@ public final class WriteAheadLog {
     }
 
     private func syncWrittenBatch() throws(StorageError) {
-        guard unsyncedBatch else { return }
+        guard unsyncedBatch || !inFlight.isEmpty else { return }
         guard let file else { throw .failed(path: directory, cause: "log is closed") }
         do {
             if writeOffset <= allocatedEnd {
@@ -189,6 +219,8 @@ public final class WriteAheadLog {
             throw error
         }
         unsyncedBatch = false
+        inFlight.removeAll()
+        durableEnd = writeOffset
         syncsIssued += 1
     }
 
@@ -200,9 +232,78 @@ public final class WriteAheadLog {
         if let failure { throw .failed(path: directory, cause: failure.description) }
         guard pendingRecords > 0 else { return }
         try syncWrittenBatch()
+        try writePending()
+        unsyncedBatch = true
+    }
+
+    /// Writes every pending record as one batch, like `flush()`, but without
+    /// waiting for batches already written this way: several can be in flight,
+    /// each made durable by its own fsync, issued from another thread with
+    /// `makeDurable(_:through:)` while the next batch is written. The batch's
+    /// header records how many bytes before it are not yet known durable, so
+    /// that recovery can tell a batch torn by a crash (a later one may have
+    /// landed while it did not) from damage to a batch already durable
+    /// (docs/storage.md, "Recovery"). Acknowledge a batch's records only once
+    /// its own sync and those of every batch before it have returned.
+    ///
+    /// Nil when nothing is pending. A batch left by `flush()` is synced first.
+    public func writeBatch() throws(StorageError) -> WALWrittenBatch? {
+        if let failure { throw .failed(path: directory, cause: failure.description) }
+        guard pendingRecords > 0 else { return nil }
+        if unsyncedBatch { try syncWrittenBatch() }
+        let records = pendingRecords
+        let offset = writeOffset
+        try writePending()
+        let batch = WALWrittenBatch(segment: currentSegment, offset: offset, end: writeOffset, records: records,
+                                    needsFullSync: writeOffset > allocatedEnd)
+        inFlight.append((batch, false))
+        return batch
+    }
+
+    /// A second handle on the current segment, for a thread that syncs
+    /// batches written by `writeBatch()`. Give every syncing thread its own:
+    /// Linux reports a write-back error once per open file, to whichever fsync
+    /// asks first, so two threads sharing one handle could each believe the
+    /// other's failure was not theirs.
+    public func openSegmentHandle() throws(StorageError) -> any StorageFile {
+        if let failure { throw .failed(path: directory, cause: failure.description) }
+        return try fileSystem.open(joinPath(directory, WALFormat.segmentName(currentSegment)), create: false)
+    }
+
+    /// Makes `batch` durable through `handle` (a handle from
+    /// `openSegmentHandle()` of the batch's segment): `fdatasync`, or `fsync`
+    /// when the batch grew the file. Touches no state of the log, so it may run
+    /// on another thread while the log writes the next batch.
+    public static func makeDurable(_ batch: WALWrittenBatch, through handle: any StorageFile) throws(StorageError) {
+        if batch.needsFullSync { try handle.sync() } else { try handle.syncData() }
+    }
+
+    /// Records that `makeDurable` returned for `batch`.
+    public func batchIsDurable(_ batch: WALWrittenBatch) {
+        guard batch.segment == currentSegment, let i = inFlight.firstIndex(where: { $0.batch == batch }) else { return }
+        inFlight[i].durable = true
+        if batch.needsFullSync { allocatedEnd = max(allocatedEnd, batch.end) }
+        syncsIssued += 1
+        while let first = inFlight.first, first.durable {
+            durableEnd = first.batch.end
+            inFlight.removeFirst()
+        }
+    }
+
+    /// Records that `makeDurable` failed: the log refuses every later write
+    /// (the page cache is in an unknown state; see `sync()`).
+    public func batchSyncFailed(_ error: StorageError) {
+        fail(error, cutBackTo: nil)
+    }
+
+    /// Batches written by `writeBatch()` whose sync has not been reported yet.
+    public var batchesInFlight: Int { inFlight.count }
+
+    private func writePending() throws(StorageError) {
         guard let file else { throw .failed(path: directory, cause: "log is closed") }
         let bodyLength = pending.count - WALFormat.batchHeaderSize
-        WALFormat.writeBatchHeader(into: &pending, bodyLength: bodyLength, recordCount: pendingRecords, segment: currentSegment)
+        WALFormat.writeBatchHeader(into: &pending, bodyLength: bodyLength, recordCount: pendingRecords, segment: currentSegment,
+                                   unsyncedBefore: writeOffset - durableEnd)
         let total = WALFormat.aligned(pending.count)
         pending.append(contentsOf: repeatElement(0, count: total - pending.count))
         do {
@@ -212,7 +313,6 @@ public final class WriteAheadLog {
             throw error
         }
         writeOffset += total
-        unsyncedBatch = true
         batchesWritten += 1
         pending.removeAll(keepingCapacity: pending.capacity <= 16 << 20)
         pending.append(contentsOf: repeatElement(0, count: WALFormat.batchHeaderSize))
@@ -252,6 +352,8 @@ public final class WriteAheadLog {
         }
         segments.append(next)
         writeOffset = WALFormat.sector
+        durableEnd = writeOffset
+        inFlight.removeAll()
         for record in head { try append(record) }
         try sync()
     }
@@ -354,7 +456,7 @@ public final class WriteAheadLog {
                 } else if end < bytes.count && !bytes[end...].allSatisfy({ $0 == 0 }) {
                     try segmentFile.truncate(to: end)
                     try segmentFile.sync()
-                    report.truncatedTail = .init(path: path, offset: end, droppedBytes: bytes.count - end)
+                    report.truncatedTail = .init(path: path, offset: end, droppedBytes: bytes.count - end, laterBatchesDropped: tornTailLaterBatches)
                 } else if end < bytes.count {
                     // Zeros after the last batch: preallocated space is kept and written
                     // over next; zeros beyond it (a torn write that only grew the file)
@@ -365,8 +467,16 @@ public final class WriteAheadLog {
                         try segmentFile.sync()
                     }
                 }
+                if end > WALFormat.sector {
+                    // What was read back may be only in the page cache (a
+                    // killed process wrote it and never synced it). Make it
+                    // durable before anything is appended: every batch after
+                    // it then starts from a durable log (docs/storage.md).
+                    try segmentFile.syncData()
+                }
                 file = segmentFile
                 writeOffset = end
+                durableEnd = end
                 allocatedEnd = try segmentFile.size()
                 segments.append(sequence)
             } else {
@@ -383,6 +493,7 @@ public final class WriteAheadLog {
                 file = reopened
                 writeOffset = try reopened.size()
                 allocatedEnd = writeOffset
+                durableEnd = writeOffset
             } else {
                 try createFirstSegment(sequences.first ?? 1)
             }
@@ -393,6 +504,7 @@ public final class WriteAheadLog {
         file = try createSegmentFile(sequence)
         segments = [sequence]
         writeOffset = WALFormat.sector
+        durableEnd = writeOffset
     }
 
     /// A new segment: header (and zeros up to the segment size when
@@ -484,10 +596,12 @@ public final class WriteAheadLog {
                 let blank = bytes[offset..<headerEnd].allSatisfy { $0 == 0 }
                 // A header lies inside one sector, so a crash leaves it whole or
                 // unwritten (zeros or missing) — never half-written.
-                if isLast && (blank || headerEnd - offset < WALFormat.batchHeaderSize) && !validBatchFollows(bytes, after: offset, segment: segment) {
+                if isLast && (blank || headerEnd - offset < WALFormat.batchHeaderSize),
+                   let later = batchesWrittenBeforeDurable(bytes, torn: offset, searchFrom: offset + WALFormat.sector, segment: segment) {
+                    tornTailLaterBatches = later
                     return offset
                 }
-                throw .corrupt(path: path, offset: offset, reason: blank ? "blank batch header followed by more batches" : "bad batch header")
+                throw .corrupt(path: path, offset: offset, reason: blank ? "blank batch header followed by a batch written after it was durable" : "bad batch header")
             }
             let bodyStart = offset + WALFormat.batchHeaderSize
             let bodyEnd = bodyStart + header.bodyLength
@@ -505,7 +619,9 @@ public final class WriteAheadLog {
                 records.removeSubrange(before...)
                 // A crash may leave sectors of the final batch unwritten (zeros).
                 // Only then, and only with nothing valid after it, is it a torn tail.
-                if isLast && hasBlankSector(bytes, from: offset, to: batchEnd) && !validBatchFollows(bytes, after: offset, segment: segment) {
+                if isLast && hasBlankSector(bytes, from: offset, to: batchEnd),
+                   let later = batchesWrittenBeforeDurable(bytes, torn: offset, searchFrom: WALFormat.aligned(bodyEnd), segment: segment) {
+                    tornTailLaterBatches = later
                     return offset
                 }
                 throw .corrupt(path: path, offset: problem.0, reason: problem.1)
@@ -550,12 +666,28 @@ public final class WriteAheadLog {
         return false
     }
 
-    private func validBatchFollows(_ bytes: [UInt8], after offset: Int, segment: UInt64) -> Bool {
-        var s = offset + WALFormat.sector
+    /// Whether damage at `torn` in the last segment can be a torn write: every
+    /// valid batch after it must have been written while the torn batch was
+    /// not yet known durable (its header's `unsyncedBefore` reaches back to
+    /// `torn` or before). Returns how many such batches there are, or nil if
+    /// any batch after it was written once it was durable — then the damage
+    /// is to bytes an fsync had covered, and it is corruption.
+    ///
+    /// The search goes sector by sector, and skips the body of each valid
+    /// batch it finds (its length is covered by its header's checksum), so a
+    /// payload that happens to hold a batch header is not read as one.
+    private func batchesWrittenBeforeDurable(_ bytes: [UInt8], torn: Int, searchFrom start: Int, segment: UInt64) -> Int? {
+        var s = WALFormat.aligned(max(start, torn + WALFormat.sector))
+        var later = 0
         while s + WALFormat.batchHeaderSize <= bytes.count {
-            if WALFormat.readBatchHeader(bytes, at: s, segment: segment) != nil { return true }
-            s += WALFormat.sector
+            guard let header = WALFormat.readBatchHeader(bytes, at: s, segment: segment) else {
+                s += WALFormat.sector
+                continue
+            }
+            guard s - header.unsyncedBefore <= torn else { return nil }
+            later += 1
+            s = WALFormat.aligned(s + WALFormat.batchHeaderSize + header.bodyLength)
         }
-        return false
+        return later
     }
 }
