@@ -110,7 +110,7 @@ public actor GossipNode {
                 return
             }
             switch message {
-            case .ping, .ack, .pingRequest, .nack, .sync:
+            case .ping, .ack, .pingRequest, .nack, .sync, .digest:
                 carry(membership.receive(message, from: from, now: now))
             case .gossip, .ihave, .graft, .prune:
                 carry(plumtree.receive(message, from: from, now: now))
