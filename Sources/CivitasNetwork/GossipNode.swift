@@ -38,6 +38,9 @@ public actor GossipNode {
                 plumtreeSettings: PlumtreeSettings = .init(), seed: UInt64, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.transport = transport
         membership = Membership(selfRecord: record, seeds: seeds, settings: membershipSettings, seed: seed, now: 0)
+        // TLS over TCP: a message queued on a link that stays open arrives.
+        var plumtreeSettings = plumtreeSettings
+        plumtreeSettings.reliableLinks = true
         plumtree = Plumtree(settings: plumtreeSettings, seed: seed &+ 1)
         self.log = log
     }
@@ -74,6 +77,18 @@ public actor GossipNode {
         let (id, directives) = plumtree.broadcast(topic: topic, payload: payload, now: now)
         carry(directives)
         return id
+    }
+
+    /// Gossip messages sent so far by kind (`GossipMessage.kindName`): messages
+    /// queued on a link and their encoded bytes (before the transport's 4-byte
+    /// length prefix, TLS and TCP). For reports: where the bytes go.
+    public private(set) var sentByKind: [String: MessageCount] = [:]
+
+    /// Messages and bytes of one kind.
+    public struct MessageCount: Sendable, Hashable {
+        public var messages = 0
+        public var bytes = 0
+        public init() {}
     }
 
     /// Everything delivered so far, in order.
@@ -130,15 +145,22 @@ public actor GossipNode {
 
     // MARK: Directives
 
+    private func send(_ message: GossipMessage, to peer: NodeID) {
+        let bytes = message.canonicalBytes()
+        guard transport.send(bytes, to: peer, traffic: .gossip) == .queued else { return }
+        sentByKind[message.kindName, default: MessageCount()].messages += 1
+        sentByKind[message.kindName, default: MessageCount()].bytes += bytes.count
+    }
+
     private func carry(_ d: MembershipDirectives) {
-        for (to, message) in d.sends { _ = transport.send(message.canonicalBytes(), to: to, traffic: .gossip) }
+        for (to, message) in d.sends { send(message, to: to) }
         for (peer, reason) in d.disconnects { transport.disconnect(peer, reason: "membership: \(reason)") }
         for event in d.events { log("membership: \(event)") }
         for (address, node) in d.dials { dial(address, node) }
     }
 
     private func carry(_ d: PlumtreeDirectives) {
-        for send in d.sends { _ = transport.send(send.message.canonicalBytes(), to: send.to, traffic: .gossip) }
+        for s in d.sends { send(s.message, to: s.to) }
         for delivery in d.deliveries {
             deliveredList.append(Delivery(topic: delivery.topic, id: delivery.id, payload: delivery.payload, hops: delivery.hops))
         }
