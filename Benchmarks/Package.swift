@@ -47,6 +47,7 @@ let package = Package(
         .executableTarget(
             name: "GossipBenchmark",
             dependencies: [
+                .product(name: "CivitasGossip", package: "Civitas"),
                 .product(name: "CivitasSimulation", package: "Civitas"),
             ]
         ),
