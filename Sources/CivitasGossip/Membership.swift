@@ -158,7 +158,9 @@ public struct Membership: Sendable {
             .map { Seed(address: $0, nextAttempt: now, backoff: settings.seedBackoffInitial) }
         random = SplitMix64(seed: seed)
         nextProbeAt = now &+ settings.probeInterval
-        nextSync = now &+ settings.syncInterval
+        // Nodes started together must not push-pull together: the first round
+        // comes at a random point of the interval (memberlist staggers it too).
+        nextSync = now &+ (settings.syncInterval == 0 ? 0 : random.next() % settings.syncInterval)
     }
 
     // MARK: Queries
@@ -344,7 +346,7 @@ public struct Membership: Sendable {
         retrySeeds(now: now, into: &out)
         maintainLinks(now: now, into: &out)
         if now >= nextSync {
-            nextSync = now &+ scaledSyncInterval
+            nextSync = now &+ jittered(scaledSyncInterval)
             // Push-pull over a link, by digest: records travel only where one side knows better.
             let candidates = connected.filter { members[$0]?.state == .alive }
             if !candidates.isEmpty {

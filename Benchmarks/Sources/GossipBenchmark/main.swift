@@ -10,7 +10,7 @@
 // PRUNE) per node, and the wall time of the simulation on one core.
 // Arguments: --quick (N = 100 and 1,000 only), --messages M (default 100),
 // --nodes N (one size only), --threshold T (Plumtree's optimizationThreshold;
-// 0 turns the tree optimisation off, to compare).
+// 0, the default, is off), --missing-timeout MS (Plumtree's missingTimeout).
 import CivitasGossip
 import CivitasSimulation
 import Dispatch
@@ -39,8 +39,11 @@ var sizes = quick ? [100, 1_000] : [100, 1_000, 5_000]
 if let i = args.firstIndex(of: "--nodes"), i + 1 < args.count, let n = Int(args[i + 1]) { sizes = [n] }
 var plumtree = PlumtreeSettings()
 if let i = args.firstIndex(of: "--threshold"), i + 1 < args.count, let t = UInt32(args[i + 1]) { plumtree.optimizationThreshold = t }
+if let i = args.firstIndex(of: "--missing-timeout"), i + 1 < args.count, let ms = UInt64(args[i + 1]) {
+    plumtree.missingTimeout = GossipDuration.milliseconds(ms)
+}
 
-print("gossip dissemination (simulated): \(messages) messages per run, one every 200 ms, seed 1, tree optimisation threshold \(plumtree.optimizationThreshold)")
+print("gossip dissemination (simulated): \(messages) messages per run, one every 200 ms, seed 1, tree optimisation threshold \(plumtree.optimizationThreshold), missing timeout \(plumtree.missingTimeout / 1_000_000) ms")
 print("  N      profile  t99 mean/max ms   t100 mean/max ms  hops99 hops100  copies/node  control B/node  complete  wall s")
 var copiesAt1000 = 0.0
 var allComplete = true
