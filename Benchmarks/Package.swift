@@ -51,6 +51,7 @@ let package = Package(
         .executableTarget(
             name: "GossipBenchmark",
             dependencies: [
+                .product(name: "CivitasGossip", package: "Civitas"),
                 .product(name: "CivitasSimulation", package: "Civitas"),
             ]
         ),

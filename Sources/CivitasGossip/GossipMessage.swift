@@ -47,6 +47,8 @@ public enum GossipLimits {
     public static let updates = 512
     /// Announcements in one IHAVE.
     public static let announcements = 1024
+    /// Members named in one push-pull digest (the membership core's maximum).
+    public static let digestMembers = 4_096
     /// Message IDs in one GRAFT.
     public static let graftIDs = 256
     /// Bytes of one dissemination payload (a sealed block of a busy community fits).
@@ -98,6 +100,46 @@ public enum MembershipUpdate: Sendable, Hashable, CanonicalCodable {
     public static var minEncodedSize: Int { 1 + 16 + 1 + 16 }
 }
 
+/// One member as a push-pull digest names it: enough to tell who knows
+/// better without sending the signed record (about 20 bytes instead of 150).
+public struct MemberDigest: Sendable, Hashable, CanonicalCodable {
+    public var node: NodeID
+    public var incarnation: UInt64
+    public var state: MemberState
+    /// The sequence of the member's signed record held by the sender.
+    public var recordSequence: UInt64
+
+    public init(node: NodeID, incarnation: UInt64, state: MemberState, recordSequence: UInt64) {
+        self.node = node
+        self.incarnation = incarnation
+        self.state = state
+        self.recordSequence = recordSequence
+    }
+
+    public func encode(to w: inout ByteWriter) {
+        w.write(node); w.writeVarint(incarnation)
+        switch state {
+        case .alive: w.writeByte(0)
+        case .suspect: w.writeByte(1)
+        case .dead: w.writeByte(2)
+        }
+        w.writeVarint(recordSequence)
+    }
+
+    public init(from r: inout ByteReader) throws(CodecError) {
+        node = try r.read()
+        incarnation = try r.readVarint()
+        switch try r.readTag("member state", count: 3) {
+        case 0: state = .alive
+        case 1: state = .suspect
+        default: state = .dead
+        }
+        recordSequence = try r.readVarint()
+    }
+
+    public static var minEncodedSize: Int { 16 + 1 + 1 + 1 }
+}
+
 /// One IHAVE entry: "I have message `id` on `topic`, received `round` hops from its origin".
 public struct Announcement: Sendable, Hashable, CanonicalCodable {
     public var topic: GossipTopic
@@ -140,7 +182,7 @@ public enum GossipMessage: Sendable, Hashable, CanonicalObject {
     case gossip(topic: GossipTopic, round: UInt32, id: MessageID, payload: [UInt8])
     /// Plumtree lazy announcements.
     case ihave([Announcement])
-    /// Plumtree: send me these and keep me on your eager list.
+    /// Plumtree: send me these and keep me on your eager list (no IDs: only the latter).
     case graft([MessageID])
     /// Plumtree: move me to your lazy list.
     case prune
@@ -150,6 +192,10 @@ public enum GossipMessage: Sendable, Hashable, CanonicalObject {
     case blockRequest(requestID: UInt64, start: UInt64, count: UInt32)
     /// Block sync: the blocks asked for, ascending from the request's start (fewer if the sender has fewer).
     case blockResponse(requestID: UInt64, blocks: [SealedBlock])
+    /// Periodic push-pull, compact: what the sender knows of every member
+    /// (itself included). The receiver answers with a `sync` (reply) of what it
+    /// knows better and, unless this is the `reply`, its own digest.
+    case digest(reply: Bool, members: [MemberDigest])
 
     /// Short name for logs and metrics.
     public var kindName: String {
@@ -166,6 +212,7 @@ public enum GossipMessage: Sendable, Hashable, CanonicalObject {
         case .chainStatus: return "chain-status"
         case .blockRequest: return "block-request"
         case .blockResponse: return "block-response"
+        case .digest: return "digest"
         }
     }
 
@@ -195,11 +242,13 @@ public enum GossipMessage: Sendable, Hashable, CanonicalObject {
             w.writeByte(10); w.writeVarint(requestID); w.writeVarint(start); w.writeVarint(count)
         case let .blockResponse(requestID, blocks):
             w.writeByte(11); w.writeVarint(requestID); w.writeList(blocks)
+        case let .digest(reply, members):
+            w.writeByte(12); w.writeBool(reply); w.writeList(members)
         }
     }
 
     public init(from r: inout ByteReader) throws(CodecError) {
-        switch try r.readTag("gossip message kind", count: 12) {
+        switch try r.readTag("gossip message kind", count: 13) {
         case 0:
             self = .ping(sequence: try r.readVarint(), updates: try r.readList(limit: GossipLimits.updates))
         case 1:
@@ -221,10 +270,8 @@ public enum GossipMessage: Sendable, Hashable, CanonicalObject {
             guard !list.isEmpty else { throw CodecError(.invalidValue(field: "announcements", reason: "an IHAVE announces at least one message"), at: at) }
             self = .ihave(list)
         case 7:
-            let at = r.offset
-            let ids: [MessageID] = try r.readList(limit: GossipLimits.graftIDs)
-            guard !ids.isEmpty else { throw CodecError(.invalidValue(field: "graft ids", reason: "a GRAFT asks for at least one message"), at: at) }
-            self = .graft(ids)
+            // An empty GRAFT only asks to become an eager link (Plumtree's tree optimisation).
+            self = .graft(try r.readList(limit: GossipLimits.graftIDs))
         case 8:
             self = .prune
         case 9:
@@ -234,9 +281,11 @@ public enum GossipMessage: Sendable, Hashable, CanonicalObject {
             let start = try r.readVarint()
             let count = UInt32(try r.readVarint("block request count", in: 1...UInt64(GossipLimits.blocksPerResponse)))
             self = .blockRequest(requestID: requestID, start: start, count: count)
-        default:
+        case 11:
             let requestID = try r.readVarint()
             self = .blockResponse(requestID: requestID, blocks: try r.readList(limit: GossipLimits.blocksPerResponse))
+        default:
+            self = .digest(reply: try r.readBool(), members: try r.readList(limit: GossipLimits.digestMembers))
         }
     }
 

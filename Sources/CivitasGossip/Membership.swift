@@ -17,7 +17,7 @@ public enum MembershipEvent: Sendable, Hashable {
 
 /// Why the membership core asks for a link to be closed.
 public enum DisconnectReason: Sendable, Hashable {
-    /// More links than `maxPeers`.
+    /// More links than `maxPeers` (only links older than `minLinkAge` are closed for this).
     case surplus
     /// The member was declared dead.
     case dead
@@ -126,6 +126,10 @@ public struct Membership: Sendable {
     private var broadcasts: [(node: NodeID, update: MembershipUpdate, transmits: Int)] = []
     private var seeds: [Seed]
     private var dialing: [(node: NodeID, until: GossipTime)] = []
+    /// When each open link opened (surplus closing spares young links).
+    private var linkedAt: [NodeID: GossipTime] = [:]
+    /// Members whose link closed recently, and until when they are not dialed again.
+    private var cooldown: [NodeID: GossipTime] = [:]
     private var nextSync: GossipTime
     private var random: SplitMix64
 
@@ -154,7 +158,9 @@ public struct Membership: Sendable {
             .map { Seed(address: $0, nextAttempt: now, backoff: settings.seedBackoffInitial) }
         random = SplitMix64(seed: seed)
         nextProbeAt = now &+ settings.probeInterval
-        nextSync = now &+ settings.syncInterval
+        // Nodes started together must not push-pull together: the first round
+        // comes at a random point of the interval (memberlist staggers it too).
+        nextSync = now &+ (settings.syncInterval == 0 ? 0 : random.next() % settings.syncInterval)
     }
 
     // MARK: Queries
@@ -200,7 +206,10 @@ public struct Membership: Sendable {
             out.disconnects.append((peer, .misbehaviour(.invalid("banned peer reconnected"))))
             return
         }
-        if !connected.contains(peer) { connected.append(peer) }
+        if !connected.contains(peer) {
+            connected.append(peer)
+            linkedAt[peer] = now
+        }
         dialing.removeAll { $0.node == peer }
         if let address { addressBook.record(node: peer, address: address, success: true, now: now) }
         var isSeed = false
@@ -214,18 +223,20 @@ public struct Membership: Sendable {
         if isSeed || clusterSize <= 2 {
             out.sends.append((peer, .sync(reply: false, updates: fullState())))
         }
-        if connected.count > settings.maxPeers {
-            connected.removeAll { $0 == peer }
-            out.disconnects.append((peer, .surplus))
-        }
+        // Surplus links are not closed here: a newcomer's first link (often to
+        // a seed that is already full) must live long enough for the state
+        // exchange; `maintainLinks` closes surplus links once they are older
+        // than `minLinkAge`.
     }
 
     /// The link to `peer` closed.
     public mutating func disconnected(_ peer: NodeID, now: GossipTime) -> MembershipDirectives {
-        connected.removeAll { $0 == peer }
+        if connected.contains(peer) { closedLink(peer, now: now) }
         var out = MembershipDirectives()
+        // A seed whose link closed keeps its node ID: while it is an alive member it
+        // needs no link of its own (a seed sheds surplus links like any node, and
+        // must not be dialed straight back by everyone it sheds).
         for i in seeds.indices where seeds[i].node == peer {
-            seeds[i].node = nil
             seeds[i].nextAttempt = min(seeds[i].nextAttempt, now &+ jittered(seeds[i].backoff))
         }
         finish(&out, now: now)
@@ -254,7 +265,8 @@ public struct Membership: Sendable {
     public mutating func leave(now: GossipTime) -> MembershipDirectives {
         var out = MembershipDirectives()
         let update = MembershipUpdate.dead(node: selfID, incarnation: incarnation, by: selfID)
-        for m in liveMembers { out.sends.append((m, .ping(sequence: nextSequence(), updates: [update]))) }
+        // Over every link; the neighbours spread it further by piggybacking.
+        for m in connected { out.sends.append((m, .ping(sequence: nextSequence(), updates: [update]))) }
         return out
     }
 
@@ -292,6 +304,13 @@ public struct Membership: Sendable {
                 out.sends.append((peer, .ack(sequence: seq, updates: piggyback())))
                 return
             }
+            guard connected.contains(target) else {
+                // No link to the target: this relay cannot help, and says so at once
+                // (Lifeguard's nack: "I am alive, but got no ack"), so the prober does
+                // not blame its own health for the missing answer.
+                out.sends.append((peer, .nack(sequence: seq)))
+                return
+            }
             let mine = nextSequence()
             relays[mine] = Relay(origin: peer, originSequence: seq,
                                  nackDeadline: now &+ settings.probeTimeout * 4 / 5,
@@ -303,6 +322,9 @@ public struct Membership: Sendable {
         case let .sync(reply, updates):
             guard apply(updates, from: peer, asSync: true, now: now, into: &out) else { return }
             if !reply { out.sends.append((peer, .sync(reply: true, updates: fullState()))) }
+        case let .digest(reply, entries):
+            answerDigest(entries, from: peer, now: now, into: &out)
+            if !reply { out.sends.append((peer, .digest(reply: true, members: digest()))) }
         default:
             penalise(peer, "\(message.kindName) is not a membership message", now: now, into: &out)
         }
@@ -324,13 +346,15 @@ public struct Membership: Sendable {
         retrySeeds(now: now, into: &out)
         maintainLinks(now: now, into: &out)
         if now >= nextSync {
-            nextSync = now &+ settings.syncInterval
-            let candidates = liveMembers.filter { members[$0]?.state == .alive }
+            nextSync = now &+ jittered(scaledSyncInterval)
+            // Push-pull over a link, by digest: records travel only where one side knows better.
+            let candidates = connected.filter { members[$0]?.state == .alive }
             if !candidates.isEmpty {
                 let peer = candidates[Int(random.next() % UInt64(candidates.count))]
-                out.sends.append((peer, .sync(reply: false, updates: fullState())))
+                out.sends.append((peer, .digest(reply: false, members: digest())))
             }
             policy.expire(now: now)
+            cooldown = cooldown.filter { $0.value > now }
         }
     }
 
@@ -377,10 +401,13 @@ public struct Membership: Sendable {
             while probeIndex < probeList.count {
                 let id = probeList[probeIndex]
                 probeIndex += 1
-                if let m = members[id], m.state != .dead { return id }
+                if let m = members[id], m.state != .dead, connected.contains(id) { return id }
             }
-            // Round-robin over a fresh shuffle each pass: every member is probed once per pass (SWIM §4.3).
-            probeList = memberOrder.filter { members[$0]?.state != .dead }
+            // Round-robin over a fresh shuffle each pass: every linked member is probed once per
+            // pass (SWIM §4.3). Probes travel over this node's links only: each member is probed
+            // by its own neighbours (at least `targetPeers` of them), and what they find spreads
+            // by piggybacking, so no node needs a link to every other.
+            probeList = connected.filter { members[$0].map { $0.state != .dead } ?? false }
             probeList.shuffle(using: &random)
             probeIndex = 0
             if probeList.isEmpty { return nil }
@@ -469,7 +496,7 @@ public struct Membership: Sendable {
         enqueue(.dead(node: node, incarnation: incarnation, by: by))
         out.events.append(.died(node))
         if connected.contains(node) {
-            connected.removeAll { $0 == node }
+            closedLink(node, now: now)
             out.disconnects.append((node, .dead))
         }
     }
@@ -637,6 +664,59 @@ public struct Membership: Sendable {
         return list
     }
 
+    /// What this node knows of every member, itself first, for a push-pull digest.
+    private func digest() -> [MemberDigest] {
+        var list = [MemberDigest(node: selfID, incarnation: incarnation, state: .alive, recordSequence: selfRecord.sequence)]
+        for id in memberOrder {
+            guard list.count < GossipLimits.digestMembers, let m = members[id] else { continue }
+            list.append(MemberDigest(node: id, incarnation: m.incarnation, state: m.state, recordSequence: m.record.sequence))
+        }
+        return list
+    }
+
+    private static func rank(_ s: MemberState) -> Int {
+        switch s {
+        case .alive: 0
+        case .suspect: 1
+        case .dead: 2
+        }
+    }
+
+    /// True if the state (incarnation, state, record sequence) `mine` is newer than `theirs`.
+    private static func isNewer(_ mine: (UInt64, MemberState, UInt64), than theirs: MemberDigest) -> Bool {
+        if mine.0 != theirs.incarnation { return mine.0 > theirs.incarnation }
+        if rank(mine.1) != rank(theirs.state) { return rank(mine.1) > rank(theirs.state) }
+        return mine.2 > theirs.recordSequence
+    }
+
+    /// A peer's digest: send it (as a sync reply) every member state this node knows better,
+    /// and the members it does not know; refute if it holds this node suspect or dead.
+    private mutating func answerDigest(_ entries: [MemberDigest], from peer: NodeID, now: GossipTime, into out: inout MembershipDirectives) {
+        var theirs: [NodeID: MemberDigest] = [:]
+        for e in entries { theirs[e.node] = e }
+        if let me = theirs[selfID], me.state != .alive, me.incarnation >= incarnation { refute(me.incarnation, into: &out) }
+        var updates: [MembershipUpdate] = []
+        if theirs[selfID].map({ Self.isNewer((incarnation, .alive, selfRecord.sequence), than: $0) }) ?? true {
+            updates.append(.alive(incarnation: incarnation, record: selfRecord))
+        }
+        for id in memberOrder where id != peer {
+            guard updates.count + 2 <= settings.maxSyncUpdates, let m = members[id] else { continue }
+            if let t = theirs[id] {
+                guard Self.isNewer((m.incarnation, m.state, m.record.sequence), than: t) else { continue }
+            } else if m.state == .dead {
+                continue  // a dead member the peer never knew is no news
+            }
+            switch m.state {
+            case .alive: updates.append(.alive(incarnation: m.incarnation, record: m.record))
+            case .suspect:
+                updates.append(.alive(incarnation: m.incarnation, record: m.record))
+                updates.append(.suspect(node: id, incarnation: m.incarnation, by: selfID))
+            case .dead: updates.append(.dead(node: id, incarnation: m.incarnation, by: selfID))
+            }
+        }
+        if !updates.isEmpty { out.sends.append((peer, .sync(reply: true, updates: updates))) }
+    }
+
     // MARK: Seeds and links
 
     private mutating func retrySeeds(now: GossipTime, into out: inout MembershipDirectives) {
@@ -673,10 +753,33 @@ public struct Membership: Sendable {
                 dial(settings.gatewayPeers - foreign, now: now, into: &out) { $0.community != mine && $0.role == .gateway }
             }
         }
-        while connected.count > settings.maxPeers {
-            let peer = connected.removeLast()
-            out.disconnects.append((peer, .surplus))
+        // Hysteresis: only links older than `minLinkAge` are closed for surplus, and a
+        // closed peer is not dialed again for `redialCooldown` (by either side), so a
+        // node above the maximum sheds links without them coming straight back.
+        if connected.count > settings.maxPeers {
+            var aged = connected.filter { now &- (linkedAt[$0] ?? 0) >= settings.minLinkAge }
+            aged.shuffle(using: &random)
+            for peer in aged.prefix(connected.count - settings.maxPeers) {
+                closedLink(peer, now: now)
+                out.disconnects.append((peer, .surplus))
+            }
         }
+    }
+
+    private mutating func closedLink(_ peer: NodeID, now: GossipTime) {
+        connected.removeAll { $0 == peer }
+        linkedAt[peer] = nil
+        cooldown[peer] = now &+ settings.redialCooldown
+        // A probe over a link that closed proves nothing either way: drop it
+        // (the member is probed by its other neighbours).
+        if probe?.target == peer, probe?.acked == false { probe = nil }
+    }
+
+    /// `syncInterval`, stretched for large clusters as memberlist does: × (1 + ceil(log2(N / 32))) above 32 members.
+    var scaledSyncInterval: GossipTime {
+        var factor: UInt64 = 1, n = 32
+        while n < clusterSize { n *= 2; factor += 1 }
+        return settings.syncInterval &* factor
     }
 
     private mutating func dial(_ count: Int, now: GossipTime, into out: inout MembershipDirectives, where eligible: (PeerRecord) -> Bool) {
@@ -695,7 +798,13 @@ public struct Membership: Sendable {
                 if let best = e.bestAddress, best.quality > 0 { candidates.append((e.record.nodeID, best.address, best.quality, random.next())) }
             }
         }
-        candidates.sort { $0.quality != $1.quality ? $0.quality > $1.quality : $0.tie < $1.tie }
+        // Members whose link just closed come last (they are dialed only if nobody else is left).
+        let cooling = Set(cooldown.filter { $0.value > now }.keys)
+        candidates.sort {
+            let (a, b) = (cooling.contains($0.id), cooling.contains($1.id))
+            if a != b { return !a }
+            return $0.quality != $1.quality ? $0.quality > $1.quality : $0.tie < $1.tie
+        }
         for c in candidates.prefix(count) {
             out.dials.append((c.address, c.id))
             dialing.append((c.id, now &+ settings.dialTimeout))
@@ -703,7 +812,8 @@ public struct Membership: Sendable {
     }
 
     private mutating func pickMembers(_ k: Int, excluding: [NodeID]) -> [NodeID] {
-        var pool = memberOrder.filter { members[$0]?.state == .alive && !excluding.contains($0) }
+        // Relays are neighbours: a ping-request travels over an open link.
+        var pool = connected.filter { members[$0]?.state == .alive && !excluding.contains($0) }
         pool.shuffle(using: &random)
         return Array(pool.prefix(k))
     }
@@ -725,6 +835,7 @@ public struct Membership: Sendable {
 
     private mutating func drop(_ peer: NodeID, _ why: Misbehaviour, into out: inout MembershipDirectives) {
         connected.removeAll { $0 == peer }
+        linkedAt[peer] = nil
         out.disconnects.append((peer, .misbehaviour(why)))
     }
 

@@ -34,13 +34,26 @@ public struct MembershipSettings: Sendable, Hashable {
     /// jitter). 60 s: a partition that heals is noticed within a minute; a
     /// seed is never given up on.
     public var seedBackoffMax: GossipTime = GossipDuration.seconds(60)
-    /// Links kept to members of our own community. 8: Plumtree needs a few
-    /// lazy links beyond the tree edge for repair; eight keeps the community
-    /// connected with high probability even when half the links fail.
-    public var targetPeers: Int = 8
-    /// Links accepted before surplus ones are closed. 16: twice the target, so
-    /// inbound links from newcomers are not refused outright.
-    public var maxPeers: Int = 16
+    /// Links kept to members of our own community: a node with fewer dials
+    /// more. 5: HyParView's active view, over which Plumtree was designed
+    /// (log N + 1 for thousands of nodes); a random graph of minimum degree 5
+    /// stays connected when several links fail, every member is probed by at
+    /// least 5 neighbours, and each link costs an announcement per message,
+    /// so a larger degree buys little and costs bytes.
+    public var targetPeers: Int = 5
+    /// Links kept before surplus ones (older than `minLinkAge`) are closed.
+    /// 12: a node dials only while below the target, and others' dials add
+    /// about as many inbound links, so degrees spread over target … 2 × target;
+    /// a maximum above that leaves the steady state alone (no surplus churn).
+    public var maxPeers: Int = 12
+    /// A link younger than this is never closed as surplus. 10 s: long enough
+    /// for a newcomer's state exchange with a full seed and its first dials to
+    /// others, so closing links never outpaces opening them.
+    public var minLinkAge: GossipTime = GossipDuration.seconds(10)
+    /// A member whose link closed is dialed again only after this (unless no
+    /// other member is left to dial). 60 s: a node that shed a surplus link is
+    /// not handed the same link straight back.
+    public var redialCooldown: GossipTime = GossipDuration.seconds(60)
     /// Links a gateway keeps to gateways of other communities. 2: two
     /// independent routes for checkpoints and referrals.
     public var gatewayPeers: Int = 2

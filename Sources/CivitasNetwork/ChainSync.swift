@@ -75,7 +75,7 @@ extension GossipNode {
     /// A new link inside the community: tell it our height.
     func syncPeerUp(_ peer: NodeID) {
         guard let status = chainStatusMessage() else { return }
-        _ = transport.send(status.canonicalBytes(), to: peer, traffic: .gossip)
+        send(status, to: peer)
     }
 
     func syncPeerDown(_ peer: NodeID, now: GossipTime) {
@@ -97,7 +97,7 @@ extension GossipNode {
                 log("block sync: cannot read blocks \(start)..<\(start + UInt64(count)) for \(peer): \(error)")
             }
             let response = GossipMessage.blockResponse(requestID: requestID, blocks: blocks)
-            _ = transport.send(response.canonicalBytes(), to: peer, traffic: .bulk)
+            send(response, to: peer, traffic: .bulk)
         case .chainStatus, .blockResponse:
             carrySync(chainSync!.core.receive(message, from: peer, now: now))
         default:
@@ -110,15 +110,14 @@ extension GossipNode {
         guard chainSync != nil else { return }
         if ContinuousClock.now >= chainSync!.nextStatus, let status = chainStatusMessage() {
             chainSync!.nextStatus = ContinuousClock.now + chainSync!.configuration.statusInterval
-            let bytes = status.canonicalBytes()
-            for peer in peers { _ = transport.send(bytes, to: peer, traffic: .gossip) }
+            for peer in peers { send(status, to: peer) }
         }
         carrySync(chainSync!.core.tick(now: now))
     }
 
     private func carrySync(_ d: BlockSyncDirectives) {
         guard let sync = chainSync else { return }
-        for (to, message) in d.sends { _ = transport.send(message.canonicalBytes(), to: to, traffic: .gossip) }
+        for (to, message) in d.sends { send(message, to: to) }
         if !d.apply.isEmpty {
             do {
                 try sync.configuration.chain.append(d.apply)

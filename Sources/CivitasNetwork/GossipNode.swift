@@ -63,6 +63,9 @@ public actor GossipNode {
         self.transport = transport
         let book = addressBook?.loadOrQuarantine(report: log) ?? AddressBook()
         membership = Membership(selfRecord: record, seeds: seeds, addressBook: book, settings: membershipSettings, seed: seed, now: 0)
+        // TLS over TCP: a message queued on a link that stays open arrives.
+        var plumtreeSettings = plumtreeSettings
+        plumtreeSettings.reliableLinks = true
         plumtree = Plumtree(settings: plumtreeSettings, seed: seed &+ 1)
         if record.role == .gateway {
             var citySettings = plumtreeSettings
@@ -121,6 +124,18 @@ public actor GossipNode {
     /// The address book as `Membership` keeps it now.
     public var addressBook: AddressBook { membership.addressBook }
 
+    /// Gossip messages sent so far by kind (`GossipMessage.kindName`): messages
+    /// queued on a link and their encoded bytes (before the transport's 4-byte
+    /// length prefix, TLS and TCP). For reports: where the bytes go.
+    public private(set) var sentByKind: [String: MessageCount] = [:]
+
+    /// Messages and bytes of one kind.
+    public struct MessageCount: Sendable, Hashable {
+        public var messages = 0
+        public var bytes = 0
+        public init() {}
+    }
+
     /// Everything delivered so far, in order.
     public var deliveries: [Delivery] { deliveredList }
     /// Members this node knows alive (not itself).
@@ -166,7 +181,7 @@ public actor GossipNode {
                 return
             }
             switch message {
-            case .ping, .ack, .pingRequest, .nack, .sync:
+            case .ping, .ack, .pingRequest, .nack, .sync, .digest:
                 carry(membership.receive(message, from: from, now: now))
             case .gossip, .ihave, .graft, .prune:
                 if foreignPeers.contains(from) {
@@ -194,15 +209,32 @@ public actor GossipNode {
 
     // MARK: Directives
 
+    /// Queues `message` for `peer`. A full queue closes the link: the cores
+    /// count a message queued on an open link as delivered (`reliableLinks`),
+    /// so a link that drops one must not stay open; the peer's departure then
+    /// makes Plumtree repair through others and the link is dialled again later.
+    func send(_ message: GossipMessage, to peer: NodeID, traffic: TrafficClass = .gossip) {
+        let bytes = message.canonicalBytes()
+        switch transport.send(bytes, to: peer, traffic: traffic) {
+        case .queued: break
+        case .noLink: return
+        case .queueFull:
+            transport.disconnect(peer, reason: "its \(traffic) queue is full: not keeping up")
+            return
+        }
+        sentByKind[message.kindName, default: MessageCount()].messages += 1
+        sentByKind[message.kindName, default: MessageCount()].bytes += bytes.count
+    }
+
     private func carry(_ d: MembershipDirectives) {
-        for (to, message) in d.sends { _ = transport.send(message.canonicalBytes(), to: to, traffic: .gossip) }
+        for (to, message) in d.sends { send(message, to: to) }
         for (peer, reason) in d.disconnects { transport.disconnect(peer, reason: "membership: \(reason)") }
         for event in d.events { log("membership: \(event)") }
         for (address, node) in d.dials { dial(address, node) }
     }
 
     private func carry(_ d: PlumtreeDirectives) {
-        for send in d.sends { _ = transport.send(send.message.canonicalBytes(), to: send.to, traffic: .gossip) }
+        for s in d.sends { send(s.message, to: s.to) }
         for delivery in d.deliveries {
             deliveredList.append(Delivery(topic: delivery.topic, id: delivery.id, payload: delivery.payload, hops: delivery.hops))
         }

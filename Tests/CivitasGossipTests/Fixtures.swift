@@ -45,7 +45,9 @@ enum Fixtures {
 }
 
 /// A tiny cluster of `Membership` cores on a scripted network: fixed 5 ms
-/// latency, nodes that can be stopped, and partitions. Time advances in 10 ms steps.
+/// latency, nodes that can be stopped, and partitions. Time advances in 10 ms
+/// steps. As in the network shell, a message goes out only over an open link
+/// (one the sender's core counts as connected); others are dropped.
 struct SwimCluster {
     struct InFlight {
         var at: GossipTime
@@ -63,6 +65,10 @@ struct SwimCluster {
     var wake: [GossipTime?]
     var events: [(node: Int, event: MembershipEvent)] = []
     var dials: [(node: Int, address: String)] = []
+    /// Links closed, with the time and who asked.
+    var closes: [(at: GossipTime, node: Int, peer: Int)] = []
+    /// Messages dropped because the sender had no link to the receiver.
+    var unlinkedSends = 0
     let index: [NodeID: Int]
 
     /// `count` nodes of one community; every node's seed is node 0 (node 0 has none).
@@ -91,11 +97,13 @@ struct SwimCluster {
     mutating func carry(_ i: Int, _ d: MembershipDirectives) {
         for (to, message) in d.sends {
             guard let j = index[to] else { continue }
+            guard nodes[i].connected.contains(to) else { unlinkedSends += 1; continue }
             inFlight.append(InFlight(at: now + Fixtures.ms(5), from: i, to: j, message: message))
         }
         for (address, _) in d.dials {
             dials.append((i, address))
-            if let j = (0..<nodes.count).first(where: { Fixtures.address($0) == address }), canTalk(i, j) {
+            if let j = (0..<nodes.count).first(where: { Fixtures.address($0) == address }), canTalk(i, j),
+               !nodes[i].connected.contains(Fixtures.id(j)) {
                 let a = nodes[i].connected(Fixtures.id(j), address: address, now: now)
                 let b = nodes[j].connected(Fixtures.id(i), address: nil, now: now)
                 carry(i, a)
@@ -105,7 +113,9 @@ struct SwimCluster {
             }
         }
         for (peer, _) in d.disconnects {
-            if let j = index[peer], !stopped.contains(j) { carry(j, nodes[j].disconnected(Fixtures.id(i), now: now)) }
+            guard let j = index[peer] else { continue }
+            closes.append((now, i, j))
+            if !stopped.contains(j) { carry(j, nodes[j].disconnected(Fixtures.id(i), now: now)) }
         }
         events += d.events.map { (i, $0) }
         if let w = d.nextWakeup { wake[i] = min(wake[i] ?? w, w) }

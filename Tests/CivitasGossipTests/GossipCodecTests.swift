@@ -31,6 +31,10 @@ struct GossipCodecTests {
             .blockRequest(requestID: 9, start: 1_000, count: 64),
             .blockResponse(requestID: 9, blocks: chain.blocks),
             .blockResponse(requestID: 10, blocks: []),
+            .digest(reply: false, members: [MemberDigest(node: Fixtures.id(1), incarnation: 0, state: .alive, recordSequence: 1),
+                                            MemberDigest(node: Fixtures.id(2), incarnation: 300, state: .suspect, recordSequence: 7),
+                                            MemberDigest(node: Fixtures.id(3), incarnation: 2, state: .dead, recordSequence: 1)]),
+            .digest(reply: true, members: []),
         ]
     }
 
@@ -78,11 +82,16 @@ struct GossipCodecTests {
     }
 
     @Test func specificViolationsNameTheirRule() {
-        #expect(throws: CodecError(.unknownTag(tag: 12, field: "gossip message kind"), at: 2)) { try GossipMessage(encoded: [0x70, 1, 12]) }
+        #expect(throws: CodecError(.unknownTag(tag: 13, field: "gossip message kind"), at: 2)) { try GossipMessage(encoded: [0x70, 1, 13]) }
+        // A digest names a member state 0 (alive), 1 (suspect) or 2 (dead).
+        #expect(throws: CodecError(.unknownTag(tag: 3, field: "member state"), at: 22)) {
+            try GossipMessage(encoded: [0x70, 1, 12, 0, 1] + Array(repeating: 7, count: 16) + [0, 3, 1])
+        }
         #expect(throws: CodecError(.unknownVersion(type: 0x70, version: 2), at: 1)) { try GossipMessage(encoded: [0x70, 2, 8]) }
-        // An IHAVE or GRAFT must name something.
+        // An IHAVE must name something.
         #expect(throws: CodecError(.invalidValue(field: "announcements", reason: "an IHAVE announces at least one message"), at: 3)) { try GossipMessage(encoded: [0x70, 1, 6, 0]) }
-        #expect(throws: CodecError(.invalidValue(field: "graft ids", reason: "a GRAFT asks for at least one message"), at: 3)) { try GossipMessage(encoded: [0x70, 1, 7, 0]) }
+        // An empty GRAFT is the tree optimisation's "make me eager".
+        #expect((try? GossipMessage(encoded: [0x70, 1, 7, 0])) == .graft([]))
         // Block requests ask for 1...256 blocks.
         #expect(throws: CodecError.self) { try GossipMessage(encoded: [0x70, 1, 10, 1, 1, 0]) }
         #expect(throws: CodecError(.invalidValue(field: "block request count", reason: "257 is outside 1...256"), at: 5)) {

@@ -17,6 +17,77 @@ struct MembershipTests {
         }
     }
 
+    @Test func fiftyNodesWithBoundedLinksConvergeAndStopChurning() {
+        // The shipped link counts, far below N: every node must learn every member, probe
+        // only over its own links, and the links must settle (no surplus churn).
+        let settings = MembershipSettings()
+        var cluster = SwimCluster(count: 50, settings: settings)
+        cluster.run(for: GossipDuration.seconds(60))
+        print("links per node: \(cluster.nodes.map(\.connected.count)); closes \(cluster.closes.count) dials \(cluster.dials.count) unlinked \(cluster.unlinkedSends)")
+        for i in 0..<50 {
+            #expect(cluster.nodes[i].liveMembers.count == 49, "node \(i) knows \(cluster.nodes[i].liveMembers.count) live members")
+            let links = cluster.nodes[i].connected.count
+            #expect(links >= settings.targetPeers && links <= settings.maxPeers, "node \(i) has \(links) links")
+        }
+        // After settling: nobody suspected, no link closed, nothing sent without a link.
+        let events = cluster.events.count, closes = cluster.closes.count, unlinked = cluster.unlinkedSends
+        cluster.run(for: GossipDuration.seconds(60))
+        let suspicions = cluster.events[events...].filter { if case .suspected = $0.event { return true }; return false }
+        #expect(suspicions.isEmpty, "\(suspicions.count) suspicions of healthy nodes")
+        #expect(cluster.closes.count == closes, "\(cluster.closes.count - closes) links closed after settling")
+        #expect(cluster.unlinkedSends == unlinked)
+        #expect(cluster.nodes.allSatisfy { $0.localHealth == 0 })
+    }
+
+    @Test func aFailedNodeIsFoundByItsNeighboursAndEveryMemberLearnsIt() {
+        var settings = MembershipSettings()
+        settings.targetPeers = 3
+        settings.maxPeers = 8
+        var cluster = SwimCluster(count: 20, settings: settings)
+        cluster.run(for: GossipDuration.seconds(30))
+        #expect(cluster.nodes.allSatisfy { $0.liveMembers.count == 19 })
+        let linkedTo7 = (0..<20).filter { cluster.nodes[$0].connected.contains(Fixtures.id(7)) }
+        #expect(linkedTo7.count < 19, "not a full mesh")
+        cluster.stopped.insert(7)
+        cluster.run(for: GossipDuration.seconds(90))
+        for i in 0..<20 where i != 7 {
+            #expect(cluster.state(i, of: 7) == .dead, "node \(i) sees node 7 as \(String(describing: cluster.state(i, of: 7)))")
+            #expect(cluster.nodes[i].liveMembers.count == 18)
+        }
+    }
+
+    @Test func aPushPullDigestSendsOnlyWhatThePeerLacks() {
+        var a = Membership(selfRecord: Fixtures.record(1), seeds: [], seed: 1, now: 0)
+        var b = Membership(selfRecord: Fixtures.record(2), seeds: [], seed: 2, now: 0)
+        let shared = (3...6).map { MembershipUpdate.alive(incarnation: 0, record: Fixtures.record($0)) }
+        _ = a.receive(.sync(reply: true, updates: shared + [.alive(incarnation: 0, record: Fixtures.record(7)), .alive(incarnation: 0, record: Fixtures.record(2))]),
+                      from: Fixtures.id(3), now: 0)
+        _ = b.receive(.sync(reply: true, updates: shared + [.alive(incarnation: 0, record: Fixtures.record(1))]), from: Fixtures.id(3), now: 0)
+        _ = a.connected(Fixtures.id(2), address: Fixtures.address(2), now: 0)
+        _ = b.connected(Fixtures.id(1), address: nil, now: 0)
+        // Past the sync interval, A sends B a digest (about 20 bytes a member, no records).
+        let tick = a.tick(now: GossipDuration.seconds(31))
+        guard let (_, digest) = tick.sends.first(where: { if case .digest(false, _) = $0.message { return true }; return false }) else {
+            Issue.record("no digest after the sync interval"); return
+        }
+        let answer = b.receive(digest, from: Fixtures.id(1), now: GossipDuration.seconds(31))
+        // B knows nothing A lacks: no records travel that way.
+        #expect(!answer.sends.contains { if case .sync = $0.message { return true }; return false })
+        guard let replyDigest = answer.sends.first(where: { if case .digest(true, _) = $0.message { return true }; return false })?.message else {
+            Issue.record("no digest in reply"); return
+        }
+        // A answers B's digest with the one member B lacks.
+        let back = a.receive(replyDigest, from: Fixtures.id(2), now: GossipDuration.seconds(31))
+        let updates = back.sends.compactMap { s -> [MembershipUpdate]? in if case let .sync(true, u) = s.message { return u }; return nil }
+        #expect(updates.count == 1 && updates[0].map(\.node) == [Fixtures.id(7)], "\(updates)")
+        _ = b.receive(.sync(reply: true, updates: updates[0]), from: Fixtures.id(1), now: GossipDuration.seconds(31))
+        #expect(b.state(of: Fixtures.id(7)) == .alive)
+        // Once both know the same, a digest exchange sends no records at all.
+        let again = b.receive(.digest(reply: false, members: [MemberDigest(node: Fixtures.id(1), incarnation: 0, state: .alive, recordSequence: 1)]
+            + [2, 3, 4, 5, 6, 7].map { MemberDigest(node: Fixtures.id($0), incarnation: 0, state: .alive, recordSequence: 1) }), from: Fixtures.id(1), now: GossipDuration.seconds(32))
+        #expect(!again.sends.contains { if case .sync = $0.message { return true }; return false })
+    }
+
     @Test func aStoppedNodeIsSuspectedBeforeItIsDeclaredDead() {
         var cluster = SwimCluster(count: 6)
         cluster.run(for: GossipDuration.seconds(10))

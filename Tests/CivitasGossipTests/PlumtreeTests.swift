@@ -245,4 +245,39 @@ struct PlumtreeTests {
         #expect(node.eagerPeers == [other])
         #expect(node.policy.score(of: other) == 0, "healthy peers are untouched")
     }
+
+    @Test func anAnnouncerManyHopsCloserBecomesTheParentAndTheOldParentIsPruned() {
+        let (p, q, r) = (Fixtures.id(1), Fixtures.id(2), Fixtures.id(3))
+        var settings = PlumtreeSettings()
+        settings.optimizationThreshold = 3
+        var x = Plumtree(settings: settings, seed: 1)
+        for peer in [p, q, r] { _ = x.peerUp(peer, now: 0) }
+        _ = x.receive(.prune, from: q, now: 0)
+        _ = x.receive(.prune, from: r, now: 0)
+        #expect(x.lazyPeers == [q, r])
+        let payload: [UInt8] = Array("deep".utf8)
+        let id = MessageID.of(topic: .communityTransactions, payload: payload)
+        // The payload arrives from P after 10 hops.
+        let first = x.receive(.gossip(topic: .communityTransactions, round: 9, id: id, payload: payload), from: p, now: 1)
+        #expect(first.deliveries.first?.hops == 10)
+        // R announces it 8 hops from the origin: not closer by the threshold (3); nothing changes.
+        let near = x.receive(.ihave([Announcement(topic: .communityTransactions, round: 7, id: id)]), from: r, now: 2)
+        #expect(near.sends.isEmpty && x.eagerPeers == [p])
+        // Q announces it 2 hops from the origin: Q becomes the parent, P is pruned.
+        let far = x.receive(.ihave([Announcement(topic: .communityTransactions, round: 2, id: id)]), from: q, now: 3)
+        #expect(far.sends.contains { $0.to == q && $0.message == .graft([]) })
+        #expect(far.sends.contains { $0.to == p && $0.message == .prune })
+        #expect(x.eagerPeers == [q] && Set(x.lazyPeers) == [p, r])
+        #expect(x.stats.optimizations == 1)
+        // One swap per message: a later, even closer announcement of the same message changes nothing.
+        // (Off by default: docs/gossip.md has the simulator's figures.)
+        let again = x.receive(.ihave([Announcement(topic: .communityTransactions, round: 0, id: id)]), from: r, now: 4)
+        #expect(again.sends.isEmpty)
+        // The receiving side: an empty GRAFT only makes the link eager.
+        var announcer = Plumtree(seed: 2)
+        _ = announcer.peerUp(Fixtures.id(9), now: 0)
+        _ = announcer.receive(.prune, from: Fixtures.id(9), now: 0)
+        let graft = announcer.receive(.graft([]), from: Fixtures.id(9), now: 1)
+        #expect(graft.sends.isEmpty && announcer.eagerPeers == [Fixtures.id(9)])
+    }
 }

@@ -8,7 +8,11 @@
 // Reported: time and hops to 99% and 100% coverage, payload copies received
 // per node per message (target at most 1.2), control bytes (IHAVE, GRAFT,
 // PRUNE) per node, and the wall time of the simulation on one core.
-// Arguments: --quick (N = 100 and 1,000 only), --messages M (default 100).
+// Arguments: --quick (N = 100 and 1,000 only), --messages M (default 100),
+// --nodes N (one size only), --threshold T (Plumtree's optimizationThreshold;
+// 0, the default, is off), --missing-timeout MS (Plumtree's missingTimeout),
+// --loss L --churn C (the faulty profile's, default 0.1 and 0.1).
+import CivitasGossip
 import CivitasSimulation
 import Dispatch
 
@@ -32,16 +36,27 @@ let args = CommandLine.arguments
 let quick = args.contains("--quick")
 var messages = 100
 if let i = args.firstIndex(of: "--messages"), i + 1 < args.count, let m = Int(args[i + 1]) { messages = m }
-let sizes = quick ? [100, 1_000] : [100, 1_000, 5_000]
+var sizes = quick ? [100, 1_000] : [100, 1_000, 5_000]
+if let i = args.firstIndex(of: "--nodes"), i + 1 < args.count, let n = Int(args[i + 1]) { sizes = [n] }
+var faultyLoss = 0.10, faultyChurn = 0.10
+if let i = args.firstIndex(of: "--loss"), i + 1 < args.count, let x = Double(args[i + 1]) { faultyLoss = x }
+if let i = args.firstIndex(of: "--churn"), i + 1 < args.count, let x = Double(args[i + 1]) { faultyChurn = x }
+var plumtree = PlumtreeSettings()
+if let i = args.firstIndex(of: "--threshold"), i + 1 < args.count, let t = UInt32(args[i + 1]) { plumtree.optimizationThreshold = t }
+if let i = args.firstIndex(of: "--missing-timeout"), i + 1 < args.count, let ms = UInt64(args[i + 1]) {
+    plumtree.missingTimeout = GossipDuration.milliseconds(ms)
+}
 
-print("gossip dissemination (simulated): \(messages) messages per run, one every 200 ms, seed 1")
+print("gossip dissemination (simulated): \(messages) messages per run, one every 200 ms, seed 1, tree optimisation threshold \(plumtree.optimizationThreshold), missing timeout \(plumtree.missingTimeout / 1_000_000) ms")
 print("  N      profile  t99 mean/max ms   t100 mean/max ms  hops99 hops100  copies/node  control B/node  complete  wall s")
 var copiesAt1000 = 0.0
 var allComplete = true
 for n in sizes {
-    for (name, loss, churn) in [("clean", 0.0, 0.0), ("faulty", 0.10, 0.10)] {
+    for (name, loss, churn) in [("clean", 0.0, 0.0), ("faulty", faultyLoss, faultyChurn)] {
         let start = DispatchTime.now().uptimeNanoseconds
-        var sim = GossipSimulation(options: GossipSimulationOptions(nodes: n, seed: 1, loss: loss, churn: churn, messages: messages))
+        var options = GossipSimulationOptions(nodes: n, seed: 1, loss: loss, churn: churn, messages: messages)
+        options.plumtree = plumtree
+        var sim = GossipSimulation(options: options)
         let r = sim.run()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if n == 1_000 && name == "clean" { copiesAt1000 = r.payloadCopiesPerDelivery }

@@ -68,6 +68,18 @@ import Foundation
         return total
     }
 
+    /// Gossip messages and bytes sent, by kind, summed over all nodes.
+    func sentByKind() async -> [String: GossipNode.MessageCount] {
+        var total: [String: GossipNode.MessageCount] = [:]
+        for node in nodes {
+            for (kind, c) in await node.sentByKind {
+                total[kind, default: .init()].messages += c.messages
+                total[kind, default: .init()].bytes += c.bytes
+            }
+        }
+        return total
+    }
+
     /// Frame bytes sent per node (for the spread between nodes).
     var frameBytesPerNode: [Int64] { transports.map { Int64($0.traffic.bytesSent) } }
 

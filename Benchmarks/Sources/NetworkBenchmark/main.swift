@@ -23,8 +23,11 @@ struct Options {
     var serfCoalesce = false
     var bindBase = 27_000
     var rpcBase = 28_000
-    /// Civitas with its shipped link settings (8 target / 16 max peers) instead of the full mesh.
-    var civitasDefaults = false
+    /// Civitas as a full mesh (every node linked to every other) instead of the shipped link settings.
+    var fullMesh = false
+    /// Civitas link counts other than the shipped ones.
+    var targetPeers: Int?
+    var maxPeers: Int?
     var runSerf = true
     var runCivitas = true
     var log: String?
@@ -50,7 +53,10 @@ struct Options {
             case "--serf-coalesce": serfCoalesce = true
             case "--bind-base": bindBase = Int(value())!
             case "--rpc-base": rpcBase = Int(value())!
-            case "--civitas-defaults": civitasDefaults = true
+            case "--civitas-defaults": fullMesh = false  // the default now; kept for old command lines
+            case "--full-mesh": fullMesh = true
+            case "--target-peers": targetPeers = Int(value())!
+            case "--max-peers": maxPeers = Int(value())!
             case "--serf-only": runCivitas = false
             case "--civitas-only": runSerf = false
             case "--work": work = value()
@@ -60,7 +66,7 @@ struct Options {
                 print("""
                     usage: NetworkBenchmark [--nodes 50] [--events 10] [--window 5] [--background 20]
                            [--settle-min 10] [--settle-max 120] [--payload 64] [--serf /usr/bin/serf] [--serf-coalesce]
-                           [--bind-base 27000] [--rpc-base 28000] [--serf-only | --civitas-only] [--civitas-defaults] [--work DIR] [--log FILE] [--quick]
+                           [--bind-base 27000] [--rpc-base 28000] [--serf-only | --civitas-only] [--full-mesh | --target-peers N --max-peers M] [--work DIR] [--log FILE] [--quick]
                     """)
                 exit(args[i] == "--help" ? 0 : 2)
             }
@@ -109,7 +115,7 @@ print("""
       Payloads are random letters and digits (serf compresses broadcasts by default).
     Settings: serf's shipped defaults (LAN profile, no encryption). Civitas: shipped defaults
       (MembershipSettings(), PlumtreeSettings(), TransportSettings(), which follow memberlist's LAN values)
-      except the link counts: a full mesh unless --civitas-defaults (why: printed below).
+      (link counts as shipped unless --full-mesh or --target-peers/--max-peers; printed below).
     bytes/node: loopback transmit bytes (/proc/net/dev, lo) in the window, divided by \(n): everything on
       the wire, IP and TCP/UDP headers, TLS records and TCP ACKs included. Civitas' own counted frame
       bytes (plaintext frames + 4-byte length prefix, before TLS) are shown beside them.
@@ -202,20 +208,19 @@ if probe.bytes > 0 {
     var membership = MembershipSettings()
     let plumtree = PlumtreeSettings()
     var settings = TransportSettings()
-    if options.civitasDefaults {
-        print("civitas: link settings: shipped defaults (targetPeers \(membership.targetPeers), maxPeers \(membership.maxPeers), maxOutbound \(settings.maxOutbound), maxInbound \(settings.maxInbound))")
+    if let t = options.targetPeers { membership.targetPeers = t }
+    if let m = options.maxPeers { membership.maxPeers = m }
+    if !options.fullMesh {
+        let shipped = options.targetPeers == nil && options.maxPeers == nil ? "shipped defaults" : "set on the command line"
+        print("civitas: link settings: \(shipped) (targetPeers \(membership.targetPeers), maxPeers \(membership.maxPeers), maxOutbound \(settings.maxOutbound), maxInbound \(settings.maxInbound))")
     } else {
-        // A full mesh, as a 50-node community would run it today: SWIM probes
-        // and indirect probes only travel over open links (a ping to a member
-        // without one is dropped), so with fewer links than members healthy
-        // nodes get suspected and declared dead; and with the shipped 8/16 the
-        // expected degree (2 × 8) equals the maximum, so surplus links are
-        // closed and re-dialled without end. See the report of the first run.
+        // A full mesh (--full-mesh): the setting of the first runs, before
+        // membership converged with a bounded number of links.
         membership.targetPeers = n - 1
         membership.maxPeers = 2 * n
         settings.maxOutbound = 2 * n
         settings.maxInbound = 2 * n
-        print("civitas: link settings: full mesh (targetPeers \(membership.targetPeers), maxPeers \(membership.maxPeers), maxOutbound/maxInbound \(settings.maxOutbound)); other settings shipped defaults; --civitas-defaults for 8/16")
+        print("civitas: link settings: full mesh (targetPeers \(membership.targetPeers), maxPeers \(membership.maxPeers), maxOutbound/maxInbound \(settings.maxOutbound)); other settings shipped defaults")
     }
     let started = realtimeNanos()
     let cluster = try await CivitasCluster(count: n, directory: options.work + "/civitas", membership: membership,
@@ -243,9 +248,10 @@ if probe.bytes > 0 {
     let settled = await settle(nodes: n, minimum: options.settleMin, maximum: options.settleMax) { LoopbackCounters.read().bytes }
     print("civitas: settled after \(String(format: "%.0f", settled.seconds)) s more; rates (B/node/s, 2 s samples): \(settled.trace.map { String(format: "%.0f", $0) })")
 
-    let b0 = LoopbackCounters.read(), f0 = cluster.frames, c0 = processCPUSeconds()
+    let b0 = LoopbackCounters.read(), f0 = cluster.frames, c0 = processCPUSeconds(), k0 = await cluster.sentByKind()
     try await Task.sleep(for: .seconds(options.background))
     let background = LoopbackCounters.read() - b0, backgroundFrames = cluster.frames - f0
+    printKinds("background", await cluster.sentByKind(), since: k0, windows: options.background / options.window, packets: background.packets)
     print("civitas: CPU of the benchmark process (all \(n) nodes) in the background window: \(String(format: "%.2f", (processCPUSeconds() - c0) / options.background)) cores busy")
     let e0 = processCPUSeconds(), ew0 = realtimeNanos()
     print("civitas: background \(Int(options.background)) s without events: \(bytes(Double(background.bytes) / Double(n))) per node (\(bytes(Double(background.bytes) / Double(n) / options.background))/s), \(background.packets) packets; frames \(bytes(Double(backgroundFrames.bytes) / Double(n))) per node in \(backgroundFrames.frames) frames")
@@ -272,11 +278,17 @@ if probe.bytes > 0 {
     let warm = await event(0, warmup: true)
     print("civitas: warm-up  " + describe(warm, nodes: n))
     var results: [EventResult] = []
+    let ek0 = await cluster.sentByKind()
     for k in 0..<options.events {
         let r = await event(k, warmup: false)
         print("civitas: event \(k)  " + describe(r, nodes: n))
         results.append(r)
     }
+    printKinds("windows with an event", await cluster.sentByKind(), since: ek0, windows: Double(options.events),
+               packets: results.reduce(0) { $0 + $1.loopback.packets })
+    links = []
+    for node in cluster.nodes { links.append(await node.linkedPeers.count) }
+    print("civitas: links per node at the end: min \(links.min()!) median \(Int(median(links.map(Double.init)))) max \(links.max()!)")
     print("civitas: CPU of the benchmark process over the events: \(String(format: "%.2f", (processCPUSeconds() - e0) / (Double(realtimeNanos() - ew0) / 1e9))) cores busy (polling included)")
     print("civitas: time resolution: each node's deliveries polled every \(String(format: "%.2f", median(resolution) * 1000)) ms (median over events)")
     await cluster.stop()
@@ -284,6 +296,27 @@ if probe.bytes > 0 {
                         settleTrace: settled.trace, backgroundSeconds: options.background, background: background,
                         backgroundFrames: backgroundFrames, windowSeconds: options.window, warmup: warm, events: results,
                         notes: notes)
+}
+
+/// Where Civitas' bytes go: gossip messages by kind, per node and per window
+/// (message bytes before the 4-byte length prefix, TLS and TCP/IP), and the
+/// loopback packets per node per window (each carries 66 bytes of Ethernet,
+/// IP and TCP headers with timestamps on lo; a TLS 1.3 record adds 22).
+func printKinds(_ label: String, _ now: [String: GossipNode.MessageCount], since before: [String: GossipNode.MessageCount],
+                windows: Double, packets: Int64) {
+    let scale = Double(n) * windows
+    var parts: [String] = []
+    var totalMessages = 0.0, totalBytes = 0.0
+    for kind in now.keys.sorted() {
+        let m = Double(now[kind]!.messages - (before[kind]?.messages ?? 0)) / scale
+        let b = Double(now[kind]!.bytes - (before[kind]?.bytes ?? 0)) / scale
+        guard m > 0 else { continue }
+        totalMessages += m
+        totalBytes += b
+        parts.append("\(kind) \(String(format: "%.2f", m)) msgs \(String(format: "%.0f", b)) B")
+    }
+    print("civitas: per node per \(Int(options.window)) s window (\(label)): " + parts.joined(separator: ", ")
+          + "; all gossip messages \(String(format: "%.2f", totalMessages)) = \(String(format: "%.0f", totalBytes)) B; loopback packets \(String(format: "%.1f", Double(packets) / scale))")
 }
 
 struct BenchmarkError: Error, CustomStringConvertible {
