@@ -96,7 +96,7 @@ struct StorageBenchmark {
         if !options.keep { try? FileManager.default.removeItem(atPath: base) }
         print("load average at end: \(Machine.loadAverage())")
         if options.only == nil {
-            print("storage: group commit \(fmt(ratio, 0))x raw fsync, recover \(options.recoveryBlocks / 1000)k blocks \(fmt(recover, 2)) s")
+            print("storage: group commit \(fmt(ratio, 1))x raw fsync, recover \(options.recoveryBlocks / 1000)k blocks \(fmt(recover, 2)) s")
         }
     }
 
