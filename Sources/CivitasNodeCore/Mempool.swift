@@ -275,7 +275,8 @@ public struct Mempool: Sendable {
         var dropped: [EvictedTransaction] = []
         for signer in signers.sorted() {
             guard let queue = queues[signer] else { continue }
-            let used = queue.lowerBound(view.committedNonce(of: signer) &+ 1)
+            let committed = view.committedNonce(of: signer)
+            let used = committed == UInt64.max ? queue.count : queue.lowerBound(committed + 1)
             for id in queue.ids[..<used] {
                 dropped.append(EvictedTransaction(id: id, transaction: remove(id).transaction, reason: .nonceUsed))
             }
@@ -286,6 +287,8 @@ public struct Mempool: Sendable {
     /// Removes and returns every transaction that has waited longer than
     /// `settings.staleAfter` since it arrived, in arrival order. A time before
     /// a transaction's arrival (a clock stepped back) never makes it stale.
+    /// It looks at every held transaction (a few milliseconds for 50,000), so
+    /// call it about once a second, not per admission.
     public mutating func evictStale(now: Timestamp) -> [EvictedTransaction] {
         let stale = entries.values.filter { now > $0.arrival && now - $0.arrival > settings.staleAfter }
             .sorted { $0.sequence < $1.sequence }

@@ -96,6 +96,17 @@ struct MempoolBatchTests {
         #expect(pool.batch(maxCount: 10, maxBytes: 1 << 20, view: view).count == 2)
     }
 
+    @Test func aCommittedNonceAtTheLargestValueDropsEveryPendingTransactionOfItsSigner() {
+        var pool = Mempool(settings: Fixtures.small(nonceGap: .max))
+        var view = StubView()
+        let pending = Fixtures.tx(keys[0], .max - 1)
+        _ = pool.admit(pending, view: view, now: 0)
+        let last = Fixtures.tx(keys[0], .max, Fixtures.request("the last one"))
+        view.apply([last])
+        #expect(pool.committed([last], view: view).map(\.id) == [pending.id] && pool.count == 0)
+        #expect(pool.admit(last, view: view, now: 0).rejection == .nonceUsed(nonce: .max, committed: .max))
+    }
+
     @Test func theBatchDoesNotDependOnThePoolsHistory() {
         // Same pending transactions in the same arrival order, reached by different
         // paths (one pool held and dropped others in between): same batch, same stale list.
