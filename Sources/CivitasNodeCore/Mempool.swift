@@ -10,8 +10,9 @@ public import CivitasLedger
 /// `alreadyKnown`, not an error), the nonce against the view (replays and
 /// nonces too far ahead are refused, one transaction per signer and nonce),
 /// the per-signer and global bounds (a full pool displaces the highest-nonce
-/// transaction of the signer holding the most, only for a signer holding
-/// fewer, and only once the newcomer has passed every check), the
+/// transaction of the signer holding the most, only if the newcomer's signer
+/// would still hold fewer than that one did, and only once the newcomer has
+/// passed every check), the
 /// governance rules (`MempoolView.permission`) and last the signature. Gossip
 /// only what it admitted. The block producer takes `batch` (per signer in
 /// nonce order from the committed nonce on, round-robin across signers); a
@@ -19,8 +20,8 @@ public import CivitasLedger
 /// transactions to `committed`, which also drops every pending transaction
 /// whose nonce the block used. Call `evictStale` now and then, and
 /// `revalidate` after a block changed the rules (roles, registrations).
-/// Every output is in a deterministic order: the same inputs give the same
-/// pool on every node.
+/// Deterministic: the same calls give the same outputs in the same order (no
+/// hash-table order leaks out), so a simulation replays exactly.
 public struct Mempool: Sendable {
     /// The bounds this pool enforces.
     public let settings: MempoolSettings
