@@ -132,8 +132,10 @@ public struct Mempool: Sendable {
             return .rejected(.tooLarge(bytes: size, limit: settings.maxTransactionBytes))
         }
         // The ID excludes the signature: a copy with another signature is the same
-        // transaction, and the held one's signature was already verified.
-        let id = transaction.id
+        // transaction, and the held one's signature was already verified. The
+        // signed message is encoded once, for the ID and the signature check.
+        let message = transaction.body.signingMessage
+        let id = Hashing.sha256(message)
         if entries[id] != nil { return .alreadyKnown(id: id) }
 
         let committed = view.committedNonce(of: signer)
@@ -151,7 +153,9 @@ public struct Mempool: Sendable {
             return .rejected(.full(transactions: entries.count, bytes: bytes))
         }
         if let reason = view.permission(for: transaction) { return .rejected(.notPermitted(reason)) }
-        guard transaction.hasValidSignature() else { return .rejected(.badSignature) }
+        guard signer.isValidSignature(transaction.signature, for: message, domain: .transaction) else {
+            return .rejected(.badSignature)
+        }
 
         let displaced = victims.map { EvictedTransaction(id: $0, transaction: remove($0).transaction, reason: .displaced) }
         insert(Entry(transaction: transaction, id: id, bytes: size, arrival: now, sequence: nextSequence))
