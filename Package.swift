@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CivitasGossip", targets: ["CivitasGossip"]),
         .library(name: "CivitasIdentity", targets: ["CivitasIdentity"]),
         .library(name: "CivitasNetwork", targets: ["CivitasNetwork"]),
+        .library(name: "CivitasNodeCore", targets: ["CivitasNodeCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -115,6 +116,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The community node as a pure core (no clock, no I/O, no global random):
+        // the mempool today; Raft, gossip and block production join it with #6.
+        .target(
+            name: "CivitasNodeCore",
+            dependencies: ["CivitasCodec", "CivitasLedger"],
+            swiftSettings: strict
+        ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
@@ -193,6 +201,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasNodeCoreTests",
+            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
