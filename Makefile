@@ -24,8 +24,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product civitas
 
+# The real-socket network tests run first, alone: beside the storage crash and
+# disk-full tests on a two-core machine, TLS handshakes were starved into timeouts.
 test: deps
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter CivitasNetworkTests
+	$(SWIFT) test --skip-build --skip CivitasNetworkTests
 
 # Until the node exists: encode, sign, seal and verify a sample block.
 demo: deps
