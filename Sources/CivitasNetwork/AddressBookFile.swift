@@ -25,6 +25,8 @@ public struct AddressBookFile: Sendable {
     }
 
     public let path: String
+    /// Largest file `load` reads: 64 MiB.
+    public static let maxFileBytes = 64 << 20
 
     public init(path: String) { self.path = path }
 
@@ -50,6 +52,11 @@ public struct AddressBookFile: Sendable {
     /// The saved book; an empty book when there is no file yet.
     public func load() throws(LoadError) -> AddressBook {
         guard FileManager.default.fileExists(atPath: path) else { return AddressBook() }
+        // A book holds at most 4,096 records of at most a few KB each: a larger
+        // file is damage, refused before it is read into memory.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Self.maxFileBytes {
+            throw LoadError(path: path, reason: "\(size) bytes is more than any address book (\(Self.maxFileBytes))")
+        }
         let bytes: [UInt8]
         do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw LoadError(path: path, reason: "cannot read: \(error.localizedDescription)")

@@ -94,7 +94,8 @@ extension GossipNode {
                 blocks = try sync.configuration.chain.blocks(from: start, count: limit, maxBytes: sync.configuration.maxResponseBytes)
             } catch {
                 // An empty answer sends the requester to another peer.
-                log("block sync: cannot read blocks \(start)..<\(start + UInt64(count)) for \(peer): \(error)")
+                // `count` blocks from `start`: both come from the peer, so no sum is formed (it could overflow).
+                log("block sync: cannot read \(count) blocks from height \(start) for \(peer): \(error)")
             }
             let response = GossipMessage.blockResponse(requestID: requestID, blocks: blocks)
             send(response, to: peer, traffic: .bulk)
