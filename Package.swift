@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "CivitasIdentity", targets: ["CivitasIdentity"]),
         .library(name: "CivitasNetwork", targets: ["CivitasNetwork"]),
         .library(name: "CivitasNodeCore", targets: ["CivitasNodeCore"]),
+        .library(name: "CivitasNode", targets: ["CivitasNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -36,6 +37,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // libzstd from the system (Debian: libzstd-dev).
@@ -117,16 +124,33 @@ let package = Package(
             swiftSettings: strict
         ),
         // The community node as a pure core (no clock, no I/O, no global random):
-        // the mempool today; Raft, gossip and block production join it with #6.
+        // mempool, block production, certificate collection, Raft, the chain.
         .target(
             name: "CivitasNodeCore",
-            dependencies: ["CivitasCodec", "CivitasLedger"],
+            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasRaft"],
+            swiftSettings: strict
+        ),
+        // The node shell: runs the node core over storage and the network;
+        // configuration (TOML), logging, lifecycle, the HTTP APIs and metrics.
+        .target(
+            name: "CivitasNode",
+            dependencies: [
+                "CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasNodeCore", "CivitasStorage",
+                "CivitasIdentity", "CivitasGossip", "CivitasNetwork",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip"],
+            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger"],
             swiftSettings: strict
         ),
         // The command-line tool (a shell: it may read files and clocks).
@@ -138,6 +162,8 @@ let package = Package(
                 "CivitasSimulation",
                 "CivitasStorage",
                 "CivitasIdentity",
+                "CivitasNodeCore",
+                "CivitasNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -173,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasSimulationTests",
-            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage"],
+            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage", "CivitasNodeCore", "CivitasLedger"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -205,7 +231,17 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasNodeCoreTests",
-            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasTestSupport"],
+            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasRaft", "CivitasTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasNodeTests",
+            dependencies: [
+                "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasStorage", "CivitasIdentity",
+                "CivitasTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
