@@ -127,7 +127,7 @@ let package = Package(
         // mempool, block production, certificate collection, Raft, the chain.
         .target(
             name: "CivitasNodeCore",
-            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasRaft"],
+            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasGossip"],
             swiftSettings: strict
         ),
         // The node shell: runs the node core over storage and the network;

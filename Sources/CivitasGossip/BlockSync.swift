@@ -145,6 +145,18 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
         return out
     }
 
+    /// The node applied blocks through `height` by another path (a block it
+    /// sealed itself, or one that arrived by gossip): buffered blocks at or
+    /// below it are dropped and fetching continues above it. Requests already
+    /// out stay out; their blocks at or below `height` are ignored on arrival.
+    public mutating func advanced(to newHeight: UInt64, head newHead: Hash) {
+        guard newHeight > height else { return }
+        height = newHeight
+        head = newHead
+        frontier = max(frontier, newHeight + 1)
+        for h in buffer.keys where h <= newHeight { buffer[h] = nil }
+    }
+
     /// The link to `peer` closed: its outstanding ranges go to others.
     public mutating func peerDown(_ peer: NodeID, now: GossipTime) -> BlockSyncDirectives {
         var out = BlockSyncDirectives()

@@ -1,0 +1,108 @@
+public import CivitasLedger
+public import CivitasRaft
+public import CivitasGossip
+
+/// What a node does in its community.
+public enum NodeCoreRole: String, Sendable, Hashable, CaseIterable {
+    /// Votes in Raft, builds blocks from the committed log and signs them.
+    case validator
+    /// Receives the Raft log and builds blocks like a validator, but neither
+    /// votes nor signs (a validator-to-be, or a hot standby).
+    case learner
+    /// Follows sealed blocks by gossip and block sync; serves clients.
+    case observer
+    /// An observer that also links to other communities.
+    case gateway
+}
+
+/// Tunables of the node core; every default says why.
+public struct NodeCoreSettings: Sendable, Hashable {
+    /// Milliseconds per Raft tick. 100 ms with Raft's 10-tick election timeout
+    /// gives a 1-2 s failover, etcd's default.
+    public var tickMillis: UInt64 = 100
+    public var raft: RaftSettings = RaftSettings()
+    public var mempool: MempoolSettings = MempoolSettings()
+    /// Batches the leader may have proposed but not yet seen committed. 4:
+    /// enough to keep the log busy while one batch is being fsynced and
+    /// replicated, few enough that a lost leadership wastes little.
+    public var maxProposalsInFlight: Int = 4
+    /// A validator sends its vote again this often while the block it voted
+    /// for has no certificate here (votes are sent once, and links lose
+    /// messages while they reconnect).
+    public var voteResendMillis: UInt64 = 500
+    /// A pending transaction older than this is offered to the community
+    /// again, at most once per period (it may have missed the leader).
+    public var rebroadcastMillis: UInt64 = 3_000
+    /// Transactions re-offered in one tick at most.
+    public var rebroadcastBatch: Int = 256
+    /// Height reports to community peers this often (block sync's trigger).
+    public var statusMillis: UInt64 = 1_000
+    /// The Raft log is compacted every this many applied blocks.
+    public var compactEveryBlocks: UInt64 = 1_024
+    /// Sealed blocks and votes more than this far above the applied height are
+    /// not kept (block sync fetches them when their turn comes).
+    public var maxAhead: UInt64 = 1_024
+    public var blockSync: BlockSyncSettings = BlockSyncSettings()
+
+    public init() {}
+}
+
+/// Everything fixed about one node's core.
+public struct NodeCoreConfiguration: Sendable {
+    public var genesis: GenesisDocument
+    /// The node's own key: it names the node (`NodeID`) and, on a validator,
+    /// signs block votes.
+    public var nodeKey: SigningKey
+    public var role: NodeCoreRole
+    /// Node keys of the Raft learners, in order (their replica IDs follow the validators').
+    public var learnerKeys: [PublicKey]
+    public var settings: NodeCoreSettings
+
+    public init(genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole, learnerKeys: [PublicKey] = [],
+                settings: NodeCoreSettings = NodeCoreSettings()) {
+        self.genesis = genesis
+        self.nodeKey = nodeKey
+        self.role = role
+        self.learnerKeys = learnerKeys
+        self.settings = settings
+    }
+
+    /// Replica IDs: validator i of genesis is i + 1; learner j is 1,001 + j.
+    public static let learnerBase: ReplicaID = 1_001
+
+    public var validatorIndex: UInt32? {
+        genesis.validators.firstIndex { $0.nodeKey == nodeKey.publicKey }.map { UInt32($0) }
+    }
+    public var voters: [ReplicaID] { genesis.validators.indices.map { ReplicaID($0 + 1) } }
+    public var learners: [ReplicaID] { learnerKeys.indices.map { Self.learnerBase + ReplicaID($0) } }
+
+    /// This node's replica ID, if it takes part in Raft.
+    public var replicaID: ReplicaID? {
+        switch role {
+        case .validator: return validatorIndex.map { ReplicaID($0) + 1 }
+        case .learner: return learnerKeys.firstIndex(of: nodeKey.publicKey).map { Self.learnerBase + ReplicaID($0) }
+        case .observer, .gateway: return nil
+        }
+    }
+
+    /// The node behind a replica ID.
+    public func node(of replica: ReplicaID) -> NodeID? {
+        if replica >= 1, replica <= ReplicaID(genesis.validators.count) {
+            return NodeID(deriving: genesis.validators[Int(replica - 1)].nodeKey)
+        }
+        if replica >= Self.learnerBase, replica < Self.learnerBase + ReplicaID(learnerKeys.count) {
+            return NodeID(deriving: learnerKeys[Int(replica - Self.learnerBase)])
+        }
+        return nil
+    }
+
+    /// The replica ID of a node, if it takes part in Raft.
+    public func replica(of node: NodeID) -> ReplicaID? {
+        if let i = genesis.validators.firstIndex(where: { NodeID(deriving: $0.nodeKey) == node }) { return ReplicaID(i + 1) }
+        if let j = learnerKeys.firstIndex(where: { NodeID(deriving: $0) == node }) { return Self.learnerBase + ReplicaID(j) }
+        return nil
+    }
+
+    /// Validators' node IDs, in genesis order.
+    public var validatorNodes: [NodeID] { genesis.validators.map { NodeID(deriving: $0.nodeKey) } }
+}

@@ -1,0 +1,354 @@
+import CivitasCodec
+import CivitasGossip
+import CivitasLedger
+import CivitasNodeCore
+import CivitasRaft
+
+/// The node campaign: a community of validators and observers, each running
+/// the real `NodeCore`, over simulated links with latency, loss, duplication
+/// and partitions, with nodes crashing and restarting. Deterministic: the same
+/// options give the same run, byte for byte (`NodeSimulationReport.digest`).
+///
+/// What the shell around each core does, as a node's shell would:
+/// - persists every Raft `Ready` before sending its messages (durable at once:
+///   the WAL's own crash behaviour is the Raft campaign's subject), and the
+///   compaction snapshots;
+/// - stores every sealed block it is told to apply, and applies it to the
+///   node's `SimLedger` (nonce rule and the governance state machine);
+/// - publishes broadcasts to every other node of the community (a direct
+///   flood; the gossip overlays are simulated on their own by `sim gossip`);
+/// - answers block requests from its stored blocks.
+///
+/// A crash throws away the core, the mempool and the applied state; the
+/// restart rebuilds them from the stored blocks and the durable Raft log.
+///
+/// Checked on every apply: each height has one block hash across all nodes
+/// and all time; every applied block's certificate verifies; no divergence
+/// between a block built from the log and one sealed. At the end, after the
+/// quiet phase: every node reached the same height with the same state
+/// digest, every transaction a client saw committed is in that chain at the
+/// same place, and every transaction still wanted was committed.
+public struct NodeSimulation {
+    public let options: NodeSimulationOptions
+    let genesis: GenesisDocument
+    let nodeKeys: [SigningKey]
+    let signerKeys: [SigningKey]
+    var nodes: [SimNode] = []
+    var queue = EventQueue<Event>()
+    var network: SimNetwork
+    var random: SimRandom
+    var faultRandom: SimRandom
+    var now: SimTime = 0
+    var report: NodeSimulationReport
+    /// The one hash every node applied at each height.
+    var canonical: [UInt64: Hash] = [:]
+    /// Client side: every transaction wanted, and where it was seen committed.
+    var clients: ClientLedger
+
+    enum Event {
+        case tick(Int)
+        case deliver(to: Int, from: Int, Wire)
+        case submitNew
+        case retry(Hash)
+        case crash
+        case restart(Int)
+        case partition
+        case heal
+    }
+
+    enum Wire {
+        case consensus([UInt8])
+        case sync(GossipMessage)
+        case transaction(Transaction)
+        case sealed(SealedBlock)
+    }
+
+    public init(options: NodeSimulationOptions) {
+        self.options = options
+        var r = SimRandom(seed: options.seed)
+        func key(_ label: UInt64) -> SigningKey {
+            var bytes = [UInt8](repeating: 0, count: 32)
+            var x = SimRandom(seed: options.seed &* 31 &+ label)
+            for i in 0..<32 { bytes[i] = UInt8(truncatingIfNeeded: x.next()) }
+            return SigningKey(seed: Bytes32(bytes)!)
+        }
+        let total = options.validators + options.observers
+        nodeKeys = (0..<total).map { key(1_000 + UInt64($0)) }
+        signerKeys = (0..<options.signers).map { key(2_000 + UInt64($0)) }
+        let committee = key(3_000)
+        genesis = SimCommunity.genesis(validatorKeys: Array(nodeKeys.prefix(options.validators)), committee: committee,
+                                       residents: signerKeys.map(\.publicKey), blockInterval: options.blockInterval)
+        network = SimNetwork(profile: options.link)
+        random = r.fork()
+        faultRandom = r.fork()
+        report = NodeSimulationReport(seed: options.seed)
+        clients = ClientLedger(signers: signerKeys, community: genesis.community)
+        for i in 0..<total {
+            nodes.append(SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer))
+        }
+    }
+
+    // MARK: - Running
+
+    public mutating func run() -> NodeSimulationReport {
+        for i in nodes.indices {
+            start(i)
+            queue.schedule(.tick(i), at: SimTime(i) * 97)
+        }
+        for i in nodes.indices { for j in nodes.indices where j != i { nodes[i].core!.peerUp(nodes[j].id) } }
+        queue.schedule(.submitNew, at: 500_000)
+        let faultEnd = options.faultSeconds * 1_000_000
+        let end = faultEnd + options.quietSeconds * 1_000_000
+        if options.crashEvery > 0 { queue.schedule(.crash, at: 1_000_000 + faultRandom.below(options.crashEvery * 1_000_000)) }
+        if options.partitionEvery > 0 { queue.schedule(.partition, at: 1_000_000 + faultRandom.below(options.partitionEvery * 1_000_000)) }
+        while report.violation == nil, let (time, event) = queue.pop() {
+            if time > end { break }
+            now = time
+            report.events += 1
+            handle(event, faultsOn: time < faultEnd)
+        }
+        report.simulatedTime = now
+        if report.violation == nil { finalChecks() }
+        report.finish(nodes: nodes, canonical: canonical, clients: clients)
+        return report
+    }
+
+    mutating func handle(_ event: Event, faultsOn: Bool) {
+        switch event {
+        case let .tick(i):
+            queue.schedule(.tick(i), at: now + options.tickMillis * 1_000)
+            guard nodes[i].alive else { return }
+            nodes[i].core!.tick(now: clock, view: nodes[i].ledger.view(genesis))
+            drain(i)
+        case let .deliver(to, from, wire):
+            guard nodes[to].alive else { return }
+            deliver(wire, to: to, from: from)
+            drain(to)
+        case .submitNew:
+            queue.schedule(.submitNew, at: now + 1_000_000 / UInt64(max(options.submissionsPerSecond, 1)))
+            // New work stops a few seconds before the end, so the last of it can commit.
+            guard now + 10_000_000 < (options.faultSeconds + options.quietSeconds) * 1_000_000 else { return }
+            guard let tx = clients.next(time: clock, at: now, random: &random) else { return }
+            submit(tx)
+            queue.schedule(.retry(tx.id), at: now + options.retryMillis * 1_000)
+        case let .retry(id):
+            guard let tx = clients.stillWanted(id) else { return }
+            report.retries += 1
+            submit(tx)
+            queue.schedule(.retry(id), at: now + options.retryMillis * 1_000)
+        case .crash:
+            guard faultsOn else { return }
+            queue.schedule(.crash, at: now + 500_000 + faultRandom.below(options.crashEvery * 2_000_000))
+            let live = nodes.indices.filter { nodes[$0].alive }
+            // Keep a majority of validators up, so the run can make progress.
+            let liveValidators = live.filter { $0 < options.validators }.count
+            let candidates = live.filter { $0 >= options.validators || liveValidators > options.validators / 2 + 1 }
+            guard !candidates.isEmpty else { return }
+            let victim = faultRandom.pick(candidates)
+            crash(victim)
+            queue.schedule(.restart(victim), at: now + faultRandom.between(options.downtime) * 1_000_000)
+        case let .restart(i):
+            guard !nodes[i].alive else { return }
+            start(i)
+            for j in nodes.indices where j != i && nodes[j].alive {
+                nodes[i].core!.peerUp(nodes[j].id)
+                nodes[j].core!.peerUp(nodes[i].id)
+                drain(j)
+            }
+            drain(i)
+        case .partition:
+            guard faultsOn else { return }
+            let kinds: [SimNetwork.PartitionKind] = [.symmetric, .asymmetric, .isolateOne, .isolateLeader, .majorityMinority, .bridge]
+            let kind = faultRandom.pick(kinds)
+            let leader = nodes.indices.first { nodes[$0].alive && nodes[$0].core!.isLeader }.map { UInt64($0) }
+            let description = network.partition(kind, nodes: nodes.indices.map { UInt64($0) }, focus: kind == .isolateLeader ? leader : nil,
+                                                random: &faultRandom)
+            report.partitions += 1
+            report.trace.append("t=\(formatTime(now)) partition \(description)")
+            queue.schedule(.heal, at: now + faultRandom.between(options.partitionLength) * 1_000_000)
+            queue.schedule(.partition, at: now + 1_000_000 + faultRandom.below(options.partitionEvery * 2_000_000))
+        case .heal:
+            network.heal()
+            report.trace.append("t=\(formatTime(now)) heal")
+        }
+    }
+
+    /// Simulated wall clock in ms, as a node reads it: genesis time plus simulated time.
+    var clock: Timestamp { genesis.time + now / 1_000 }
+
+    // MARK: - Nodes
+
+    mutating func start(_ i: Int) {
+        var configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: nodes[i].key, role: nodes[i].role)
+        configuration.settings.compactEveryBlocks = options.compactEveryBlocks
+        nodes[i].restart(configuration: configuration, genesis: genesis, now: clock, seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts)
+    }
+
+    mutating func crash(_ i: Int) {
+        nodes[i].crash()
+        report.crashes += 1
+        report.trace.append("t=\(formatTime(now)) crash node \(i)\(i < options.validators ? " (validator)" : "")")
+        for j in nodes.indices where j != i && nodes[j].alive {
+            nodes[j].core!.peerDown(nodes[i].id)
+        }
+    }
+
+    mutating func submit(_ tx: Transaction) {
+        let live = nodes.indices.filter { nodes[$0].alive }
+        guard !live.isEmpty else { return }
+        // Clients talk to observers when any is up (the issue's path: submit through an observer).
+        let observers = live.filter { $0 >= options.validators }
+        let target = random.pick(observers.isEmpty ? live : observers)
+        let admission = nodes[target].core!.submit(tx, view: nodes[target].ledger.view(genesis))
+        report.count(admission)
+        drain(target)
+    }
+
+    mutating func deliver(_ wire: Wire, to i: Int, from j: Int) {
+        let sender = nodes[j].id
+        let view = nodes[i].ledger.view(genesis)
+        switch wire {
+        case let .consensus(bytes):
+            guard let message = try? ConsensusMessage(encoded: bytes) else {
+                fail(.malformed, node: i, "consensus message from node \(j) does not decode")
+                return
+            }
+            nodes[i].core!.receive(message, from: sender, view: view)
+        case let .sync(message):
+            if case let .blockRequest(requestID, start, count) = message {
+                let blocks = nodes[i].blocks(from: start, count: Int(min(count, 64)))
+                send(.sync(.blockResponse(requestID: requestID, blocks: blocks)), from: i, to: j)
+            } else {
+                nodes[i].core!.receive(sync: message, from: sender)
+            }
+        case let .transaction(tx):
+            nodes[i].core!.receive(transaction: tx, view: view)
+        case let .sealed(block):
+            nodes[i].core!.receive(sealed: block, from: sender)
+        }
+    }
+
+    /// Carries out everything node `i`'s core asked for, until it asks nothing.
+    mutating func drain(_ i: Int) {
+        var rounds = 0
+        while nodes[i].alive {
+            let out = nodes[i].core!.poll()
+            if out.isEmpty { return }
+            rounds += 1
+            if let ready = out.raft {
+                nodes[i].persist(ready)
+                for m in ready.messages {
+                    guard let node = nodes[i].core!.node(of: m.to), let j = index(of: node) else { continue }
+                    send(.consensus(ConsensusMessage.raft(m).encoded()), from: i, to: j)
+                }
+            }
+            if let snapshot = out.compaction { nodes[i].persistCompaction(snapshot) }
+            for (to, message) in out.sends {
+                if let j = index(of: to) { send(.consensus(message.encoded()), from: i, to: j) }
+            }
+            for (to, message) in out.syncSends {
+                if let j = index(of: to) { send(.sync(message), from: i, to: j) }
+            }
+            for broadcast in out.broadcasts {
+                for j in nodes.indices where j != i {
+                    switch broadcast {
+                    case let .transaction(tx): send(.transaction(tx), from: i, to: j)
+                    case let .sealedBlock(block): send(.sealed(block), from: i, to: j)
+                    }
+                }
+            }
+            if !out.apply.isEmpty { apply(out.apply, at: i) }
+            for event in out.events { note(event, node: i) }
+            if out.raft != nil { nodes[i].core!.raftPersisted(view: nodes[i].ledger.view(genesis)) }
+            if rounds > 10_000 { fail(.liveness, node: i, "the core kept producing output (\(rounds) rounds)"); return }
+        }
+    }
+
+    mutating func apply(_ blocks: [SealedBlock], at i: Int) {
+        for block in blocks {
+            let height = block.height
+            let hash = block.header.hash
+            if let known = canonical[height], known != hash {
+                fail(.safety, node: i, "applied block \(height) \(hash.hex) but another node applied \(known.hex)")
+                return
+            }
+            canonical[height] = hash
+            do {
+                try block.verify(validators: genesis.validatorKeys, checkSignatures: false)
+            } catch {
+                fail(.certificate, node: i, "applied block \(height) whose certificate does not verify: \(error)")
+                return
+            }
+            guard height == nodes[i].storedHeight + 1 else {
+                fail(.order, node: i, "applied block \(height) after \(nodes[i].storedHeight)")
+                return
+            }
+            nodes[i].store(block, genesis: genesis)
+            clients.observe(block, now: now)
+        }
+        nodes[i].core!.applied(blocks, view: nodes[i].ledger.view(genesis))
+    }
+
+    mutating func note(_ event: NodeEvent, node i: Int) {
+        switch event {
+        case let .divergence(height, built, known):
+            fail(.safety, node: i, "built block \(height) \(built.hex) but \(known.hex) is sealed or applied")
+        case let .refused(why):
+            report.refusals += 1
+            if report.refusalSamples.count < 5 { report.refusalSamples.append("node \(i): \(why)") }
+        case .proposed:
+            report.proposals += 1
+        case .evicted:
+            report.evictions += 1
+        case .snapshotInstalled:
+            report.snapshotsInstalled += 1
+        }
+    }
+
+    mutating func send(_ wire: Wire, from i: Int, to j: Int) {
+        guard i != j else { return }
+        report.messagesSent += 1
+        for time in network.deliveries(from: UInt64(i), to: UInt64(j), now: now, random: &random) {
+            queue.schedule(.deliver(to: j, from: i, wire), at: time)
+        }
+    }
+
+    func index(of node: NodeID) -> Int? { nodes.firstIndex { $0.id == node } }
+
+    mutating func fail(_ property: NodeSimulationReport.Property, node: Int?, _ detail: String) {
+        guard report.violation == nil else { return }
+        report.violation = NodeSimulationReport.Violation(property: property, time: now, node: node, detail: detail)
+    }
+
+    // MARK: - The end
+
+    mutating func finalChecks() {
+        let live = nodes.indices.filter { nodes[$0].alive }
+        let heights = live.map { nodes[$0].storedHeight }
+        guard let top = heights.max(), heights.allSatisfy({ $0 == top }) else {
+            fail(.liveness, node: nil, "after \(options.quietSeconds) s without faults the nodes are at different heights: \(heights)")
+            return
+        }
+        let digests = Set(live.map { nodes[$0].ledger.digest })
+        guard digests.count == 1 else {
+            fail(.stateAgreement, node: nil, "nodes at height \(top) hold \(digests.count) different states")
+            return
+        }
+        for (id, place) in clients.acknowledged.sorted(by: { $0.key < $1.key }) {
+            for i in live {
+                guard let found = nodes[i].location(of: id) else {
+                    fail(.acknowledgedLost, node: i, "transaction \(id.hex), acknowledged committed at \(place), is not in the chain")
+                    return
+                }
+                guard found == place else {
+                    fail(.acknowledgedLost, node: i, "transaction \(id.hex) acknowledged at \(place) is at \(found)")
+                    return
+                }
+            }
+        }
+        let missing = Array(clients.wanted.keys)
+        if !missing.isEmpty {
+            fail(.liveness, node: nil, "\(missing.count) submitted transactions were never committed (e.g. \(missing.min()!.hex))")
+        }
+    }
+}

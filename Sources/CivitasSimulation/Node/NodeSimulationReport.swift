@@ -1,0 +1,91 @@
+public import CivitasLedger
+public import CivitasCodec
+import CivitasNodeCore
+
+/// What a node campaign run did, and the first invariant it broke, if any.
+public struct NodeSimulationReport: Sendable {
+    public enum Property: String, Sendable {
+        case safety = "one block per height"
+        case certificate = "certified blocks only"
+        case order = "blocks applied in order"
+        case stateAgreement = "same state on every node"
+        case acknowledgedLost = "no acknowledged transaction lost"
+        case liveness = "liveness"
+        case malformed = "well-formed messages"
+    }
+
+    public struct Violation: Sendable, CustomStringConvertible {
+        public let property: Property
+        public let time: SimTime
+        public let node: Int?
+        public let detail: String
+        public var description: String {
+            "\(property.rawValue) violated at t=\(formatTime(time))\(node.map { " node \($0)" } ?? ""): \(detail)"
+        }
+    }
+
+    public let seed: UInt64
+    public var violation: Violation?
+    public var simulatedTime: SimTime = 0
+    public var events = 0
+    public var crashes = 0
+    public var partitions = 0
+    public var messagesSent = 0
+    public var proposals = 0
+    public var retries = 0
+    public var evictions = 0
+    public var refusals = 0
+    public var refusalSamples: [String] = []
+    public var snapshotsInstalled = 0
+    public var admitted = 0
+    public var alreadyKnown = 0
+    public var admissionRejected = 0
+    /// Final chain.
+    public var height: UInt64 = 0
+    public var transactionsCommitted = 0
+    public var transactionsSubmitted = 0
+    public var acknowledged = 0
+    /// Simulated ms, submission to first commit.
+    public var latencyP50Millis: UInt64 = 0
+    public var latencyP99Millis: UInt64 = 0
+    /// A hash over the final chain and every node's state: equal runs have equal digests.
+    public var digest = Hash()
+    public var trace: [String] = []
+
+    init(seed: UInt64) { self.seed = seed }
+
+    public var passed: Bool { violation == nil }
+
+    mutating func count(_ admission: Admission) {
+        switch admission {
+        case .admitted: admitted += 1
+        case .alreadyKnown: alreadyKnown += 1
+        case .rejected: admissionRejected += 1
+        }
+    }
+
+    mutating func finish(nodes: [SimNode], canonical: [UInt64: Hash], clients: ClientLedger) {
+        height = canonical.keys.max() ?? 0
+        transactionsSubmitted = clients.submitted
+        acknowledged = clients.acknowledged.count
+        transactionsCommitted = nodes.map { $0.ledger.appliedTransactions }.max() ?? 0
+        let sorted = clients.latencies.sorted()
+        if !sorted.isEmpty {
+            latencyP50Millis = sorted[sorted.count / 2] / 1_000
+            latencyP99Millis = sorted[min(sorted.count - 1, sorted.count * 99 / 100)] / 1_000
+        }
+        var bytes: [UInt8] = []
+        for h in canonical.keys.sorted() { bytes += canonical[h]!.bytes }
+        for node in nodes { bytes += node.ledger.digest.bytes }
+        for n in [events, messagesSent, proposals, retries, crashes, partitions] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
+        digest = Hashing.sha256(bytes)
+    }
+
+    /// One line for the campaign log.
+    public var summary: String {
+        let status = violation.map { "FAIL: \($0)" } ?? "ok"
+        return "seed \(seed): \(status) — height \(height), \(acknowledged)/\(transactionsSubmitted) transactions committed, "
+            + "p50 \(latencyP50Millis) ms p99 \(latencyP99Millis) ms, \(crashes) crashes, \(partitions) partitions, "
+            + "\(retries) retries, \(snapshotsInstalled) snapshots installed, \(refusals) refusals, digest \(digest.hex.prefix(16))"
+    }
+}

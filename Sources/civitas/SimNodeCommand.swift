@@ -1,0 +1,104 @@
+import ArgumentParser
+import CivitasSimulation
+import Dispatch
+import Foundation
+import Synchronization
+
+/// `civitas sim node`: the whole node pipeline (mempool, Raft, blocks,
+/// certificates, apply) for a community of validators and observers under
+/// crashes, partitions and loss, on the real `NodeCore`.
+struct NodeSim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Simulate a community's nodes through the whole pipeline under faults.",
+        discussion: """
+        --seed N replays one run (add --trace for its fault log); --seeds A..B runs a campaign and \
+        prints each failing seed's replay command. Each run: 5 validators and 10 observers, residents \
+        submitting through observers, crashes, partitions, loss and duplication drawn from the seed, \
+        then a quiet phase in which everything must converge.
+        """)
+
+    @Option(help: "Replay one seed.") var seed: UInt64?
+    @Option(help: "Run a campaign over a range of seeds, e.g. 1..20.") var seeds: String?
+    @Option(help: "Validators.") var validators: Int = 5
+    @Option(help: "Observers.") var observers: Int = 10
+    @Option(help: "Seconds of simulated faults per run.") var faultSeconds: UInt64 = 30
+    @Option(help: "Seconds without faults at the end (everything must converge).") var quietSeconds: UInt64 = 30
+    @Flag(help: "Print the fault log of each run.") var trace = false
+    @Option(help: "Parallel runs (campaigns).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func options(seed: UInt64) -> NodeSimulationOptions {
+        var o = NodeSimulationOptions.drawn(seed: seed)
+        o.validators = validators
+        o.observers = observers
+        o.faultSeconds = faultSeconds
+        o.quietSeconds = quietSeconds
+        return o
+    }
+
+    func replay(_ seed: UInt64) -> String { "civitas sim node --seed \(seed) --trace" }
+
+    func run() throws {
+        guard validators >= 1, validators <= 31, observers >= 0, observers <= 1_000 else {
+            throw ValidationError("validators must be 1...31 and observers 0...1000")
+        }
+        if let seed {
+            let opts = options(seed: seed)
+            var sim = NodeSimulation(options: opts)
+            let report = sim.run()
+            if trace { report.trace.forEach { print("  " + $0) } }
+            print("scenario: \(opts.validators) validators, \(opts.observers) observers, loss \(opts.link.loss * 100)%, "
+                + "duplication \(opts.link.duplication * 100)%, a crash every ~\(opts.crashEvery) s, a partition every ~\(opts.partitionEvery) s, "
+                + "\(opts.submissionsPerSecond) submissions/s")
+            print(report.summary)
+            report.refusalSamples.forEach { print("  refused: " + $0) }
+            if !report.passed {
+                print("replay: \(replay(seed))")
+                throw ExitCode(1)
+            }
+        } else if let seeds {
+            let parts = seeds.components(separatedBy: "..")
+            guard parts.count == 2, let a = UInt64(parts[0]), let b = UInt64(parts[1]), a <= b else {
+                throw ValidationError("expected a range like 1..20, got '\(seeds)'")
+            }
+            try campaign(a...b)
+        } else {
+            throw ValidationError("give --seed N or --seeds A..B")
+        }
+    }
+
+    func campaign(_ range: ClosedRange<UInt64>) throws {
+        let all = Array(range)
+        let failures = Mutex<[UInt64]>([])
+        let stats = Mutex<(runs: Int, simulated: UInt64, committed: Int, height: UInt64)>((0, 0, 0, 0))
+        let start = DispatchTime.now()
+        let workers = max(1, jobs)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < all.count {
+                var sim = NodeSimulation(options: options(seed: all[i]))
+                let report = sim.run()
+                stats.withLock {
+                    $0.runs += 1; $0.simulated += report.simulatedTime; $0.committed += report.acknowledged
+                    $0.height += report.height
+                }
+                if !report.passed {
+                    failures.withLock { $0.append(report.seed) }
+                    print(report.summary)
+                    print("replay: \(replay(report.seed))")
+                }
+                i += workers
+            }
+        }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let s = stats.withLock { $0 }
+        let failed = failures.withLock { $0.sorted() }
+        print("node campaign: \(s.runs) seeds \(range.lowerBound)..\(range.upperBound), \(failed.count) failed, "
+            + "\(s.committed) transactions committed in \(s.height) blocks, \(String(format: "%.1f", wall)) s wall, "
+            + "\(String(format: "%.0f", Double(s.simulated) / 1e6)) s simulated")
+        if !failed.isEmpty {
+            print("failing seeds: \(failed.map(String.init).joined(separator: " "))")
+            throw ExitCode(1)
+        }
+    }
+}
