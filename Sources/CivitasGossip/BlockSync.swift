@@ -128,6 +128,12 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     /// True while some peer is ahead of us.
     public var isBehind: Bool { targetHeight > height }
 
+    /// The outstanding requests and ranges to retry, for a post-mortem.
+    public var requestsDescription: String {
+        let out = requestOrder.compactMap { requests[$0] }.map { "\($0.start)+\($0.count)@\($0.peer.raw.hex.prefix(4)) due \($0.deadline / 1_000_000)" }
+        return "requests [\(out.joined(separator: ", "))] retry \(retry.map { "\($0.start)+\($0.count)" }) frontier \(frontier)"
+    }
+
     /// Requests outstanding now.
     public var outstanding: Int { requests.count }
 

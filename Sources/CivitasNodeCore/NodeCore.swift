@@ -128,7 +128,15 @@ public struct NodeCore: Sendable {
     /// The highest height a peer reported (block sync's target).
     public var bestKnownHeight: UInt64 { max(blockSync.targetHeight, applied.height) }
     public var unsealedCount: Int { unsealed.count }
+    /// One line for a stuck node's post-mortem.
+    public var progressDescription: String {
+        "applied \(applied), built \(built), sync at \(blockSync.height) of \(blockSync.targetHeight) "
+            + "(\(blockSync.requestsDescription), \(syncPeers.count) peers) now \(now), \(sealedAhead.count) sealed ahead, "
+            + "\(unsealed.count) unsealed, mempool \(mempool.count), raft \(raft.map { "\($0.role) term \($0.term) commit \($0.commitIndex)" } ?? "-")"
+    }
     public func node(of replica: ReplicaID) -> NodeID? { configuration.node(of: replica) }
+    /// Block sync's clock: the node's milliseconds in its unit (nanoseconds).
+    private var syncNow: GossipTime { now &* 1_000_000 }
 
     // MARK: - Inputs
 
@@ -163,7 +171,7 @@ public struct NodeCore: Sendable {
                 out.syncSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
             }
         }
-        carry(blockSync.tick(now: now))
+        carry(blockSync.tick(now: syncNow))
     }
 
     /// A client submitted `transaction` here: admit it and, if new, offer it to the community.
@@ -207,8 +215,10 @@ public struct NodeCore: Sendable {
 
     /// A sealed block arrived by gossip from `peer`.
     public mutating func receive(sealed block: SealedBlock, from peer: NodeID) {
+        // The sender's height is not the block's: a proposer broadcasts a block
+        // it sealed before the ones below it are sealed, so only its height
+        // reports (`chainStatus`) tell block sync whom to ask.
         let height = block.height
-        carry(blockSync.peerStatus(peer, height: height, now: now))
         guard height > applied.height, height <= applied.height + configuration.settings.maxAhead,
               sealedAhead[height] == nil else { return }
         do {
@@ -223,7 +233,7 @@ public struct NodeCore: Sendable {
     /// A block-sync message from a community peer. Block requests are the
     /// shell's to answer (it reads the block store).
     public mutating func receive(sync message: GossipMessage, from peer: NodeID) {
-        carry(blockSync.receive(message, from: peer, now: now))
+        carry(blockSync.receive(message, from: peer, now: syncNow))
     }
 
     /// A link to a community peer opened: tell it our height; block sync may ask it.
@@ -234,7 +244,7 @@ public struct NodeCore: Sendable {
 
     public mutating func peerDown(_ peer: NodeID) {
         syncPeers.removeAll { $0 == peer }
-        carry(blockSync.peerDown(peer, now: now))
+        carry(blockSync.peerDown(peer, now: syncNow))
     }
 
     // MARK: - Outputs and their completion

@@ -22,6 +22,7 @@ struct NodeSim: ParsableCommand {
     @Option(help: "Run a campaign over a range of seeds, e.g. 1..20.") var seeds: String?
     @Option(help: "Validators.") var validators: Int = 5
     @Option(help: "Observers.") var observers: Int = 10
+    @Option(help: "New submissions per simulated second (default: drawn from the seed).") var rate: Int?
     @Option(help: "Seconds of simulated faults per run.") var faultSeconds: UInt64 = 30
     @Option(help: "Seconds without faults at the end (everything must converge).") var quietSeconds: UInt64 = 30
     @Flag(help: "Print the fault log of each run.") var trace = false
@@ -33,6 +34,7 @@ struct NodeSim: ParsableCommand {
         o.observers = observers
         o.faultSeconds = faultSeconds
         o.quietSeconds = quietSeconds
+        if let rate { o.submissionsPerSecond = rate }
         return o
     }
 

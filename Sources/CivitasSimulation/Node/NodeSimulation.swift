@@ -326,6 +326,9 @@ public struct NodeSimulation {
         let live = nodes.indices.filter { nodes[$0].alive }
         let heights = live.map { nodes[$0].storedHeight }
         guard let top = heights.max(), heights.allSatisfy({ $0 == top }) else {
+            for i in live where nodes[i].storedHeight < (heights.max() ?? 0) {
+                report.trace.append("node \(i) stuck: \(nodes[i].core!.progressDescription)")
+            }
             fail(.liveness, node: nil, "after \(options.quietSeconds) s without faults the nodes are at different heights: \(heights)")
             return
         }
