@@ -33,7 +33,27 @@ public actor GossipNode {
         public var hops: UInt32
     }
 
+    /// What a node application (the node runtime) takes from the gossip
+    /// layer. With one installed, deliveries go to it instead of the
+    /// `deliveries` list, consensus-class frames go to it undecoded, and block
+    /// sync messages go to it when the node runs no `ChainSyncConfiguration`.
+    public struct Application: Sendable {
+        public var delivered: @Sendable (Delivery, NodeID) -> Void
+        public var consensus: @Sendable (NodeID, [UInt8]) -> Void
+        public var sync: @Sendable (NodeID, GossipMessage) -> Void
+        /// A community peer's link opened (true) or closed (false).
+        public var peer: @Sendable (NodeID, Bool) -> Void
+        public init(delivered: @escaping @Sendable (Delivery, NodeID) -> Void, consensus: @escaping @Sendable (NodeID, [UInt8]) -> Void,
+                    sync: @escaping @Sendable (NodeID, GossipMessage) -> Void, peer: @escaping @Sendable (NodeID, Bool) -> Void) {
+            self.delivered = delivered
+            self.consensus = consensus
+            self.sync = sync
+            self.peer = peer
+        }
+    }
+
     public let transport: Transport
+    private var application: Application?
     private var membership: Membership
     private var plumtree: Plumtree
     /// The city overlay (gateways only).
@@ -77,6 +97,11 @@ public actor GossipNode {
         savedBook = membership.addressBook
         self.chainSync = chainSync.map(ChainSyncState.init)
         self.log = log
+    }
+
+    /// Installs the node application (before `start()`).
+    public func setApplication(_ application: Application) {
+        self.application = application
     }
 
     /// Starts consuming link events and running the cores' timers.
@@ -161,6 +186,7 @@ public actor GossipNode {
             } else {
                 carry(plumtree.peerUp(node, now: now))
                 syncPeerUp(node)
+                application?.peer(node, true)
             }
         case let .disconnected(node, _):
             carry(membership.disconnected(node, now: now))
@@ -169,10 +195,15 @@ public actor GossipNode {
             } else {
                 carry(plumtree.peerDown(node, now: now))
                 syncPeerDown(node, now: now)
+                application?.peer(node, false)
             }
         case .rejected:
             break
-        case let .message(from, _, bytes):
+        case let .message(from, traffic, bytes):
+            if traffic == .consensus, let application {
+                application.consensus(from, bytes)
+                return
+            }
             let message: GossipMessage
             do {
                 message = try GossipMessage(canonicalBytes: bytes)
@@ -191,7 +222,12 @@ public actor GossipNode {
                 }
             case .chainStatus, .blockRequest, .blockResponse:
                 // Block sync runs inside the community only.
-                if !foreignPeers.contains(from) { syncReceive(message, from: from, now: now) }
+                guard !foreignPeers.contains(from) else { return }
+                if chainSync == nil, let application {
+                    application.sync(from, message)
+                } else {
+                    syncReceive(message, from: from, now: now)
+                }
             }
         }
     }
@@ -236,7 +272,12 @@ public actor GossipNode {
     private func carry(_ d: PlumtreeDirectives) {
         for s in d.sends { send(s.message, to: s.to) }
         for delivery in d.deliveries {
-            deliveredList.append(Delivery(topic: delivery.topic, id: delivery.id, payload: delivery.payload, hops: delivery.hops))
+            let value = Delivery(topic: delivery.topic, id: delivery.id, payload: delivery.payload, hops: delivery.hops)
+            if let application {
+                application.delivered(value, delivery.from)
+            } else {
+                deliveredList.append(value)
+            }
         }
         for (peer, reason) in d.disconnects { transport.disconnect(peer, reason: "dissemination: \(reason)") }
     }

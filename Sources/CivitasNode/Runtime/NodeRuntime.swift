@@ -1,0 +1,520 @@
+public import CivitasCodec
+public import CivitasLedger
+public import CivitasNetwork
+public import CivitasNodeCore
+public import CivitasStorage
+import CivitasGossip
+import CivitasRaft
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// A running community node: the `NodeCore` driven by real time, the Raft
+/// write-ahead log, the block store, the state database and the gossip layer
+/// over TLS. It is the shell of the design's "one core, two shells"; the
+/// simulator is the other.
+///
+/// Everything the core asks for is done in the order its contract gives
+/// (`NodeOutput`): Raft state is made durable (fsync) before the messages
+/// that depend on it leave; sealed blocks are appended to the block store and
+/// synced, then applied to the state database, then reported applied.
+/// Inputs from the network arrive on one ordered stream and are handled one
+/// at a time by the actor, with the core's outputs carried out after each.
+public actor NodeRuntime: NodeService, Service {
+    public struct Parameters: Sendable {
+        public var dataDirectory: String
+        public var genesis: GenesisDocument
+        public var nodeKey: SigningKey
+        public var role: NodeCoreRole
+        public var settings: NodeCoreSettings
+        public var certificateNotAfter: Date
+        public var health: HealthThresholds
+        public var version: String
+
+        public init(dataDirectory: String, genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole,
+                    settings: NodeCoreSettings = NodeCoreSettings(), certificateNotAfter: Date,
+                    health: HealthThresholds = HealthThresholds(), version: String = "0.6.0") {
+            self.dataDirectory = dataDirectory
+            self.genesis = genesis
+            self.nodeKey = nodeKey
+            self.role = role
+            self.settings = settings
+            self.certificateNotAfter = certificateNotAfter
+            self.health = health
+            self.version = version
+        }
+    }
+
+    /// When the node calls itself degraded.
+    public struct HealthThresholds: Sendable {
+        public var minPeers = 1
+        public var maxLagBlocks: UInt64 = 10
+        public var diskFreePercent = 5
+        public var certificateWarnDays = 14
+        public init() {}
+    }
+
+    enum Input: Sendable {
+        case delivered(GossipNode.Delivery, NodeID)
+        case consensus(NodeID, [UInt8])
+        case sync(NodeID, GossipMessage)
+        case peer(NodeID, Bool)
+    }
+
+    public nonisolated let state: StateDatabase
+    public nonisolated let gossip: GossipNode
+    private let transport: Transport
+    private let blocks: BlockStore
+    private let wal: RaftWAL?
+    private var core: NodeCore
+    private let parameters: Parameters
+    private let logger: Logger
+    private let metrics: (any RuntimeMetrics)?
+    private let nonces: NonceCache
+    private let inputs: AsyncStream<Input>
+    private let inputContinuation: AsyncStream<Input>.Continuation
+    private var waiters: [Hash: [Waiter]] = [:]
+    private var nextWaiter: UInt64 = 0
+    private var stopping = false
+    private var diskUsage = DiskUsage()
+
+    struct Waiter {
+        let token: UInt64
+        let continuation: CheckedContinuation<SubmitOutcome?, Never>
+    }
+
+    /// Opens the node's storage under `parameters.dataDirectory` (creating it
+    /// on first start) and restores the core from it. Starts nothing.
+    public init(parameters: Parameters, transport: Transport, gossip: GossipNode, logger: Logger,
+                metrics: (any RuntimeMetrics)?) throws {
+        let directory = DataDirectory(parameters.dataDirectory)
+        let fileSystem = POSIXFileSystem()
+        try FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
+        let blocks = try BlockStore(directory: directory.blocks, fileSystem: fileSystem)
+        let state = try StateDatabase.open(path: directory.stateDatabase, genesis: parameters.genesis)
+        // A crash between the block store and the state database leaves the state behind: catch up.
+        let caughtUp = try state.catchUp { height throws(StorageError) in try blocks.block(at: height) }
+        var restore: NodeCore.RaftRestore?
+        var wal: RaftWAL?
+        var configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
+                                                  settings: parameters.settings)
+        configuration.settings = parameters.settings
+        if configuration.replicaID != nil {
+            let log = try RaftWAL(directory: directory.wal, fileSystem: fileSystem)
+            let r = log.recovered
+            if r.hardState.term > 0 || !r.entries.isEmpty || r.snapshot != nil {
+                restore = NodeCore.RaftRestore(hardState: r.hardState, snapshot: r.snapshot, entries: r.entries)
+            }
+            wal = log
+        } else if parameters.role == .validator {
+            throw NodeRuntimeError("this node's key is not one of the genesis validators' node keys, so it cannot run as a validator")
+        }
+        let height = blocks.height
+        var position = ChainPosition.genesis(parameters.genesis)
+        if height > 0, let head = try blocks.block(at: height) {
+            position = ChainPosition(height: height, hash: head.header.hash, time: head.header.time)
+        }
+        let seed = UInt64(truncatingIfNeeded: Int64(Date().timeIntervalSince1970 * 1000)) ^ 0x5EED
+        core = NodeCore(configuration: configuration, applied: position, restoring: restore, now: Self.wallClock(), seed: seed)
+        self.state = state
+        self.blocks = blocks
+        self.wal = wal
+        self.transport = transport
+        self.gossip = gossip
+        self.parameters = parameters
+        self.logger = logger
+        self.metrics = metrics
+        nonces = NonceCache(state: state)
+        (inputs, inputContinuation) = AsyncStream.makeStream(of: Input.self)
+        logger.info("opened storage", metadata: [
+            "height": "\(height)", "state_caught_up": "\(caughtUp)", "raft_restored": "\(restore != nil)",
+            "role": "\(parameters.role.rawValue)",
+        ])
+    }
+
+    static func wallClock() -> Timestamp { Timestamp(max(0, Date().timeIntervalSince1970 * 1000)) }
+
+    // MARK: - Service
+
+    /// Runs until graceful shutdown (SIGTERM): then stops taking work, gives
+    /// in-flight Raft and apply work a moment to finish, and closes everything.
+    public func run() async throws {
+        let continuation = inputContinuation
+        await gossip.setApplication(GossipNode.Application(
+            delivered: { continuation.yield(.delivered($0, $1)) },
+            consensus: { continuation.yield(.consensus($0, $1)) },
+            sync: { continuation.yield(.sync($0, $1)) },
+            peer: { continuation.yield(.peer($0, $1)) }))
+        await gossip.start()
+        let inputs = self.inputs
+        let reader = Task { [weak self] in
+            for await input in inputs {
+                guard let self else { return }
+                await self.handle(input)
+            }
+        }
+        logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            step()
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        logger.info("draining")
+        stopping = true
+        // Let committed work reach the disk: a few more steps without new submissions.
+        for _ in 0..<20 {
+            step()
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for (_, list) in waiters { for w in list { w.continuation.resume(returning: nil) } }
+        waiters = [:]
+        inputContinuation.finish()
+        reader.cancel()
+        await gossip.stop()
+        try? blocks.sync()
+        try? blocks.close()
+        wal?.close()
+        try? state.close()
+        logger.info("stopped cleanly", metadata: ["height": "\(core.applied.height)"])
+    }
+
+    /// One timer step: time passes for the core, then its outputs are carried out.
+    private func step() {
+        core.tick(now: Self.wallClock(), view: view)
+        drain()
+    }
+
+    private var view: RuntimeView { RuntimeView(community: parameters.genesis.community, nonces: nonces, state: state, genesis: parameters.genesis) }
+
+    private func handle(_ input: Input) {
+        switch input {
+        case let .delivered(delivery, from):
+            switch delivery.topic {
+            case .communityTransactions:
+                guard let tx = try? Transaction(encoded: delivery.payload) else {
+                    logger.debug("undecodable transaction by gossip", metadata: ["from": "\(from)"])
+                    return
+                }
+                core.receive(transaction: tx, view: view)
+            case .communityBlocks:
+                guard let block = try? SealedBlock(encoded: delivery.payload) else {
+                    logger.debug("undecodable sealed block by gossip", metadata: ["from": "\(from)"])
+                    return
+                }
+                core.receive(sealed: block, from: from)
+            default:
+                return
+            }
+        case let .consensus(from, bytes):
+            guard let message = try? ConsensusMessage(encoded: bytes) else {
+                logger.warning("malformed consensus message; closing the link", metadata: ["from": "\(from)"])
+                transport.disconnect(from, reason: "malformed consensus message")
+                return
+            }
+            core.receive(message, from: from, view: view)
+        case let .sync(from, message):
+            if case let .blockRequest(requestID, start, count) = message {
+                serve(requestID: requestID, start: start, count: count, to: from)
+                return
+            }
+            core.receive(sync: message, from: from)
+        case let .peer(node, up):
+            if up { core.peerUp(node) } else { core.peerDown(node) }
+        }
+        drain()
+    }
+
+    private func serve(requestID: UInt64, start: UInt64, count: UInt32, to peer: NodeID) {
+        var found: [SealedBlock] = []
+        let limit = UInt64(min(count, UInt32(GossipLimits.blocksPerResponse)))
+        if start >= 1, start <= blocks.height, limit > 0 {
+            let through = min(blocks.height, start + limit - 1)
+            do {
+                found = try blocks.blocks(from: start, through: through, maxBytes: 4 << 20)
+            } catch {
+                logger.warning("cannot read blocks for a peer", metadata: ["start": "\(start)", "error": "\(error)"])
+            }
+        }
+        let message = GossipMessage.blockResponse(requestID: requestID, blocks: found)
+        _ = transport.send(message.canonicalBytes(), to: peer, traffic: .bulk)
+    }
+
+    // MARK: - Carrying out the core's outputs
+
+    private func drain() {
+        var rounds = 0
+        while true {
+            let out = core.poll()
+            if out.isEmpty { return }
+            rounds += 1
+            do {
+                try carry(out)
+            } catch {
+                // Storage failed: the node cannot keep its promises. Stop rather than lie.
+                logger.critical("storage failure; stopping the node", metadata: ["error": "\(error)"])
+                fatalError("civitas node: storage failure: \(error)")
+            }
+            if rounds > 1_000 {
+                logger.error("the node core kept producing output; yielding", metadata: ["rounds": "\(rounds)"])
+                return
+            }
+        }
+    }
+
+    private func carry(_ out: NodeOutput) throws {
+        if let ready = out.raft, let wal {
+            try wal.append(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
+            if ready.mustSync || ready.snapshot != nil { try wal.sync() }
+            for m in ready.messages {
+                guard let node = core.node(of: m.to) else { continue }
+                _ = transport.send(ConsensusMessage.raft(m).encoded(), to: node, traffic: .consensus)
+            }
+        }
+        if let snapshot = out.compaction, let wal {
+            try wal.append(snapshot: snapshot)
+            try wal.sync()
+        }
+        for (to, message) in out.sends {
+            _ = transport.send(message.encoded(), to: to, traffic: .consensus)
+        }
+        for (to, message) in out.syncSends {
+            _ = transport.send(message.canonicalBytes(), to: to, traffic: .gossip)
+        }
+        if !out.broadcasts.isEmpty {
+            let gossip = self.gossip
+            let payloads: [(GossipTopic, [UInt8])] = out.broadcasts.map {
+                switch $0 {
+                case let .transaction(tx): return (.communityTransactions, tx.encoded())
+                case let .sealedBlock(block): return (.communityBlocks, block.encoded())
+                }
+            }
+            Task { for (topic, payload) in payloads { await gossip.broadcast(topic: topic, payload: payload) } }
+        }
+        if !out.apply.isEmpty { try apply(out.apply) }
+        for event in out.events { note(event) }
+        for (peer, reason) in out.disconnects { transport.disconnect(peer, reason: "block sync: \(reason)") }
+        if out.raft != nil { core.raftPersisted(view: view) }
+    }
+
+    private func apply(_ sealed: [SealedBlock]) throws {
+        for block in sealed where block.height > blocks.height { try blocks.append(block) }
+        try blocks.sync()
+        for block in sealed {
+            let started = ContinuousClock.now
+            let outcome = try state.apply(block)
+            metrics?.blockApplied(duration: ContinuousClock.now - started)
+            var rejected: [Hash: String] = [:]
+            if case let .applied(application) = outcome {
+                for r in application.rejections { rejected[r.id] = r.reason }
+            }
+            var signers: Set<PublicKey> = []
+            for (i, tx) in block.block.transactions.enumerated() {
+                signers.insert(tx.signer)
+                let id = tx.id
+                guard let list = waiters.removeValue(forKey: id) else { continue }
+                let result = SubmitOutcome.committed(id: id, height: block.height, index: UInt32(i), applied: rejected[id] == nil,
+                                                     reason: rejected[id])
+                for w in list { w.continuation.resume(returning: result) }
+            }
+            nonces.refresh(signers)
+        }
+        core.applied(sealed, view: view)
+    }
+
+    private func note(_ event: NodeEvent) {
+        switch event {
+        case let .evicted(e):
+            logger.debug("mempool eviction", metadata: ["id": "\(e.id.hex)", "reason": "\(e.reason)"])
+        case let .refused(why):
+            logger.notice("refused", metadata: ["why": "\(why)"])
+        case let .proposed(count, index):
+            logger.debug("proposed a batch", metadata: ["transactions": "\(count)", "raft_index": "\(index)"])
+        case let .divergence(height, built, known):
+            logger.critical("replicas diverged", metadata: ["height": "\(height)", "built": "\(built.hex)", "known": "\(known.hex)"])
+        case let .snapshotInstalled(position):
+            logger.info("raft snapshot installed; fetching blocks by block sync", metadata: ["position": "\(position)"])
+        }
+    }
+
+    // MARK: - NodeService
+
+    public func submit(_ transaction: Transaction, waitForCommit: Duration?) async -> SubmitOutcome {
+        guard !stopping else { return .unavailable(reason: "the node is shutting down") }
+        let id = transaction.id
+        if let committed = committedOutcome(id) { return committed }
+        let admission = core.submit(transaction, view: view)
+        drain()
+        let accepted: SubmitOutcome
+        switch admission {
+        case .admitted:
+            accepted = .accepted(id: id)
+        case .alreadyKnown:
+            accepted = .alreadyKnown(id: id)
+        case let .rejected(reason):
+            metrics?.transactionSubmitted(outcome: "rejected")
+            switch reason {
+            case .full: return .unavailable(reason: reason.description)
+            case .nonceUsed:
+                // The same transaction may have been committed meanwhile: answer that, not "replay".
+                if let committed = committedOutcome(id) { return committed }
+                return .rejected(id: id, reason: reason.description, replay: true)
+            default: return .rejected(id: id, reason: reason.description, replay: false)
+            }
+        }
+        metrics?.transactionSubmitted(outcome: "accepted")
+        guard let wait = waitForCommit, wait > .zero else { return accepted }
+        let token = nextWaiter
+        nextWaiter += 1
+        let result: SubmitOutcome? = await withCheckedContinuation { continuation in
+            waiters[id, default: []].append(Waiter(token: token, continuation: continuation))
+            Task { [weak self] in
+                try? await Task.sleep(for: wait)
+                await self?.expire(id, token: token)
+            }
+        }
+        return result ?? .pending(id: id)
+    }
+
+    private func expire(_ id: Hash, token: UInt64) {
+        guard var list = waiters[id], let i = list.firstIndex(where: { $0.token == token }) else { return }
+        let waiter = list.remove(at: i)
+        waiters[id] = list.isEmpty ? nil : list
+        waiter.continuation.resume(returning: nil)
+    }
+
+    private func committedOutcome(_ id: Hash) -> SubmitOutcome? {
+        guard let record = try? state.transactions(id: id).first else { return nil }
+        return .committed(id: id, height: record.height, index: UInt32(record.index), applied: record.isApplied,
+                          reason: record.rejectionReason)
+    }
+
+    public func transactionStatus(_ id: Hash) async -> TransactionStatusReport {
+        if let record = try? state.transactions(id: id).first, let block = try? blocks.block(at: record.height) {
+            return .committed(height: record.height, index: UInt32(record.index), applied: record.isApplied,
+                              reason: record.rejectionReason, blockHash: block.header.hash,
+                              transactionRoot: block.header.transactionRoot, proof: block.block.inclusionProof(index: record.index))
+        }
+        return core.mempool.contains(id) ? .pending : .unknown
+    }
+
+    public func block(at height: UInt64) async -> SealedBlock? {
+        try? blocks.block(at: height)
+    }
+
+    public func status() async -> NodeStatusReport {
+        let nodeID = NodeID(deriving: parameters.nodeKey.publicKey)
+        let genesis = parameters.genesis
+        let now = Self.wallClock()
+        let raft = core.raft.map {
+            NodeStatusReport.Raft(term: $0.term, role: $0.role.rawValue, leader: core.leaderNode?.description,
+                                  commitIndex: $0.commitIndex, appliedIndex: $0.appliedIndex)
+        }
+        let applied = core.applied
+        let chain = NodeStatusReport.Chain(height: applied.height, headHash: applied.hash.hex,
+                                           headAgeMillis: applied.height == 0 ? nil : now > applied.time ? now - applied.time : 0,
+                                           bestPeerHeight: core.bestKnownHeight)
+        let peers = transport.peers.map {
+            NodeStatusReport.Peer(nodeID: $0.identity.nodeID.description, community: $0.identity.community.name,
+                                  role: $0.identity.role.description, address: $0.remoteAddress, roundTripMillis: nil)
+        }.sorted { ($0.community, $0.nodeID) < ($1.community, $1.nodeID) }
+        var counters: [String: UInt64] = [:]
+        for (kind, count) in await gossip.sentByKind {
+            counters["\(kind)_messages"] = UInt64(count.messages)
+            counters["\(kind)_bytes"] = UInt64(count.bytes)
+        }
+        let traffic = transport.traffic
+        counters["frames_sent"] = UInt64(traffic.framesSent)
+        counters["frames_received"] = UInt64(traffic.framesReceived)
+        let mempool = NodeStatusReport.Mempool(transactions: core.mempool.count, bytes: core.mempool.bytes,
+                                               signers: core.mempool.signerCount)
+        let disk = diskUsage.report(directory: parameters.dataDirectory)
+        let secondsLeft = Int64(parameters.certificateNotAfter.timeIntervalSinceNow)
+        let certificate = NodeStatusReport.Certificate(notAfter: ISO8601DateFormatter().string(from: parameters.certificateNotAfter),
+                                                       secondsLeft: secondsLeft)
+        var checkpoints: [NodeStatusReport.FederationCheckpoint] = []
+        for community in (try? state.checkpointCommunities()) ?? [] where community != genesis.community {
+            if let latest = try? state.checkpoints(of: community).max(by: { $0.height < $1.height }) {
+                checkpoints.append(.init(community: community.name, height: latest.height, headerHash: latest.headerHash.hex))
+            }
+        }
+        var reasons: [String] = []
+        let h = parameters.health
+        if core.raft != nil, core.raft?.leader == nil { reasons.append("no leader") }
+        let lag = core.bestKnownHeight > applied.height ? core.bestKnownHeight - applied.height : 0
+        if lag > h.maxLagBlocks { reasons.append("behind peers by \(lag) blocks") }
+        if peers.count < h.minPeers { reasons.append("too few peers (\(peers.count) of at least \(h.minPeers))") }
+        if disk.totalBytes > 0, disk.freeBytes * 100 / disk.totalBytes < UInt64(h.diskFreePercent) {
+            reasons.append("disk nearly full (\(disk.freeBytes * 100 / disk.totalBytes)% free)")
+        }
+        if secondsLeft < Int64(h.certificateWarnDays) * 86_400 {
+            reasons.append(secondsLeft <= 0 ? "certificate expired" : "certificate expires in \(secondsLeft / 86_400) days")
+        }
+        return NodeStatusReport(
+            identity: .init(nodeID: nodeID.description, community: genesis.community.name, role: parameters.role.rawValue,
+                            version: parameters.version),
+            raft: raft, chain: chain, peers: peers, gossip: counters, mempool: mempool, disk: disk, certificate: certificate,
+            checkpoints: checkpoints, health: HealthReport(level: reasons.isEmpty ? .healthy : .degraded, reasons: reasons))
+    }
+}
+
+/// What the runtime records as it goes (the node's `NodeMetrics` implements it).
+public protocol RuntimeMetrics: Sendable {
+    func blockApplied(duration: Duration)
+    func transactionSubmitted(outcome: String)
+}
+
+public struct NodeRuntimeError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Committed nonces per signer, read from the state database once and then
+/// refreshed for the signers of each applied block.
+final class NonceCache {
+    private let state: StateDatabase
+    private var nonces: [PublicKey: UInt64] = [:]
+    init(state: StateDatabase) { self.state = state }
+
+    func nonce(of signer: PublicKey) -> UInt64 {
+        if let n = nonces[signer] { return n }
+        let n = (try? state.latestNonce(of: signer)) ?? 0
+        nonces[signer] = n
+        return n
+    }
+
+    func refresh(_ signers: Set<PublicKey>) {
+        for signer in signers { nonces[signer] = (try? state.latestNonce(of: signer)) ?? nonces[signer] }
+    }
+}
+
+/// The mempool's view of the committed state.
+struct RuntimeView: MempoolView {
+    let community: CommunityID
+    let nonces: NonceCache
+    let state: StateDatabase
+    let genesis: GenesisDocument
+    func committedNonce(of signer: PublicKey) -> UInt64 { nonces.nonce(of: signer) }
+    func permission(for transaction: Transaction) -> String? { nil }
+}
+
+/// The data directory's size (walked at most every 30 s) and its disk's free space.
+struct DiskUsage {
+    private var lastWalk: ContinuousClock.Instant?
+    private var used: UInt64 = 0
+
+    mutating func report(directory: String) -> NodeStatusReport.Disk {
+        if lastWalk.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
+            lastWalk = ContinuousClock.now
+            used = 0
+            if let walker = FileManager.default.enumerator(atPath: directory) {
+                while let name = walker.nextObject() as? String {
+                    let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? NSNumber)??.uint64Value
+                    used += size ?? 0
+                }
+            }
+        }
+        let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory)
+        let free = (attributes?[.systemFreeSize] as? NSNumber)?.uint64Value ?? 0
+        let total = (attributes?[.systemSize] as? NSNumber)?.uint64Value ?? 0
+        return NodeStatusReport.Disk(dataDirectory: directory, usedBytes: used, freeBytes: free, totalBytes: total)
+    }
+}
