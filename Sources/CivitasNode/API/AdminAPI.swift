@@ -6,6 +6,10 @@ public enum AdminAPI {
     public struct Readiness: Codable, Sendable, Equatable {
         public var ready: Bool
         public var reasons: [String]
+        public init(ready: Bool, reasons: [String]) {
+            self.ready = ready
+            self.reasons = reasons
+        }
     }
 
     public static func router(service: any NodeService, metrics: NodeMetrics) -> Router<BasicRequestContext> {

@@ -164,7 +164,8 @@ final class ConfigurationReader {
 
     func section(_ name: String, required: Bool = false) -> SectionReader {
         let table = root[name]?.table
-        if table == nil && required && root[name] == nil { problem(name, "missing section [\(name)]") }
-        return SectionReader(name: name, table: table, reader: self)
+        let missing = table == nil && required
+        if missing && root[name] == nil { problem(name, "missing section [\(name)]") }
+        return SectionReader(name: name, table: table, reader: self, sectionMissing: missing)
     }
 }

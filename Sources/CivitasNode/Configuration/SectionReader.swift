@@ -8,10 +8,12 @@ struct SectionReader {
     let name: String
     let table: TOMLTable?
     let reader: ConfigurationReader
+    /// True when the section itself is missing (already reported): its required keys are not reported again.
+    var sectionMissing = false
 
     private func raw(_ key: String, required: Bool) -> (any TOMLValueConvertible)? {
         guard let value = table?[key] else {
-            if required { reader.problem("\(name).\(key)", "missing (required)") }
+            if required && !sectionMissing { reader.problem("\(name).\(key)", "missing (required)") }
             return nil
         }
         return value
