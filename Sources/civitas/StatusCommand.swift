@@ -35,7 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     static func text(_ outcome: StatusProbe.Outcome, json: Bool) -> String {
-        guard let report = outcome.report else { return "unreachable: \(outcome.problem ?? "no answer")" }
+        guard let report = outcome.report else { return outcome.problem ?? "unreachable: no answer" }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
