@@ -2,15 +2,16 @@ import ArgumentParser
 
 /// The `civitas` command-line tool.
 @main
-struct Civitas: ParsableCommand {
+struct Civitas: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "civitas",
         abstract: "Civitas: a ledger network for community governance.",
         discussion: """
-        The node, its APIs and `civitas status` arrive with later issues; today the tool
-        handles keys, inspects encoded objects and runs the ledger demo.
+        Set up a node with `civitas ca`, `civitas init` and `civitas genesis`; run it with
+        `civitas node run`; watch it with `civitas status`; use it with `civitas tx` and `civitas query`.
         """,
-        subcommands: [Demo.self, Keys.self, Inspect.self, Sim.self, Verify.self, CA.self]
+        subcommands: [Demo.self, Keys.self, Inspect.self, Sim.self, Verify.self, CA.self, InitCommand.self, GenesisCommand.self,
+                      NodeCommand.self, StatusCommand.self, TxCommand.self, QueryCommand.self]
     )
 }
 

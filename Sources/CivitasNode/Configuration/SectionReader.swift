@@ -1,0 +1,113 @@
+import Foundation
+import TOMLKit
+
+/// Reads typed values from one section, reporting each problem under its full key.
+struct SectionReader {
+    enum PathKind { case file, directory, parentDirectory }
+
+    let name: String
+    let table: TOMLTable?
+    let reader: ConfigurationReader
+    /// True when the section itself is missing (already reported): its required keys are not reported again.
+    var sectionMissing = false
+
+    private func raw(_ key: String, required: Bool) -> (any TOMLValueConvertible)? {
+        guard let value = table?[key] else {
+            if required && !sectionMissing { reader.problem("\(name).\(key)", "missing (required)") }
+            return nil
+        }
+        return value
+    }
+
+    func string(_ key: String, required: Bool = false) -> String? {
+        guard let value = raw(key, required: required) else { return nil }
+        guard let s = value.string else {
+            reader.problem("\(name).\(key)", "expected a string, found \(value.type)")
+            return nil
+        }
+        return s
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
+        guard let value = raw(key, required: required) else { return nil }
+        guard let n = value.int else {
+            reader.problem("\(name).\(key)", "expected an integer, found \(value.type)")
+            return nil
+        }
+        guard range.contains(n) else {
+            reader.problem("\(name).\(key)", "\(n) is out of range (\(range.lowerBound) to \(range.upperBound))")
+            return nil
+        }
+        return n
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, required: Bool = false) -> T?
+    where T.RawValue == String {
+        guard let s = string(key, required: required) else { return nil }
+        guard let value = T(rawValue: s) else {
+            let names = T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            reader.problem("\(name).\(key)", "'\(s)' is not one of \(names)")
+            return nil
+        }
+        return value
+    }
+
+    func address(_ key: String, required: Bool = false) -> HostPort? {
+        guard let s = string(key, required: required) else { return nil }
+        guard let address = HostPort(parsing: s, allowPortZero: key != "advertise") else {
+            reader.problem("\(name).\(key)", "'\(s)' is not host:port")
+            return nil
+        }
+        return address
+    }
+
+    func addresses(_ key: String) -> [HostPort]? {
+        guard let value = raw(key, required: false) else { return nil }
+        guard let array = value.array else {
+            reader.problem("\(name).\(key)", "expected an array of \"host:port\" strings, found \(value.type)")
+            return nil
+        }
+        var result: [HostPort] = []
+        for (i, element) in array.enumerated() {
+            guard let s = element.string else {
+                reader.problem("\(name).\(key)[\(i)]", "expected a \"host:port\" string, found \(element.type)")
+                continue
+            }
+            guard let a = HostPort(parsing: s) else {
+                reader.problem("\(name).\(key)[\(i)]", "'\(s)' is not host:port")
+                continue
+            }
+            result.append(a)
+        }
+        return result
+    }
+
+    /// A path, resolved against the configuration file's directory, checked to exist as `kind`.
+    func path(_ key: String, required: Bool = false, mustExist kind: PathKind) -> String? {
+        guard let s = string(key, required: required) else { return nil }
+        guard !s.isEmpty else {
+            reader.problem("\(name).\(key)", "is empty")
+            return nil
+        }
+        let url = s.hasPrefix("/") ? URL(fileURLWithPath: s) : URL(fileURLWithPath: reader.baseDirectory).appendingPathComponent(s)
+        let resolved = url.standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory)
+        switch kind {
+        case .file:
+            if !exists { reader.problem("\(name).\(key)", "\(resolved) does not exist"); return nil }
+            if isDirectory.boolValue { reader.problem("\(name).\(key)", "\(resolved) is a directory, not a file"); return nil }
+        case .directory:
+            if !exists { reader.problem("\(name).\(key)", "\(resolved) does not exist"); return nil }
+            if !isDirectory.boolValue { reader.problem("\(name).\(key)", "\(resolved) is not a directory"); return nil }
+        case .parentDirectory:
+            if exists && !isDirectory.boolValue { reader.problem("\(name).\(key)", "\(resolved) is not a directory"); return nil }
+            let parent = url.standardizedFileURL.deletingLastPathComponent().path
+            if !exists && !FileManager.default.fileExists(atPath: parent) {
+                reader.problem("\(name).\(key)", "neither \(resolved) nor its parent directory exists")
+                return nil
+            }
+        }
+        return resolved
+    }
+}

@@ -1,0 +1,34 @@
+public import Logging
+
+/// The error `makeNodeRuntime` throws until the runtime is wired in.
+public struct NodeRuntimeNotBuilt: Error, CustomStringConvertible {
+    public var description: String { "the node runtime is not built yet (makeNodeRuntime in Sources/CivitasNode/Lifecycle/NodeLauncher.swift)" }
+}
+
+/// Builds the node's runtime from a validated configuration: opens storage,
+/// loads keys and certificates, starts nothing yet (the service group runs it).
+///
+/// The lead replaces this body with the `NodeRuntime` construction.
+public func makeNodeRuntime(configuration: NodeConfiguration, logger: Logger, metrics: NodeMetrics) async throws -> NodeRuntimeParts {
+    throw NodeRuntimeNotBuilt()
+}
+
+/// `civitas node run`: configuration → logging → metrics → runtime → service group.
+public enum NodeLauncher {
+    public static func run(configurationPath: String) async throws {
+        let configuration = try NodeConfiguration.load(path: configurationPath)
+        NodeLogging.bootstrap(configuration.log)
+        var logger = Logger(label: "civitas.node")
+        logger.logLevel = configuration.log.level
+        let metrics = NodeMetrics.bootstrap()
+        logger.info("starting", metadata: [
+            "config": .string(configuration.path), "community": .string(configuration.node.community.name),
+            "role": .string(configuration.node.role.rawValue), "client_api": .string(configuration.api.clientListen.description),
+            "admin_api": .string(configuration.api.adminListen.description),
+        ])
+        let parts = try await makeNodeRuntime(configuration: configuration, logger: logger, metrics: metrics)
+        let group = NodeLifecycle.serviceGroup(configuration: configuration, parts: parts, metrics: metrics, logger: logger)
+        try await group.run()
+        logger.info("stopped")
+    }
+}

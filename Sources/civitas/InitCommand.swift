@@ -1,0 +1,140 @@
+import ArgumentParser
+import CivitasIdentity
+import CivitasLedger
+import CivitasNode
+import Foundation
+
+/// `civitas init`: a node directory with keys, a certificate and a configuration skeleton.
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a node directory: ledger and subject keys, a node certificate and node.toml.",
+        discussion: """
+        Writes DIR/node.key (the node's Ed25519 ledger key), DIR/subject.key (the operator's subject \
+        key, named in the genesis document), DIR/data/ and DIR/node.toml. With --ca-dir it also issues \
+        the node certificate into DIR/tls/ (node.pem, tls.key, ca.pem); otherwise it prints the \
+        `civitas ca issue` command to run. The node starts once DIR/genesis.civ exists (`civitas genesis`).
+        """)
+
+    @Option(help: "The community's name (a-z, 0-9, '-').")
+    var community: String
+
+    @Option(help: "validator, learner, observer or gateway.")
+    var role: String
+
+    @Option(help: "The node directory to create.")
+    var dir: String
+
+    @Option(help: "The community CA directory (from `civitas ca init`), to issue the node certificate now.")
+    var caDir: String?
+
+    @Option(help: "The peer listen address written to node.toml.")
+    var listen = "0.0.0.0:7000"
+
+    @Option(help: "Days the node certificate is valid.")
+    var days = 365
+
+    func run() throws {
+        guard let communityID = CommunityID(community) else {
+            throw ToolError("'\(community)' is not a community name: use 1-64 of a-z, 0-9 and '-', not at either end")
+        }
+        guard let nodeRole = NodeConfiguration.Role(rawValue: role) else {
+            throw ToolError("unknown role '\(role)': use validator, learner, observer or gateway")
+        }
+        guard HostPort(parsing: listen, allowPortZero: true) != nil else { throw ToolError("--listen '\(listen)' is not host:port") }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: dir), let contents = try? fm.contentsOfDirectory(atPath: dir), !contents.isEmpty {
+            throw ToolError("\(dir) exists and is not empty; choose a new directory")
+        }
+        do {
+            try fm.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: dir + "/tls", withIntermediateDirectories: true)
+        } catch {
+            throw ToolError("cannot create \(dir): \(error.localizedDescription)")
+        }
+        let nodeKey = SigningKey.generate()
+        let subjectKey = SigningKey.generate()
+        try KeyFile.write(nodeKey, to: dir + "/node.key")
+        try KeyFile.write(subjectKey, to: dir + "/subject.key")
+
+        // A learner holds a validator certificate: it becomes a voter by a membership change, not a new certificate.
+        let certificateRole = nodeRole == .learner ? "validator" : nodeRole.rawValue
+        var certificateNote: String
+        if let caDir {
+            guard let r = CertificateNames.role(named: certificateRole) else { throw ToolError("no certificate role for \(role)") }
+            do {
+                let issued = try CADirectory(path: caDir).issue(nodeKey: nodeKey.publicKey, role: r, days: days, now: Date(), into: dir + "/tls")
+                guard issued.identity.community == communityID else {
+                    throw ToolError("the CA in \(caDir) is for '\(issued.identity.community)', not '\(communityID)'")
+                }
+                certificateNote = "issued \(certificateRole) certificate \(dir)/tls/node.pem (valid until \(issued.identity.notAfter))"
+            } catch let error as IdentityError {
+                throw ToolError("cannot issue the node certificate: \(error)")
+            }
+        } else {
+            certificateNote = """
+            no certificate yet: on the CA's machine run
+              civitas ca issue --ca CA_DIR --node-key \(dir)/node.key --role \(certificateRole) --out \(dir)/tls
+            """
+        }
+        let toml = Self.skeleton(community: communityID, role: nodeRole, listen: listen)
+        guard fm.createFile(atPath: dir + "/node.toml", contents: Data(toml.utf8)) else { throw ToolError("cannot write \(dir)/node.toml") }
+        print("""
+        created \(dir) for a \(nodeRole.rawValue) of '\(communityID)'
+        node key:    \(dir)/node.key     public \(nodeKey.publicKey.raw.hex)  (\(nodeKey.publicKey.nodeID))
+        subject key: \(dir)/subject.key  public \(subjectKey.publicKey.raw.hex)  (\(subjectKey.publicKey.subjectID))
+        \(certificateNote)
+        configuration: \(dir)/node.toml
+        genesis: put the community's genesis document at \(dir)/genesis.civ; for this validator pass
+          --validator NAME=\(subjectKey.publicKey.raw.hex),\(nodeKey.publicKey.raw.hex)
+        to `civitas genesis`.
+        """)
+    }
+
+    /// A commented configuration that `NodeConfiguration` accepts once genesis.civ and the certificate exist.
+    static func skeleton(community: CommunityID, role: NodeConfiguration.Role, listen: String) -> String {
+        """
+        # Civitas node configuration (docs/api.md lists every key).
+        # Relative paths are resolved against this file's directory.
+
+        [node]
+        data_dir = "data"
+        role = "\(role.rawValue)"          # validator, learner, observer or gateway
+        community = "\(community.name)"
+        key_file = "node.key"           # the node's Ed25519 ledger key
+
+        [network]
+        listen = "\(listen)"
+        seeds = []                      # e.g. ["10.0.0.2:7000", "10.0.0.3:7000"]
+        # advertise = "203.0.113.5:7000"
+
+        [tls]
+        ca_file = "tls/ca.pem"
+        cert_file = "tls/node.pem"
+        key_file = "tls/tls.key"
+        # trust_bundle = "tls/federation.pem"   # other communities' CAs (gateways)
+        # crl_dir = "tls/crl"
+
+        [api]
+        client_listen = "127.0.0.1:8080"
+        admin_listen = "127.0.0.1:9090"  # keep on localhost
+
+        [genesis]
+        file = "genesis.civ"
+
+        [log]
+        format = "logfmt"               # or "json"
+        level = "info"
+
+        [health]
+        min_peers = 1
+        max_lag_blocks = 10
+        disk_free_percent = 5
+        cert_warn_days = 14
+
+        # [blocks]   interval_ms, max_transactions, max_bytes
+        # [mempool]  max_transactions, max_bytes, max_per_signer, max_transaction_bytes, stale_after_ms, max_nonce_gap
+
+        """
+    }
+}

@@ -1,0 +1,240 @@
+import ArgumentParser
+import CivitasCodec
+import CivitasLedger
+import CivitasNode
+import Foundation
+
+/// Options every `civitas tx` kind shares: who signs, where it goes.
+struct TxOptions: ParsableArguments {
+    @Option(help: "The signer's private key (PEM).")
+    var key: String
+
+    @Option(help: "The node's client API.")
+    var node = "http://127.0.0.1:8080"
+
+    @Option(help: "The community the transaction is for.")
+    var community: String
+
+    @Option(help: "The nonce to use (default: the signer's next nonce, fetched from the node).")
+    var nonce: UInt64?
+
+    @Flag(help: "Wait until the transaction is in a committed block.")
+    var wait = false
+
+    @Option(help: "How long to wait with --wait, in milliseconds (at most 30000).")
+    var timeoutMs = 10_000
+
+    @Flag(name: .customLong("print"), help: "Print the signed transaction as hex instead of submitting it (needs --nonce).")
+    var printOnly = false
+
+    func submit(_ payload: TransactionPayload) async throws {
+        guard let communityID = CommunityID(community) else { throw ToolError("'\(community)' is not a community name") }
+        let signingKey = try KeyFile.read(key)
+        guard let client = NodeHTTPClient(base: node) else { throw ToolError("--node '\(node)' is not an http:// URL") }
+        let nonce: UInt64
+        if let given = self.nonce {
+            nonce = given
+        } else if printOnly {
+            throw ToolError("--print needs --nonce (nothing is asked of a node)")
+        } else {
+            nonce = try await Self.nextNonce(client, key: signingKey.publicKey)
+        }
+        let tx = UnsignedTransaction(community: communityID, signer: signingKey.publicKey, nonce: nonce,
+                                     time: UInt64(Date().timeIntervalSince1970 * 1_000), payload: payload).signed(with: signingKey)
+        let bytes = tx.encoded()
+        if printOnly {
+            print(Hex.encode(bytes))
+            return
+        }
+        let path = wait ? "/v1/transactions?wait=committed&timeout_ms=\(timeoutMs)" : "/v1/transactions"
+        let answer: NodeHTTPClient.Answer
+        do { answer = try await client.post(path, body: Data(bytes), contentType: "application/octet-stream") } catch {
+            throw ToolError("\(error)")
+        }
+        guard let body = try? JSONDecoder().decode(SubmitBody.self, from: answer.body) else {
+            throw ToolError("the node answered \(answer.status): \(answer.reason)")
+        }
+        var line = "\(body.status) \(body.id ?? tx.id.hex) (\(payload.kind), nonce \(nonce))"
+        if let h = body.height, let i = body.index { line += " in block \(h) at \(i)" }
+        if body.applied == false { line += ", recorded as rejected" }
+        if let reason = body.reason { line += ": \(reason)" }
+        print(line)
+        if answer.status >= 400 || body.applied == false { throw ExitCode(1) }
+    }
+
+    static func nextNonce(_ client: NodeHTTPClient, key: PublicKey) async throws -> UInt64 {
+        let answer: NodeHTTPClient.Answer
+        do { answer = try await client.get("/v1/subjects/\(key.raw.hex)") } catch { throw ToolError("\(error)") }
+        if answer.status == 404 { throw ToolError("the signer is not a registered subject here; pass --nonce") }
+        guard answer.status == 200, let subject = try? JSONDecoder().decode(SubjectBody.self, from: answer.body) else {
+            throw ToolError("cannot fetch the next nonce (\(answer.status)): \(answer.reason)")
+        }
+        return subject.nextNonce
+    }
+}
+
+/// `civitas tx <kind> …`: sign a governance transaction with a key file and submit it.
+struct TxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tx", abstract: "Sign a transaction with a key file and submit it to a node.",
+        discussion: "Exit status 0 when the node accepted (or committed and applied) it, 1 otherwise.",
+        subcommands: [NoticeTx.self, ProposalTx.self, BallotTx.self, ServiceRequestTx.self, AssignmentTx.self, ResponseTx.self,
+                      ClosureTx.self, VolunteerTx.self, RegistrationTx.self])
+
+    struct NoticeTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "notice", abstract: "Publish a notice (or a correction).")
+        @OptionGroup var common: TxOptions
+        @Option(help: "partyAffairs, housingAffairs, finance, services or general.") var category: String
+        @Option var title: String
+        @Option var body: String
+        @Option(help: "The notice this one corrects.") var supersedes: String?
+        @Option(help: "Digest of an attached document (repeat).") var attachment: [String] = []
+
+        func run() async throws {
+            guard let c = Notice.Category.allCases.first(where: { $0.description == category }) else {
+                throw ToolError("unknown category '\(category)' (\(Notice.Category.allCases.map(\.description).joined(separator: ", ")))")
+            }
+            let notice = Notice(category: c, title: title, body: body,
+                                supersedes: try supersedes.map { try KeyReference.hash($0, what: "--supersedes") },
+                                attachments: try attachment.map { try KeyReference.hash($0, what: "--attachment") })
+            try await common.submit(.notice(notice))
+        }
+    }
+
+    struct ProposalTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "proposal", abstract: "Open a proposal for a vote.")
+        @OptionGroup var common: TxOptions
+        @Option var title: String
+        @Option var description: String
+        @Option(name: .customLong("option"), help: "A choice (repeat, at least two).") var options: [String] = []
+        @Option(help: "Roles that may vote, joined by '+'.") var eligible = "resident"
+        @Option(help: "Close once this height is applied.") var closesAtHeight: UInt64?
+        @Option(help: "Close once a block at or after this time (ms since the epoch) is applied.") var closesAtTime: UInt64?
+        @Option(help: "Quorum in basis points of the electorate.") var quorumBp: UInt32 = 5_000
+        @Option(help: "Pass threshold in basis points of the ballots.") var passBp: UInt32 = 5_001
+        @Option(name: .customLong("endorser-key"), help: "A key file of an endorser (repeat).") var endorserKeys: [String] = []
+
+        func run() async throws {
+            guard (closesAtHeight == nil) != (closesAtTime == nil) else {
+                throw ToolError("give exactly one of --closes-at-height and --closes-at-time")
+            }
+            let closing: ClosingRule = closesAtHeight.map { .height($0) } ?? .time(closesAtTime!)
+            let terms = ProposalTerms(title: title, description: description, options: options,
+                                      eligibleRoles: try KeyReference.roles(eligible, what: "--eligible"), closing: closing,
+                                      quorumBasisPoints: quorumBp, passBasisPoints: passBp)
+            let endorsements = try endorserKeys.map { Endorsement(endorsing: terms, with: try KeyFile.read($0)) }.sorted()
+            try await common.submit(.proposal(Proposal(terms: terms, endorsements: endorsements)))
+        }
+    }
+
+    struct BallotTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ballot", abstract: "Vote on an open proposal.")
+        @OptionGroup var common: TxOptions
+        @Option var proposal: String
+        @Option(help: "The option's index, from 0.") var choice: UInt32
+
+        func run() async throws {
+            try await common.submit(.ballot(Ballot(proposal: try KeyReference.hash(proposal, what: "--proposal"), choice: choice)))
+        }
+    }
+
+    struct ServiceRequestTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "service-request", abstract: "Ask for a service.")
+        @OptionGroup var common: TxOptions
+        @Option(help: "e.g. elevator, streetlight.") var serviceCode: String
+        @Option var description: String
+        @Option var location: String
+
+        func run() async throws {
+            try await common.submit(.serviceRequest(ServiceRequest(serviceCode: serviceCode, description: description, location: location)))
+        }
+    }
+
+    struct AssignmentTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "assignment", abstract: "Assign a service request to a provider.")
+        @OptionGroup var common: TxOptions
+        @Option var request: String
+        @Option(help: "The provider's subject ID or key.") var provider: String
+        @Option var note = ""
+
+        func run() async throws {
+            try await common.submit(.assignment(Assignment(
+                request: try KeyReference.hash(request, what: "--request"),
+                provider: try KeyReference.subjectID(provider, what: "--provider"), note: note)))
+        }
+    }
+
+    struct ResponseTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "response", abstract: "A provider reports progress on a request.")
+        @OptionGroup var common: TxOptions
+        @Option var request: String
+        @Option(help: "acknowledged, inProgress, fixed, notResponsible, duplicate or referred.") var status: String
+        @Option var note = ""
+
+        func run() async throws {
+            let statuses: [String: ServiceResponse.Status] = [
+                "acknowledged": .acknowledged, "inProgress": .inProgress, "fixed": .resolvedFixed,
+                "notResponsible": .resolvedNotResponsible, "duplicate": .resolvedDuplicate, "referred": .resolvedReferred,
+            ]
+            guard let s = statuses[status] else { throw ToolError("unknown status '\(status)' (\(statuses.keys.sorted().joined(separator: ", ")))") }
+            try await common.submit(.serviceResponse(ServiceResponse(request: try KeyReference.hash(request, what: "--request"),
+                                                                     status: s, note: note)))
+        }
+    }
+
+    struct ClosureTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "closure", abstract: "Close a resolved request with a rating, or reopen it.")
+        @OptionGroup var common: TxOptions
+        @Option var request: String
+        @Option(help: "closed or reopened.") var outcome = "closed"
+        @Option(help: "1 to 5.") var rating: UInt8?
+        @Option var comment = ""
+
+        func run() async throws {
+            let o: Closure.Outcome
+            switch outcome {
+            case "closed": o = .closed
+            case "reopened": o = .reopened
+            default: throw ToolError("--outcome must be closed or reopened")
+            }
+            if let rating, !(1...5).contains(rating) { throw ToolError("--rating must be 1 to 5") }
+            try await common.submit(.closure(Closure(request: try KeyReference.hash(request, what: "--request"), outcome: o,
+                                                     rating: rating, comment: comment)))
+        }
+    }
+
+    struct VolunteerTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "volunteer", abstract: "Record volunteer hours.")
+        @OptionGroup var common: TxOptions
+        @Option(help: "The volunteer's subject ID or key.") var volunteer: String
+        @Option var activity: String
+        @Option var minutes: UInt32
+        @Option(help: "Days since the Unix epoch (default: today).") var day: UInt32?
+
+        func run() async throws {
+            let today = UInt32(Date().timeIntervalSince1970 / 86_400)
+            try await common.submit(.volunteerRecord(VolunteerRecord(
+                volunteer: try KeyReference.subjectID(volunteer, what: "--volunteer"), activity: activity, minutes: minutes,
+                day: day ?? today)))
+        }
+    }
+
+    struct RegistrationTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "registration", abstract: "Register, update or revoke a subject.")
+        @OptionGroup var common: TxOptions
+        @Option(help: "register, update or revoke.") var action = "register"
+        @Option(help: "The subject's public key (hex or key file).") var subject: String
+        @Option var displayName: String
+        @Option var unit: String
+        @Option(help: "Roles joined by '+'.") var roles = "resident"
+
+        func run() async throws {
+            guard let a = Registration.Action.allCases.first(where: { "\($0)" == action }) else {
+                throw ToolError("--action must be register, update or revoke")
+            }
+            try await common.submit(.registration(Registration(
+                action: a, subject: try KeyReference.publicKey(subject, what: "--subject"), displayName: displayName, unit: unit,
+                roles: try KeyReference.roles(roles, what: "--roles"))))
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import CivitasNode
+import Foundation
+import Testing
+
+@Suite struct ConfigurationTests {
+    /// A directory holding every file a valid configuration names, and the configuration.
+    static func writeNode(_ dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir + "/tls", withIntermediateDirectories: true)
+        for file in ["node.key", "tls/ca.pem", "tls/node.pem", "tls/tls.key", "genesis.civ"] {
+            #expect(FileManager.default.createFile(atPath: dir + "/" + file, contents: Data("x".utf8)))
+        }
+    }
+
+    static let valid = """
+        [node]
+        data_dir = "data"
+        role = "validator"
+        community = "lianhua-east"
+        key_file = "node.key"
+
+        [network]
+        listen = "0.0.0.0:7000"
+        seeds = ["10.0.0.2:7000", "[::1]:7001", "node-3.example:7002"]
+
+        [tls]
+        ca_file = "tls/ca.pem"
+        cert_file = "tls/node.pem"
+        key_file = "tls/tls.key"
+
+        [genesis]
+        file = "genesis.civ"
+
+        [log]
+        format = "json"
+        level = "debug"
+
+        [health]
+        min_peers = 2
+        """
+
+    /// The problems `text` (in a directory prepared by `writeNode`) is refused with.
+    static func problems(_ text: String) throws -> [String] {
+        try withScratchDirectory { dir in
+            try writeNode(dir)
+            do {
+                _ = try NodeConfiguration.parse(text, path: dir + "/node.toml")
+                return []
+            } catch let error as ConfigurationError {
+                return error.problems.map(\.description)
+            }
+        }
+    }
+
+    @Test func validConfigurationResolvesPathsAndDefaults() throws {
+        try withScratchDirectory { dir in
+            try Self.writeNode(dir)
+            let c = try NodeConfiguration.parse(Self.valid, path: dir + "/node.toml")
+            #expect(c.node.role == .validator)
+            #expect(c.node.community.name == "lianhua-east")
+            #expect(c.node.dataDirectory == URL(fileURLWithPath: dir + "/data").standardizedFileURL.path)
+            #expect(c.tls.certificateFile.hasSuffix("/tls/node.pem") && c.tls.certificateFile.hasPrefix("/"))
+            #expect(c.network.seeds.map(\.description) == ["10.0.0.2:7000", "[::1]:7001", "node-3.example:7002"])
+            #expect(c.api.clientListen.description == "127.0.0.1:8080")
+            #expect(c.api.adminListen.description == "127.0.0.1:9090")
+            #expect(c.log.format == .json && c.log.level == .debug)
+            #expect(c.health.minPeers == 2 && c.health.maxLagBlocks == 10)
+            #expect(c.tls.trustBundle == nil)
+        }
+    }
+
+    @Test func loadReadsTheFile() throws {
+        try withScratchDirectory { dir in
+            try Self.writeNode(dir)
+            _ = FileManager.default.createFile(atPath: dir + "/node.toml", contents: Data(Self.valid.utf8))
+            let c = try NodeConfiguration.load(path: dir + "/node.toml")
+            #expect(c.genesisFile.hasSuffix("/genesis.civ"))
+        }
+    }
+
+    @Test func missingConfigurationFile() {
+        #expect { try NodeConfiguration.load(path: "/nonexistent/node.toml") } throws: { error in
+            "\(error)" == "/nonexistent/node.toml: the configuration file does not exist"
+        }
+    }
+
+    @Test func unknownKeyNamesItsSectionAndSuggests() throws {
+        let text = Self.valid.replacingOccurrences(of: "seeds = ", with: "seed = ")
+        #expect(try Self.problems(text) == ["network.seed: unknown key 'network.seed' (did you mean 'seeds'?)"])
+    }
+
+    @Test func unknownSection() throws {
+        #expect(try Self.problems(Self.valid + "\n[helth]\nmin_peers = 1\n") == ["helth: unknown section 'helth' (did you mean 'health'?)"])
+        #expect(try Self.problems("stray = 1\n" + Self.valid) == ["stray: unknown key 'stray' outside any section"])
+    }
+
+    @Test func wrongType() throws {
+        let text = Self.valid.replacingOccurrences(of: "role = \"validator\"", with: "role = 5")
+        #expect(try Self.problems(text) == ["node.role: expected a string, found integer"])
+        let seeds = Self.valid.replacingOccurrences(of: "seeds = [", with: "seeds = \"10.0.0.2:7000\"\n#[")
+        #expect(try Self.problems(seeds).first?.hasPrefix("network.seeds: expected an array") == true)
+    }
+
+    @Test func badAddresses() throws {
+        let text = Self.valid.replacingOccurrences(of: "listen = \"0.0.0.0:7000\"", with: "listen = \"abc\"")
+        #expect(try Self.problems(text) == ["network.listen: 'abc' is not host:port"])
+        for bad in ["host:99999", "host:", ":80", "ho st:80", "[::1:80", "1.2.3.4:-1"] {
+            let t = Self.valid.replacingOccurrences(of: "listen = \"0.0.0.0:7000\"", with: "listen = \"\(bad)\"")
+            #expect(try Self.problems(t) == ["network.listen: '\(bad)' is not host:port"])
+        }
+        let seed = Self.valid.replacingOccurrences(of: "\"[::1]:7001\"", with: "\"nope\"")
+        #expect(try Self.problems(seed) == ["network.seeds[1]: 'nope' is not host:port"])
+    }
+
+    @Test func missingReferencedFile() throws {
+        let text = Self.valid.replacingOccurrences(of: "tls/node.pem", with: "/x/y.pem")
+        #expect(try Self.problems(text) == ["tls.cert_file: /x/y.pem does not exist"])
+    }
+
+    @Test func missingRequiredKeyAndSection() throws {
+        let noKey = Self.valid.replacingOccurrences(of: "key_file = \"node.key\"\n", with: "")
+        #expect(try Self.problems(noKey) == ["node.key_file: missing (required)"])
+        let noGenesis = Self.valid.replacingOccurrences(of: "[genesis]\nfile = \"genesis.civ\"\n", with: "")
+        #expect(try Self.problems(noGenesis) == ["genesis: missing section [genesis]"])
+    }
+
+    @Test func badValues() throws {
+        let role = Self.valid.replacingOccurrences(of: "\"validator\"", with: "\"king\"")
+        #expect(try Self.problems(role) == ["node.role: 'king' is not one of 'validator', 'learner', 'observer', 'gateway'"])
+        let community = Self.valid.replacingOccurrences(of: "\"lianhua-east\"", with: "\"Lianhua East\"")
+        #expect(try Self.problems(community).first?.hasPrefix("node.community: 'Lianhua East' is not a community name") == true)
+        let peers = Self.valid.replacingOccurrences(of: "min_peers = 2", with: "min_peers = -1")
+        #expect(try Self.problems(peers) == ["health.min_peers: -1 is out of range (0 to 10000)"])
+        let format = Self.valid.replacingOccurrences(of: "format = \"json\"", with: "format = \"xml\"")
+        #expect(try Self.problems(format) == ["log.format: 'xml' is not one of 'logfmt', 'json'"])
+    }
+
+    @Test func everyProblemIsReportedOnce() throws {
+        let text = Self.valid.replacingOccurrences(of: "seeds = ", with: "seed = ")
+            .replacingOccurrences(of: "tls/node.pem", with: "/x/y.pem")
+            .replacingOccurrences(of: "listen = \"0.0.0.0:7000\"", with: "listen = \"abc\"")
+        let problems = try Self.problems(text)
+        #expect(Set(problems) == ["network.seed: unknown key 'network.seed' (did you mean 'seeds'?)",
+                                  "tls.cert_file: /x/y.pem does not exist", "network.listen: 'abc' is not host:port"])
+        #expect(problems.count == 3)
+    }
+
+    @Test func invalidTOMLNamesTheLine() throws {
+        let problems = try Self.problems("[node]\nrole = \n")
+        #expect(problems.count == 1)
+        #expect(problems.first?.contains("not valid TOML at line 2") == true)
+    }
+}
