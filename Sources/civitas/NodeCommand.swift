@@ -18,7 +18,7 @@ struct NodeCommand: AsyncParsableCommand {
                 try await NodeLauncher.run(configurationPath: config)
             } catch let error as ConfigurationError {
                 throw ToolError("\(error)")
-            } catch let error as NodeRuntimeNotBuilt {
+            } catch let error as NodeRuntimeError {
                 throw ToolError("\(error)")
             }
         }

@@ -1,17 +1,4 @@
-public import Logging
-
-/// The error `makeNodeRuntime` throws until the runtime is wired in.
-public struct NodeRuntimeNotBuilt: Error, CustomStringConvertible {
-    public var description: String { "the node runtime is not built yet (makeNodeRuntime in Sources/CivitasNode/Lifecycle/NodeLauncher.swift)" }
-}
-
-/// Builds the node's runtime from a validated configuration: opens storage,
-/// loads keys and certificates, starts nothing yet (the service group runs it).
-///
-/// The lead replaces this body with the `NodeRuntime` construction.
-public func makeNodeRuntime(configuration: NodeConfiguration, logger: Logger, metrics: NodeMetrics) async throws -> NodeRuntimeParts {
-    throw NodeRuntimeNotBuilt()
-}
+import Logging
 
 /// `civitas node run`: configuration → logging → metrics → runtime → service group.
 public enum NodeLauncher {
