@@ -31,7 +31,9 @@ test: deps
 	$(SWIFT) test --skip-build --filter CivitasNetworkTests
 	$(SWIFT) test --skip-build --skip CivitasNetworkTests
 
-# Until the node exists: encode, sign, seal and verify a sample block.
+# A pilot community: 3 validators and 2 observers as real processes on loopback
+# (generated CA, certificates and genesis), a workload through the HTTP API,
+# `civitas status` of every node, a summary of the records, a clean shutdown.
 demo: deps
 	$(SWIFT) build --product civitas
 	$$($(SWIFT) build --show-bin-path)/civitas demo

@@ -2,12 +2,21 @@ import ArgumentParser
 import CivitasCodec
 import CivitasLedger
 
-/// `civitas demo`: encode, sign, seal and verify a block of governance records.
-///
-/// Until the node exists, this is what `make demo` runs. Every step is real:
-/// real Ed25519 signatures, a real majority certificate, a real zstd frame.
-struct Demo: ParsableCommand {
+/// `civitas demo`: the pilot community (`demo pilot`, the default; what
+/// `make demo` runs) or, without any node, one block built and checked in
+/// memory (`demo offline`).
+struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Demonstrations: a pilot community of real nodes (default), or one block built offline.",
+        subcommands: [PilotDemo.self, OfflineDemo.self], defaultSubcommand: PilotDemo.self)
+}
+
+/// `civitas demo offline`: encode, sign, seal and verify a block of governance
+/// records. Every step is real: real Ed25519 signatures, a real majority
+/// certificate, a real zstd frame.
+struct OfflineDemo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "offline",
         abstract: "Build, sign, seal and verify a sample block of governance records, printing each step.")
 
     @Option(help: "Seed for the sample community's keys (the same seed gives the same output).")

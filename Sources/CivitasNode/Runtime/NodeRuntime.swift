@@ -414,7 +414,8 @@ public actor NodeRuntime: NodeService, Service {
                                            bestPeerHeight: core.bestKnownHeight)
         let peers = transport.peers.map {
             NodeStatusReport.Peer(nodeID: $0.identity.nodeID.description, community: $0.identity.community.name,
-                                  role: $0.identity.role.description, address: $0.remoteAddress, roundTripMillis: nil)
+                                  role: $0.identity.role.description,
+                                  address: $0.listenAddress.isEmpty ? $0.remoteAddress : $0.listenAddress, roundTripMillis: nil)
         }.sorted { ($0.community, $0.nodeID) < ($1.community, $1.nodeID) }
         var counters: [String: UInt64] = [:]
         for (kind, count) in await gossip.sentByKind {
