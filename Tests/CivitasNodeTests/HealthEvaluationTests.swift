@@ -1,4 +1,5 @@
 import CivitasNode
+import Foundation
 import Testing
 
 @Suite struct HealthEvaluationTests {
@@ -26,5 +27,19 @@ import Testing
         var expired = Self.fine
         expired.certificateSecondsLeft = -1
         #expect(HealthReport.evaluate(expired, thresholds: thresholds).reasons == ["certificate expired"])
+    }
+}
+
+@Suite struct DiskUsageTests {
+    @Test func measuresFilesAndTheFileSystem() throws {
+        try withScratchDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/blocks", withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: dir + "/a", contents: Data(count: 1_000))
+            _ = FileManager.default.createFile(atPath: dir + "/blocks/b", contents: Data(count: 24))
+            let report = DiskUsage.report(for: dir)
+            #expect(report.usedBytes == 1_024)
+            #expect(report.totalBytes > 0 && report.freeBytes <= report.totalBytes)
+            #expect(DiskUsage.fileSystem(of: dir + "/missing") == nil)
+        }
     }
 }
