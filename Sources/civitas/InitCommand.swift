@@ -77,7 +77,7 @@ struct InitCommand: ParsableCommand {
               civitas ca issue --ca CA_DIR --node-key \(dir)/node.key --role \(certificateRole) --out \(dir)/tls
             """
         }
-        let toml = Self.skeleton(community: communityID, role: nodeRole, listen: listen)
+        let toml = NodeConfiguration.skeleton(community: communityID, role: nodeRole, listen: listen)
         guard fm.createFile(atPath: dir + "/node.toml", contents: Data(toml.utf8)) else { throw ToolError("cannot write \(dir)/node.toml") }
         print("""
         created \(dir) for a \(nodeRole.rawValue) of '\(communityID)'
@@ -89,52 +89,5 @@ struct InitCommand: ParsableCommand {
           --validator NAME=\(subjectKey.publicKey.raw.hex),\(nodeKey.publicKey.raw.hex)
         to `civitas genesis`.
         """)
-    }
-
-    /// A commented configuration that `NodeConfiguration` accepts once genesis.civ and the certificate exist.
-    static func skeleton(community: CommunityID, role: NodeConfiguration.Role, listen: String) -> String {
-        """
-        # Civitas node configuration (docs/api.md lists every key).
-        # Relative paths are resolved against this file's directory.
-
-        [node]
-        data_dir = "data"
-        role = "\(role.rawValue)"          # validator, learner, observer or gateway
-        community = "\(community.name)"
-        key_file = "node.key"           # the node's Ed25519 ledger key
-
-        [network]
-        listen = "\(listen)"
-        seeds = []                      # e.g. ["10.0.0.2:7000", "10.0.0.3:7000"]
-        # advertise = "203.0.113.5:7000"
-
-        [tls]
-        ca_file = "tls/ca.pem"
-        cert_file = "tls/node.pem"
-        key_file = "tls/tls.key"
-        # trust_bundle = "tls/federation.pem"   # other communities' CAs (gateways)
-        # crl_dir = "tls/crl"
-
-        [api]
-        client_listen = "127.0.0.1:8080"
-        admin_listen = "127.0.0.1:9090"  # keep on localhost
-
-        [genesis]
-        file = "genesis.civ"
-
-        [log]
-        format = "logfmt"               # or "json"
-        level = "info"
-
-        [health]
-        min_peers = 1
-        max_lag_blocks = 10
-        disk_free_percent = 5
-        cert_warn_days = 14
-
-        # [blocks]   interval_ms, max_transactions, max_bytes
-        # [mempool]  max_transactions, max_bytes, max_per_signer, max_transaction_bytes, stale_after_ms, max_nonce_gap
-
-        """
     }
 }

@@ -324,3 +324,15 @@ import Testing
         #expect(service.submissions.isEmpty)
     }
 }
+
+@Suite struct ClientAPIStorageFailureTests {
+    @Test func aClosedStateDatabaseAnswers503WithTheReason() async throws {
+        let service = try FakeNodeService(chain: TestChain())
+        try service.state.close()
+        try await withClientAPI(service) { client in
+            let r = try await client.execute(uri: "/v1/notices", method: .get)
+            #expect(r.status == .serviceUnavailable)
+            #expect(r.reason.hasPrefix("the state database cannot answer"))
+        }
+    }
+}

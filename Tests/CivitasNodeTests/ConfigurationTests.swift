@@ -1,3 +1,4 @@
+import CivitasLedger
 import CivitasNode
 import Foundation
 import Testing
@@ -148,5 +149,19 @@ import Testing
         let problems = try Self.problems("[node]\nrole = \n")
         #expect(problems.count == 1)
         #expect(problems.first?.contains("not valid TOML at line 2") == true)
+    }
+}
+
+@Suite struct SkeletonTests {
+    @Test func initSkeletonIsAcceptedOnceItsFilesExist() throws {
+        let text = NodeConfiguration.skeleton(community: CommunityID("lianhua-east")!, role: .observer, listen: "0.0.0.0:7000")
+        try withScratchDirectory { dir in
+            try ConfigurationTests.writeNode(dir)
+            let c = try NodeConfiguration.parse(text, path: dir + "/node.toml")
+            #expect(c.node.role == .observer && c.node.community.name == "lianhua-east")
+            #expect(c.api.adminListen.host == "127.0.0.1")
+            try FileManager.default.removeItem(atPath: dir + "/genesis.civ")
+            #expect(throws: ConfigurationError.self) { try NodeConfiguration.parse(text, path: dir + "/node.toml") }
+        }
     }
 }

@@ -1,4 +1,5 @@
 public import Hummingbird
+import CivitasStorage
 import Foundation
 
 /// A request the API refuses, with the one-line reason it returns as
@@ -64,6 +65,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: reason = error.body ?? error.status.reasonPhrase
             }
             response = APIError(error.status, reason).response
+        } catch let error as StorageError {
+            response = APIError(.serviceUnavailable, "the state database cannot answer: \(error)").response
         } catch {
             response = APIError(.internalServerError, "internal error: \(error)").response
         }

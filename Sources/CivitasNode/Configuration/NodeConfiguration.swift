@@ -26,6 +26,9 @@ public struct NodeConfiguration: Sendable {
         public var community: CommunityID
         /// The node's Ed25519 ledger key (PKCS#8 PEM).
         public var keyFile: String
+        public init(dataDirectory: String, role: Role, community: CommunityID, keyFile: String) {
+            self.dataDirectory = dataDirectory; self.role = role; self.community = community; self.keyFile = keyFile
+        }
     }
 
     public struct Network: Sendable, Equatable {
@@ -35,6 +38,9 @@ public struct NodeConfiguration: Sendable {
         public var seeds: [HostPort]
         /// The address other nodes are told to use (defaults to `listen`).
         public var advertise: HostPort?
+        public init(listen: HostPort, seeds: [HostPort] = [], advertise: HostPort? = nil) {
+            self.listen = listen; self.seeds = seeds; self.advertise = advertise
+        }
     }
 
     public struct TLS: Sendable, Equatable {
@@ -45,6 +51,11 @@ public struct NodeConfiguration: Sendable {
         public var trustBundle: String?
         /// A directory of revocation lists.
         public var revocationDirectory: String?
+        public init(caFile: String, certificateFile: String, keyFile: String, trustBundle: String? = nil,
+                    revocationDirectory: String? = nil) {
+            self.caFile = caFile; self.certificateFile = certificateFile; self.keyFile = keyFile
+            self.trustBundle = trustBundle; self.revocationDirectory = revocationDirectory
+        }
     }
 
     public struct API: Sendable, Equatable {
@@ -52,12 +63,14 @@ public struct NodeConfiguration: Sendable {
         public var adminListen: HostPort = HostPort(host: "127.0.0.1", port: 9090)
         /// The largest transaction body the client API reads.
         public var maxBodyBytes: Int = 256 << 10
+        public init() {}
     }
 
     public struct Log: Sendable, Equatable {
         public enum Format: String, Sendable, CaseIterable { case logfmt, json }
         public var format: Format = .logfmt
         public var level: Logger.Level = .info
+        public init() {}
     }
 
     /// Local limits on the blocks this node proposes (never above the genesis parameters).
@@ -65,6 +78,7 @@ public struct NodeConfiguration: Sendable {
         public var intervalMillis: UInt64?
         public var maxTransactions: Int?
         public var maxBytes: Int?
+        public init() {}
     }
 
     /// When `/readyz` and `civitas status` call the node degraded.
@@ -74,6 +88,7 @@ public struct NodeConfiguration: Sendable {
         /// Degraded when less than this share of the data directory's disk is free.
         public var diskFreePercent: Int = 5
         public var certificateWarnDays: Int = 14
+        public init() {}
     }
 
     /// The file this configuration was read from.
@@ -87,6 +102,12 @@ public struct NodeConfiguration: Sendable {
     public var blocks: Blocks
     public var mempool: MempoolSettings
     public var health: Health
+
+    public init(path: String, node: Node, network: Network, tls: TLS, api: API = API(), genesisFile: String, log: Log = Log(),
+                blocks: Blocks = Blocks(), mempool: MempoolSettings = MempoolSettings(), health: Health = Health()) {
+        self.path = path; self.node = node; self.network = network; self.tls = tls; self.api = api
+        self.genesisFile = genesisFile; self.log = log; self.blocks = blocks; self.mempool = mempool; self.health = health
+    }
 }
 
 /// A `host:port` address: an IPv4 address, a host name or a bracketed IPv6 address.

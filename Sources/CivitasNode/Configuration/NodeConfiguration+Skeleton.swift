@@ -1,0 +1,50 @@
+public import CivitasLedger
+
+extension NodeConfiguration {
+    /// A commented configuration that `NodeConfiguration` accepts once genesis.civ and the certificate exist.
+    public static func skeleton(community: CommunityID, role: Role, listen: String) -> String {
+        """
+        # Civitas node configuration (docs/api.md lists every key).
+        # Relative paths are resolved against this file's directory.
+
+        [node]
+        data_dir = "data"
+        role = "\(role.rawValue)"          # validator, learner, observer or gateway
+        community = "\(community.name)"
+        key_file = "node.key"           # the node's Ed25519 ledger key
+
+        [network]
+        listen = "\(listen)"
+        seeds = []                      # e.g. ["10.0.0.2:7000", "10.0.0.3:7000"]
+        # advertise = "203.0.113.5:7000"
+
+        [tls]
+        ca_file = "tls/ca.pem"
+        cert_file = "tls/node.pem"
+        key_file = "tls/tls.key"
+        # trust_bundle = "tls/federation.pem"   # other communities' CAs (gateways)
+        # crl_dir = "tls/crl"
+
+        [api]
+        client_listen = "127.0.0.1:8080"
+        admin_listen = "127.0.0.1:9090"  # keep on localhost
+
+        [genesis]
+        file = "genesis.civ"
+
+        [log]
+        format = "logfmt"               # or "json"
+        level = "info"
+
+        [health]
+        min_peers = 1
+        max_lag_blocks = 10
+        disk_free_percent = 5
+        cert_warn_days = 14
+
+        # [blocks]   interval_ms, max_transactions, max_bytes
+        # [mempool]  max_transactions, max_bytes, max_per_signer, max_transaction_bytes, stale_after_ms, max_nonce_gap
+
+        """
+    }
+}
