@@ -55,14 +55,16 @@ import Glibc
         #expect(flags.serverStopped.withLock { $0 })
     }
 
-    @Test func runtimeFactoryIsAClearPlaceholder() async throws {
+    @Test func runtimeFactoryRefusesUnusableFilesNamingTheKey() async throws {
         let configuration = try withScratchDirectory { dir in
             try ConfigurationTests.writeNode(dir)
             return try NodeConfiguration.parse(ConfigurationTests.valid, path: dir + "/node.toml")
         }
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        await #expect(throws: NodeRuntimeNotBuilt.self) {
+        // The scratch node's files exist (the configuration checks that) but hold no usable key.
+        let error = await #expect(throws: NodeRuntimeError.self) {
             _ = try await makeNodeRuntime(configuration: configuration, logger: logger, metrics: NodeMetrics())
         }
+        #expect(error?.description.contains("node.key_file") == true, "\(String(describing: error))")
     }
 }

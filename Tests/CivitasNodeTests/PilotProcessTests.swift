@@ -10,8 +10,9 @@ import Testing
     /// A fresh community in a temporary directory, on ports of its own.
     static func pilot(_ name: String, offset: Int) throws -> PilotCommunity {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-pilot-\(name)-\(UUID().uuidString.prefix(8))").path
-        let base = 31_000 + Int(getpid() % 300) * 100 + offset * 0 // one suite at a time; offset keeps tests apart
-        return PilotCommunity(root: root, binary: try CivitasBinary.locate(), basePort: base + offset * 10_000 % 30_000)
+        // Below Linux's ephemeral range (32768 and up), so outgoing connections never hold them.
+        let base = 20_000 + Int(getpid() % 12) * 1_000 + offset * 300
+        return PilotCommunity(root: root, binary: try CivitasBinary.locate(), basePort: base)
     }
 
     static func notice(_ i: Int) -> TransactionPayload {
@@ -22,7 +23,8 @@ import Testing
     static func stateView(_ p: PilotCommunity, _ i: Int) async throws -> String {
         guard let client = NodeHTTPClient(base: p.nodes[i].clientURL) else { throw PilotCommunity.Failure("bad URL") }
         var parts: [String] = []
-        for path in ["/v1/blocks/head", "/v1/notices?limit=500", "/v1/providers", "/v1/volunteers", "/v1/proposals",
+        // Not /v1/blocks: a block's certificate holds whichever majority of votes reached that node first.
+        for path in ["/v1/notices?limit=500", "/v1/providers", "/v1/volunteers", "/v1/proposals",
                      "/v1/service-requests?limit=500"] {
             let answer = try await client.get(path)
             parts.append("\(path) \(answer.status) " + String(decoding: answer.body, as: UTF8.self))
@@ -70,14 +72,13 @@ import Testing
 
         // Four residents submit in turn, each retrying the same signed transaction until it is committed.
         let signers = ["wang", "li", "zhao", "chen"]
-        let acknowledged = Mutex<[Hash: String]>([:])
-        let stop = Mutex(false)
+        let shared = LoadState()
         let keys = signers.map { p.members[$0]!.key }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (n, key) in keys.enumerated() {
                 group.addTask {
                     var nonce: UInt64 = 1
-                    while !stop.withLock({ $0 }) {
+                    while !shared.stop.withLock({ $0 }) {
                         let tx = UnsignedTransaction(community: CommunityID(p.community)!, signer: key.publicKey, nonce: nonce,
                                                      time: Timestamp(Date().timeIntervalSince1970 * 1000),
                                                      payload: .serviceRequest(ServiceRequest(serviceCode: "repair", description: "load \(n)-\(nonce)",
@@ -88,7 +89,7 @@ import Testing
                             // Observers first; any node will do when one is down.
                             let target = [3, 4, 0, 1, 2][(n + attempt) % 5]
                             if let s = try? await p.submit(tx, to: target), s.committed {
-                                acknowledged.withLock { $0[tx.id] = s.body }
+                                shared.acknowledged.withLock { $0[tx.id] = s.body }
                                 break
                             }
                             if attempt > 200 { throw PilotCommunity.Failure("transaction \(tx.id.hex) never committed") }
@@ -104,11 +105,11 @@ import Testing
                 try await Task.sleep(for: .seconds(4))
                 try p.start(oldLeader)
                 try await Task.sleep(for: .seconds(2))
-                stop.withLock { $0 = true }
+                shared.stop.withLock { $0 = true }
             }
             try await group.waitForAll()
         }
-        let acked = acknowledged.withLock { $0 }
+        let acked = shared.acknowledged.withLock { $0 }
         #expect(acked.count > 10, "only \(acked.count) transactions were acknowledged")
         _ = try await p.waitForAgreement(atLeast: 1, timeout: .seconds(60))
         // A new leader took over while the old one was down.
@@ -163,7 +164,7 @@ import Testing
             let answer = try await client.post("/v1/transactions?wait=committed&timeout_ms=2000", body: body, contentType: type)
             let text = String(decoding: answer.body, as: UTF8.self)
             #expect((400..<500).contains(answer.status), "\(name): HTTP \(answer.status) \(text)")
-            #expect(text.contains("\"error\""), "\(name): no reason given: \(text)")
+            #expect(text.contains("\"error\"") || text.contains("\"reason\""), "\(name): no reason given: \(text)")
         }
         for path in ["/v1/transactions/xyz", "/v1/notices?category=gossip", "/v1/notices?limit=-1", "/v1/blocks/abc",
                      "/v1/proposals/12", "/v1/subjects/nothex", "/v1/providers/00", "/v1/volunteers/zz",
@@ -178,6 +179,12 @@ import Testing
         let statuses = await p.stopAll()
         #expect(statuses.allSatisfy { $0 == 0 })
     }
+}
+
+/// What the load's clients share: the acknowledged transactions and the stop flag.
+final class LoadState: Sendable {
+    let acknowledged = Mutex<[Hash: String]>([:])
+    let stop = Mutex(false)
 }
 
 extension Sequence {

@@ -70,13 +70,8 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
                             seed: now ^ UInt64(port), log: { gossipLogger.debug("\($0)") })
     var settings = NodeCoreSettings()
     settings.mempool = c.mempool
-    var health = NodeRuntime.HealthThresholds()
-    health.minPeers = c.health.minPeers
-    health.maxLagBlocks = c.health.maxLagBlocks
-    health.diskFreePercent = c.health.diskFreePercent
-    health.certificateWarnDays = c.health.certificateWarnDays
     let parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
-                                            settings: settings, certificateNotAfter: identity.notAfter, health: health)
+                                            settings: settings, certificateNotAfter: identity.notAfter, health: c.health)
     let runtime = try NodeRuntime(parameters: parameters, transport: transport, gossip: gossip, logger: logger, metrics: metrics)
     logger.info("listening for peers", metadata: ["address": "\(advertised)", "node_id": "\(identity.nodeID)"])
     let reloadLogger = logger

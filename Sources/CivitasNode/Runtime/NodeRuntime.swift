@@ -28,12 +28,12 @@ public actor NodeRuntime: NodeService, Service {
         public var role: NodeCoreRole
         public var settings: NodeCoreSettings
         public var certificateNotAfter: Date
-        public var health: HealthThresholds
+        public var health: NodeConfiguration.Health
         public var version: String
 
         public init(dataDirectory: String, genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole,
                     settings: NodeCoreSettings = NodeCoreSettings(), certificateNotAfter: Date,
-                    health: HealthThresholds = HealthThresholds(), version: String = "0.6.0") {
+                    health: NodeConfiguration.Health = NodeConfiguration.Health(), version: String = "0.6.0") {
             self.dataDirectory = dataDirectory
             self.genesis = genesis
             self.nodeKey = nodeKey
@@ -43,15 +43,6 @@ public actor NodeRuntime: NodeService, Service {
             self.health = health
             self.version = version
         }
-    }
-
-    /// When the node calls itself degraded.
-    public struct HealthThresholds: Sendable {
-        public var minPeers = 1
-        public var maxLagBlocks: UInt64 = 10
-        public var diskFreePercent = 5
-        public var certificateWarnDays = 14
-        public init() {}
     }
 
     enum Input: Sendable {
@@ -76,7 +67,7 @@ public actor NodeRuntime: NodeService, Service {
     private var waiters: [Hash: [Waiter]] = [:]
     private var nextWaiter: UInt64 = 0
     private var stopping = false
-    private var diskUsage = DiskUsage()
+    private var diskUsage = DiskUsageCache()
 
     struct Waiter {
         let token: UInt64
@@ -437,23 +428,16 @@ public actor NodeRuntime: NodeService, Service {
                 checkpoints.append(.init(community: community.name, height: latest.height, headerHash: latest.headerHash.hex))
             }
         }
-        var reasons: [String] = []
-        let h = parameters.health
-        if core.raft != nil, core.raft?.leader == nil { reasons.append("no leader") }
-        let lag = core.bestKnownHeight > applied.height ? core.bestKnownHeight - applied.height : 0
-        if lag > h.maxLagBlocks { reasons.append("behind peers by \(lag) blocks") }
-        if peers.count < h.minPeers { reasons.append("too few peers (\(peers.count) of at least \(h.minPeers))") }
-        if disk.totalBytes > 0, disk.freeBytes * 100 / disk.totalBytes < UInt64(h.diskFreePercent) {
-            reasons.append("disk nearly full (\(disk.freeBytes * 100 / disk.totalBytes)% free)")
-        }
-        if secondsLeft < Int64(h.certificateWarnDays) * 86_400 {
-            reasons.append(secondsLeft <= 0 ? "certificate expired" : "certificate expires in \(secondsLeft / 86_400) days")
-        }
+        let communityPeers = transport.peers.filter { $0.identity.community == genesis.community }.count
+        let health = HealthReport.evaluate(HealthInputs(
+            hasLeader: core.raft.map { $0.leader != nil }, height: applied.height, bestPeerHeight: core.bestKnownHeight,
+            communityPeers: communityPeers, diskFreeBytes: disk.freeBytes, diskTotalBytes: disk.totalBytes,
+            certificateSecondsLeft: secondsLeft), thresholds: parameters.health)
         return NodeStatusReport(
             identity: .init(nodeID: nodeID.description, community: genesis.community.name, role: parameters.role.rawValue,
                             version: parameters.version),
             raft: raft, chain: chain, peers: peers, gossip: counters, mempool: mempool, disk: disk, certificate: certificate,
-            checkpoints: checkpoints, health: HealthReport(level: reasons.isEmpty ? .healthy : .degraded, reasons: reasons))
+            checkpoints: checkpoints, health: health)
     }
 }
 
@@ -497,25 +481,18 @@ struct RuntimeView: MempoolView {
     func permission(for transaction: Transaction) -> String? { nil }
 }
 
-/// The data directory's size (walked at most every 30 s) and its disk's free space.
-struct DiskUsage {
+/// The data directory's size, walked at most every 30 s (a status request
+/// must stay cheap on a big chain), and its file system's free space, read each time.
+struct DiskUsageCache {
     private var lastWalk: ContinuousClock.Instant?
     private var used: UInt64 = 0
 
     mutating func report(directory: String) -> NodeStatusReport.Disk {
         if lastWalk.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
             lastWalk = ContinuousClock.now
-            used = 0
-            if let walker = FileManager.default.enumerator(atPath: directory) {
-                while let name = walker.nextObject() as? String {
-                    let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? NSNumber)??.uint64Value
-                    used += size ?? 0
-                }
-            }
+            used = DiskUsage.used(by: directory)
         }
-        let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory)
-        let free = (attributes?[.systemFreeSize] as? NSNumber)?.uint64Value ?? 0
-        let total = (attributes?[.systemSize] as? NSNumber)?.uint64Value ?? 0
-        return NodeStatusReport.Disk(dataDirectory: directory, usedBytes: used, freeBytes: free, totalBytes: total)
+        let space = DiskUsage.fileSystem(of: directory)
+        return NodeStatusReport.Disk(dataDirectory: directory, usedBytes: used, freeBytes: space?.free ?? 0, totalBytes: space?.total ?? 0)
     }
 }
