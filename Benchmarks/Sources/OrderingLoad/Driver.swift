@@ -33,6 +33,9 @@ protocol Lane: Sendable {
     func send() async -> Outcome
 }
 
+/// ORDERING_TRACE_ERRORS=1 prints each failed request's time and reason to stderr.
+let traceErrors = ProcessInfo.processInfo.environment["ORDERING_TRACE_ERRORS"] == "1"
+
 /// Monotonic nanoseconds.
 @inline(__always) func nowNanos() -> Int64 {
     Int64(bitPattern: DispatchTime.now().uptimeNanoseconds)
@@ -206,6 +209,7 @@ func runClosedLoop(_ target: any Target, concurrency: Int, warmup: Double, secon
                             if sent >= windowStart { rec.latencies.append(done - sent) }
                         }
                     case let .failed(why):
+                        if traceErrors { FileHandle.standardError.write(Data("t=\(fmt(Double(done - start) / 1e9, 3)) s: \(why)\n".utf8)) }
                         if done >= windowStart && done < windowEnd {
                             rec.errors += 1
                             if rec.firstError == nil { rec.firstError = why }

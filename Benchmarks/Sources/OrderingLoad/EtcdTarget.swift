@@ -3,6 +3,7 @@
 // one message (no generated code, no protoc).
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOCore
 import Synchronization
 
 /// etcdserverpb.PutRequest with only `key` (field 1) and `value` (field 2) set.
@@ -60,8 +61,15 @@ final class EtcdTarget: Target {
         var clients: [Client] = []
         for c in 0..<connections {
             let ep = endpoints[c % endpoints.count]
+            // See PingResponder: without it swift-nio-http2 drops the connection
+            // to etcd several times a second under load.
+            let config = HTTP2ClientTransport.Posix.Config.defaults { c in
+                c.channelDebuggingCallbacks.onCreateTCPConnection = { ch in
+                    ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(PingResponder(), position: .first) }
+                }
+            }
             let transport = try HTTP2ClientTransport.Posix(
-                target: .ipv4(address: ep.host, port: ep.port), transportSecurity: .plaintext)
+                target: .ipv4(address: ep.host, port: ep.port), transportSecurity: .plaintext, config: config)
             clients.append(GRPCClient(transport: transport))
         }
         self.clients = clients
@@ -121,7 +129,7 @@ final class EtcdLane: Lane {
             ) { response in try response.message }
             return .ok
         } catch let error as RPCError {
-            return .failed("gRPC \(error.code): \(error.message)")
+            return .failed("gRPC \(error.code): \(error.message)" + (traceErrors ? " cause: \(String(describing: error.cause))" : ""))
         } catch {
             return .failed("\(error)")
         }
