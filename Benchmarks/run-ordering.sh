@@ -124,10 +124,22 @@ start_etcd() {
     [ -n "$etcd_leader" ] || etcd_leader="${eps%%,*}"
 }
 
+# SIGTERM, then SIGKILL after 10 s (a leader whose followers are already gone
+# can wait a long time trying to hand over its leadership).
+stop_pids() {
+    local pid deadline=$((SECONDS + 10))
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+        # (an exited child stays a zombie until `wait`: state Z counts as gone)
+        while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] \
+            && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
 stop_etcd() {
-    local pid
-    for pid in "${etcd_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${etcd_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ "${#etcd_pids[@]}" -eq 0 ] || stop_pids "${etcd_pids[@]}"
     etcd_pids=()
 }
 
@@ -155,9 +167,7 @@ start_civitas() {
 }
 
 stop_civitas() {
-    local pid
-    for pid in "${civitas_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${civitas_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ "${#civitas_pids[@]}" -eq 0 ] || stop_pids "${civitas_pids[@]}"
     civitas_pids=()
 }
 
