@@ -8,7 +8,7 @@
 #   Benchmarks/run-ordering.sh --quick    # short phases, for a smoke test
 #
 # Settings (environment): ORDERING_RATE (fixed offered load, writes/s, default
-# 1000), ORDERING_SECONDS (measured seconds per phase, default 15),
+# 1000, with at most 256 requests in flight), ORDERING_SECONDS (measured seconds per phase, default 15),
 # ORDERING_WARMUP (seconds excluded before each phase, default 3),
 # ORDERING_CONCURRENCY (closed-loop in-flight levels for saturation, default
 # 16,64,256), ORDERING_SIGNERS (Civitas signer keys, default 256: each
@@ -35,7 +35,7 @@ warmup="${ORDERING_WARMUP:-3}"
 levels="${ORDERING_CONCURRENCY:-16,64,256}"
 signers="${ORDERING_SIGNERS:-256}"
 if [ "$quick" = 1 ]; then seconds="${ORDERING_SECONDS:-4}"; warmup="${ORDERING_WARMUP:-1}"; levels="${ORDERING_CONCURRENCY:-64}"; fi
-open_lanes=64
+open_lanes=256
 need="$open_lanes"
 for l in ${levels//,/ }; do [ "$l" -gt "$need" ] && need="$l"; done
 [ "$signers" -ge "$need" ] || signers="$need"

@@ -8,7 +8,8 @@ import Foundation
 import Synchronization
 
 struct Ceiling {
-    static func run(seconds: Double, factory: TransactionFactory, signers: Int) {
+    /// False if any signature failed to verify.
+    static func run(seconds: Double, factory: TransactionFactory, signers: Int) -> Bool {
         let keys = (0..<signers).map { i -> SigningKey in
             var seed = [UInt8](repeating: 0, count: 32)
             seed[0] = UInt8(i & 0xff); seed[1] = UInt8(i >> 8); seed[2] = 0xce
@@ -36,18 +37,20 @@ struct Ceiling {
         print("single core: \(fmt(perCore, 0)) verifications/s (PublicKey.isValidSignature), \(fmt(full.rate, 0))/s with encoding and hashing (Transaction.hasValidSignature); \(single.failures + full.failures) failures")
 
         // One thread per core, all at once.
-        let counts = Mutex<[Double]>([])
+        let counts = Mutex<[(rate: Double, failures: Int)]>([])
         DispatchQueue.concurrentPerform(iterations: cores) { c in
             let r = timed(seconds: seconds) { i in
                 let p = prepared[(i &* 7 &+ c * 977) % count]
                 return p.0.isValidSignature(p.1, digest: p.2)
             }
-            counts.withLock { $0.append(r.rate) }
+            counts.withLock { $0.append(r) }
         }
-        let parallel = counts.withLock { $0.reduce(0, +) }
+        let parallel = counts.withLock { $0.reduce(0) { $0 + $1.rate } }
         let product = perCore * Double(cores)
         print("ceiling: \(cores) cores x \(fmt(perCore, 0))/s = \(fmt(product, 0)) verifications/s; \(cores) threads at once: \(fmt(parallel, 0))/s (\(fmt(100 * parallel / product, 0))% of the product)")
-        print("result: phase=ceiling single_core=\(fmt(perCore, 1)) full_check=\(fmt(full.rate, 1)) cores=\(cores) product=\(fmt(product, 1)) parallel=\(fmt(parallel, 1))")
+        let failures = single.failures + full.failures + counts.withLock { $0.reduce(0) { $0 + $1.failures } }
+        print("result: phase=ceiling single_core=\(fmt(perCore, 1)) full_check=\(fmt(full.rate, 1)) cores=\(cores) product=\(fmt(product, 1)) parallel=\(fmt(parallel, 1)) failures=\(failures)")
+        return failures == 0
     }
 
     /// Calls `body` with 0, 1, 2, ... for about `seconds`; checks the clock every 64 calls.

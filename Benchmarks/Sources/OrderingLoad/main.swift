@@ -3,11 +3,12 @@
 //   OrderingLoad etcd    --endpoints 127.0.0.1:22479[,...] [load options]
 //   OrderingLoad civitas --nodes http://127.0.0.1:28081,... --key-dir DIR --community NAME [load options]
 //   OrderingLoad keys    --signers N --key-dir DIR [--write-public-keys FILE]
-//   OrderingLoad ceiling [--seconds S] [--signers N] [--community NAME]
+//   OrderingLoad ceiling [--seconds S (5)] [--signers N] [--community NAME]
 //   OrderingLoad summary --etcd FILE --civitas FILE --ceiling FILE
 //
 // Load options: --mode open|saturate|both (both), --rate R (1000 writes/s
-// offered in the open loop), --open-lanes N (64), --concurrency 16,64,256
+// offered in the open loop), --open-lanes N (256: at most this many requests
+// in flight in the open loop), --concurrency 16,64,256
 // (closed-loop levels), --warmup S (3), --seconds S (15), --drain S (10),
 // --timeout S (10, per request), --connections N (etcd: gRPC connections, 2),
 // --value-size B (etcd: 250), --signers N (civitas: 256), --kind
@@ -22,10 +23,11 @@ enum Mode: String { case open, saturate, both }
 struct LoadOptions {
     var mode = Mode.both
     var rate = 1000.0
-    var openLanes = 64
+    var openLanes = 256
     var concurrency = [16, 64, 256]
     var warmup = 3.0
     var seconds = 15.0
+    var secondsGiven = false
     var drain = 10.0
     var timeout = 10.0
     var connections = 2
@@ -78,7 +80,10 @@ func parse(_ args: ArraySlice<String>) throws -> LoadOptions {
             }
             if o.concurrency.isEmpty { throw LoadError.usage("--concurrency needs at least one level") }
         case "--warmup": o.warmup = try number(a)
-        case "--seconds": o.seconds = try number(a); if o.seconds <= 0 { throw LoadError.usage("--seconds must be > 0") }
+        case "--seconds":
+            o.seconds = try number(a)
+            o.secondsGiven = true
+            if o.seconds <= 0 { throw LoadError.usage("--seconds must be > 0") }
         case "--drain": o.drain = try number(a)
         case "--timeout": o.timeout = try number(a); if o.timeout <= 0 { throw LoadError.usage("--timeout must be > 0") }
         case "--connections": o.connections = try count(a)
@@ -156,7 +161,8 @@ func run(_ argv: [String]) async throws {
         _ = try SignerKeys.create(count: o.signers, dir: dir, publicKeysFile: o.publicKeysFile)
     case "ceiling":
         let factory = TransactionFactory(community: try community(o.community), kind: o.kind, targetSize: o.txSize)
-        Ceiling.run(seconds: o.seconds == LoadOptions().seconds ? 5 : o.seconds, factory: factory, signers: min(o.signers, 64))
+        let ok = Ceiling.run(seconds: o.secondsGiven ? o.seconds : 5, factory: factory, signers: min(o.signers, 64))
+        if !ok { throw LoadError.usage("ceiling: some signatures did not verify") }
     case "summary":
         try Summary.run(files: o.files)
     default:
