@@ -10,7 +10,7 @@
 // offered in the open loop), --open-lanes N (256: at most this many requests
 // in flight in the open loop), --concurrency 16,64,256
 // (closed-loop levels), --warmup S (3), --seconds S (15), --drain S (10),
-// --timeout S (10, per request), --connections N (etcd: gRPC connections, 2),
+// --timeout S (10, per request), --connections N (etcd: gRPC connections, 1),
 // --value-size B (etcd: 250), --signers N (civitas: 256), --kind
 // notice|volunteerRecord, --tx-size B (250), --first-nonce N (1),
 // --budget-rate R (civitas: transactions pre-signed per second of a closed-loop
@@ -30,7 +30,8 @@ struct LoadOptions {
     var secondsGiven = false
     var drain = 10.0
     var timeout = 10.0
-    var connections = 2
+    /// One HTTP/2 connection, as etcd's Go client (clientv3) and its `benchmark` tool use by default.
+    var connections = 1
     var valueSize = 250
     var signers = 256
     var kind = TxKind.notice
