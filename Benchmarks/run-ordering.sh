@@ -149,15 +149,21 @@ civitas_pids=()
 civitas_urls=""
 
 # HOOK (lead): start 3 Civitas validators here.
-#   In:  $work (temporary directory, removed on exit), $keys_dir (signer
-#        private keys, signer-NNN.pem), $signer_pubkeys (one hex Ed25519 public
-#        key per line: register them in the genesis so their transactions are
-#        admitted), $community (community name the transactions carry).
+#   In:  $root (repository root: build the node with
+#        `swift build -c release --package-path "$root" --product civitas`),
+#        $work (temporary directory, removed on exit), $keys_dir (signer
+#        private keys, signer-NNN.pem, $signers of them), $signer_pubkeys (one
+#        lowercase hex Ed25519 public key per line, in signer order: register
+#        them in the genesis with whatever role lets them issue a `notice` of
+#        category general — or switch the generator to --kind volunteerRecord),
+#        $community (the community name the transactions carry: "bench").
 #   Do:  write genesis + mutual-TLS material under $work, start the three
 #        validators (fsync on, every node verifying every signature) in the
 #        background, append each pid to civitas_pids, wait until all three
 #        answer on their HTTP API, and set civitas_urls to their base URLs,
-#        comma-separated (e.g. http://127.0.0.1:28081,http://127.0.0.1:28082,...).
+#        comma-separated, plain http (e.g. http://127.0.0.1:28081,http://127.0.0.1:28082,...).
+#        Use ports away from etcd's 22379-22580. Everything the validators
+#        print is best sent to files under $work (the output file is the run's report).
 #   Out: return 0 when started; otherwise set civitas_reason and return 1
 #        (the run then prints "civitas: not run — <reason>" and no summary line).
 civitas_reason=""
