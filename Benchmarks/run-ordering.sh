@@ -184,6 +184,8 @@ cleanup() {
     stop_civitas
     stop_etcd
     rm -rf "$work"
+    # An interrupted run leaves no partial report behind.
+    rm -f "$here/results/ordering.txt.tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
