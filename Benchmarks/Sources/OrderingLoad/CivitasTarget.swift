@@ -139,6 +139,11 @@ final class CivitasLane: Lane {
         }
         do {
             let reply = try await connection.post(CivitasTarget.path, body: bodies[index], contentType: "application/octet-stream", timeout: timeout)
+            if !reply.keepAlive {
+                // Reconnect before the next request rather than lose it to the close.
+                state.withLock { $0.connection = nil }
+                await connection.close()
+            }
             switch reply.status {
             case 200: return .ok
             case 202: return .failed("HTTP 202: accepted, not committed before the node answered")

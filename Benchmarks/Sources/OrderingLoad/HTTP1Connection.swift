@@ -8,6 +8,8 @@ import NIOPosix
 struct HTTPReply: Sendable {
     var status: Int
     var body: String
+    /// False when the server will close the connection after this reply.
+    var keepAlive: Bool
 }
 
 enum HTTPClientError: Error, CustomStringConvertible {
@@ -38,6 +40,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
 
     private var pending: EventLoopPromise<HTTPReply>?
     private var status = 0
+    private var keepAlive = true
     private var body = ByteBuffer()
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -59,13 +62,14 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case let .head(h):
             status = Int(h.status.code)
+            keepAlive = h.isKeepAlive
         case var .body(b):
             // Only the start of an error text is kept.
             if body.readableBytes < 4096 { body.writeBuffer(&b) }
         case .end:
             let p = pending
             pending = nil
-            p?.succeed(HTTPReply(status: status, body: String(buffer: body)))
+            p?.succeed(HTTPReply(status: status, body: String(buffer: body), keepAlive: keepAlive))
         }
     }
 
