@@ -5,7 +5,7 @@ APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3 pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
 SOAK_SEEDS   ?= 1..20000
 
-.PHONY: all deps build release test demo bench bench-codec bench-raft bench-storage bench-network soak fuzz fuzz-build clean
+.PHONY: all deps build release test demo bench bench-codec bench-raft bench-storage bench-network bench-ordering soak fuzz fuzz-build clean
 
 all: build
 
@@ -55,6 +55,12 @@ bench-storage: deps
 bench-network: deps
 	@dpkg -s serf >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y -qq serf; }
 	./Benchmarks/run-bench-network.sh
+
+# A 3-validator Civitas community beside a 3-member etcd 3.4 cluster (Debian's
+# etcd-server/etcd-client, installed by the script if missing), plus this
+# machine's Ed25519 verification ceiling. Not part of `bench` yet.
+bench-ordering: deps
+	./Benchmarks/run-ordering.sh
 
 # A long Raft campaign (default 20,000 seeds) on every core; prints each failing seed's replay command.
 soak: release

@@ -16,6 +16,10 @@ let package = Package(
         // Already a dependency of the library; named here so the TLS benchmark
         // can measure bare NIOSSL beside the Civitas link.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The ordering benchmark talks to etcd in its native protocol (gRPC
+        // over HTTP/2), so the peer is not handicapped by its JSON gateway.
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
     ],
     targets: [
         .executableTarget(
@@ -69,6 +73,18 @@ let package = Package(
                 .product(name: "CivitasIdentity", package: "Civitas"),
                 .product(name: "CivitasLedger", package: "Civitas"),
                 .product(name: "CivitasNetwork", package: "Civitas"),
+            ]
+        ),
+        .executableTarget(
+            name: "OrderingLoad",
+            dependencies: [
+                .product(name: "CivitasCodec", package: "Civitas"),
+                .product(name: "CivitasLedger", package: "Civitas"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
         ),
     ],
