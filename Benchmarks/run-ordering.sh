@@ -167,8 +167,59 @@ civitas_urls=""
 #   Out: return 0 when started; otherwise set civitas_reason and return 1
 #        (the run then prints "civitas: not run — <reason>" and no summary line).
 civitas_reason=""
+# Three validators set up as an operator would (`civitas ca init`, `civitas init`,
+# `civitas genesis`), on loopback with mutual TLS; the signers are registered as
+# social organisations (who may publish general notices). Blocks are cut as soon
+# as a transaction waits (block interval 1 ms): the leader batches whatever
+# arrived while its earlier proposals (at most 4) were being replicated, as etcd does.
 start_civitas() {
-    civitas_reason="the Civitas validator node (HTTP API, POST /v1/transactions) does not exist yet; start_civitas in Benchmarks/run-ordering.sh is still a stub"
+    local bin c i subject node n=0
+    if ! swift build -c release --package-path "$root" --product civitas > "$work/civitas-build.log" 2>&1; then
+        civitas_reason="the release build of civitas failed (see the build log)"; return 1
+    fi
+    bin="$(swift build -c release --package-path "$root" --show-bin-path)/civitas"
+    c="$work/civitas"
+    mkdir -p "$c"
+    "$bin" ca init --community "$community" --out "$c/ca" > "$c/setup.log" 2>&1 || { civitas_reason="civitas ca init failed"; return 1; }
+    for i in 1 2 3; do
+        "$bin" init --community "$community" --role validator --dir "$c/v$i" --ca-dir "$c/ca" \
+            --listen "127.0.0.1:$((28000 + i))" > "$c/v$i.out" 2>&1 || { civitas_reason="civitas init failed"; return 1; }
+    done
+    {
+        echo "community = \"$community\""
+        for i in 1 2 3; do
+            subject="$(awk '/^subject key/ {print $5}' "$c/v$i.out")"
+            node="$(awk '/^node key/ {print $5}' "$c/v$i.out")"
+            printf '[[validators]]\nname = "validator %d"\nsubject = "%s"\nnode = "%s"\n' "$i" "$subject" "$node"
+            printf '[[subjects]]\nkey = "%s"\ndisplay_name = "Committee %d"\nunit = "office"\nroles = ["residentsCommittee"]\n' "$subject" "$i"
+        done
+        while read -r key; do
+            n=$((n + 1))
+            printf '[[subjects]]\nkey = "%s"\ndisplay_name = "Signer %d"\nunit = "bench"\nroles = ["socialOrganization"]\n' "$key" "$n"
+        done < "$signer_pubkeys"
+    } > "$c/genesis.toml"
+    "$bin" genesis --from "$c/genesis.toml" --out "$c/genesis.civ" --block-interval-ms 1 >> "$c/setup.log" 2>&1 \
+        || { civitas_reason="civitas genesis failed: $(tail -1 "$c/setup.log")"; return 1; }
+    civitas_urls=""
+    for i in 1 2 3; do
+        cp "$c/genesis.civ" "$c/v$i/genesis.civ"
+        sed -i -e 's/^seeds = \[\].*/seeds = ["127.0.0.1:28001", "127.0.0.1:28002", "127.0.0.1:28003"]/' \
+            -e "s/^client_listen = .*/client_listen = \"127.0.0.1:$((28100 + i))\"/" \
+            -e "s/^admin_listen = .*/admin_listen = \"127.0.0.1:$((28200 + i))\"/" \
+            -e 's/^level = .*/level = "warning"/' "$c/v$i/node.toml"
+        "$bin" node run --config "$c/v$i/node.toml" > "$c/v$i.log" 2>&1 &
+        civitas_pids+=("$!")
+        civitas_urls="${civitas_urls:+$civitas_urls,}http://127.0.0.1:$((28100 + i))"
+    done
+    for _ in $(seq 1 300); do
+        local ready=0
+        for i in 1 2 3; do
+            curl -fs "http://127.0.0.1:$((28200 + i))/readyz" > /dev/null 2>&1 && ready=$((ready + 1))
+        done
+        [ "$ready" = 3 ] && return 0
+        sleep 0.2
+    done
+    civitas_reason="the validators did not become ready in 60 s: $(tail -2 "$c/v1.log" | tr '\n' ' ')"
     return 1
 }
 
