@@ -1,0 +1,168 @@
+import CivitasCodec
+import CivitasGossip
+import CivitasLedger
+@testable import CivitasNodeCore
+import CivitasRaft
+import Testing
+
+/// The node core in a lossless in-memory community: three validators and an
+/// observer, every message delivered at once. The campaign under faults is
+/// `NodeCampaignTests` (CivitasSimulationTests); these pin single behaviours.
+@Suite("Node core")
+struct NodeCoreTests {
+    /// A community whose nodes exchange everything directly.
+    struct Community {
+        var nodes: [NodeCore]
+        var stored: [[SealedBlock]]
+        var nonces: [[PublicKey: UInt64]]
+        var now: Timestamp = 1_000_000
+        let genesis: GenesisDocument
+
+        init(interval: UInt64 = 100, maxTransactions: UInt32 = 2_000, maxBytes: UInt32 = 1 << 20) {
+            let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
+            let observer = Fixtures.key(110)
+            genesis = GenesisDocument(
+                community: Fixtures.community, time: 1_000_000,
+                validators: validators.enumerated().map { ValidatorEntry(name: "v\($0.offset)", subject: Fixtures.key(120).publicKey, nodeKey: $0.element.publicKey) },
+                registrars: [], subjects: [],
+                parameters: GenesisParameters(maxBlockTransactions: maxTransactions, maxBlockBytes: maxBytes, blockInterval: interval))
+            var nodes: [NodeCore] = []
+            for (i, key) in (validators + [observer]).enumerated() {
+                let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: key, role: i < 3 ? .validator : .observer)
+                nodes.append(NodeCore(configuration: configuration, applied: .genesis(genesis), restoring: nil, now: now, seed: UInt64(i)))
+            }
+            self.nodes = nodes
+            stored = Array(repeating: [], count: nodes.count)
+            nonces = Array(repeating: [:], count: nodes.count)
+        }
+
+        func view(_ i: Int) -> StubView { StubView(nonces: nonces[i]) }
+        func id(_ i: Int) -> NodeID { NodeID(deriving: nodes[i].configuration.nodeKey.publicKey) }
+
+        /// Carries every output until the community is quiet.
+        mutating func settle() {
+            var busy = true
+            var rounds = 0
+            while busy && rounds < 10_000 {
+                busy = false
+                rounds += 1
+                for i in nodes.indices {
+                    let out = nodes[i].poll()
+                    if out.isEmpty { continue }
+                    busy = true
+                    for m in out.raft?.messages ?? [] {
+                        if let to = nodes[i].node(of: m.to), let j = index(of: to) {
+                            nodes[j].receive(.raft(m), from: id(i), view: view(j))
+                        }
+                    }
+                    for (to, message) in out.sends { if let j = index(of: to) { nodes[j].receive(message, from: id(i), view: view(j)) } }
+                    for broadcast in out.broadcasts {
+                        for j in nodes.indices where j != i {
+                            switch broadcast {
+                            case let .transaction(tx): nodes[j].receive(transaction: tx, view: view(j))
+                            case let .sealedBlock(block): nodes[j].receive(sealed: block, from: id(i))
+                            }
+                        }
+                    }
+                    for block in out.apply {
+                        stored[i].append(block)
+                        for tx in block.block.transactions where tx.nonce == nonces[i][tx.signer, default: 0] + 1 {
+                            nonces[i][tx.signer] = tx.nonce
+                        }
+                    }
+                    if !out.apply.isEmpty { nodes[i].applied(out.apply, view: view(i)) }
+                    if out.raft != nil { nodes[i].raftPersisted(view: view(i)) }
+                }
+            }
+        }
+
+        func index(of node: NodeID) -> Int? { nodes.indices.first { id($0) == node } }
+
+        /// Advances time in 10 ms steps.
+        mutating func run(millis: UInt64) {
+            for _ in 0..<(millis / 10) {
+                now += 10
+                for i in nodes.indices { nodes[i].tick(now: now, view: view(i)) }
+                settle()
+            }
+        }
+
+        var leader: Int? { (0..<3).first { nodes[$0].isLeader } }
+    }
+
+    @Test func aTransactionSubmittedToTheObserverIsCommittedSealedAndAppliedEverywhere() throws {
+        var c = Community()
+        c.run(millis: 3_000)
+        #expect(c.leader != nil)
+        let tx = Fixtures.tx(Fixtures.key(1), 1)
+        #expect(c.nodes[3].submit(tx, view: c.view(3)) == .admitted(id: tx.id, displaced: []))
+        c.run(millis: 500)
+        for i in c.nodes.indices {
+            let block = try #require(c.stored[i].last, "node \(i) applied nothing")
+            #expect(block.block.transactions == [tx])
+            try block.verify(validators: c.genesis.validatorKeys)
+            #expect(c.nodes[i].mempool.count == 0, "node \(i) still holds the committed transaction")
+        }
+        #expect(Set(c.stored.map { $0.map(\.header.hash) }).count == 1, "nodes applied different chains")
+    }
+
+    @Test func theLeaderCutsAFullBlockAtOnceAndWaitsTheIntervalOtherwise() throws {
+        var c = Community(interval: 10_000, maxTransactions: 5)
+        c.run(millis: 3_000)
+        let leader = try #require(c.leader)
+        let key = Fixtures.key(2)
+        for n in 1...4 { _ = c.nodes[leader].submit(Fixtures.tx(key, UInt64(n)), view: c.view(leader)) }
+        c.run(millis: 1_000)
+        #expect(c.stored[leader].isEmpty, "four of five transactions: no block before the 10 s interval")
+        _ = c.nodes[leader].submit(Fixtures.tx(key, 5), view: c.view(leader))
+        c.settle()
+        #expect(c.stored[leader].last?.block.transactions.count == 5, "the fifth fills the block: cut at once")
+        _ = c.nodes[leader].submit(Fixtures.tx(key, 6), view: c.view(leader))
+        c.run(millis: 9_000)
+        #expect(c.stored[leader].count == 1)
+        c.run(millis: 1_500)
+        #expect(c.stored[leader].count == 2, "the interval passed: the lone transaction is cut")
+    }
+
+    @Test func theLeaderCutsByBytes() throws {
+        // A block is full when another transaction of the largest admissible size (64 KiB) would not fit.
+        var c = Community(interval: 60_000, maxBytes: 70_000)
+        c.run(millis: 3_000)
+        let leader = try #require(c.leader)
+        let key = Fixtures.key(3)
+        let text = String(repeating: "x", count: 900)
+        _ = c.nodes[leader].submit(Fixtures.tx(key, 1, Fixtures.request(text)), view: c.view(leader))
+        c.run(millis: 500)
+        #expect(c.stored[leader].isEmpty, "one 1 KB transaction leaves room: no block yet")
+        for n in 2...6 { _ = c.nodes[leader].submit(Fixtures.tx(key, UInt64(n), Fixtures.request(text)), view: c.view(leader)) }
+        c.settle()
+        let block = try #require(c.stored[leader].last, "past 70,000 - 65,536 bytes the block is cut at once")
+        #expect(block.block.transactions.count < 6 && block.block.transactions.count >= 4)
+    }
+
+    @Test func anObserverRefusesASealedBlockWithoutAValidCertificate() throws {
+        var c = Community()
+        c.run(millis: 3_000)
+        let block = Block(community: Fixtures.community, height: 1, previous: c.genesis.hash, time: c.now, proposer: 0,
+                          transactions: [Fixtures.tx(Fixtures.key(4), 1)])
+        // Signed by two keys that are not validators.
+        let votes = [BlockVote(index: 0, key: Fixtures.key(50), headerHash: block.header.hash),
+                     BlockVote(index: 1, key: Fixtures.key(51), headerHash: block.header.hash)]
+        let forged = SealedBlock(block: block, certificate: CommitCertificate(height: 1, headerHash: block.header.hash, votes: votes))
+        c.nodes[3].receive(sealed: forged, from: c.id(0))
+        let out = c.nodes[3].poll()
+        #expect(out.apply.isEmpty)
+        #expect(out.events.contains { if case .refused = $0 { true } else { false } })
+        #expect(c.nodes[3].applied.height == 0)
+    }
+
+    @Test func aVoteSentByAnotherNodeThanItsValidatorIsRefused() throws {
+        var c = Community()
+        c.run(millis: 3_000)
+        let hash = Hashing.sha256([1, 2, 3])
+        let vote = VoteMessage(height: 1, headerHash: hash, vote: BlockVote(index: 1, key: c.nodes[1].configuration.nodeKey, headerHash: hash))
+        // Validator 1's genuine vote, relayed by the observer: refused (votes travel directly from their validator).
+        c.nodes[0].receive(.vote(vote), from: c.id(3), view: c.view(0))
+        #expect(c.nodes[0].poll().events.contains { if case .refused = $0 { true } else { false } })
+    }
+}
