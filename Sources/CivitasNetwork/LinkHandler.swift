@@ -105,6 +105,8 @@ final class LinkHandler: ChannelDuplexHandler {
     private var helloTimer: Scheduled<Void>?
     private var lastHeard = NIODeadline.now()
     private var pingNonce: UInt64 = 0
+    /// When the outstanding ping (`pingNonce`) left, for the round-trip time.
+    private var pingSentAt: NIODeadline?
     private var budget: InboundBudget
     private var context: ChannelHandlerContext?
     /// For an outbound link: told when the link opens or is refused.
@@ -162,9 +164,7 @@ final class LinkHandler: ChannelDuplexHandler {
             if NIODeadline.now() - lastHeard >= TimeAmount(settings.idleTimeout) {
                 close(reason: "no traffic for \(settings.idleTimeout)")
             } else {
-                pingNonce &+= 1
-                write(.ping(pingNonce), context: context)
-                context.flush()
+                sendPing(context: context)
             }
             return
         }
@@ -218,8 +218,11 @@ final class LinkHandler: ChannelDuplexHandler {
             case let .ping(nonce):
                 write(.pong(nonce), context: context)
                 context.flush()
-            case .pong:
-                break
+            case let .pong(nonce):
+                if nonce == pingNonce, let sent = pingSentAt, let peer {
+                    pingSentAt = nil
+                    transport.recordRoundTrip(peer.identity.nodeID, seconds: Double((NIODeadline.now() - sent).nanoseconds) / 1e9)
+                }
             case let .message(traffic, payload):
                 if let peer { transport.deliver(from: peer.identity.nodeID, traffic, payload) }
             case let .goodbye(reason):
@@ -268,6 +271,15 @@ final class LinkHandler: ChannelDuplexHandler {
         transport.connected(info)
         attempt?.succeed(info)
         attempt = nil
+        // A first round trip right away; later ones whenever the link is idle.
+        sendPing(context: context)
+    }
+
+    private func sendPing(context: ChannelHandlerContext) {
+        pingNonce &+= 1
+        pingSentAt = NIODeadline.now()
+        write(.ping(pingNonce), context: context)
+        context.flush()
     }
 
     // MARK: Sending

@@ -78,8 +78,14 @@ final class TransportCore: Sendable {
     /// Frame bytes written and read on every link (length prefixes included,
     /// TLS record overhead not), for reports and benchmarks.
     let traffic = Mutex(TransportTraffic())
+    /// The last measured ping round trip per linked peer, in seconds.
+    let roundTrips = Mutex<[NodeID: Double]>([:])
     let continuation: AsyncStream<TransportEvent>.Continuation
     let log: @Sendable (String) -> Void
+
+    func recordRoundTrip(_ node: NodeID, seconds: Double) {
+        roundTrips.withLock { $0[node] = seconds }
+    }
 
     init(local: NodeID, settings: TransportSettings, continuation: AsyncStream<TransportEvent>.Continuation, log: @escaping @Sendable (String) -> Void) {
         self.local = local
@@ -209,6 +215,12 @@ public final class Transport: Sendable {
     public var traffic: TransportTraffic { core.traffic.withLock { $0 } }
 
     /// The peers with open links.
+    /// The last ping round trip measured to `node` (on opening the link and
+    /// whenever it is idle), if any.
+    public func roundTrip(to node: NodeID) -> Duration? {
+        core.roundTrips.withLock { $0[node] }.map { .nanoseconds(Int64($0 * 1e9)) }
+    }
+
     public var peers: [PeerInfo] { core.state.withLock { $0.links.values.map(\.info) } }
 
     /// Starts accepting connections; returns the port bound (pass 0 for any).

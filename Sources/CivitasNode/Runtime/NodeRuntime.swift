@@ -406,7 +406,8 @@ public actor NodeRuntime: NodeService, Service {
         let peers = transport.peers.map {
             NodeStatusReport.Peer(nodeID: $0.identity.nodeID.description, community: $0.identity.community.name,
                                   role: $0.identity.role.description,
-                                  address: $0.listenAddress.isEmpty ? $0.remoteAddress : $0.listenAddress, roundTripMillis: nil)
+                                  address: $0.listenAddress.isEmpty ? $0.remoteAddress : $0.listenAddress,
+                                  roundTripMillis: transport.roundTrip(to: $0.identity.nodeID).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3 })
         }.sorted { ($0.community, $0.nodeID) < ($1.community, $1.nodeID) }
         var counters: [String: UInt64] = [:]
         for (kind, count) in await gossip.sentByKind {
