@@ -277,7 +277,7 @@ func randomChain(_ c: StateTestCommunity, blocks: Int, transactionsPerBlock: Int
             case 12..<16:
                 let options = rng.int(2...4)
                 let terms = ProposalTerms(title: "Proposal", description: "", options: (0..<options).map { "option \($0)" },
-                                          eligibleRoles: RoleSet([.resident]), closing: .height(b.nextHeight + UInt64(rng.int(0...6))),
+                                          eligibleRoles: RoleSet([.resident]), closing: .height(b.nextHeight + UInt64(rng.int(1...6))),
                                           quorumBasisPoints: UInt32(rng.int(0...10_000)), passBasisPoints: UInt32(rng.int(1...10_000)))
                 let tx = b.add("committee", .proposal(Proposal(terms: terms)))
                 proposals.append((tx.id, options))
