@@ -7,6 +7,11 @@ public import CivitasLedger
 /// height + 1, at the head's time), so the mempool refuses exactly what a
 /// block built on this state would reject, with the same reason.
 ///
+/// The rules see the committed state only: a transaction that depends on one
+/// still pending (a correction of a notice not yet in a block, the first
+/// transaction of a subject whose registration is pending) is refused until
+/// that one commits, and the client submits it again.
+///
 /// A reader that fails (a state database I/O error) refuses every
 /// transaction with the error as the reason, and reports committed nonce 0
 /// for every signer; a block built meanwhile is still decided by the rules

@@ -185,7 +185,7 @@ public struct GovernanceState: GovernanceReader, Sendable {
 
     /// `GovernanceRules.check` against this state, for a transaction in the next block (at `time`, default the head's).
     public func check(_ tx: Transaction, time: Timestamp? = nil) -> String? {
-        GovernanceRules.check(tx, at: (height + 1, time ?? self.time), genesis: genesis, reader: self)
+        GovernanceRules.check(tx, at: (height &+ 1, time ?? self.time), genesis: genesis, reader: self)
     }
 
     // MARK: - Applying
@@ -406,6 +406,8 @@ public struct GovernanceState: GovernanceReader, Sendable {
             var resolved: UInt64 = 0, fixed: UInt64 = 0, resolveTotal: Int64 = 0
             var breaches: UInt64 = 0, ratings: UInt64 = 0, ratingTotal: UInt64 = 0
         }
+        // Times are non-negative (clamped from UInt64), so differences cannot
+        // overflow; sums saturate (the SQL view would fail on such a chain).
         let now = Self.clamp(time)
         var sums: [SubjectID: Sums] = [:]
         for r in serviceRequests.values {
@@ -414,11 +416,11 @@ public struct GovernanceState: GovernanceReader, Sendable {
                 s.assignments += 1
                 if let f = a.firstResponseTime {
                     s.responded += 1
-                    s.responseTotal += max(f &- a.assignedTime, 0)
+                    s.responseTotal = Self.saturatingAdd(s.responseTotal, max(f - a.assignedTime, 0))
                 }
                 if let t = a.resolvedTime {
                     s.resolved += 1
-                    s.resolveTotal += max(t &- a.assignedTime, 0)
+                    s.resolveTotal = Self.saturatingAdd(s.resolveTotal, max(t - a.assignedTime, 0))
                 }
                 if a.resolution == .fixed { s.fixed += 1 }
                 if (a.firstResponseTime ?? a.endedTime ?? now) > r.deadline { s.breaches += 1 }
