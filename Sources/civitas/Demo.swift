@@ -63,6 +63,19 @@ struct OfflineDemo: ParsableCommand {
         guard decoded == sealed else { throw ToolError("decoded block differs from the original") }
         step("5. Decoded the wire bytes and verified: certificate, Merkle root, \(decoded.block.transactions.count) signatures - OK")
 
+        // The governance rules (docs/governance.md): every sample record is signed
+        // by a subject entitled to it, so the state machine applies them all.
+        var state = GovernanceState(genesis: genesis)
+        guard let applied = state.apply(decoded.block) else { throw ToolError("block 1 does not follow genesis") }
+        let refused = applied.outcomes.enumerated().compactMap { i, o in o.rejectionReason.map { "#\(i): \($0)" } }
+        guard refused.isEmpty else { throw ToolError("the governance rules refused sample records: " + refused.joined(separator: "; ")) }
+        let wang = c.member("wang").key
+        let intruder = UnsignedTransaction(
+            community: c.community, signer: wang.publicKey, nonce: state.latestNonce(of: wang.publicKey) + 1, time: block.header.time,
+            payload: .notice(Notice(category: .partyAffairs, title: "Branch meeting", body: "Thursday 7pm."))).signed(with: wang)
+        step("5b. Governance rules: \(applied.outcomes.count) of \(applied.outcomes.count) records applied; state digest \(short(state.digest))")
+        print("   a resident's party-affairs notice -> refused: \(state.check(intruder) ?? "ALLOWED")")
+
         let index = txs.firstIndex { $0.kind == .closure }!
         let proof = decoded.block.inclusionProof(index: index)
         let leaf = Merkle.leafHash(txs[index].encoded())

@@ -55,7 +55,8 @@ struct SampleCommunity {
             community: community, time: startTime, validators: validators,
             registrars: [m["committee"]!.key.publicKey],
             subjects: m.values.map { GenesisSubject(key: $0.key.publicKey, displayName: $0.name, unit: $0.unit, roles: $0.roles) },
-            parameters: GenesisParameters(responseDeadlines: [
+            // A pilot of a few households: a resident's proposal needs two co-signers.
+            parameters: GenesisParameters(proposalEndorsements: 2, responseDeadlines: [
                 ResponseDeadline(serviceCode: "elevator", seconds: 4 * 3600),
                 ResponseDeadline(serviceCode: "streetlight", seconds: 48 * 3600),
             ]))

@@ -30,7 +30,10 @@ struct BlockTestChain {
         self.members = members
         genesis = GenesisDocument(
             community: Self.community, time: 1_767_225_600_000, validators: entries, registrars: [members[0].publicKey],
-            subjects: [], parameters: GenesisParameters())
+            // The members are registered organisations, so their general notices apply (docs/governance.md).
+            subjects: members.enumerated().map { i, k in
+                GenesisSubject(key: k.publicKey, displayName: "Member \(i)", unit: "Office \(i)", roles: RoleSet([.residentsCommittee]))
+            }, parameters: GenesisParameters())
     }
 
     var head: Hash { blocks.last?.header.hash ?? genesis.hash }

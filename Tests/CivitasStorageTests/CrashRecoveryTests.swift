@@ -403,7 +403,9 @@ enum StressGenesis {
             validators: validators.enumerated().map { i, k in ValidatorEntry(name: "validator-\(i)", subject: members[i].publicKey, nodeKey: k.publicKey) },
             registrars: [members[0].publicKey],
             subjects: members.enumerated().map { i, k in
-                GenesisSubject(key: k.publicKey, displayName: "Resident \(i)", unit: "Bldg \(i + 1)-101", roles: RoleSet([.resident]))
+                GenesisSubject(key: k.publicKey, displayName: "Resident \(i)", unit: "Bldg \(i + 1)-101",
+                           // Committee members: a general notice needs an organisational role (docs/governance.md).
+                           roles: RoleSet([.resident, .residentsCommittee]))
             },
             parameters: GenesisParameters())
     }

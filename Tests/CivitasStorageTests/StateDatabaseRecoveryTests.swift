@@ -80,6 +80,7 @@ import Testing
                 closed += a.closedProposals.count
             }
             // The workload exercises rejections and tallies, not only the happy path.
+            print("random chain: \(rejected) of \(blocks.count * 40) rejected")
             #expect(rejected > 100 && rejected < blocks.count * 40 / 2)
             #expect(closed > 5)
             let digest = try db.stateDigest()

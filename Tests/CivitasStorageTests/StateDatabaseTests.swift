@@ -159,7 +159,7 @@ import Testing
         var b = chain.builder
         let unknown = Hashing.sha256(Array("nothing".utf8))
         let replay = chain.blocks[1].block.transactions[1]  // Li's ballot, again
-        b.add("sun", .ballot(Ballot(proposal: chain.proposal, choice: 0)))                       // proposal closed
+        b.add("li", .ballot(Ballot(proposal: chain.proposal, choice: 0)))                        // proposal closed
         b.add("li", .ballot(Ballot(proposal: unknown, choice: 0)))                               // unknown proposal
         b.add("owners", .notice(Notice(category: .finance, title: "x", body: "y", supersedes: unknown)))             // unknown notice
         b.add("owners", .notice(Notice(category: .finance, title: "x", body: "y", supersedes: chain.notices[0])))    // already superseded
@@ -209,7 +209,7 @@ import Testing
             }
             // A rejected payload consumes its nonce; a bad nonce or foreign community does not.
             let noncesAfter = try ["wang", "zhao", "li"].map { try db.latestNonce(of: c.key($0).publicKey) }
-            #expect(noncesAfter == [noncesBefore[0] + 2, noncesBefore[1] + 1, noncesBefore[2] + 1])
+            #expect(noncesAfter == [noncesBefore[0] + 2, noncesBefore[1] + 1, noncesBefore[2] + 2])
             // The replay is recorded twice under the same ID: applied once, rejected once.
             let records = try db.transactions(id: replay.id)
             #expect(records.map(\.isApplied) == [true, false] && records.map(\.height) == [2, 6])

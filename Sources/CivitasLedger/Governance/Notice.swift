@@ -11,9 +11,9 @@ public struct Notice: Sendable, Codable, CanonicalCodable, CanonicalIdentity {
         case housingAffairs = 1
         /// Issued by the residents' or the owners' committee.
         case finance = 2
-        /// Issued by the residents' committee, the street office or a service provider.
+        /// Issued by the residents' committee, the property manager, a service provider or the street office.
         case services = 3
-        /// Issued by any committee or the street office.
+        /// Issued by any organisational role (not by residents as such); docs/governance.md.
         case general = 4
 
         public var description: String {

@@ -3,13 +3,6 @@ import CivitasLedger
 import Foundation
 import GRDB
 
-/// Why a transaction of a committed block could not be applied. Thrown by a
-/// handler before it writes anything (`applyBlock` checks that it did not).
-struct Rejection: Error {
-    let reason: String
-    init(_ reason: String) { self.reason = reason }
-}
-
 /// One transaction being applied: where it sits and who signed it.
 struct TransactionContext {
     let height: Int64
@@ -31,9 +24,11 @@ extension StateDatabase {
     /// 1. another community's transaction is rejected;
     /// 2. the nonce must be the signer's latest + 1 (the first is 1), else the
     ///    transaction is rejected and the nonce is not consumed;
-    /// 3. the nonce is consumed, and the payload applied; a `Rejection`
-    ///    (always thrown before the handler writes) leaves the state as it was,
-    ///    but the nonce stays consumed, so the signer's later transactions still line up;
+    /// 3. the nonce is consumed, and `GovernanceRules.check` decides (reading
+    ///    the tables through `SQLGovernanceReader`, so it sees the transactions
+    ///    before it in this block); a refused transaction leaves the state as it
+    ///    was, but the nonce stays consumed, so the signer's later transactions
+    ///    still line up; an allowed one is written by its handler, which decides nothing;
     /// 4. a `transactions` row records it, applied or rejected with the reason.
     /// Then proposals due to close are tallied, an own checkpoint is recorded
     /// every `checkpointInterval` blocks, and the block and the applied head are recorded.
@@ -63,20 +58,12 @@ extension StateDatabase {
                         INSERT INTO signer_nonces VALUES (?, ?, ?, ?)
                         ON CONFLICT (signer) DO UPDATE SET nonce = excluded.nonce, height = excluded.height
                         """, [tx.signer.raw.sql, context.signerSQL, sqlInt(tx.nonce), height])
-                    // Every handler decides to reject before it writes, so a
-                    // rejection needs no rollback (a savepoint per transaction
-                    // would copy each page it touches into a sub-journal). The
-                    // change counter checks that rule: breaking it aborts the
-                    // whole block rather than keep half a transaction.
-                    let changes = db.totalChangesCount
-                    do {
-                        try applyPayload(tx.payload, context, db)
-                    } catch let rejection as Rejection {
-                        guard db.totalChangesCount == changes else {
-                            throw StorageError.failed(path: path, cause: "internal error: \(tx.kind) transaction \(id.hex) was rejected after writing (\(rejection.reason))")
-                        }
-                        reason = rejection.reason
-                    }
+                    // The rules decide before anything is written, so a refusal
+                    // needs no rollback (a savepoint per transaction would copy
+                    // each page it touches into a sub-journal).
+                    reason = try GovernanceRules.check(tx, at: (header.height, header.time), genesis: genesis,
+                                                       reader: SQLGovernanceReader(db: db))
+                    if reason == nil { try applyPayload(tx.payload, context, db) }
                 }
             }
             try db.run("INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -127,7 +114,6 @@ extension StateDatabase {
         let status = try db.row("SELECT status FROM subjects WHERE subject_id = ?", [sidSQL]).map { try $0.text("status") }
         switch r.action {
         case .register:
-            if status == "active" { throw Rejection("subject \(sid) is already registered") }
             if status == nil {
                 try db.run("INSERT INTO subjects VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)", [
                     sidSQL, r.subject.raw.sql, r.displayName, r.unit, Int64(r.roles.mask), c.height, c.height, c.idSQL,
@@ -141,15 +127,11 @@ extension StateDatabase {
             }
             try replaceRoles(sidSQL, r.roles, db)
         case .update:
-            guard let status else { throw Rejection("update of unknown subject \(sid)") }
-            guard status == "active" else { throw Rejection("update of revoked subject \(sid)") }
             try db.run("""
                 UPDATE subjects SET display_name = ?, unit = ?, roles = ?, updated_height = ?, last_tx = ? WHERE subject_id = ?
                 """, [r.displayName, r.unit, Int64(r.roles.mask), c.height, c.idSQL, sidSQL])
             try replaceRoles(sidSQL, r.roles, db)
         case .revoke:
-            guard let status else { throw Rejection("revocation of unknown subject \(sid)") }
-            guard status == "active" else { throw Rejection("subject \(sid) is already revoked") }
             try db.run("""
                 UPDATE subjects SET roles = 0, status = 'revoked', updated_height = ?, last_tx = ? WHERE subject_id = ?
                 """, [c.height, c.idSQL, sidSQL])
@@ -170,11 +152,8 @@ extension StateDatabase {
         var chainRoot = c.idSQL
         var version: Int64 = 1
         if let earlier = n.supersedes {
-            guard let row = try db.row("SELECT superseded_by, chain_root, version FROM notices WHERE id = ?", [earlier.sql]) else {
-                throw Rejection("supersedes unknown notice \(earlier.hex)")
-            }
-            if let by = try row.optionalHash("superseded_by") {
-                throw Rejection("notice \(earlier.hex) is already superseded by \(by.hex)")
+            guard let row = try db.row("SELECT chain_root, version FROM notices WHERE id = ?", [earlier.sql]) else {
+                throw UnexpectedValue(column: "notices.id", detail: "the rules let a notice supersede unknown notice \(earlier.hex)")
             }
             chainRoot = try row.hash("chain_root").sql
             version = try row.int("version") + 1
@@ -221,20 +200,6 @@ extension StateDatabase {
     }
 
     func applyBallot(_ b: Ballot, _ c: TransactionContext, _ db: Database) throws {
-        guard let p = try db.row("SELECT status, option_count, closed_height FROM proposals WHERE id = ?", [b.proposal.sql]) else {
-            throw Rejection("ballot for unknown proposal \(b.proposal.hex)")
-        }
-        guard try p.text("status") == "open" else {
-            throw Rejection("proposal \(b.proposal.hex) closed at height \(try p.optionalInt("closed_height") ?? 0)")
-        }
-        let options = try p.int("option_count")
-        guard Int64(b.choice) < options else {
-            throw Rejection("choice \(b.choice) is not an option (the proposal has \(options))")
-        }
-        guard try db.integer("SELECT 1 FROM proposal_electorate WHERE proposal_id = ? AND subject_id = ?",
-                             [b.proposal.sql, c.signerSQL]) != nil else {
-            throw Rejection("signer \(c.signerID) is not in the electorate of proposal \(b.proposal.hex)")
-        }
         // One counted ballot per voter: a later one replaces the earlier one until close.
         try db.run("""
             INSERT INTO ballots VALUES (?, ?, ?, ?, ?, ?, 0)
@@ -290,21 +255,8 @@ extension StateDatabase {
         try recordServiceEvent(c.idSQL, c, kind: "request", status: "open", note: "", rating: nil, db)
     }
 
-    /// The request's status, or a rejection naming it.
-    func requestStatus(_ request: Hash, _ db: Database) throws -> (status: String, assignments: Int64) {
-        guard let row = try db.row("SELECT status, assignment_count FROM service_requests WHERE id = ?", [request.sql]) else {
-            throw Rejection("unknown service request \(request.hex)")
-        }
-        let status = try row.text("status")
-        if status == "closed" { throw Rejection("service request \(request.hex) is closed") }
-        return (status, try row.int("assignment_count"))
-    }
-
     func applyAssignment(_ a: Assignment, _ c: TransactionContext, _ db: Database) throws {
-        let (_, assignments) = try requestStatus(a.request, db)
-        guard try db.integer("SELECT 1 FROM subjects WHERE subject_id = ?", [a.provider.raw.sql]) != nil else {
-            throw Rejection("assignment to unknown provider \(a.provider)")
-        }
+        let assignments = try db.integer("SELECT assignment_count FROM service_requests WHERE id = ?", [a.request.sql]) ?? 0
         let request = a.request.sql
         let seq = assignments + 1
         try db.run("UPDATE service_assignments SET active = 0, ended_time = ? WHERE request_id = ? AND active = 1", [c.time, request])
@@ -319,13 +271,9 @@ extension StateDatabase {
     }
 
     func applyServiceResponse(_ r: ServiceResponse, _ c: TransactionContext, _ db: Database) throws {
-        let (status, _) = try requestStatus(r.request, db)
         let request = r.request.sql
-        if status == "resolved" {
-            throw Rejection("service request \(r.request.hex) is already resolved; only the requester's reopening lets it continue")
-        }
         guard let seq = try db.integer("SELECT seq FROM service_assignments WHERE request_id = ? AND active = 1", [request]) else {
-            throw Rejection("service request \(r.request.hex) is not assigned to a provider")
+            throw UnexpectedValue(column: "service_assignments", detail: "the rules let an unassigned request \(r.request.hex) take a response")
         }
         let resolution = Self.resolution(r.status)
         let newStatus: String = switch r.status {
@@ -357,10 +305,6 @@ extension StateDatabase {
     }
 
     func applyClosure(_ cl: Closure, _ c: TransactionContext, _ db: Database) throws {
-        let (status, _) = try requestStatus(cl.request, db)
-        guard status == "resolved" else {
-            throw Rejection("service request \(cl.request.hex) is \(status), not resolved")
-        }
         let request = cl.request.sql
         let rating = cl.rating.map { Int64($0) }
         switch cl.outcome {
@@ -389,9 +333,6 @@ extension StateDatabase {
 
     func applyVolunteerRecord(_ v: VolunteerRecord, _ c: TransactionContext, _ db: Database) throws {
         let volunteer = v.volunteer.raw.sql
-        guard try db.integer("SELECT 1 FROM subjects WHERE subject_id = ?", [volunteer]) != nil else {
-            throw Rejection("volunteer record for unknown subject \(v.volunteer)")
-        }
         let minutes = Int64(v.minutes)
         let points = minutes * Int64(genesis.parameters.pointsPerHour) / 60
         try db.run("INSERT INTO volunteer_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -405,10 +346,6 @@ extension StateDatabase {
     }
 
     func applyCheckpoint(_ cp: Checkpoint, _ c: TransactionContext, _ db: Database) throws {
-        let key: StatementArguments = [cp.community.name, sqlInt(cp.height), cp.headerHash.sql]
-        if try db.integer("SELECT 1 FROM checkpoints WHERE community = ? AND height = ? AND header_hash = ?", key) != nil {
-            throw Rejection("checkpoint of '\(cp.community)' at height \(cp.height) (\(cp.headerHash.hex)) is already recorded")
-        }
         try db.run("INSERT INTO checkpoints VALUES (?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)", [
             cp.community.name, sqlInt(cp.height), cp.headerHash.sql, cp.genesisHash.sql, c.height, c.index, c.idSQL,
             c.signerSQL, Int64(cp.certificate.votes.count), Data(cp.certificate.encoded()),
