@@ -479,7 +479,11 @@ struct RuntimeView: MempoolView {
     let state: StateDatabase
     let genesis: GenesisDocument
     func committedNonce(of signer: PublicKey) -> UInt64 { nonces.nonce(of: signer) }
-    func permission(for transaction: Transaction) -> String? { nil }
+    /// The governance rules against the committed state (`GovernanceRules.check`
+    /// through the state database), as the next block would decide it.
+    func permission(for transaction: Transaction) -> String? {
+        do { return try state.check(transaction) } catch { return "the governance state could not be read: \(error)" }
+    }
 }
 
 /// The data directory's size, walked at most every 30 s (a status request

@@ -84,7 +84,7 @@ public struct NodeSimulation {
         report = NodeSimulationReport(seed: options.seed)
         clients = ClientLedger(signers: signerKeys, community: genesis.community)
         for i in 0..<total {
-            nodes.append(SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer))
+            nodes.append(SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer, genesis: genesis))
         }
     }
 

@@ -23,12 +23,12 @@ struct SimNode {
     /// Where each transaction ID first appears in the stored chain (height, index).
     var locations: [Hash: ChainPlace] = [:]
 
-    init(index: Int, key: SigningKey, role: NodeCoreRole) {
+    init(index: Int, key: SigningKey, role: NodeCoreRole, genesis: GenesisDocument) {
         self.index = index
         self.key = key
         self.role = role
         id = NodeID(deriving: key.publicKey)
-        ledger = SimLedger()
+        ledger = SimLedger(genesis: genesis)
     }
 
     var alive: Bool { core != nil }
@@ -38,8 +38,8 @@ struct SimNode {
     /// applying the stored blocks again.
     mutating func restart(configuration: NodeCoreConfiguration, genesis: GenesisDocument, now: Timestamp, seed: UInt64) {
         restarts += 1
-        ledger = SimLedger()
-        for block in blocks { ledger.apply(block.block, genesis: genesis) }
+        ledger = SimLedger(genesis: genesis)
+        for block in blocks { ledger.apply(block.block) }
         let position = blocks.last.map { ChainPosition(height: $0.height, hash: $0.header.hash, time: $0.header.time) }
             ?? .genesis(genesis)
         let restore = hasRaftLog ? NodeCore.RaftRestore(hardState: hardState, snapshot: snapshot, entries: entries) : nil
@@ -75,7 +75,9 @@ struct SimNode {
         for (i, tx) in block.block.transactions.enumerated() where locations[tx.id] == nil {
             locations[tx.id] = ChainPlace(height: block.height, index: i)
         }
-        ledger.apply(block.block, genesis: genesis)
+        if !ledger.apply(block.block) {
+            preconditionFailure("block \(block.height) does not extend the node's state (the shell applies in order)")
+        }
     }
 
     func blocks(from start: UInt64, count: Int) -> [SealedBlock] {
