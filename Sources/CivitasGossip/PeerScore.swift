@@ -20,17 +20,20 @@ public enum Misbehaviour: Sendable, Hashable, CustomStringConvertible {
 
 /// Settings of the per-peer token buckets and score (shared by the cores that police peers).
 public struct PeerPolicySettings: Sendable, Hashable {
-    /// Sustained messages per second a peer may send. 200: a community's
-    /// transaction rate is tens per second; a tenfold margin covers bursts
-    /// after a partition heals.
-    public var messagesPerSecond: UInt64 = 200
-    /// Burst allowance in messages (the bucket's size). 400: two seconds of the sustained rate.
-    public var burstMessages: UInt64 = 400
-    /// Sustained payload bytes per second a peer may send. 8 MiB/s: two
-    /// maximum payloads a second, far above a community's block rate.
-    public var bytesPerSecond: UInt64 = 8 << 20
-    /// Burst allowance in bytes. 16 MiB: four maximum payloads back to back.
-    public var burstBytes: UInt64 = 16 << 20
+    /// Sustained messages per second a peer may send. 20,000: every
+    /// transaction is a message of its own, and a community's validators order
+    /// thousands a second under load (`make bench-ordering`); 200, the first
+    /// setting, made validators ban each other as flooders at a few hundred
+    /// transactions a second and lose their leader. Still far below what would
+    /// let one peer starve the node.
+    public var messagesPerSecond: UInt64 = 20_000
+    /// Burst allowance in messages (the bucket's size): two seconds of the sustained rate.
+    public var burstMessages: UInt64 = 40_000
+    /// Sustained payload bytes per second a peer may send. 32 MiB/s: eight
+    /// maximum payloads a second, and 20,000 transactions of a few hundred bytes.
+    public var bytesPerSecond: UInt64 = 32 << 20
+    /// Burst allowance in bytes. 64 MiB: sixteen maximum payloads back to back.
+    public var burstBytes: UInt64 = 64 << 20
     /// Score lost per message over the limit. 1: a short burst costs little.
     public var floodPenalty: Int = 1
     /// Score lost per invalid message. 25: four invalid messages ban a peer,

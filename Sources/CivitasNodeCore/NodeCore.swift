@@ -74,6 +74,8 @@ public struct NodeCore: Sendable {
     private var syncPeers: [NodeID] = []
     private var nextStatus: Timestamp = 0
     private var nextMaintenance: Timestamp = 0
+    /// When the applied height last moved (block sync's watchdog).
+    private var lastProgress: Timestamp = 0
     /// When each pending transaction was last offered to the community.
     private var lastOffered: [Hash: Timestamp] = [:]
 
@@ -98,6 +100,7 @@ public struct NodeCore: Sendable {
         self.applied = applied
         self.now = now
         lastRaftTick = now
+        lastProgress = now
         mempool = Mempool(settings: configuration.settings.mempool)
         let genesis = configuration.genesis
         verifier = CertificateVerifier(validators: genesis.validatorKeys, community: genesis.community)
@@ -146,14 +149,14 @@ public struct NodeCore: Sendable {
         guard newNow >= now else { return }
         now = newNow
         let tickMillis = max(configuration.settings.tickMillis, 1)
-        if raft != nil {
-            // After a long pause (a stalled process), tick at most one election's worth.
-            let limit = UInt64(configuration.settings.raft.electionTicks) * 2
-            if (now - lastRaftTick) / tickMillis > limit { lastRaftTick = now - limit * tickMillis }
-            while now - lastRaftTick >= tickMillis {
-                raft!.tick()
-                lastRaftTick += tickMillis
-            }
+        if raft != nil, now - lastRaftTick >= tickMillis {
+            // One tick per call however long it has been, as a ticker that drops
+            // ticks would: a node whose shell was busy (a stalled process, a
+            // backlog of inputs it has not read yet) must not wake up to a burst
+            // of ticks and call an election — or, as leader, step down — over
+            // messages still waiting in its own queue.
+            raft!.tick()
+            lastRaftTick = now
         }
         produce(view: view)
         resendVotes()
@@ -172,6 +175,24 @@ public struct NodeCore: Sendable {
             }
         }
         carry(blockSync.tick(now: syncNow))
+        restartStalledSync()
+    }
+
+    /// Block sync's watchdog: a node that knows it is behind (a peer reported a
+    /// higher height, or sealed blocks wait above a gap) but has had nothing
+    /// in flight and no progress for `stallMillis` starts block sync afresh
+    /// from its applied head; peers' next height reports (every
+    /// `statusMillis`) send it fetching again. Seen in the node campaign: a
+    /// gap below sealed blocks with block sync's frontier already past it and
+    /// nothing outstanding.
+    private mutating func restartStalledSync() {
+        let behind = blockSync.targetHeight > applied.height || !sealedAhead.isEmpty
+        guard behind, blockSync.outstanding == 0, now - lastProgress >= configuration.settings.stallMillis else { return }
+        blockSync = BlockSync(height: applied.height, head: applied.hash, verifier: verifier, settings: configuration.settings.blockSync)
+        lastProgress = now
+        for peer in syncPeers {
+            out.syncSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
+        }
     }
 
     /// A client submitted `transaction` here: admit it and, if new, offer it to the community.
@@ -181,7 +202,7 @@ public struct NodeCore: Sendable {
             lastOffered[id] = now
             out.broadcasts.append(.transaction(transaction))
             note(displaced)
-            produce(view: view)
+            produce(view: view, onlyFull: true)
         }
         return admission
     }
@@ -193,7 +214,7 @@ public struct NodeCore: Sendable {
         if case let .admitted(id, displaced) = admission {
             lastOffered[id] = now
             note(displaced)
-            produce(view: view)
+            produce(view: view, onlyFull: true)
         }
         return admission
     }
@@ -311,7 +332,11 @@ public struct NodeCore: Sendable {
 
     // MARK: - Block production (leader)
 
-    private mutating func produce(view: some MempoolView) {
+    /// Cuts batches while the pipeline has room. A new transaction cuts only a
+    /// full batch (`onlyFull`); one waiting out the block interval is cut by
+    /// the next tick, so a busy leader proposes (and fsyncs) once per tick at
+    /// most for partial batches, not once per arriving transaction.
+    private mutating func produce(view: some MempoolView, onlyFull: Bool = false) {
         guard let raft, raft.role == .leader, let index = validatorIndex else {
             if !inFlight.isEmpty { inFlight.removeAll() }
             return
@@ -324,7 +349,11 @@ public struct NodeCore: Sendable {
         let params = configuration.genesis.parameters
         let maxCount = Int(params.maxBlockTransactions)
         let maxBytes = Int(params.maxBlockBytes)
-        while inFlight.count < configuration.settings.maxProposalsInFlight {
+        // Batches proposed and not committed, plus blocks built and not yet
+        // applied here: while these are in the pipeline, transactions gather
+        // for the next batch, so blocks grow with the load instead of the
+        // pipeline filling with one-transaction blocks.
+        while inFlight.count + unsealed.count < configuration.settings.maxProposalsInFlight {
             let batch = mempool.batch(maxCount: maxCount, maxBytes: maxBytes, view: pendingView(view))
             guard !batch.isEmpty else { return }
             var bytes = 0
@@ -334,7 +363,7 @@ public struct NodeCore: Sendable {
                 if let arrival = mempool.arrival(of: tx.id) { oldest = min(oldest, arrival) }
             }
             let full = batch.count >= maxCount || bytes + configuration.settings.mempool.maxTransactionBytes > maxBytes
-            guard full || now - oldest >= params.blockInterval else { return }
+            guard full || (!onlyFull && now - oldest >= params.blockInterval) else { return }
             let proposal = BlockProposal(time: now, proposer: index, transactions: batch)
             guard case let .appended(_, first, _)? = try? self.raft!.propose([proposal.encoded()]) else { return }
             inFlight.append(first)
@@ -461,6 +490,7 @@ public struct NodeCore: Sendable {
             }
             earlyVotes[next.height] = nil
             applied = ChainPosition(height: next.height, hash: hash, time: next.header.time)
+            lastProgress = now
             recentHashes[next.height] = hash
             recentHashes[next.height &- configuration.settings.maxAhead] = nil
             out.apply.append(next)

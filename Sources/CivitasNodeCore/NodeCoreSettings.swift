@@ -22,9 +22,10 @@ public struct NodeCoreSettings: Sendable, Hashable {
     public var tickMillis: UInt64 = 100
     public var raft: RaftSettings = RaftSettings()
     public var mempool: MempoolSettings = MempoolSettings()
-    /// Batches the leader may have proposed but not yet seen committed. 4:
-    /// enough to keep the log busy while one batch is being fsynced and
-    /// replicated, few enough that a lost leadership wastes little.
+    /// Batches the leader may have in the pipeline: proposed and not yet
+    /// committed, or built and not yet applied. 4: enough to keep the log busy
+    /// while one batch is being fsynced and replicated and another sealed,
+    /// few enough that blocks grow with the load and a lost leadership wastes little.
     public var maxProposalsInFlight: Int = 4
     /// A validator sends its vote again this often while the block it voted
     /// for has no certificate here (votes are sent once, and links lose
@@ -37,6 +38,9 @@ public struct NodeCoreSettings: Sendable, Hashable {
     public var rebroadcastBatch: Int = 256
     /// Height reports to community peers this often (block sync's trigger).
     public var statusMillis: UInt64 = 1_000
+    /// A node behind its peers with nothing fetched and no progress for this
+    /// long restarts block sync from its applied head. 3 s: three height reports.
+    public var stallMillis: UInt64 = 3_000
     /// The Raft log is compacted every this many applied blocks.
     public var compactEveryBlocks: UInt64 = 1_024
     /// Sealed blocks and votes more than this far above the applied height are

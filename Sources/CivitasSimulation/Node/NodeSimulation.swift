@@ -54,6 +54,9 @@ public struct NodeSimulation {
         case restart(Int)
         case partition
         case heal
+        /// The fault phase ends: partitions heal and crashed nodes restart, so
+        /// the quiet phase measures recovery from a whole community.
+        case endFaults
     }
 
     enum Wire {
@@ -100,6 +103,7 @@ public struct NodeSimulation {
         let faultEnd = options.faultSeconds * 1_000_000
         let end = faultEnd + options.quietSeconds * 1_000_000
         if options.crashEvery > 0 { queue.schedule(.crash, at: 1_000_000 + faultRandom.below(options.crashEvery * 1_000_000)) }
+        queue.schedule(.endFaults, at: faultEnd)
         if options.partitionEvery > 0 { queue.schedule(.partition, at: 1_000_000 + faultRandom.below(options.partitionEvery * 1_000_000)) }
         while report.violation == nil, let (time, event) = queue.pop() {
             if time > end { break }
@@ -170,6 +174,10 @@ public struct NodeSimulation {
         case .heal:
             network.heal()
             report.trace.append("t=\(formatTime(now)) heal")
+        case .endFaults:
+            network.heal()
+            report.trace.append("t=\(formatTime(now)) faults end: heal, restart every crashed node")
+            for i in nodes.indices where !nodes[i].alive { handle(.restart(i), faultsOn: false) }
         }
     }
 
@@ -259,6 +267,10 @@ public struct NodeSimulation {
             }
             if !out.apply.isEmpty { apply(out.apply, at: i) }
             for event in out.events { note(event, node: i) }
+            for (peer, reason) in out.disconnects {
+                report.refusals += 1
+                if report.refusalSamples.count < 5 { report.refusalSamples.append("node \(i): block sync drops \(peer): \(reason)") }
+            }
             if out.raft != nil { nodes[i].core!.raftPersisted(view: nodes[i].ledger.view(genesis)) }
             if rounds > 10_000 { fail(.liveness, node: i, "the core kept producing output (\(rounds) rounds)"); return }
         }
