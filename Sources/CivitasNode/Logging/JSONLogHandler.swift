@@ -1,12 +1,12 @@
 public import Logging
 
 /// Writes one JSON object per line: `{"time":…,"level":…,"label":…,"msg":…, metadata…}`.
-public struct JSONLogHandler: LogHandler {
+public struct JSONLogHandler: LineLogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
-    let label: String
-    let output: LogOutput
+    public let label: String
+    public let output: LogOutput
 
     public init(label: String, output: LogOutput = .standardError, level: Logger.Level = .info) {
         self.label = label
@@ -14,23 +14,13 @@ public struct JSONLogHandler: LogHandler {
         self.logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let level = event.level, message = event.message
-        var all = self.metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
-        if let explicit = event.metadata { all.merge(explicit) { $1 } }
-        if let error = event.error { all["error"] = .string("\(error)") }
-        var text = "{\"time\":\(Self.string(LogTime.now())),\"level\":\(Self.string(level.rawValue))"
-        text += ",\"label\":\(Self.string(label)),\"msg\":\(Self.string(message.description))"
+    public func line(time: String, level: Logger.Level, message: String, metadata all: Logger.Metadata) -> String {
+        var text = "{\"time\":\(Self.string(time)),\"level\":\(Self.string(level.rawValue))"
+        text += ",\"label\":\(Self.string(label)),\"msg\":\(Self.string(message))"
         for key in all.keys.sorted() where !["time", "level", "label", "msg"].contains(key) {
             text += ",\(Self.string(key)):\(Self.value(all[key]!))"
         }
-        output.write(text + "}")
+        return text + "}"
     }
 
     static func value(_ v: Logger.Metadata.Value) -> String {

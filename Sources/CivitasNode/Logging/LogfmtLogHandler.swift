@@ -1,12 +1,12 @@
 public import Logging
 
 /// Writes `time=… level=… label=… msg="…" key=value …` lines (logfmt).
-public struct LogfmtLogHandler: LogHandler {
+public struct LogfmtLogHandler: LineLogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
-    let label: String
-    let output: LogOutput
+    public let label: String
+    public let output: LogOutput
 
     public init(label: String, output: LogOutput = .standardError, level: Logger.Level = .info) {
         self.label = label
@@ -14,22 +14,12 @@ public struct LogfmtLogHandler: LogHandler {
         self.logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let level = event.level, message = event.message
-        var all = self.metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
-        if let explicit = event.metadata { all.merge(explicit) { $1 } }
-        if let error = event.error { all["error"] = .string("\(error)") }
-        var text = "time=\(LogTime.now()) level=\(level.rawValue) label=\(Self.quote(label)) msg=\(Self.quote(message.description))"
+    public func line(time: String, level: Logger.Level, message: String, metadata all: Logger.Metadata) -> String {
+        var text = "time=\(time) level=\(level.rawValue) label=\(Self.quote(label)) msg=\(Self.quote(message))"
         for key in all.keys.sorted() {
             text += " \(Self.key(key))=\(Self.quote(Self.flatten(all[key]!)))"
         }
-        output.write(text)
+        return text
     }
 
     static func flatten(_ value: Logger.Metadata.Value) -> String {
