@@ -347,8 +347,10 @@ public struct NodeCore: Sendable {
             _ = try? self.raft!.propose(configuration: .addLearner(learner))
         }
         let params = configuration.genesis.parameters
-        let maxCount = Int(params.maxBlockTransactions)
-        let maxBytes = Int(params.maxBlockBytes)
+        let local = configuration.settings
+        let maxCount = min(local.maxBlockTransactions ?? Int.max, Int(params.maxBlockTransactions))
+        let maxBytes = min(local.maxBlockBytes ?? Int.max, Int(params.maxBlockBytes))
+        let interval = min(local.blockInterval ?? UInt64.max, params.blockInterval)
         // Batches proposed and not committed, plus blocks built and not yet
         // applied here: while these are in the pipeline, transactions gather
         // for the next batch, so blocks grow with the load instead of the
@@ -363,7 +365,7 @@ public struct NodeCore: Sendable {
                 if let arrival = mempool.arrival(of: tx.id) { oldest = min(oldest, arrival) }
             }
             let full = batch.count >= maxCount || bytes + configuration.settings.mempool.maxTransactionBytes > maxBytes
-            guard full || (!onlyFull && now - oldest >= params.blockInterval) else { return }
+            guard full || (!onlyFull && now - oldest >= interval) else { return }
             let proposal = BlockProposal(time: now, proposer: index, transactions: batch)
             guard case let .appended(_, first, _)? = try? self.raft!.propose([proposal.encoded()]) else { return }
             inFlight.append(first)

@@ -47,6 +47,12 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// not kept (block sync fetches them when their turn comes).
     public var maxAhead: UInt64 = 1_024
     public var blockSync: BlockSyncSettings = BlockSyncSettings()
+    /// This node's own limits on the blocks it proposes as leader (nil: the
+    /// genesis parameters). Each is capped at the genesis parameter: a node
+    /// may cut smaller or sooner blocks, never larger ones.
+    public var blockInterval: UInt64? = nil
+    public var maxBlockTransactions: Int? = nil
+    public var maxBlockBytes: Int? = nil
 
     public init() {}
 }

@@ -18,7 +18,8 @@ struct NodeCoreTests {
         var now: Timestamp = 1_000_000
         let genesis: GenesisDocument
 
-        init(interval: UInt64 = 100, maxTransactions: UInt32 = 2_000, maxBytes: UInt32 = 1 << 20) {
+        init(interval: UInt64 = 100, maxTransactions: UInt32 = 2_000, maxBytes: UInt32 = 1 << 20,
+             settings: NodeCoreSettings = NodeCoreSettings()) {
             let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
             let observer = Fixtures.key(110)
             genesis = GenesisDocument(
@@ -28,7 +29,8 @@ struct NodeCoreTests {
                 parameters: GenesisParameters(maxBlockTransactions: maxTransactions, maxBlockBytes: maxBytes, blockInterval: interval))
             var nodes: [NodeCore] = []
             for (i, key) in (validators + [observer]).enumerated() {
-                let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: key, role: i < 3 ? .validator : .observer)
+                let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: key, role: i < 3 ? .validator : .observer,
+                                                          settings: settings)
                 nodes.append(NodeCore(configuration: configuration, applied: .genesis(genesis), restoring: nil, now: now, seed: UInt64(i)))
             }
             self.nodes = nodes
@@ -122,6 +124,26 @@ struct NodeCoreTests {
         #expect(c.stored[leader].count == 1)
         c.run(millis: 1_500)
         #expect(c.stored[leader].count == 2, "the interval passed: the lone transaction is cut")
+    }
+
+    @Test func aNodesOwnBlockLimitsCutSmallerBlocksButNeverLargerThanGenesis() throws {
+        var local = NodeCoreSettings()
+        local.maxBlockTransactions = 3
+        var c = Community(interval: 60_000, maxTransactions: 50, settings: local)
+        c.run(millis: 3_000)
+        let leader = try #require(c.leader)
+        let key = Fixtures.key(5)
+        for n in 1...3 { _ = c.nodes[leader].submit(Fixtures.tx(key, UInt64(n)), view: c.view(leader)) }
+        c.settle()
+        #expect(c.stored[leader].last?.block.transactions.count == 3, "the local limit of 3 is a full block")
+        var generous = NodeCoreSettings()
+        generous.maxBlockTransactions = 500
+        var d = Community(interval: 60_000, maxTransactions: 4, settings: generous)
+        d.run(millis: 3_000)
+        let l = try #require(d.leader)
+        for n in 1...6 { _ = d.nodes[l].submit(Fixtures.tx(key, UInt64(n)), view: d.view(l)) }
+        d.settle()
+        #expect(d.stored[l].first?.block.transactions.count == 4, "genesis caps a larger local limit")
     }
 
     @Test func theLeaderCutsByBytes() throws {

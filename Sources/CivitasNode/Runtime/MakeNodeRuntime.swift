@@ -70,6 +70,9 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
                             seed: now ^ UInt64(port), log: { gossipLogger.debug("\($0)") })
     var settings = NodeCoreSettings()
     settings.mempool = c.mempool
+    settings.blockInterval = c.blocks.intervalMillis
+    settings.maxBlockTransactions = c.blocks.maxTransactions
+    settings.maxBlockBytes = c.blocks.maxBytes
     let parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
                                             settings: settings, certificateNotAfter: identity.notAfter, health: c.health)
     let runtime = try NodeRuntime(parameters: parameters, transport: transport, gossip: gossip, logger: logger, metrics: metrics)
