@@ -186,18 +186,24 @@ public final class PilotCommunity: @unchecked Sendable {
     }
 
     /// Waits until every running node answers `/readyz` with 200 and sees a leader.
-    public func waitUntilReady(timeout: Duration = .seconds(60)) async throws {
+    public func waitUntilReady(timeout: Duration = .seconds(120)) async throws {
         let deadline = ContinuousClock.now + timeout
+        var waiting: [String] = []
         while ContinuousClock.now < deadline {
-            var ready = true
+            waiting = []
             for i in nodes.indices where isRunning(i) {
-                guard let client = NodeHTTPClient(base: nodes[i].adminURL, timeout: 2),
-                      let answer = try? await client.get("/readyz"), answer.status == 200 else { ready = false; break }
+                guard let client = NodeHTTPClient(base: nodes[i].adminURL, timeout: 2) else { continue }
+                do {
+                    let answer = try await client.get("/readyz")
+                    if answer.status != 200 { waiting.append("\(nodes[i].name): \(String(decoding: answer.body, as: UTF8.self))") }
+                } catch {
+                    waiting.append("\(nodes[i].name): \(error)")
+                }
             }
-            if ready { return }
+            if waiting.isEmpty { return }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw Failure("the community was not ready within \(timeout); logs in \(root)/*/node.log")
+        throw Failure("the community was not ready within \(timeout): \(waiting.joined(separator: "; ")); logs in \(root)/*/node.log")
     }
 
     /// Waits until every running node reports the same height ≥ `height` and the same head.

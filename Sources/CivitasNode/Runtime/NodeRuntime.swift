@@ -68,6 +68,8 @@ public actor NodeRuntime: NodeService, Service {
     private var nextWaiter: UInt64 = 0
     private var stopping = false
     private var diskUsage = DiskUsageCache()
+    /// The leader last logged, to log changes once.
+    private var knownLeader: NodeID?
 
     struct Waiter {
         let token: UInt64
@@ -232,6 +234,11 @@ public actor NodeRuntime: NodeService, Service {
     // MARK: - Carrying out the core's outputs
 
     private func drain() {
+        if core.raft != nil, core.leaderNode != knownLeader {
+            knownLeader = core.leaderNode
+            logger.info("raft leader", metadata: ["leader": "\(knownLeader.map(\.description) ?? "none")",
+                                                  "term": "\(core.raft?.term ?? 0)"])
+        }
         var rounds = 0
         while true {
             let out = core.poll()
