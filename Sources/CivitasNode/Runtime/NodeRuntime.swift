@@ -89,9 +89,8 @@ public actor NodeRuntime: NodeService, Service {
         let caughtUp = try state.catchUp { height throws(StorageError) in try blocks.block(at: height) }
         var restore: NodeCore.RaftRestore?
         var wal: RaftWAL?
-        var configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
+        let configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
                                                   settings: parameters.settings)
-        configuration.settings = parameters.settings
         if configuration.replicaID != nil {
             let log = try RaftWAL(directory: directory.wal, fileSystem: fileSystem)
             let r = log.recovered
@@ -176,7 +175,7 @@ public actor NodeRuntime: NodeService, Service {
         drain()
     }
 
-    private var view: RuntimeView { RuntimeView(community: parameters.genesis.community, nonces: nonces, state: state, genesis: parameters.genesis) }
+    private var view: RuntimeView { RuntimeView(community: parameters.genesis.community, nonces: nonces, state: state) }
 
     private func handle(_ input: Input) {
         switch input {
@@ -338,7 +337,8 @@ public actor NodeRuntime: NodeService, Service {
     public func submit(_ transaction: Transaction, waitForCommit: Duration?) async -> SubmitOutcome {
         guard !stopping else { return .unavailable(reason: "the node is shutting down") }
         let id = transaction.id
-        if let committed = committedOutcome(id) { return committed }
+        // A committed transaction comes back from the mempool as a used nonce,
+        // answered below from the state database: no query on every submission.
         let admission = core.submit(transaction, view: view)
         drain()
         let accepted: SubmitOutcome
@@ -484,7 +484,6 @@ struct RuntimeView: MempoolView {
     let community: CommunityID
     let nonces: NonceCache
     let state: StateDatabase
-    let genesis: GenesisDocument
     func committedNonce(of signer: PublicKey) -> UInt64 { nonces.nonce(of: signer) }
     /// The governance rules against the committed state (`GovernanceRules.check`
     /// through the state database), as the next block would decide it.
