@@ -16,8 +16,13 @@ import Darwin
 ///   `meta.applied_height`/`applied_hash` are written in one SQLite
 ///   transaction, so the applied height never runs ahead of or behind the
 ///   state it describes, and a block is applied exactly once across crashes.
-/// - The database runs in WAL mode with `synchronous = FULL`: when `apply`
-///   returns, the block's effects are on disk (the WAL is fsynced at commit).
+/// - The database runs in WAL mode with `synchronous = FULL` by default:
+///   when `apply` returns, the block's effects are on disk (the WAL is
+///   fsynced at commit). Opened with `durability: .afterBlockStore` it runs
+///   with `synchronous = NORMAL`: a commit survives a crash of the process
+///   but may be lost with the machine's power, which is safe only where the
+///   blocks were synced to a block store first and `catchUp` replays them
+///   at the next start (the node's runtime does both).
 /// - Anything lost can be rebuilt from the block store: `rebuild` replays
 ///   blocks from genesis, `catchUp` replays those above the applied height,
 ///   and both give the same `stateDigest()` as applying blocks one by one.
@@ -26,6 +31,16 @@ import Darwin
 /// single writer connection; reads run on a pool of reader connections and
 /// see the state as of a whole block, never half of one.
 public final class StateDatabase: Sendable {
+    /// When an applied block is on disk.
+    public enum Durability: Sendable {
+        /// Every commit is fsynced before `apply` returns.
+        case full
+        /// Commits are fsynced at WAL checkpoints only: the caller synced the
+        /// block to a block store before applying it and replays the store
+        /// with `catchUp` at start, so a commit lost with the power is redone.
+        case afterBlockStore
+    }
+
     /// The database file.
     public let path: String
     /// The genesis the database was built from.
@@ -60,7 +75,8 @@ public final class StateDatabase: Sendable {
     ///   file, a damaged page header or b-tree — is reported as
     ///   `StorageError.corrupt`; a database built for another genesis as
     ///   `StorageError.inconsistent`.
-    public static func open(path: String, genesis: GenesisDocument, verifyIntegrity: Bool = true) throws(StorageError) -> StateDatabase {
+    public static func open(path: String, genesis: GenesisDocument, verifyIntegrity: Bool = true,
+                            durability: Durability = .full) throws(StorageError) -> StateDatabase {
         var config = Configuration()
         config.label = "civitas.state"
         config.foreignKeysEnabled = false
@@ -74,9 +90,14 @@ public final class StateDatabase: Sendable {
         }
         do {
             try pool.writeWithoutTransaction { db in
-                // GRDB sets NORMAL for WAL databases; a commit must be durable
-                // when `apply` returns, so the node may act on the applied height.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                switch durability {
+                case .full:
+                    // GRDB sets NORMAL for WAL databases; a commit must be durable
+                    // when `apply` returns, so the node may act on the applied height.
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                case .afterBlockStore:
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                }
                 if verifyIntegrity {
                     let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(20)")
                     if problems != ["ok"] {
