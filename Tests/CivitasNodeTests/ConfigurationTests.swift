@@ -112,6 +112,23 @@ import Testing
         #expect(try Self.problems(seed) == ["network.seeds[1]: 'nope' is not host:port"])
     }
 
+    @Test func raftLearnersAreNodeKeysListedOnce() throws {
+        let a = String(repeating: "ab", count: 32), b = String(repeating: "0c", count: 32)
+        try withScratchDirectory { dir in
+            try Self.writeNode(dir)
+            let c = try NodeConfiguration.parse(Self.valid + "\n[raft]\nlearners = [\"\(a)\", \"\(b)\"]\n", path: dir + "/node.toml")
+            #expect(c.raft.learners.map(\.raw.hex) == [a, b])
+            let none = try NodeConfiguration.parse(Self.valid, path: dir + "/node.toml")
+            #expect(none.raft.learners.isEmpty)
+        }
+        #expect(try Self.problems(Self.valid + "\n[raft]\nlearners = [\"\(a)\", \"xyz\", 3]\n") == [
+            "raft.learners[1]: 'xyz' is not a node key (64 hexadecimal digits)",
+            "raft.learners[2]: expected a node key string, found integer",
+        ])
+        #expect(try Self.problems(Self.valid + "\n[raft]\nlearners = [\"\(a)\", \"\(a)\"]\n") == ["raft.learners: lists a node key more than once"])
+        #expect(try Self.problems(Self.valid + "\n[raft]\nlearners = \"\(a)\"\n").first?.hasPrefix("raft.learners: expected an array") == true)
+    }
+
     @Test func missingReferencedFile() throws {
         let text = Self.valid.replacingOccurrences(of: "tls/node.pem", with: "/x/y.pem")
         #expect(try Self.problems(text) == ["tls.cert_file: /x/y.pem does not exist"])

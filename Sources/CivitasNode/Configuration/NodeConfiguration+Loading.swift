@@ -16,6 +16,7 @@ extension NodeConfiguration {
         "blocks": ["interval_ms", "max_transactions", "max_bytes"],
         "mempool": ["max_transactions", "max_bytes", "max_per_signer", "max_transaction_bytes", "stale_after_ms", "max_nonce_gap"],
         "health": ["min_peers", "max_lag_blocks", "disk_free_percent", "cert_warn_days"],
+        "raft": ["learners"],
     ]
 
     /// Reads and validates the file at `path`. Every problem found is reported
@@ -78,6 +79,7 @@ final class ConfigurationReader {
         let blocks = section("blocks")
         let mempool = section("mempool")
         let health = section("health")
+        let raft = section("raft")
 
         let dataDirectory = node.path("data_dir", required: true, mustExist: .parentDirectory)
         let role = node.choice("role", NodeConfiguration.Role.self, required: true)
@@ -131,6 +133,9 @@ final class ConfigurationReader {
         if let n = health.integer("disk_free_percent", in: 0...99) { healthSettings.diskFreePercent = n }
         if let n = health.integer("cert_warn_days", in: 0...3_650) { healthSettings.certificateWarnDays = n }
 
+        let learners = raft.publicKeys("learners") ?? []
+        if Set(learners).count != learners.count { problem("raft.learners", "lists a node key more than once") }
+
         guard problems.isEmpty, let dataDirectory, let role, let community, let nodeKey, let listen, let caFile, let certFile,
               let tlsKey, let genesisFile else { return nil }
         return NodeConfiguration(
@@ -138,7 +143,8 @@ final class ConfigurationReader {
             node: .init(dataDirectory: dataDirectory, role: role, community: community, keyFile: nodeKey),
             network: .init(listen: listen, seeds: seeds ?? [], advertise: advertise),
             tls: .init(caFile: caFile, certificateFile: certFile, keyFile: tlsKey, trustBundle: bundle, revocationDirectory: crlDirectory),
-            api: apiSettings, genesisFile: genesisFile, log: logSettings, blocks: blockSettings, mempool: pool, health: healthSettings)
+            api: apiSettings, genesisFile: genesisFile, log: logSettings, blocks: blockSettings, mempool: pool, health: healthSettings,
+            raft: NodeConfiguration.Raft(learners: learners))
     }
 
     /// Unknown sections, unknown keys and values where a section belongs.

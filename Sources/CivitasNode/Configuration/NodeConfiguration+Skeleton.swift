@@ -44,6 +44,7 @@ extension NodeConfiguration {
 
         # [blocks]   interval_ms, max_transactions, max_bytes
         # [mempool]  max_transactions, max_bytes, max_per_signer, max_transaction_bytes, stale_after_ms, max_nonce_gap
+        # [raft]     learners = ["<node key>", ...]: the same list, in the same order, on every validator and learner
 
         """
     }

@@ -81,6 +81,15 @@ public struct NodeConfiguration: Sendable {
         public init() {}
     }
 
+    /// The community's Raft learners: nodes that replicate the log and build
+    /// every block without voting. Every validator and every learner must list
+    /// the same node keys in the same order (a learner's replica ID is its
+    /// place in the list); the leader adds them to Raft one at a time.
+    public struct Raft: Sendable, Equatable {
+        public var learners: [PublicKey] = []
+        public init(learners: [PublicKey] = []) { self.learners = learners }
+    }
+
     /// When `/readyz` and `civitas status` call the node degraded.
     public struct Health: Sendable, Equatable {
         public var minPeers: Int = 1
@@ -102,11 +111,14 @@ public struct NodeConfiguration: Sendable {
     public var blocks: Blocks
     public var mempool: MempoolSettings
     public var health: Health
+    public var raft: Raft
 
     public init(path: String, node: Node, network: Network, tls: TLS, api: API = API(), genesisFile: String, log: Log = Log(),
-                blocks: Blocks = Blocks(), mempool: MempoolSettings = MempoolSettings(), health: Health = Health()) {
+                blocks: Blocks = Blocks(), mempool: MempoolSettings = MempoolSettings(), health: Health = Health(),
+                raft: Raft = Raft()) {
         self.path = path; self.node = node; self.network = network; self.tls = tls; self.api = api
         self.genesisFile = genesisFile; self.log = log; self.blocks = blocks; self.mempool = mempool; self.health = health
+        self.raft = raft
     }
 }
 

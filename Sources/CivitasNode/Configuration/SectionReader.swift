@@ -1,3 +1,5 @@
+import CivitasCodec
+import CivitasLedger
 import Foundation
 import TOMLKit
 
@@ -78,6 +80,28 @@ struct SectionReader {
                 continue
             }
             result.append(a)
+        }
+        return result
+    }
+
+    /// Ed25519 public keys, each 64 hexadecimal digits.
+    func publicKeys(_ key: String) -> [PublicKey]? {
+        guard let value = raw(key, required: false) else { return nil }
+        guard let array = value.array else {
+            reader.problem("\(name).\(key)", "expected an array of node keys (64 hexadecimal digits each), found \(value.type)")
+            return nil
+        }
+        var result: [PublicKey] = []
+        for (i, element) in array.enumerated() {
+            guard let s = element.string else {
+                reader.problem("\(name).\(key)[\(i)]", "expected a node key string, found \(element.type)")
+                continue
+            }
+            guard s.count == 64, let raw = Bytes32(hex: s) else {
+                reader.problem("\(name).\(key)[\(i)]", "'\(s)' is not a node key (64 hexadecimal digits)")
+                continue
+            }
+            result.append(PublicKey(raw: raw))
         }
         return result
     }

@@ -74,7 +74,8 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     settings.maxBlockTransactions = c.blocks.maxTransactions
     settings.maxBlockBytes = c.blocks.maxBytes
     let parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
-                                            settings: settings, certificateNotAfter: identity.notAfter, health: c.health)
+                                            settings: settings, certificateNotAfter: identity.notAfter, health: c.health,
+                                            learnerKeys: c.raft.learners)
     let runtime = try NodeRuntime(parameters: parameters, transport: transport, gossip: gossip, logger: logger, metrics: metrics)
     logger.info("listening for peers", metadata: ["address": "\(advertised)", "node_id": "\(identity.nodeID)"])
     let reloadLogger = logger

@@ -30,10 +30,14 @@ public actor NodeRuntime: NodeService, Service {
         public var certificateNotAfter: Date
         public var health: NodeConfiguration.Health
         public var version: String
+        /// The community's Raft learners' node keys, in the order every validator and learner lists them.
+        public var learnerKeys: [PublicKey]
 
         public init(dataDirectory: String, genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole,
                     settings: NodeCoreSettings = NodeCoreSettings(), certificateNotAfter: Date,
-                    health: NodeConfiguration.Health = NodeConfiguration.Health(), version: String = "0.6.0") {
+                    health: NodeConfiguration.Health = NodeConfiguration.Health(), version: String = "0.6.0",
+                    learnerKeys: [PublicKey] = []) {
+            self.learnerKeys = learnerKeys
             self.dataDirectory = dataDirectory
             self.genesis = genesis
             self.nodeKey = nodeKey
@@ -92,7 +96,11 @@ public actor NodeRuntime: NodeService, Service {
         var restore: NodeCore.RaftRestore?
         var wal: RaftWAL?
         let configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
-                                                  settings: parameters.settings)
+                                                  learnerKeys: parameters.learnerKeys, settings: parameters.settings)
+        let validatorKeys = Set(parameters.genesis.validators.map(\.nodeKey))
+        if let both = parameters.learnerKeys.first(where: validatorKeys.contains) {
+            throw NodeRuntimeError("raft.learners lists \(both.raw.hex), a genesis validator's node key: a validator cannot also be a learner")
+        }
         if configuration.replicaID != nil {
             let log = try RaftWAL(directory: directory.wal, fileSystem: fileSystem)
             let r = log.recovered
@@ -102,6 +110,8 @@ public actor NodeRuntime: NodeService, Service {
             wal = log
         } else if parameters.role == .validator {
             throw NodeRuntimeError("this node's key is not one of the genesis validators' node keys, so it cannot run as a validator")
+        } else if parameters.role == .learner {
+            throw NodeRuntimeError("this node's key \(parameters.nodeKey.publicKey.raw.hex) is not in raft.learners, so it cannot run as a learner (every validator and learner lists the learners' node keys, in the same order)")
         }
         let height = blocks.height
         var position = ChainPosition.genesis(parameters.genesis)
