@@ -153,14 +153,24 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
 
     /// The node applied blocks through `height` by another path (a block it
     /// sealed itself, or one that arrived by gossip): buffered blocks at or
-    /// below it are dropped and fetching continues above it. Requests already
+    /// below it are dropped, buffered blocks that now continue the chain are
+    /// handed out in `apply`, and fetching continues above it. Requests already
     /// out stay out; their blocks at or below `height` are ignored on arrival.
-    public mutating func advanced(to newHeight: UInt64, head newHead: Hash) {
-        guard newHeight > height else { return }
+    ///
+    /// (Before the buffered blocks were handed out here, they waited for the
+    /// next response; with none outstanding they waited for ever — a stall
+    /// the node campaign found below blocks the node held sealed.)
+    public mutating func advanced(to newHeight: UInt64, head newHead: Hash, now: GossipTime) -> BlockSyncDirectives {
+        var out = BlockSyncDirectives()
+        guard newHeight > height else { return out }
         height = newHeight
         head = newHead
         frontier = max(frontier, newHeight + 1)
         for h in buffer.keys where h <= newHeight { buffer[h] = nil }
+        applyReady(now: now, into: &out)
+        assign(now: now, into: &out)
+        finish(&out)
+        return out
     }
 
     /// The link to `peer` closed: its outstanding ranges go to others.

@@ -497,7 +497,9 @@ public struct NodeCore: Sendable {
             recentHashes[next.height &- configuration.settings.maxAhead] = nil
             out.apply.append(next)
         }
-        blockSync.advanced(to: applied.height, head: applied.hash)
+        // Blocks block sync holds just above the new head come back in its
+        // directives' `apply` and through `carry` to here again, each once.
+        carry(blockSync.advanced(to: applied.height, head: applied.hash, now: syncNow))
     }
 
     private mutating func carry(_ d: BlockSyncDirectives) {

@@ -73,6 +73,26 @@ struct BlockSyncTests {
         #expect(sync.peerStatus(Fixtures.id(2), height: 400, now: now).disconnects.count == 1)
     }
 
+    /// Found by the node campaign: a range arrives while the gap below it is
+    /// still open; the node then closes the gap by another path (blocks it
+    /// sealed itself) and reports it with `advanced`. The buffered range now
+    /// continues the chain and must be handed out at once — no response is
+    /// outstanding, so nothing else would ever hand it out.
+    @Test func blocksBufferedAboveAGapAreHandedOutWhenTheNodeClosesTheGapItself() {
+        var sync = BlockSync(height: 0, head: Self.chain.genesis, verifier: Self.verifier())
+        let d = sync.peerStatus(Fixtures.id(1), height: 128, now: 0)
+        #expect(d.sends.count == 2, "blocks 1-64 and 65-128 asked for")
+        // Only the upper range is answered.
+        let upper = d.sends.map(\.message).first { if case let .blockRequest(_, start, _) = $0 { return start == 65 } else { return false } }!
+        let buffered = sync.receive(Self.answer(upper, as: .honest)!, from: Fixtures.id(1), now: 1)
+        #expect(buffered.apply.isEmpty, "65-128 wait for the gap")
+        // The node applies 1-64 itself (sealed from its own votes, or by gossip).
+        let closed = sync.advanced(to: 64, head: Self.chain.blocks[63].header.hash, now: 2)
+        #expect(closed.apply.map(\.height) == Array(65...128))
+        #expect(sync.height == 128)
+        #expect(sync.head == Self.chain.blocks[127].header.hash)
+    }
+
     @Test func outOfOrderRangesWaitForTheGapAndAreAppliedInOrder() {
         var sync = BlockSync(height: 0, head: Self.chain.genesis, verifier: Self.verifier())
         let d = sync.peerStatus(Fixtures.id(1), height: 128, now: 0)
