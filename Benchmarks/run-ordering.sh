@@ -138,6 +138,16 @@ stop_pids() {
     done
 }
 
+# User plus system CPU seconds the given processes have used so far (/proc/PID/stat).
+cpu_seconds() {
+    local pid ticks=0 hz
+    hz="$(getconf CLK_TCK)"
+    for pid in "$@"; do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz }'
+}
+
 stop_etcd() {
     [ "${#etcd_pids[@]}" -eq 0 ] || stop_pids "${etcd_pids[@]}"
     etcd_pids=()
@@ -270,6 +280,7 @@ exec > >(tee "$out.tmp") 2>&1
     start_etcd
     echo "etcd endpoints $etcd_endpoints; leader $etcd_leader; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     "$bin" etcd --endpoints "$etcd_leader" --rate "$rate" --concurrency "$levels" "${common[@]}" | tee "$work/etcd.txt"
+    echo "result: phase=cluster target=etcd cpu_seconds=$(cpu_seconds "${etcd_pids[@]}")" | tee -a "$work/etcd.txt"
     stop_etcd
     echo
 
@@ -285,6 +296,7 @@ exec > >(tee "$out.tmp") 2>&1
             civitas_ok=0
             echo "civitas: not run to the end — the load generator failed (above)"
         fi
+        echo "result: phase=cluster target=civitas cpu_seconds=$(cpu_seconds "${civitas_pids[@]}")" | tee -a "$work/civitas.txt"
         stop_civitas
     else
         stop_civitas

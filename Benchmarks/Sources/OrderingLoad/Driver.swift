@@ -47,6 +47,9 @@ struct LaneRecord: Sendable {
     var latencies: [Int64] = []
     /// Successful completions inside the measured window.
     var completedInWindow = 0
+    /// Successful completions in the whole phase (warm-up and drain included):
+    /// the writes the system under test did, for its CPU time per write.
+    var completedTotal = 0
     var errors = 0
     var firstError: String?
     var exhausted = false
@@ -61,6 +64,8 @@ struct PhaseResult: Sendable {
     var offered: Double?  // open loop only
     var seconds: Double
     var completed: Int
+    /// Every acknowledged write of the phase, warm-up included.
+    var completedTotal: Int
     var throughput: Double
     var p50: Double  // ms
     var p99: Double
@@ -105,11 +110,12 @@ func percentileMs(_ sorted: [Int64], _ p: Double) -> Double {
 func summarize(_ records: [LaneRecord], target: String, phase: String, lanes: Int, offered: Double?, seconds: Double) -> PhaseResult {
     var all: [Int64] = []
     all.reserveCapacity(records.reduce(0) { $0 + $1.latencies.count })
-    var completed = 0, errors = 0, exhausted = false
+    var completed = 0, completedTotal = 0, errors = 0, exhausted = false
     var firstError: String?
     for r in records {
         all.append(contentsOf: r.latencies)
         completed += r.completedInWindow
+        completedTotal += r.completedTotal
         errors += r.errors + r.unfinished
         exhausted = exhausted || r.exhausted
         if firstError == nil { firstError = r.firstError ?? (r.unfinished > 0 ? "not completed when the phase was drained" : nil) }
@@ -117,7 +123,7 @@ func summarize(_ records: [LaneRecord], target: String, phase: String, lanes: In
     all.sort()
     return PhaseResult(
         target: target, phase: phase, lanes: lanes, offered: offered, seconds: seconds,
-        completed: completed, throughput: Double(completed) / seconds,
+        completed: completed, completedTotal: completedTotal, throughput: Double(completed) / seconds,
         p50: percentileMs(all, 0.50), p99: percentileMs(all, 0.99), max: all.last.map { Double($0) / 1e6 } ?? .nan,
         samples: all.count, errors: errors, firstError: firstError, exhausted: exhausted)
 }
@@ -157,6 +163,7 @@ func runOpenLoop(_ target: any Target, rate: Double, lanes laneCount: Int, warmu
                     let done = nowNanos()
                     switch outcome {
                     case .ok:
+                        rec.completedTotal += 1
                         if measured { rec.latencies.append(done - due) }
                         if done >= windowStart && done < windowEnd { rec.completedInWindow += 1 }
                     case let .failed(why):
@@ -204,6 +211,7 @@ func runClosedLoop(_ target: any Target, concurrency: Int, warmup: Double, secon
                     let done = nowNanos()
                     switch outcome {
                     case .ok:
+                        rec.completedTotal += 1
                         if done >= windowStart && done < windowEnd {
                             rec.completedInWindow += 1
                             if sent >= windowStart { rec.latencies.append(done - sent) }
@@ -233,9 +241,19 @@ func runClosedLoop(_ target: any Target, concurrency: Int, warmup: Double, secon
 /// The whole plan against one target: the open-loop phase at `rate`, then a
 /// closed-loop phase at each concurrency level; saturation is the best level.
 func runPlan(_ target: any Target, options: LoadOptions) async throws {
+    // This process's CPU time and the writes acknowledged, over every phase:
+    // the generator's own cost per write, printed at the end (the run script
+    // adds the cluster's CPU time, read from /proc, beside it).
+    let cpuAtStart = processCPUSeconds()
+    var acknowledged = 0
+    defer {
+        let cpu = processCPUSeconds() - cpuAtStart
+        print("result: phase=generator target=\(target.name) acknowledged=\(acknowledged) cpu_seconds=\(fmt(cpu, 3))")
+    }
     if options.mode != .saturate {
         let r = try await runOpenLoop(target, rate: options.rate, lanes: options.openLanes,
                                       warmup: options.warmup, seconds: options.seconds, drain: options.drain)
+        acknowledged += r.completedTotal
         print(r.line(routing: target.routing(lanes: options.openLanes)))
         print(r.machineLine)
     }
@@ -244,6 +262,7 @@ func runPlan(_ target: any Target, options: LoadOptions) async throws {
         for c in options.concurrency {
             let budget = Int(options.budgetRate * (options.warmup + options.seconds)) + c
             let r = try await runClosedLoop(target, concurrency: c, warmup: options.warmup, seconds: options.seconds, budget: budget)
+            acknowledged += r.completedTotal
             print(r.line(routing: target.routing(lanes: c)))
             print(r.machineLine)
             if r.errors == 0 || r.errors * 100 < r.completed {
@@ -259,4 +278,12 @@ func runPlan(_ target: any Target, options: LoadOptions) async throws {
             print("\(target.name) saturation: no level ran with fewer than 1% errors")
         }
     }
+}
+
+/// User plus system CPU time this process has used, in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -43,6 +43,34 @@ enum Summary {
         print("saturation: civitas \(fmt(civSat, 1)) writes/s, etcd \(fmt(etcdSat, 1)) writes/s = \(fmt(x, 2))x (target >= 2x: \(x >= 2 ? "met" : "NOT met"))")
         print("p99 at \(fmt(offered, 0)) writes/s offered: civitas \(fmt(civP99, 2)) ms, etcd \(fmt(etcdP99, 2)) ms = \(fmt(y, 2))x (target <= 1x: \(y <= 1 ? "met" : "NOT met"))" + (errors > 0 ? "; civitas had \(Int(errors)) failed requests in the open loop" : ""))
         print("verify ceiling: civitas at saturation is \(fmt(z, 1))% of \(fmt(product, 0)) verifications/s (cores x one core), \(fmt(100 * civSat / parallel, 1))% of \(fmt(parallel, 0))/s measured on all cores at once; the three validators share these cores and each verifies every signature, so three nodes on this machine can reach at most a third of it together")
+        cpuLines(etcd: etcd, civitas: civ, etcdSat: etcdSat, ceiling: ceil)
         print("ordering: \(fmt(x, 2))x etcd writes/s, p99 \(fmt(y, 2))x etcd, \(fmt(z, 1))% of verify ceiling")
+    }
+
+    /// CPU time per acknowledged write, of each cluster (its member processes,
+    /// read from /proc by the run script) and of the load generator, over the
+    /// target's whole run; then what 2x etcd's writes/s would cost this
+    /// machine in signature checks and load generation alone, from the same
+    /// run's figures. Printed only when the run recorded CPU time.
+    static func cpuLines(etcd: [[String: String]], civitas: [[String: String]], etcdSat: Double, ceiling: [[String: String]]) {
+        func perWrite(_ rs: [[String: String]], _ phase: String) -> Double? {
+            guard let g = rs.first(where: { $0["phase"] == "generator" }),
+                  let writes = g["acknowledged"].flatMap(Double.init), writes > 0,
+                  let r = rs.first(where: { $0["phase"] == phase }), let cpu = r["cpu_seconds"].flatMap(Double.init) else { return nil }
+            return cpu / writes
+        }
+        guard let etcdCluster = perWrite(etcd, "cluster"), let civCluster = perWrite(civitas, "cluster"),
+              let etcdGen = perWrite(etcd, "generator"), let civGen = perWrite(civitas, "generator") else { return }
+        let us = { (x: Double) in fmt(x * 1e6, 0) }
+        print("cpu per acknowledged write (whole run, warm-up included): civitas nodes \(us(civCluster)) us + generator \(us(civGen)) us; etcd members \(us(etcdCluster)) us + generator \(us(etcdGen)) us")
+        guard let c = ceiling.first(where: { $0["phase"] == "ceiling" }), let cores = c["cores"].flatMap(Double.init),
+              let parallel = c["parallel"].flatMap(Double.init), parallel > 0 else { return }
+        // 2x etcd: three validators each check every signature, at the rate
+        // measured with every core verifying at once; the generator at its own
+        // measured cost per Civitas write.
+        let target = 2 * etcdSat
+        let verifyCores = 3 * target / (parallel / cores)
+        let generatorCores = target * civGen
+        print("bound: 2x etcd = \(fmt(target, 0)) writes/s needs \(fmt(verifyCores, 2)) cores for the three validators' signature checks and \(fmt(generatorCores, 2)) for the load generator, \(fmt(verifyCores + generatorCores, 2)) of this machine's \(fmt(cores, 0)) before any TLS, HTTP, Raft or storage work")
     }
 }
