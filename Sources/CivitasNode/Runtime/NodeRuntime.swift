@@ -69,14 +69,19 @@ public actor NodeRuntime: NodeService, Service {
     private let inputs: AsyncStream<Input>
     private let inputContinuation: AsyncStream<Input>.Continuation
     private var waiters: [Hash: [Waiter]] = [:]
-    private var nextWaiter: UInt64 = 0
+    /// When the runtime's step next looks for waiters past their deadline.
+    private var nextExpiryScan = ContinuousClock.now
     private var stopping = false
     private var diskUsage = DiskUsageCache()
     /// The leader last logged, to log changes once.
     private var knownLeader: NodeID?
 
+    /// A submission waiting for its transaction's block. Deadlines are kept
+    /// here and checked by the step loop (every 50 ms), not by a sleeping
+    /// task per submission: at thousands of submissions a second those tasks
+    /// and their timers cost more than the waiting itself.
     struct Waiter {
-        let token: UInt64
+        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<SubmitOutcome?, Never>
     }
 
@@ -185,6 +190,19 @@ public actor NodeRuntime: NodeService, Service {
     private func step() {
         core.tick(now: Self.wallClock(), view: view)
         drain()
+        expireWaiters()
+    }
+
+    /// Answers submissions whose wait is over with nil (still pending).
+    private func expireWaiters() {
+        let now = ContinuousClock.now
+        guard now >= nextExpiryScan else { return }
+        nextExpiryScan = now + .milliseconds(50)
+        for (id, list) in waiters where list.contains(where: { $0.deadline <= now }) {
+            let (due, rest) = (list.filter { $0.deadline <= now }, list.filter { $0.deadline > now })
+            waiters[id] = rest.isEmpty ? nil : rest
+            for w in due { w.continuation.resume(returning: nil) }
+        }
     }
 
     /// A leader with transactions waiting steps every millisecond, so a
@@ -379,23 +397,11 @@ public actor NodeRuntime: NodeService, Service {
         }
         metrics?.transactionSubmitted(outcome: "accepted")
         guard let wait = waitForCommit, wait > .zero else { return accepted }
-        let token = nextWaiter
-        nextWaiter += 1
+        let deadline = ContinuousClock.now + wait
         let result: SubmitOutcome? = await withCheckedContinuation { continuation in
-            waiters[id, default: []].append(Waiter(token: token, continuation: continuation))
-            Task { [weak self] in
-                try? await Task.sleep(for: wait)
-                await self?.expire(id, token: token)
-            }
+            waiters[id, default: []].append(Waiter(deadline: deadline, continuation: continuation))
         }
         return result ?? .pending(id: id)
-    }
-
-    private func expire(_ id: Hash, token: UInt64) {
-        guard var list = waiters[id], let i = list.firstIndex(where: { $0.token == token }) else { return }
-        let waiter = list.remove(at: i)
-        waiters[id] = list.isEmpty ? nil : list
-        waiter.continuation.resume(returning: nil)
     }
 
     private func committedOutcome(_ id: Hash) -> SubmitOutcome? {
