@@ -150,7 +150,8 @@ let package = Package(
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger"],
+            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger",
+                           .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
         // The command-line tool (a shell: it may read files and clocks).

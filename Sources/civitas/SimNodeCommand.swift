@@ -15,37 +15,60 @@ struct NodeSim: ParsableCommand {
         --seed N replays one run (add --trace for its fault log); --seeds A..B runs a campaign and \
         prints each failing seed's replay command. Each run: 5 validators and 10 observers, residents \
         submitting through observers, crashes, partitions, loss and duplication drawn from the seed, \
-        then a quiet phase in which everything must converge.
+        then a quiet phase in which everything must converge. --scenario FILE (simulations/*.toml) \
+        pins any of these; options given here override the file.
         """)
 
     @Option(help: "Replay one seed.") var seed: UInt64?
     @Option(help: "Run a campaign over a range of seeds, e.g. 1..20.") var seeds: String?
-    @Option(help: "Validators.") var validators: Int = 5
-    @Option(help: "Observers.") var observers: Int = 10
+    @Option(help: "A scenario file (simulations/*.toml): community, links, workload, faults, seeds.") var scenario: String?
+    @Option(help: "Validators (default 5).") var validators: Int?
+    @Option(help: "Observers (default 10).") var observers: Int?
     @Option(help: "New submissions per simulated second (default: drawn from the seed).") var rate: Int?
-    @Option(help: "Seconds of simulated faults per run.") var faultSeconds: UInt64 = 30
-    @Option(help: "Seconds without faults at the end (everything must converge).") var quietSeconds: UInt64 = 30
+    @Option(help: "Seconds of simulated faults per run (default 30).") var faultSeconds: UInt64?
+    @Option(help: "Seconds without faults at the end, in which everything must converge (default 30).") var quietSeconds: UInt64?
     @Flag(help: "Print the fault log of each run.") var trace = false
     @Option(help: "Parallel runs (campaigns).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    func options(seed: UInt64) -> NodeSimulationOptions {
-        var o = NodeSimulationOptions.drawn(seed: seed)
-        o.validators = validators
-        o.observers = observers
-        o.faultSeconds = faultSeconds
-        o.quietSeconds = quietSeconds
+    func options(seed: UInt64, scenario: NodeScenario) -> NodeSimulationOptions {
+        var o = scenario.options(seed: seed)
+        if let validators { o.validators = validators }
+        if let observers { o.observers = observers }
+        if let faultSeconds { o.faultSeconds = faultSeconds }
+        if let quietSeconds { o.quietSeconds = quietSeconds }
         if let rate { o.submissionsPerSecond = rate }
         return o
     }
 
-    func replay(_ seed: UInt64) -> String { "civitas sim node --seed \(seed) --trace" }
+    func replay(_ seed: UInt64) -> String {
+        "civitas sim node" + (scenario.map { " --scenario \($0)" } ?? "") + " --seed \(seed) --trace"
+    }
+
+    func loadScenario() throws -> NodeScenario {
+        guard let scenario else { return NodeScenario() }
+        guard let text = try? String(contentsOfFile: scenario, encoding: .utf8) else {
+            throw ValidationError("--scenario \(scenario): cannot read the file")
+        }
+        do {
+            return try NodeScenario(toml: text)
+        } catch {
+            throw ValidationError("--scenario \(scenario):\n" + error.problems.map { "  " + $0 }.joined(separator: "\n"))
+        }
+    }
 
     func run() throws {
-        guard validators >= 1, validators <= 31, observers >= 0, observers <= 1_000 else {
+        let file = try loadScenario()
+        let sample = options(seed: 0, scenario: file)
+        guard sample.validators >= 1, sample.validators <= 31, sample.observers >= 0, sample.observers <= 1_000 else {
             throw ValidationError("validators must be 1...31 and observers 0...1000")
         }
+        var seed = self.seed
+        var seeds = self.seeds
+        if seed == nil, seeds == nil, let pinned = file.seeds {
+            if pinned.count == 1 { seed = pinned.lowerBound } else { seeds = "\(pinned.lowerBound)..\(pinned.upperBound)" }
+        }
         if let seed {
-            let opts = options(seed: seed)
+            let opts = options(seed: seed, scenario: file)
             var sim = NodeSimulation(options: opts)
             let report = sim.run()
             if trace { report.trace.forEach { print("  " + $0) } }
@@ -63,13 +86,13 @@ struct NodeSim: ParsableCommand {
             guard parts.count == 2, let a = UInt64(parts[0]), let b = UInt64(parts[1]), a <= b else {
                 throw ValidationError("expected a range like 1..20, got '\(seeds)'")
             }
-            try campaign(a...b)
+            try campaign(a...b, scenario: file)
         } else {
-            throw ValidationError("give --seed N or --seeds A..B")
+            throw ValidationError("give --seed N or --seeds A..B (or a --scenario file with [run] seed or seeds)")
         }
     }
 
-    func campaign(_ range: ClosedRange<UInt64>) throws {
+    func campaign(_ range: ClosedRange<UInt64>, scenario: NodeScenario) throws {
         let all = Array(range)
         let failures = Mutex<[UInt64]>([])
         let stats = Mutex<(runs: Int, simulated: UInt64, committed: Int, height: UInt64)>((0, 0, 0, 0))
@@ -78,7 +101,7 @@ struct NodeSim: ParsableCommand {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < all.count {
-                var sim = NodeSimulation(options: options(seed: all[i]))
+                var sim = NodeSimulation(options: options(seed: all[i], scenario: scenario))
                 let report = sim.run()
                 stats.withLock {
                     $0.runs += 1; $0.simulated += report.simulatedTime; $0.committed += report.acknowledged

@@ -1,0 +1,187 @@
+import TOMLKit
+
+/// A node-campaign scenario written as a file (`simulations/*.toml`): the
+/// community's size, its links, its workload, its faults and how long to run.
+/// Every key is optional; what a file leaves out is drawn from the seed as
+/// `NodeSimulationOptions.drawn(seed:)` draws it, so a file can pin only what
+/// a planner wants to study (say, seven validators on lossy links) and keep
+/// the campaign's variety in the rest.
+///
+/// Parsing is pure (text in, value or problems out); reading the file is the
+/// command line's job.
+public struct NodeScenario: Sendable, Equatable {
+    /// `[run] seed` or `[run] seeds = "A..B"`: what to run when the command line names no seed.
+    public var seeds: ClosedRange<UInt64>?
+    public var faultSeconds: UInt64?
+    public var quietSeconds: UInt64?
+    public var validators: Int?
+    public var observers: Int?
+    public var signers: Int?
+    public var submissionsPerSecond: Int?
+    public var retryMillis: UInt64?
+    public var blockIntervalMillis: UInt64?
+    /// Link profile inside the community (microseconds in the simulator; milliseconds in the file).
+    public var latencyMillis: Double?
+    public var jitterMillis: Double?
+    public var loss: Double?
+    public var duplication: Double?
+    public var tailProbability: Double?
+    public var tailLatencyMillis: Double?
+    public var crashEverySeconds: UInt64?
+    public var partitionEverySeconds: UInt64?
+    public var downtimeSeconds: ClosedRange<UInt64>?
+    public var partitionLengthSeconds: ClosedRange<UInt64>?
+
+    public init() {}
+
+    /// The sections and keys a scenario may hold.
+    public static let schema: [String: [String]] = [
+        "run": ["seed", "seeds", "fault_seconds", "quiet_seconds"],
+        "community": ["validators", "observers"],
+        "workload": ["signers", "submissions_per_second", "retry_ms", "block_interval_ms"],
+        "links": ["latency_ms", "jitter_ms", "loss", "duplication", "tail_probability", "tail_latency_ms"],
+        "faults": ["crash_every_s", "partition_every_s", "downtime_s", "partition_length_s"],
+    ]
+
+    /// Every problem of a scenario, each naming its key ("links.loss: 1.5 is not in 0...0.5").
+    public struct Problems: Error, CustomStringConvertible {
+        public var problems: [String]
+        public var description: String { problems.joined(separator: "\n") }
+    }
+
+    /// Parses scenario `text`; all problems are reported together.
+    public init(toml text: String) throws(Problems) {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw Problems(problems: ["line \(error.source.begin.line): \(error.description)"])
+        } catch {
+            throw Problems(problems: ["not TOML: \(error)"])
+        }
+        var r = Reader(root: root)
+        r.checkKeys()
+        if let seed = r.integer("run", "seed", in: 0...Int.max) {
+            seeds = UInt64(seed)...UInt64(seed)
+        }
+        if let text = r.string("run", "seeds") {
+            let parts = text.components(separatedBy: "..")
+            if parts.count == 2, let a = UInt64(parts[0]), let b = UInt64(parts[1]), a <= b {
+                if seeds != nil { r.problem("run.seeds", "give run.seed or run.seeds, not both") }
+                seeds = a...b
+            } else {
+                r.problem("run.seeds", "'\(text)' is not a range like \"1..20\"")
+            }
+        }
+        faultSeconds = r.integer("run", "fault_seconds", in: 1...86_400).map(UInt64.init)
+        quietSeconds = r.integer("run", "quiet_seconds", in: 5...86_400).map(UInt64.init)
+        validators = r.integer("community", "validators", in: 1...31)
+        observers = r.integer("community", "observers", in: 0...1_000)
+        signers = r.integer("workload", "signers", in: 1...100_000)
+        submissionsPerSecond = r.integer("workload", "submissions_per_second", in: 0...100_000)
+        retryMillis = r.integer("workload", "retry_ms", in: 100...600_000).map(UInt64.init)
+        blockIntervalMillis = r.integer("workload", "block_interval_ms", in: 1...60_000).map(UInt64.init)
+        latencyMillis = r.number("links", "latency_ms", in: 0...10_000)
+        jitterMillis = r.number("links", "jitter_ms", in: 0...10_000)
+        loss = r.number("links", "loss", in: 0...0.5)
+        duplication = r.number("links", "duplication", in: 0...0.5)
+        tailProbability = r.number("links", "tail_probability", in: 0...1)
+        tailLatencyMillis = r.number("links", "tail_latency_ms", in: 0...60_000)
+        crashEverySeconds = r.integer("faults", "crash_every_s", in: 1...86_400).map(UInt64.init)
+        partitionEverySeconds = r.integer("faults", "partition_every_s", in: 1...86_400).map(UInt64.init)
+        downtimeSeconds = r.range("faults", "downtime_s", in: 1...3_600)
+        partitionLengthSeconds = r.range("faults", "partition_length_s", in: 1...3_600)
+        guard r.problems.isEmpty else { throw Problems(problems: r.problems) }
+    }
+
+    /// The options for one seed: drawn from the seed, then what the scenario pins.
+    public func options(seed: UInt64) -> NodeSimulationOptions {
+        var o = NodeSimulationOptions.drawn(seed: seed)
+        if let v = faultSeconds { o.faultSeconds = v }
+        if let v = quietSeconds { o.quietSeconds = v }
+        if let v = validators { o.validators = v }
+        if let v = observers { o.observers = v }
+        if let v = signers { o.signers = v }
+        if let v = submissionsPerSecond { o.submissionsPerSecond = v }
+        if let v = retryMillis { o.retryMillis = v }
+        if let v = blockIntervalMillis { o.blockInterval = v }
+        func micros(_ millis: Double) -> SimTime { SimTime((millis * 1_000).rounded()) }
+        if let v = latencyMillis { o.link.baseLatency = micros(v) }
+        if let v = jitterMillis { o.link.jitter = micros(v) }
+        if let v = loss { o.link.loss = v }
+        if let v = duplication { o.link.duplication = v }
+        if let v = tailProbability { o.link.tailProbability = v }
+        if let v = tailLatencyMillis { o.link.tailLatency = micros(v) }
+        if let v = crashEverySeconds { o.crashEvery = v }
+        if let v = partitionEverySeconds { o.partitionEvery = v }
+        if let v = downtimeSeconds { o.downtime = v }
+        if let v = partitionLengthSeconds { o.partitionLength = v }
+        return o
+    }
+
+    /// Typed lookups that record a problem per bad key instead of stopping at the first.
+    private struct Reader {
+        let root: TOMLTable
+        var problems: [String] = []
+
+        mutating func problem(_ key: String, _ text: String) { problems.append("\(key): \(text)") }
+
+        mutating func checkKeys() {
+            for (section, value) in root {
+                guard let keys = NodeScenario.schema[section] else {
+                    problem(section, "unknown section (known: \(NodeScenario.schema.keys.sorted().joined(separator: ", ")))")
+                    continue
+                }
+                guard let table = value.table else {
+                    problem(section, "expected a [\(section)] table, found \(value.type)")
+                    continue
+                }
+                for (key, _) in table where !keys.contains(key) {
+                    problem("\(section).\(key)", "unknown key (known in [\(section)]: \(keys.joined(separator: ", ")))")
+                }
+            }
+        }
+
+        /// The value at `section.key` converted by `convert`, if present, of
+        /// the expected type and passing `check` (which names what is wrong).
+        mutating func read<T>(_ section: String, _ key: String, _ expected: String,
+                              _ convert: (any TOMLValueConvertible) -> T?, check: (T) -> String? = { _ in nil }) -> T? {
+            guard let raw = root[section]?.table?[key] else { return nil }
+            guard let value = convert(raw) else {
+                problem("\(section).\(key)", "expected \(expected), found \(raw.type)")
+                return nil
+            }
+            if let wrong = check(value) {
+                problem("\(section).\(key)", wrong)
+                return nil
+            }
+            return value
+        }
+
+        mutating func integer(_ section: String, _ key: String, in range: ClosedRange<Int>) -> Int? {
+            read(section, key, "an integer", { $0.int }) { range.contains($0) ? nil : "\($0) is not in \(range.lowerBound)...\(range.upperBound)" }
+        }
+
+        mutating func number(_ section: String, _ key: String, in range: ClosedRange<Double>) -> Double? {
+            read(section, key, "a number", { $0.double ?? $0.int.map(Double.init) }) {
+                range.contains($0) ? nil : "\($0) is not in \(range.lowerBound)...\(range.upperBound)"
+            }
+        }
+
+        mutating func string(_ section: String, _ key: String) -> String? {
+            read(section, key, "a string", { $0.string })
+        }
+
+        /// `[low, high]` seconds, both within `bounds`.
+        mutating func range(_ section: String, _ key: String, in bounds: ClosedRange<Int>) -> ClosedRange<UInt64>? {
+            let pair = read(section, key, "[low, high] in seconds", { v -> (Int, Int)? in
+                guard let a = v.array, a.count == 2, let low = a[0].int, let high = a[1].int else { return nil }
+                return (low, high)
+            }) { low, high in
+                low <= high && bounds.contains(low) && bounds.contains(high)
+                    ? nil : "[\(low), \(high)] is not a range within \(bounds.lowerBound)...\(bounds.upperBound)"
+            }
+            return pair.map { UInt64($0.0)...UInt64($0.1) }
+        }
+    }
+}
