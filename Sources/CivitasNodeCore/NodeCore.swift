@@ -184,7 +184,10 @@ public struct NodeCore: Sendable {
     /// from its applied head; peers' next height reports (every
     /// `statusMillis`) send it fetching again. Seen in the node campaign: a
     /// gap below sealed blocks with block sync's frontier already past it and
-    /// nothing outstanding.
+    /// nothing outstanding. Its cause (blocks buffered above a gap the node
+    /// then closed itself, never handed out) is fixed in `BlockSync.advanced`;
+    /// 80 campaign seeds pass with this watchdog disabled. It stays as a
+    /// backstop: a stalled node costs a community its replica for good.
     private mutating func restartStalledSync() {
         let behind = blockSync.targetHeight > applied.height || !sealedAhead.isEmpty
         guard behind, blockSync.outstanding == 0, now - lastProgress >= configuration.settings.stallMillis else { return }
