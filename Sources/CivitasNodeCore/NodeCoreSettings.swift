@@ -63,8 +63,32 @@ public struct NodeCoreSettings: Sendable, Hashable {
     public var blockInterval: UInt64? = nil
     public var maxBlockTransactions: Int? = nil
     public var maxBlockBytes: Int? = nil
+    /// Discovery and failure detection inside the community (SWIM), when the
+    /// core runs it (`NodeCoreConfiguration.gossip`).
+    public var membership: MembershipSettings = MembershipSettings()
+    /// Dissemination of transactions and sealed blocks (Plumtree), when the
+    /// core runs it. `reliableLinks` is the shell's to set: true over TLS/TCP
+    /// (the real node), false over the simulator's lossy links (the default).
+    public var plumtree: PlumtreeSettings = PlumtreeSettings()
 
     public init() {}
+}
+
+/// What the core needs to run discovery (`Membership`) and dissemination
+/// (`Plumtree`) for its community.
+public struct NodeGossipConfiguration: Sendable {
+    /// This node's signed record (its listen addresses), announced to the community.
+    public var record: PeerRecord
+    /// "host:port" addresses to join through, retried until they answer.
+    public var seeds: [String]
+    /// The address book saved before a restart (empty on a first start).
+    public var addressBook: AddressBook
+
+    public init(record: PeerRecord, seeds: [String] = [], addressBook: AddressBook = AddressBook()) {
+        self.record = record
+        self.seeds = seeds
+        self.addressBook = addressBook
+    }
 }
 
 /// Everything fixed about one node's core.
@@ -77,14 +101,19 @@ public struct NodeCoreConfiguration: Sendable {
     /// Node keys of the Raft learners, in order (their replica IDs follow the validators').
     public var learnerKeys: [PublicKey]
     public var settings: NodeCoreSettings
+    /// Discovery and dissemination run by the core (nil: the core runs
+    /// neither, and hands what it publishes to the shell as
+    /// `NodeOutput.broadcasts`, for a shell that gossips on its own).
+    public var gossip: NodeGossipConfiguration?
 
     public init(genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole, learnerKeys: [PublicKey] = [],
-                settings: NodeCoreSettings = NodeCoreSettings()) {
+                settings: NodeCoreSettings = NodeCoreSettings(), gossip: NodeGossipConfiguration? = nil) {
         self.genesis = genesis
         self.nodeKey = nodeKey
         self.role = role
         self.learnerKeys = learnerKeys
         self.settings = settings
+        self.gossip = gossip
     }
 
     /// Replica IDs: validator i of genesis is i + 1; learner j is 1,001 + j.

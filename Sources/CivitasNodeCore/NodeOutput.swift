@@ -2,7 +2,8 @@ public import CivitasLedger
 public import CivitasRaft
 public import CivitasGossip
 
-/// A payload the node publishes to its whole community by gossip.
+/// A payload the node publishes to its whole community by gossip (handed to
+/// the shell only when the core runs no gossip of its own).
 public enum Broadcast: Sendable, Hashable {
     /// A transaction a client submitted here (or one pending too long).
     case transaction(Transaction)
@@ -23,6 +24,8 @@ public enum NodeEvent: Sendable, Hashable {
     case divergence(height: UInt64, built: Hash, known: Hash)
     /// A Raft snapshot moved the built chain forward; the blocks in between come by block sync.
     case snapshotInstalled(ChainPosition)
+    /// Discovery: a member joined, was suspected, recovered or died.
+    case membership(MembershipEvent)
 }
 
 /// What the shell must do after an input. Drained by `NodeCore.poll()`.
@@ -31,7 +34,10 @@ public enum NodeEvent: Sendable, Hashable {
 /// 1. `raft`: make its snapshot, entries and hard state durable (fsync when
 ///    `mustSync`), then send its messages (`NodeCore.node(of:)` names each
 ///    recipient), then call `NodeCore.raftPersisted()`.
-/// 2. `sends`, `syncSends`, `broadcasts`: send (any order; they depend on nothing unpersisted).
+/// 2. `sends`, `gossipSends`, `broadcasts`, `dials`, `disconnects`: carry out
+///    (any order; they depend on nothing unpersisted). A dial that fails is
+///    reported with `NodeCore.dialFailed`, a link that opens or closes with
+///    `peerUp`/`peerDown`.
 /// 3. `apply`: store and apply each block in order, then call `NodeCore.applied(_:view:)`.
 public struct NodeOutput: Sendable {
     public var raft: Ready?
@@ -40,19 +46,28 @@ public struct NodeOutput: Sendable {
     public var compaction: Snapshot?
     /// Votes to other validators (consensus traffic class).
     public var sends: [(to: NodeID, message: ConsensusMessage)] = []
-    /// Block-sync messages to community peers.
-    public var syncSends: [(to: NodeID, message: GossipMessage)] = []
+    /// Gossip messages over open links (gossip traffic class): block sync,
+    /// and, when the core runs them, membership (SWIM) and dissemination
+    /// (Plumtree). A message to a peer without a link is dropped.
+    public var gossipSends: [(to: NodeID, message: GossipMessage)] = []
+    /// Payloads to publish to the community, only when the core runs no
+    /// gossip itself (`NodeCoreConfiguration.gossip` nil).
     public var broadcasts: [Broadcast] = []
+    /// Links to open: an address ("host:port") and the node expected there
+    /// (nil for a seed not met yet).
+    public var dials: [(address: String, node: NodeID?)] = []
     /// Sealed blocks, contiguous from the applied height + 1, verified.
     public var apply: [SealedBlock] = []
-    /// Peers block sync caught misbehaving.
+    /// Links to close: peers block sync, membership or dissemination caught
+    /// misbehaving, members declared dead, surplus links.
     public var disconnects: [(peer: NodeID, reason: String)] = []
     public var events: [NodeEvent] = []
 
     public init() {}
 
     public var isEmpty: Bool {
-        raft == nil && compaction == nil && sends.isEmpty && syncSends.isEmpty && broadcasts.isEmpty && apply.isEmpty && disconnects.isEmpty
+        raft == nil && compaction == nil && sends.isEmpty && gossipSends.isEmpty && broadcasts.isEmpty && dials.isEmpty && apply.isEmpty
+            && disconnects.isEmpty
             && events.isEmpty
     }
 }
