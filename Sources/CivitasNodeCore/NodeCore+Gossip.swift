@@ -2,8 +2,8 @@ import CivitasCodec
 public import CivitasLedger
 public import CivitasGossip
 
-/// Discovery and dissemination inside the community, run by the core (with
-/// `NodeCoreConfiguration.gossip`): `Membership` (SWIM failure detection,
+/// Discovery and dissemination inside the community, run by the core:
+/// `Membership` (SWIM failure detection,
 /// discovery from seeds and signed peer records, the choice of links) and
 /// `Plumtree` (the community topics: transactions and sealed blocks).
 ///
@@ -13,20 +13,21 @@ public import CivitasGossip
 /// core's clock in the cores' unit (`gossipNow`); randomness comes from the
 /// core's seed. A transaction Plumtree delivers goes to the mempool
 /// (`receive(transaction:view:)`), a sealed block to `receive(sealed:from:)`.
+/// What the core publishes (a submitted transaction, a block it sealed as
+/// proposer, pending transactions offered again) goes out by its Plumtree.
 extension NodeCore {
-    /// The address book membership keeps (for the shell to save), nil
-    /// without gossip.
-    public var addressBook: AddressBook? { membership?.addressBook }
+    /// The address book membership keeps, for the shell to save and give
+    /// back after a restart (`NodeGossipConfiguration.addressBook`).
+    public var addressBook: AddressBook { membership.addressBook }
 
     /// Members this node knows alive (not itself), in the order they were learnt.
-    public var liveMembers: [NodeID] { membership?.liveMembers ?? [] }
+    public var liveMembers: [NodeID] { membership.liveMembers }
 
     /// Plumtree's neighbours (eager, then lazy).
-    public var disseminationPeers: [NodeID] { plumtree.map { $0.eagerPeers + $0.lazyPeers } ?? [] }
+    public var disseminationPeers: [NodeID] { plumtree.eagerPeers + plumtree.lazyPeers }
 
     var gossipDescription: String {
-        guard let membership else { return "no gossip" }
-        return "\(membership.liveMembers.count) live members, \(membership.connected.count) links"
+        "\(membership.liveMembers.count) live members, \(membership.connected.count) links"
     }
 
     // MARK: - Inputs
@@ -38,14 +39,13 @@ extension NodeCore {
     public mutating func receive(gossip message: GossipMessage, from peer: NodeID, view: some MempoolView) {
         switch message {
         case .ping, .ack, .pingRequest, .nack, .sync, .digest:
-            guard membership != nil else { return }
-            carry(membership!.receive(message, from: peer, now: gossipNow))
+            carry(membership.receive(message, from: peer, now: gossipNow))
         case .gossip, .ihave, .graft, .prune:
-            guard plumtree != nil, !foreignPeers.contains(peer) else { return }
+            guard !foreignPeers.contains(peer) else { return }
             // Plumtree asks the application to check a new payload before it
             // forwards it; the payload decoded then is the one delivered.
             var decoded: DecodedPayload?
-            let directives = plumtree!.receive(message, from: peer, now: gossipNow) { topic, payload in
+            let directives = plumtree.receive(message, from: peer, now: gossipNow) { topic, payload in
                 decoded = Self.decode(topic, payload)
                 return decoded != nil
             }
@@ -60,38 +60,36 @@ extension NodeCore {
     /// A dial the core asked for (`NodeOutput.dials`) failed: refused, timed
     /// out, or the handshake was refused.
     public mutating func dialFailed(address: String, node: NodeID?) {
-        guard membership != nil else { return }
-        carry(membership!.dialFailed(address: address, node: node, now: gossipNow))
+        carry(membership.dialFailed(address: address, node: node, now: gossipNow))
     }
 
     // MARK: - Publishing
 
-    /// Publishes `broadcast` to the community by Plumtree (or hands it to the
-    /// shell when the core runs no gossip).
-    mutating func publish(_ broadcast: Broadcast) {
-        guard plumtree != nil else {
-            out.broadcasts.append(broadcast)
-            return
-        }
-        let (topic, payload): (GossipTopic, [UInt8]) = switch broadcast {
+    /// What the core publishes to its community.
+    enum Publication {
+        /// A transaction a client submitted here.
+        case transaction(Transaction)
+        /// A block this node sealed as its proposer.
+        case sealedBlock(SealedBlock)
+    }
+
+    /// Publishes to the community by Plumtree.
+    mutating func publish(_ publication: Publication) {
+        let (topic, payload): (GossipTopic, [UInt8]) = switch publication {
         case let .transaction(tx): (.communityTransactions, tx.encoded())
         case let .sealedBlock(block): (.communityBlocks, block.encoded())
         }
-        guard payload.count <= plumtree!.settings.maxPayloadBytes else {
+        guard payload.count <= plumtree.settings.maxPayloadBytes else {
             out.events.append(.refused("a \(topic) payload of \(payload.count) bytes is above the dissemination limit; not published"))
             return
         }
-        carry(plumtree!.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
+        carry(plumtree.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
     }
 
     /// Offers pending transactions again. Plumtree delivers a payload once,
     /// so by Plumtree they travel as `TransactionOffer`s (new payloads), as
     /// many as the payload limit needs.
     mutating func offerAgain(_ transactions: [Transaction]) {
-        guard let plumtree else {
-            for tx in transactions { out.broadcasts.append(.transaction(tx)) }
-            return
-        }
         let limit = plumtree.settings.maxPayloadBytes - 64
         var batch: [Transaction] = []
         var bytes = 0
@@ -110,8 +108,8 @@ extension NodeCore {
 
     private mutating func publishOffer(_ batch: [Transaction]) {
         let payload = TransactionOffer(time: now, transactions: batch).encoded()
-        guard payload.count <= plumtree!.settings.maxPayloadBytes else { return }
-        carry(plumtree!.broadcast(topic: .communityTransactions, payload: payload, now: gossipNow).directives)
+        guard payload.count <= plumtree.settings.maxPayloadBytes else { return }
+        carry(plumtree.broadcast(topic: .communityTransactions, payload: payload, now: gossipNow).directives)
     }
 
     // MARK: - Timers and directives
@@ -119,8 +117,8 @@ extension NodeCore {
     /// Both cores' timers (each keeps its own schedule; a call before it is due does nothing).
     mutating func tickGossip(view: some MempoolView) {
         let t = gossipNow
-        if membership != nil { carry(membership!.tick(now: t)) }
-        if plumtree != nil { carry(plumtree!.tick(now: t)) }
+        carry(membership.tick(now: t))
+        carry(plumtree.tick(now: t))
         admitInbox(view: view)
     }
 

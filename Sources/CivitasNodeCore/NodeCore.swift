@@ -5,9 +5,8 @@ public import CivitasGossip
 
 /// One community node as a deterministic value: Raft ordering, the mempool,
 /// block production, certificate collection, the order in which sealed blocks
-/// are applied, block sync, and (with `NodeCoreConfiguration.gossip`)
-/// discovery (`Membership`) and dissemination (`Plumtree`) inside the
-/// community (NodeCore+Gossip.swift). It never reads a clock, a socket or a disk:
+/// are applied, block sync, and discovery (`Membership`) and dissemination
+/// (`Plumtree`) inside the community (NodeCore+Gossip.swift). It never reads a clock, a socket or a disk:
 /// the shell passes time in (`tick(now:view:)`), passes messages in, and
 /// drains `poll()` for what to persist, send and apply (see `NodeOutput`).
 /// The same value runs in a real node (`NodeRuntime`) and in the simulator.
@@ -80,10 +79,9 @@ public struct NodeCore: Sendable {
     private var lastProgress: Timestamp = 0
     /// When each pending transaction was last offered to the community.
     private var lastOffered: [Hash: Timestamp] = [:]
-    /// Discovery and failure detection, and dissemination in the community
-    /// (both nil when the configuration has no `gossip`): NodeCore+Gossip.swift.
-    var membership: Membership?
-    var plumtree: Plumtree?
+    /// Discovery and failure detection, and dissemination in the community: NodeCore+Gossip.swift.
+    var membership: Membership
+    var plumtree: Plumtree
     /// Linked nodes of other communities (a gateway's city links): membership only.
     var foreignPeers: Set<NodeID> = []
     /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
@@ -118,12 +116,10 @@ public struct NodeCore: Sendable {
         validatorIndex = configuration.role == .validator ? configuration.validatorIndex : nil
         built = .genesis(genesis)
         recentHashes[applied.height] = applied.hash
-        if let gossip = configuration.gossip {
-            let settings = configuration.settings
-            membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
-                                    settings: settings.membership, seed: seed &+ 0x6D65_6D62, now: now &* 1_000_000)
-            plumtree = Plumtree(settings: settings.plumtree, seed: seed &+ 0x706C_756D)
-        }
+        let gossip = configuration.gossip
+        membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
+                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now &* 1_000_000)
+        plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
         if let id = configuration.replicaID {
             let settings = configuration.settings.raft
             if let restore = restoring {
@@ -280,21 +276,21 @@ public struct NodeCore: Sendable {
     /// community's gateway) also joins the Plumtree neighbours, and the peer
     /// is told our height (block sync may ask it).
     public mutating func peerUp(_ peer: NodeID, address: String? = nil, inCommunity: Bool = true) {
-        if membership != nil { carry(membership!.connected(peer, address: address, now: gossipNow)) }
+        carry(membership.connected(peer, address: address, now: gossipNow))
         guard inCommunity else {
             foreignPeers.insert(peer)
             return
         }
-        if plumtree != nil { carry(plumtree!.peerUp(peer, now: gossipNow)) }
+        carry(plumtree.peerUp(peer, now: gossipNow))
         if !syncPeers.contains(peer) { syncPeers.append(peer) }
         out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
     }
 
     /// The link to `peer` closed.
     public mutating func peerDown(_ peer: NodeID) {
-        if membership != nil { carry(membership!.disconnected(peer, now: gossipNow)) }
+        carry(membership.disconnected(peer, now: gossipNow))
         if foreignPeers.remove(peer) != nil { return }
-        if plumtree != nil { carry(plumtree!.peerDown(peer, now: gossipNow)) }
+        carry(plumtree.peerDown(peer, now: gossipNow))
         syncPeers.removeAll { $0 == peer }
         carry(blockSync.peerDown(peer, now: gossipNow))
     }

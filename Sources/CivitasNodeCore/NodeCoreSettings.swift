@@ -63,12 +63,11 @@ public struct NodeCoreSettings: Sendable, Hashable {
     public var blockInterval: UInt64? = nil
     public var maxBlockTransactions: Int? = nil
     public var maxBlockBytes: Int? = nil
-    /// Discovery and failure detection inside the community (SWIM), when the
-    /// core runs it (`NodeCoreConfiguration.gossip`).
+    /// Discovery and failure detection inside the community (SWIM).
     public var membership: MembershipSettings = MembershipSettings()
-    /// Dissemination of transactions and sealed blocks (Plumtree), when the
-    /// core runs it. `reliableLinks` is the shell's to set: true over TLS/TCP
-    /// (the real node), false over the simulator's lossy links (the default).
+    /// Dissemination of transactions and sealed blocks (Plumtree).
+    /// `reliableLinks` is the shell's to set: true over TLS/TCP (the real
+    /// node), false over the simulator's lossy links (the default).
     public var plumtree: PlumtreeSettings = PlumtreeSettings()
 
     public init() {}
@@ -101,13 +100,12 @@ public struct NodeCoreConfiguration: Sendable {
     /// Node keys of the Raft learners, in order (their replica IDs follow the validators').
     public var learnerKeys: [PublicKey]
     public var settings: NodeCoreSettings
-    /// Discovery and dissemination run by the core (nil: the core runs
-    /// neither, and hands what it publishes to the shell as
-    /// `NodeOutput.broadcasts`, for a shell that gossips on its own).
-    public var gossip: NodeGossipConfiguration?
+    /// This node's record, seeds and saved address book, for the discovery
+    /// and dissemination the core runs.
+    public var gossip: NodeGossipConfiguration
 
     public init(genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole, learnerKeys: [PublicKey] = [],
-                settings: NodeCoreSettings = NodeCoreSettings(), gossip: NodeGossipConfiguration? = nil) {
+                settings: NodeCoreSettings = NodeCoreSettings(), gossip: NodeGossipConfiguration) {
         self.genesis = genesis
         self.nodeKey = nodeKey
         self.role = role

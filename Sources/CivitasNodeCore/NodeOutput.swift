@@ -2,15 +2,6 @@ public import CivitasLedger
 public import CivitasRaft
 public import CivitasGossip
 
-/// A payload the node publishes to its whole community by gossip (handed to
-/// the shell only when the core runs no gossip of its own).
-public enum Broadcast: Sendable, Hashable {
-    /// A transaction a client submitted here (or one pending too long).
-    case transaction(Transaction)
-    /// A block this node sealed as its proposer.
-    case sealedBlock(SealedBlock)
-}
-
 /// Something worth a log line or a counter; none of it needs an answer.
 public enum NodeEvent: Sendable, Hashable {
     /// Transactions that left the mempool without a block.
@@ -34,7 +25,7 @@ public enum NodeEvent: Sendable, Hashable {
 /// 1. `raft`: make its snapshot, entries and hard state durable (fsync when
 ///    `mustSync`), then send its messages (`NodeCore.node(of:)` names each
 ///    recipient), then call `NodeCore.raftPersisted()`.
-/// 2. `sends`, `gossipSends`, `broadcasts`, `dials`, `disconnects`: carry out
+/// 2. `sends`, `gossipSends`, `dials`, `disconnects`: carry out
 ///    (any order; they depend on nothing unpersisted). A dial that fails is
 ///    reported with `NodeCore.dialFailed`, a link that opens or closes with
 ///    `peerUp`/`peerDown`.
@@ -46,13 +37,10 @@ public struct NodeOutput: Sendable {
     public var compaction: Snapshot?
     /// Votes to other validators (consensus traffic class).
     public var sends: [(to: NodeID, message: ConsensusMessage)] = []
-    /// Gossip messages over open links (gossip traffic class): block sync,
-    /// and, when the core runs them, membership (SWIM) and dissemination
-    /// (Plumtree). A message to a peer without a link is dropped.
+    /// Gossip messages over open links (gossip traffic class): membership
+    /// (SWIM), dissemination (Plumtree: transactions and sealed blocks the
+    /// core publishes) and block sync. A message to a peer without a link is dropped.
     public var gossipSends: [(to: NodeID, message: GossipMessage)] = []
-    /// Payloads to publish to the community, only when the core runs no
-    /// gossip itself (`NodeCoreConfiguration.gossip` nil).
-    public var broadcasts: [Broadcast] = []
     /// Links to open: an address ("host:port") and the node expected there
     /// (nil for a seed not met yet).
     public var dials: [(address: String, node: NodeID?)] = []
@@ -66,7 +54,7 @@ public struct NodeOutput: Sendable {
     public init() {}
 
     public var isEmpty: Bool {
-        raft == nil && compaction == nil && sends.isEmpty && gossipSends.isEmpty && broadcasts.isEmpty && dials.isEmpty && apply.isEmpty
+        raft == nil && compaction == nil && sends.isEmpty && gossipSends.isEmpty && dials.isEmpty && apply.isEmpty
             && disconnects.isEmpty
             && events.isEmpty
     }

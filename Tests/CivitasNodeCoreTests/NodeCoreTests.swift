@@ -148,7 +148,7 @@ struct NodeCoreTests {
         c.run(millis: 3_000)
         #expect(Set(c.nodes[3].liveMembers) == Set((0..<3).map { c.id($0) }), "the observer learnt every validator through its seed")
         #expect(c.linked(3, 1) && c.linked(3, 2), "and linked to validators it was never told of")
-        #expect(Set(c.nodes[3].addressBook?.entries.map(\.record.nodeID) ?? []) == Set((0..<3).map { c.id($0) }))
+        #expect(Set(c.nodes[3].addressBook.entries.map(\.record.nodeID)) == Set((0..<3).map { c.id($0) }))
         let leader = try #require(c.leader)
         let other = (0..<3).first { $0 != leader && $0 != 0 }!
         let tx = Fixtures.tx(Fixtures.key(6), 1)

@@ -33,12 +33,12 @@ public actor NodeRuntime: NodeService, Service {
         public var health: NodeConfiguration.Health
         public var version: String
         /// The node's record, seeds and saved address book, for the core's membership.
-        public var gossip: NodeGossipConfiguration?
+        public var gossip: NodeGossipConfiguration
 
         public init(dataDirectory: String, genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole,
                     settings: NodeCoreSettings = NodeCoreSettings(), certificateNotAfter: Date,
                     health: NodeConfiguration.Health = NodeConfiguration.Health(), version: String = "0.6.0",
-                    gossip: NodeGossipConfiguration? = nil) {
+                    gossip: NodeGossipConfiguration) {
             self.dataDirectory = dataDirectory
             self.genesis = genesis
             self.nodeKey = nodeKey
@@ -169,7 +169,7 @@ public actor NodeRuntime: NodeService, Service {
         waiters = [:]
         inputContinuation.finish()
         reader.cancel()
-        if let book = core.addressBook { await gossip.noteAddressBook(book) }
+        await gossip.noteAddressBook(core.addressBook)
         await gossip.stop()
         try? blocks.sync()
         try? blocks.close()
@@ -183,8 +183,9 @@ public actor NodeRuntime: NodeService, Service {
         let now = Self.wallClock()
         core.tick(now: now, view: view)
         drain()
-        if now >= bookNoted + 5_000, let book = core.addressBook {
+        if now >= bookNoted + 5_000 {
             bookNoted = now
+            let book = core.addressBook
             let gossip = self.gossip
             Task { await gossip.noteAddressBook(book) }
         }
