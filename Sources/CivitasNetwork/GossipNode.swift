@@ -211,82 +211,43 @@ public actor GossipNode {
 
     // MARK: Inputs
 
+    /// Link events and messages. With an application, link events and
+    /// community gossip go to it; the city overlay (a gateway's links to other
+    /// communities) stays here either way.
     private func handle(_ event: TransportEvent) {
-        if let application {
-            handle(event, for: application)
-            return
-        }
         switch event {
         case let .connected(info):
             let node = info.identity.nodeID
-            carry(membership.connected(node, address: info.direction == .outbound ? info.remoteAddress : nil, now: now))
-            if info.identity.community != community, city != nil {
-                foreignPeers.insert(node)
-                carry(city!.peerUp(node, now: now))
-            } else {
-                carry(plumtree.peerUp(node, now: now))
-                syncPeerUp(node)
-            }
-        case let .disconnected(node, _):
-            carry(membership.disconnected(node, now: now))
-            if foreignPeers.remove(node) != nil {
-                carry(city!.peerDown(node, now: now))
-            } else {
-                carry(plumtree.peerDown(node, now: now))
-                syncPeerDown(node, now: now)
-            }
-        case .rejected:
-            break
-        case let .message(from, _, bytes):
-            let message: GossipMessage
-            do {
-                message = try GossipMessage(canonicalBytes: bytes)
-            } catch {
-                transport.disconnect(from, reason: "malformed gossip message: \(error)")
-                return
-            }
-            switch message {
-            case .ping, .ack, .pingRequest, .nack, .sync, .digest:
-                carry(membership.receive(message, from: from, now: now))
-            case .gossip, .ihave, .graft, .prune:
-                if foreignPeers.contains(from) {
-                    carry(city!.receive(message, from: from, now: now))
-                } else {
-                    carry(plumtree.receive(message, from: from, now: now))
-                }
-            case .chainStatus, .blockRequest, .blockResponse:
-                // Block sync runs inside the community only.
-                guard !foreignPeers.contains(from) else { return }
-                syncReceive(message, from: from, now: now)
-            }
-        }
-    }
-
-    /// With an application: link events and community gossip go to it; the
-    /// city overlay (a gateway's links to other communities) stays here.
-    private func handle(_ event: TransportEvent, for application: Application) {
-        switch event {
-        case let .connected(info):
-            let node = info.identity.nodeID
+            let address = info.direction == .outbound ? info.remoteAddress : nil
             let foreign = info.identity.community != community && city != nil
-            application.link(.up(node, address: info.direction == .outbound ? info.remoteAddress : nil, inCommunity: !foreign))
+            if let application {
+                application.link(.up(node, address: address, inCommunity: !foreign))
+            } else {
+                carry(membership.connected(node, address: address, now: now))
+            }
             if foreign {
                 foreignPeers.insert(node)
                 carry(city!.peerUp(node, now: now))
             } else {
+                if application == nil { carry(plumtree.peerUp(node, now: now)) }
                 syncPeerUp(node)
             }
         case let .disconnected(node, _):
-            application.link(.down(node))
+            if let application {
+                application.link(.down(node))
+            } else {
+                carry(membership.disconnected(node, now: now))
+            }
             if foreignPeers.remove(node) != nil {
                 carry(city!.peerDown(node, now: now))
             } else {
+                if application == nil { carry(plumtree.peerDown(node, now: now)) }
                 syncPeerDown(node, now: now)
             }
         case .rejected:
             break
         case let .message(from, traffic, bytes):
-            if traffic == .consensus {
+            if traffic == .consensus, let application {
                 application.consensus(from, bytes)
                 return
             }
@@ -299,16 +260,23 @@ public actor GossipNode {
             }
             switch message {
             case .ping, .ack, .pingRequest, .nack, .sync, .digest:
-                application.gossip(from, message)
+                if let application {
+                    application.gossip(from, message)
+                } else {
+                    carry(membership.receive(message, from: from, now: now))
+                }
             case .gossip, .ihave, .graft, .prune:
                 if foreignPeers.contains(from) {
                     carry(city!.receive(message, from: from, now: now))
-                } else {
+                } else if let application {
                     application.gossip(from, message)
+                } else {
+                    carry(plumtree.receive(message, from: from, now: now))
                 }
             case .chainStatus, .blockRequest, .blockResponse:
+                // Block sync runs inside the community only.
                 guard !foreignPeers.contains(from) else { return }
-                if chainSync == nil {
+                if chainSync == nil, let application {
                     application.gossip(from, message)
                 } else {
                     syncReceive(message, from: from, now: now)
