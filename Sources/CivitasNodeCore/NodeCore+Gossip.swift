@@ -114,15 +114,16 @@ extension NodeCore {
 
     // MARK: - Timers and directives
 
-    /// Both cores' timers (each keeps its own schedule; a call before it is due does nothing).
+    /// Both cores' timers, each when its last directives asked (`nextWakeup`).
     mutating func tickGossip(view: some MempoolView) {
         let t = gossipNow
-        carry(membership.tick(now: t))
-        carry(plumtree.tick(now: t))
+        if t >= membershipWake { carry(membership.tick(now: t)) }
+        if let wake = plumtreeWake, t >= wake { carry(plumtree.tick(now: t)) }
         admitInbox(view: view)
     }
 
     mutating func carry(_ d: MembershipDirectives) {
+        membershipWake = d.nextWakeup ?? 0
         for (to, message) in d.sends { out.gossipSends.append((to, message)) }
         for dial in d.dials { out.dials.append(dial) }
         for (peer, reason) in d.disconnects { out.disconnects.append((peer, "membership: \(reason)")) }
@@ -132,6 +133,7 @@ extension NodeCore {
     /// Carries out Plumtree's directives; a delivery is the payload `decoded`
     /// when the application checked it, decoded here otherwise.
     mutating func carry(_ d: PlumtreeDirectives, decoded: DecodedPayload? = nil) {
+        plumtreeWake = d.nextWakeup
         for send in d.sends { out.gossipSends.append((send.to, send.message)) }
         for (peer, reason) in d.disconnects { out.disconnects.append((peer, "dissemination: \(reason)")) }
         for delivery in d.deliveries {

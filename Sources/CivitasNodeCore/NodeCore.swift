@@ -86,6 +86,9 @@ public struct NodeCore: Sendable {
     var foreignPeers: Set<NodeID> = []
     /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
     var inbox: [Transaction] = []
+    /// When each gossip core asked to be ticked next (its last directives' `nextWakeup`).
+    var membershipWake: GossipTime = 0
+    var plumtreeWake: GossipTime?
 
     /// What a replica restored from its write-ahead log.
     public struct RaftRestore: Sendable {
