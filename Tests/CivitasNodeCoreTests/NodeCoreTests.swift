@@ -166,6 +166,27 @@ struct NodeCoreTests {
         #expect(!fetched)
     }
 
+    @Test func aTransactionThatMissedTheCommunityIsOfferedAgainAsANewPayload() throws {
+        // The observer knows no seed and nobody knows it: what it admits reaches nobody.
+        var c = Community(seeds: { $0 == 3 ? [] : [0, 1, 2] })
+        c.run(millis: 3_000)
+        let tx = Fixtures.tx(Fixtures.key(7), 1)
+        #expect(c.nodes[3].submit(tx, view: c.view(3)) == .admitted(id: tx.id, displaced: []))
+        // Longer than Plumtree's anti-entropy window (10 s): no digest will name the first payload.
+        c.run(millis: 11_000)
+        #expect(c.stored[0].isEmpty)
+        c.links.insert([0, 3])
+        c.nodes[0].peerUp(c.id(3))
+        c.nodes[3].peerUp(c.id(0), address: Community.address(0))
+        c.run(millis: 4_000)
+        #expect(c.stored[3].last?.block.transactions == [tx], "offered again, the transaction was committed")
+        let offered = c.gossipReceived[0].contains {
+            guard case let .gossip(topic, _, _, payload) = $0, topic == .communityTransactions else { return false }
+            return (try? TransactionOffer(encoded: payload))?.transactions == [tx]
+        }
+        #expect(offered, "the re-offer travelled as a TransactionOffer")
+    }
+
     @Test func theLeaderCutsAFullBlockAtOnceAndWaitsTheIntervalOtherwise() throws {
         var c = Community(interval: 10_000, maxTransactions: 5)
         c.run(millis: 3_000)
