@@ -199,7 +199,8 @@ public actor GossipNode {
 
     /// Everything delivered so far, in order.
     public var deliveries: [Delivery] { deliveredList }
-    /// Members this node knows alive (not itself).
+    /// Members this node knows alive (not itself); with an application
+    /// installed, the application's membership knows them instead.
     public var liveMembers: [NodeID] { membership.liveMembers }
     /// Nodes with an open link.
     public var linkedPeers: [NodeID] { transport.peers.map(\.identity.nodeID) }

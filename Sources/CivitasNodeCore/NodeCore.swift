@@ -6,9 +6,10 @@ public import CivitasGossip
 /// One community node as a deterministic value: Raft ordering, the mempool,
 /// block production, certificate collection, the order in which sealed blocks
 /// are applied, block sync, and discovery (`Membership`) and dissemination
-/// (`Plumtree`) inside the community (NodeCore+Gossip.swift). It never reads a clock, a socket or a disk:
-/// the shell passes time in (`tick(now:view:)`), passes messages in, and
-/// drains `poll()` for what to persist, send and apply (see `NodeOutput`).
+/// (`Plumtree`) inside the community (NodeCore+Gossip.swift). It never reads
+/// a clock, a socket or a disk: the shell passes time in (`tick(now:view:)`),
+/// passes messages and link events in, and drains `poll()` for what to
+/// persist, send, dial and apply (see `NodeOutput`).
 /// The same value runs in a real node (`NodeRuntime`) and in the simulator.
 ///
 /// ## The pipeline
