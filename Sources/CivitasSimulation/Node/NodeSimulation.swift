@@ -55,8 +55,9 @@ public struct NodeSimulation {
     var canonical: [UInt64: Hash] = [:]
     /// Client side: every transaction wanted, and where it was seen committed.
     var clients: ClientLedger
-    /// Open links, each as (lower index, higher index).
-    var links: Set<Link> = []
+    /// Open links, each as (lower index, higher index), and the node that opened each.
+    var opener: [Link: Int] = [:]
+    var links: Dictionary<Link, Int>.Keys { opener.keys }
     /// Links a partition closed, reopened when it heals (their TCP connections
     /// outlived the partition's silence or were dialled again at once).
     var cutLinks: Set<Link> = []
@@ -80,8 +81,9 @@ public struct NodeSimulation {
         case endFaults
         /// Node `from` dialled `address` (expecting `node`): the link opens or the dial fails.
         case dialed(from: Int, address: String, node: NodeID?)
-        /// A dial across a partition found no answer: it fails at the connect timeout.
-        case dialTimedOut(from: Int, address: String, node: NodeID?)
+        /// A dial failed: at once (the node is down, or the transport refused a
+        /// second link), or at the connect timeout (across a partition).
+        case dialFailed(from: Int, address: String, node: NodeID?)
     }
 
     enum Wire {
@@ -215,17 +217,28 @@ public struct NodeSimulation {
             guard nodes[i].alive else { return }
             let target = nodes.indices.first { Self.address($0) == address }
             if let j = target, j != i, nodes[j].alive, reachable(i, j), node == nil || node == nodes[j].id {
-                // A link already open (the other side dialled too) is kept; the dial is no failure.
-                guard !links.contains(Link(i, j)) else { return }
-                open(Link(i, j), dialer: i, address: address)
+                guard let first = opener[Link(i, j)] else {
+                    open(Link(i, j), dialer: i, address: address)
+                    return
+                }
+                // Already linked (the other side dialled too): as the transport
+                // does, the link opened by the lower node ID is kept (a new one
+                // replaces the old, and both ends see it open); a refused dial
+                // fails unless the dialer knew whom it dialled (GossipNode.dial).
+                if first != i, nodes[i].id < nodes[j].id {
+                    opener[Link(i, j)] = nil
+                    open(Link(i, j), dialer: i, address: address)
+                } else if node == nil {
+                    handle(.dialFailed(from: i, address: address, node: node), faultsOn: faultsOn)
+                }
             } else if let j = target, nodes[j].alive, !reachable(i, j) {
                 // Nothing answers across a partition: the transport gives up at its connect timeout.
-                queue.schedule(.dialTimedOut(from: i, address: address, node: node), at: now + Self.connectTimeout)
+                queue.schedule(.dialFailed(from: i, address: address, node: node), at: now + Self.connectTimeout)
             } else {
                 // A node that is down refuses at once (its host answers).
-                handle(.dialTimedOut(from: i, address: address, node: node), faultsOn: faultsOn)
+                handle(.dialFailed(from: i, address: address, node: node), faultsOn: faultsOn)
             }
-        case let .dialTimedOut(i, address, node):
+        case let .dialFailed(i, address, node):
             guard nodes[i].alive else { return }
             report.dialFailures += 1
             nodes[i].core!.dialFailed(address: address, node: node)
@@ -241,7 +254,7 @@ public struct NodeSimulation {
     }
 
     mutating func open(_ link: Link, dialer: Int, address: String?) {
-        links.insert(link)
+        opener[link] = dialer
         report.linksOpened += 1
         let other = link.a == dialer ? link.b : link.a
         nodes[dialer].core!.peerUp(nodes[other].id, address: address)
@@ -251,7 +264,7 @@ public struct NodeSimulation {
     }
 
     mutating func close(_ link: Link) {
-        guard links.remove(link) != nil else { return }
+        guard opener.removeValue(forKey: link) != nil else { return }
         for (x, y) in [(link.a, link.b), (link.b, link.a)] where nodes[x].alive {
             nodes[x].core!.peerDown(nodes[y].id)
             drain(x)
