@@ -423,6 +423,9 @@ public actor NodeRuntime: NodeService, Service {
         let traffic = transport.traffic
         counters["frames_sent"] = UInt64(traffic.framesSent)
         counters["frames_received"] = UInt64(traffic.framesReceived)
+        // What the core's membership knows: live members (not this node) and address-book entries.
+        counters["members_alive"] = UInt64(core.liveMembers.count)
+        counters["address_book_entries"] = UInt64(core.addressBook.entries.count)
         let mempool = NodeStatusReport.Mempool(transactions: core.mempool.count, bytes: core.mempool.bytes,
                                                signers: core.mempool.signerCount)
         let disk = diskUsage.report(directory: parameters.dataDirectory)
