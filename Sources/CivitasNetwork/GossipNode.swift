@@ -1,5 +1,6 @@
 public import CivitasGossip
 public import CivitasLedger
+import Synchronization
 
 /// The network shell of the gossip cores: drives `Membership` (discovery
 /// from seeds, SWIM failure detection) and `Plumtree` (dissemination) over
@@ -23,6 +24,15 @@ public import CivitasLedger
 /// With a `ChainSyncConfiguration`, the node also runs block sync over its
 /// community links (ChainSync.swift): it tells peers its height, fetches
 /// ranges from several peers at once when it is behind, and serves ranges.
+///
+/// With a node application installed (`setApplication`, the node runtime,
+/// whose `NodeCore` runs the community's `Membership` and `Plumtree`), this
+/// actor drives neither community core: it hands the application every link
+/// event and every membership, dissemination and block-sync message from a
+/// community link, and keeps the city overlay and the address-book file
+/// (saving the book the application reports, `noteAddressBook`). The
+/// application sends with `send(_:to:traffic:)` and dials with
+/// `GossipNode.dial(_:expecting:over:failed:)`, as this actor does.
 public actor GossipNode {
     /// A payload delivered to this node (once per message ID).
     public struct Delivery: Sendable, Hashable {
@@ -34,22 +44,35 @@ public actor GossipNode {
     }
 
     /// What a node application (the node runtime) takes from the gossip
-    /// layer. With one installed, deliveries go to it instead of the
-    /// `deliveries` list, consensus-class frames go to it undecoded, and block
-    /// sync messages go to it when the node runs no `ChainSyncConfiguration`.
+    /// layer. With one installed, the application runs the community's
+    /// membership and dissemination: link events and community gossip go to
+    /// it, consensus-class frames go to it undecoded, and city-overlay
+    /// deliveries (gateways) go to it instead of the `deliveries` list.
     public struct Application: Sendable {
+        /// A payload the city overlay delivered (gateways).
         public var delivered: @Sendable (Delivery, NodeID) -> Void
         public var consensus: @Sendable (NodeID, [UInt8]) -> Void
-        public var sync: @Sendable (NodeID, GossipMessage) -> Void
-        /// A community peer's link opened (true) or closed (false).
-        public var peer: @Sendable (NodeID, Bool) -> Void
+        /// A gossip message: membership kinds from any link; dissemination
+        /// and block-sync kinds from links inside the community (block sync
+        /// only when this node runs no `ChainSyncConfiguration`).
+        public var gossip: @Sendable (NodeID, GossipMessage) -> Void
+        /// A link opened or closed.
+        public var link: @Sendable (LinkEvent) -> Void
         public init(delivered: @escaping @Sendable (Delivery, NodeID) -> Void, consensus: @escaping @Sendable (NodeID, [UInt8]) -> Void,
-                    sync: @escaping @Sendable (NodeID, GossipMessage) -> Void, peer: @escaping @Sendable (NodeID, Bool) -> Void) {
+                    gossip: @escaping @Sendable (NodeID, GossipMessage) -> Void, link: @escaping @Sendable (LinkEvent) -> Void) {
             self.delivered = delivered
             self.consensus = consensus
-            self.sync = sync
-            self.peer = peer
+            self.gossip = gossip
+            self.link = link
         }
+    }
+
+    /// A link event for the application.
+    public enum LinkEvent: Sendable {
+        /// A link to `node` opened; `address` is the one dialled (nil for an
+        /// inbound link); `inCommunity` is false for another community's gateway.
+        case up(NodeID, address: String?, inCommunity: Bool)
+        case down(NodeID)
     }
 
     public let transport: Transport
@@ -63,6 +86,11 @@ public actor GossipNode {
     private var foreignPeers: Set<NodeID> = []
     private let bookFile: AddressBookFile?
     private var savedBook: AddressBook
+    /// The book the application keeps (reported by `noteAddressBook`); saved instead of `membership`'s.
+    private var applicationBook: AddressBook?
+    /// The book loaded from the file at start (empty without one), for an
+    /// application that keeps its own.
+    public nonisolated let loadedAddressBook: AddressBook
     private var lastBookSave: ContinuousClock.Instant?
     /// Least time between two saves of a changed address book.
     public static let bookSaveInterval: Duration = .seconds(30)
@@ -95,6 +123,7 @@ public actor GossipNode {
         community = record.community
         bookFile = addressBook
         savedBook = membership.addressBook
+        loadedAddressBook = membership.addressBook
         self.chainSync = chainSync.map(ChainSyncState.init)
         self.log = log
     }
@@ -146,13 +175,20 @@ public actor GossipNode {
         return id
     }
 
-    /// The address book as `Membership` keeps it now.
-    public var addressBook: AddressBook { membership.addressBook }
+    /// The address book as `Membership` keeps it now (the application's, with one installed).
+    public var addressBook: AddressBook { applicationBook ?? membership.addressBook }
+
+    /// The application's address book now: saved to the file when it has
+    /// changed, at most every `bookSaveInterval`, and at stop.
+    public func noteAddressBook(_ book: AddressBook) {
+        applicationBook = book
+    }
 
     /// Gossip messages sent so far by kind (`GossipMessage.kindName`): messages
     /// queued on a link and their encoded bytes (before the transport's 4-byte
     /// length prefix, TLS and TCP). For reports: where the bytes go.
-    public private(set) var sentByKind: [String: MessageCount] = [:]
+    public nonisolated var sentByKind: [String: MessageCount] { sentCounts.withLock { $0 } }
+    private nonisolated let sentCounts = Mutex<[String: MessageCount]>([:])
 
     /// Messages and bytes of one kind.
     public struct MessageCount: Sendable, Hashable {
@@ -163,7 +199,8 @@ public actor GossipNode {
 
     /// Everything delivered so far, in order.
     public var deliveries: [Delivery] { deliveredList }
-    /// Members this node knows alive (not itself).
+    /// Members this node knows alive (not itself); with an application
+    /// installed, the application's membership knows them instead.
     public var liveMembers: [NodeID] { membership.liveMembers }
     /// Nodes with an open link.
     public var linkedPeers: [NodeID] { transport.peers.map(\.identity.nodeID) }
@@ -175,27 +212,38 @@ public actor GossipNode {
 
     // MARK: Inputs
 
+    /// Link events and messages. With an application, link events and
+    /// community gossip go to it; the city overlay (a gateway's links to other
+    /// communities) stays here either way.
     private func handle(_ event: TransportEvent) {
         switch event {
         case let .connected(info):
             let node = info.identity.nodeID
-            carry(membership.connected(node, address: info.direction == .outbound ? info.remoteAddress : nil, now: now))
-            if info.identity.community != community, city != nil {
+            let address = info.direction == .outbound ? info.remoteAddress : nil
+            let foreign = info.identity.community != community && city != nil
+            if let application {
+                application.link(.up(node, address: address, inCommunity: !foreign))
+            } else {
+                carry(membership.connected(node, address: address, now: now))
+            }
+            if foreign {
                 foreignPeers.insert(node)
                 carry(city!.peerUp(node, now: now))
             } else {
-                carry(plumtree.peerUp(node, now: now))
+                if application == nil { carry(plumtree.peerUp(node, now: now)) }
                 syncPeerUp(node)
-                application?.peer(node, true)
             }
         case let .disconnected(node, _):
-            carry(membership.disconnected(node, now: now))
+            if let application {
+                application.link(.down(node))
+            } else {
+                carry(membership.disconnected(node, now: now))
+            }
             if foreignPeers.remove(node) != nil {
                 carry(city!.peerDown(node, now: now))
             } else {
-                carry(plumtree.peerDown(node, now: now))
+                if application == nil { carry(plumtree.peerDown(node, now: now)) }
                 syncPeerDown(node, now: now)
-                application?.peer(node, false)
             }
         case .rejected:
             break
@@ -213,10 +261,16 @@ public actor GossipNode {
             }
             switch message {
             case .ping, .ack, .pingRequest, .nack, .sync, .digest:
-                carry(membership.receive(message, from: from, now: now))
+                if let application {
+                    application.gossip(from, message)
+                } else {
+                    carry(membership.receive(message, from: from, now: now))
+                }
             case .gossip, .ihave, .graft, .prune:
                 if foreignPeers.contains(from) {
                     carry(city!.receive(message, from: from, now: now))
+                } else if let application {
+                    application.gossip(from, message)
                 } else {
                     carry(plumtree.receive(message, from: from, now: now))
                 }
@@ -224,7 +278,7 @@ public actor GossipNode {
                 // Block sync runs inside the community only.
                 guard !foreignPeers.contains(from) else { return }
                 if chainSync == nil, let application {
-                    application.sync(from, message)
+                    application.gossip(from, message)
                 } else {
                     syncReceive(message, from: from, now: now)
                 }
@@ -232,11 +286,13 @@ public actor GossipNode {
         }
     }
 
-    /// Runs both cores' timers; returns how long to sleep.
+    /// Runs the cores' timers (the city overlay's only, with an application); returns how long to sleep.
     private func tick() -> Duration {
         let t = now
-        carry(membership.tick(now: t))
-        carry(plumtree.tick(now: t))
+        if application == nil {
+            carry(membership.tick(now: t))
+            carry(plumtree.tick(now: t))
+        }
         if city != nil { carry(city!.tick(now: t)) }
         if chainSync != nil { syncTick(now: t, community: transport.peers.map(\.identity.nodeID).filter { !foreignPeers.contains($0) }) }
         if let last = lastBookSave, ContinuousClock.now - last < Self.bookSaveInterval {} else { saveAddressBook() }
@@ -249,7 +305,7 @@ public actor GossipNode {
     /// count a message queued on an open link as delivered (`reliableLinks`),
     /// so a link that drops one must not stay open; the peer's departure then
     /// makes Plumtree repair through others and the link is dialled again later.
-    func send(_ message: GossipMessage, to peer: NodeID, traffic: TrafficClass = .gossip) {
+    public nonisolated func send(_ message: GossipMessage, to peer: NodeID, traffic: TrafficClass = .gossip) {
         let bytes = message.canonicalBytes()
         switch transport.send(bytes, to: peer, traffic: traffic) {
         case .queued: break
@@ -258,15 +314,19 @@ public actor GossipNode {
             transport.disconnect(peer, reason: "its \(traffic) queue is full: not keeping up")
             return
         }
-        sentByKind[message.kindName, default: MessageCount()].messages += 1
-        sentByKind[message.kindName, default: MessageCount()].bytes += bytes.count
+        sentCounts.withLock {
+            $0[message.kindName, default: MessageCount()].messages += 1
+            $0[message.kindName, default: MessageCount()].bytes += bytes.count
+        }
     }
 
     private func carry(_ d: MembershipDirectives) {
         for (to, message) in d.sends { send(message, to: to) }
         for (peer, reason) in d.disconnects { transport.disconnect(peer, reason: "membership: \(reason)") }
         for event in d.events { log("membership: \(event)") }
-        for (address, node) in d.dials { dial(address, node) }
+        for (address, node) in d.dials {
+            Self.dial(address, expecting: node, over: transport) { [weak self] in await self?.dialFailed(address, node) }
+        }
     }
 
     private func carry(_ d: PlumtreeDirectives) {
@@ -287,7 +347,7 @@ public actor GossipNode {
     private func saveAddressBook() {
         guard let bookFile else { return }
         lastBookSave = ContinuousClock.now
-        let book = membership.addressBook
+        let book = applicationBook ?? membership.addressBook
         guard book != savedBook else { return }
         do throws(AddressBookFile.LoadError) {
             try bookFile.save(book)
@@ -297,21 +357,22 @@ public actor GossipNode {
         }
     }
 
-    private func dial(_ address: String, _ node: NodeID?) {
+    /// Opens a link to `address` ("host:port") where `node` (if known) is
+    /// expected; `failed` runs if it cannot (a link to that node already
+    /// open, the other side having dialled too, is no failure).
+    public nonisolated static func dial(_ address: String, expecting node: NodeID?, over transport: Transport,
+                                        failed: @escaping @Sendable () async -> Void) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            carry(membership.dialFailed(address: address, node: node, now: now))
+            Task { await failed() }
             return
         }
         let host = String(address[..<colon])
-        let transport = self.transport
-        Task { [weak self] in
+        Task {
             do throws(LinkRejection) {
                 _ = try await transport.connect(host: host, port: port)
             } catch {
-                // Refused because a link to that node already exists (the
-                // other side dialled too): not a failure of the address.
                 if let node, transport.peers.contains(where: { $0.identity.nodeID == node }) { return }
-                await self?.dialFailed(address, node)
+                await failed()
             }
         }
     }

@@ -5,14 +5,16 @@ public import CivitasGossip
 
 /// One community node as a deterministic value: Raft ordering, the mempool,
 /// block production, certificate collection, the order in which sealed blocks
-/// are applied, and block sync. It never reads a clock, a socket or a disk:
-/// the shell passes time in (`tick(now:view:)`), passes messages in, and
-/// drains `poll()` for what to persist, send and apply (see `NodeOutput`).
+/// are applied, block sync, and discovery (`Membership`) and dissemination
+/// (`Plumtree`) inside the community (NodeCore+Gossip.swift). It never reads
+/// a clock, a socket or a disk: the shell passes time in (`tick(now:view:)`),
+/// passes messages and link events in, and drains `poll()` for what to
+/// persist, send, dial and apply (see `NodeOutput`).
 /// The same value runs in a real node (`NodeRuntime`) and in the simulator.
 ///
 /// ## The pipeline
 /// 1. A transaction is admitted to the mempool (`submit`, or `receive` from
-///    gossip); a submitted one is broadcast to the community.
+///    gossip); a submitted one is published to the community by Plumtree.
 /// 2. The Raft leader cuts a batch when it holds a block's worth of
 ///    transactions (count or bytes) or the oldest has waited the block
 ///    interval, and proposes it as a `BlockProposal` entry.
@@ -21,9 +23,9 @@ public import CivitasGossip
 ///    time is the later of the proposal's and the previous block's. Blocks are
 ///    built from the committed log, so a leader change can never fork them.
 /// 4. Each validator signs the header hash and sends its vote to the others;
-///    a majority of votes is the commit certificate. The proposer broadcasts
-///    the sealed block.
-/// 5. Sealed blocks (sealed here, received by gossip with a valid
+///    a majority of votes is the commit certificate. The proposer publishes
+///    the sealed block by Plumtree.
+/// 5. Sealed blocks (sealed here, delivered by Plumtree with a valid
 ///    certificate, or fetched by block sync) are handed to the shell strictly
 ///    in height order, each extending the last.
 ///
@@ -46,7 +48,7 @@ public struct NodeCore: Sendable {
     private var lastRaftTick: Timestamp
     /// The Ready handed out by `poll()` and not yet reported persisted.
     private var pendingReady: Ready?
-    private var out = NodeOutput()
+    var out = NodeOutput()
 
     private struct Unsealed: Sendable {
         var block: Block
@@ -78,6 +80,16 @@ public struct NodeCore: Sendable {
     private var lastProgress: Timestamp = 0
     /// When each pending transaction was last offered to the community.
     private var lastOffered: [Hash: Timestamp] = [:]
+    /// Discovery and failure detection, and dissemination in the community: NodeCore+Gossip.swift.
+    var membership: Membership
+    var plumtree: Plumtree
+    /// Linked nodes of other communities (a gateway's city links): membership only.
+    var foreignPeers: Set<NodeID> = []
+    /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
+    var inbox: [Transaction] = []
+    /// When each gossip core asked to be ticked next (its last directives' `nextWakeup`).
+    var membershipWake: GossipTime = 0
+    var plumtreeWake: GossipTime?
 
     /// What a replica restored from its write-ahead log.
     public struct RaftRestore: Sendable {
@@ -108,6 +120,10 @@ public struct NodeCore: Sendable {
         validatorIndex = configuration.role == .validator ? configuration.validatorIndex : nil
         built = .genesis(genesis)
         recentHashes[applied.height] = applied.hash
+        let gossip = configuration.gossip
+        membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
+                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now &* 1_000_000)
+        plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
         if let id = configuration.replicaID {
             let settings = configuration.settings.raft
             if let restore = restoring {
@@ -135,16 +151,16 @@ public struct NodeCore: Sendable {
     public var progressDescription: String {
         "applied \(applied), built \(built), sync at \(blockSync.height) of \(blockSync.targetHeight) "
             + "(\(blockSync.requestsDescription), \(syncPeers.count) peers) now \(now), \(sealedAhead.count) sealed ahead, "
-            + "\(unsealed.count) unsealed, mempool \(mempool.count), raft \(raft.map { "\($0.role) term \($0.term) commit \($0.commitIndex)" } ?? "-")"
+            + "\(unsealed.count) unsealed, mempool \(mempool.count), \(gossipDescription), raft \(raft.map { "\($0.role) term \($0.term) commit \($0.commitIndex)" } ?? "-")"
     }
     public func node(of replica: ReplicaID) -> NodeID? { configuration.node(of: replica) }
-    /// Block sync's clock: the node's milliseconds in its unit (nanoseconds).
-    private var syncNow: GossipTime { now &* 1_000_000 }
+    /// The gossip cores' clock: the node's milliseconds in their unit (nanoseconds).
+    var gossipNow: GossipTime { now &* 1_000_000 }
 
     // MARK: - Inputs
 
     /// Time passed: Raft ticks, block cutting, vote resends, mempool upkeep,
-    /// block sync timers and height reports.
+    /// block sync timers and height reports, membership and dissemination timers.
     public mutating func tick(now newNow: Timestamp, view: some MempoolView) {
         guard newNow >= now else { return }
         now = newNow
@@ -171,11 +187,12 @@ public struct NodeCore: Sendable {
         if now >= nextStatus {
             nextStatus = now + configuration.settings.statusMillis
             for peer in syncPeers {
-                out.syncSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
+                out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
             }
         }
-        carry(blockSync.tick(now: syncNow))
+        carry(blockSync.tick(now: gossipNow))
         restartStalledSync()
+        tickGossip(view: view)
     }
 
     /// Block sync's watchdog: a node that knows it is behind (a peer reported a
@@ -194,7 +211,7 @@ public struct NodeCore: Sendable {
         blockSync = BlockSync(height: applied.height, head: applied.hash, verifier: verifier, settings: configuration.settings.blockSync)
         lastProgress = now
         for peer in syncPeers {
-            out.syncSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
+            out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
         }
     }
 
@@ -203,14 +220,14 @@ public struct NodeCore: Sendable {
         let admission = mempool.admit(transaction, view: pendingView(view), now: now)
         if case let .admitted(id, displaced) = admission {
             lastOffered[id] = now
-            out.broadcasts.append(.transaction(transaction))
+            publish(.transaction(transaction))
             note(displaced)
             produce(view: view, onlyFull: true)
         }
         return admission
     }
 
-    /// A transaction arrived by gossip: admit it (the gossip layer forwards it).
+    /// A transaction arrived by gossip: admit it (dissemination forwards it).
     @discardableResult
     public mutating func receive(transaction: Transaction, view: some MempoolView) -> Admission {
         let admission = mempool.admit(transaction, view: pendingView(view), now: now)
@@ -237,7 +254,7 @@ public struct NodeCore: Sendable {
         }
     }
 
-    /// A sealed block arrived by gossip from `peer`.
+    /// A sealed block arrived by gossip from `peer` (a Plumtree neighbour).
     public mutating func receive(sealed block: SealedBlock, from peer: NodeID) {
         // The sender's height is not the block's: a proposer broadcasts a block
         // it sealed before the ones below it are sealed, so only its height
@@ -257,18 +274,32 @@ public struct NodeCore: Sendable {
     /// A block-sync message from a community peer. Block requests are the
     /// shell's to answer (it reads the block store).
     public mutating func receive(sync message: GossipMessage, from peer: NodeID) {
-        carry(blockSync.receive(message, from: peer, now: syncNow))
+        carry(blockSync.receive(message, from: peer, now: gossipNow))
     }
 
-    /// A link to a community peer opened: tell it our height; block sync may ask it.
-    public mutating func peerUp(_ peer: NodeID) {
+    /// A link to `peer` opened; `address` is the one dialled (nil for an
+    /// inbound link). Membership counts every link; a link inside the
+    /// community (`inCommunity`; false for a gateway's link to another
+    /// community's gateway) also joins the Plumtree neighbours, and the peer
+    /// is told our height (block sync may ask it).
+    public mutating func peerUp(_ peer: NodeID, address: String? = nil, inCommunity: Bool = true) {
+        carry(membership.connected(peer, address: address, now: gossipNow))
+        guard inCommunity else {
+            foreignPeers.insert(peer)
+            return
+        }
+        carry(plumtree.peerUp(peer, now: gossipNow))
         if !syncPeers.contains(peer) { syncPeers.append(peer) }
-        out.syncSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
+        out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
     }
 
+    /// The link to `peer` closed.
     public mutating func peerDown(_ peer: NodeID) {
+        carry(membership.disconnected(peer, now: gossipNow))
+        if foreignPeers.remove(peer) != nil { return }
+        carry(plumtree.peerDown(peer, now: gossipNow))
         syncPeers.removeAll { $0 == peer }
-        carry(blockSync.peerDown(peer, now: syncNow))
+        carry(blockSync.peerDown(peer, now: gossipNow))
     }
 
     // MARK: - Outputs and their completion
@@ -456,7 +487,7 @@ public struct NodeCore: Sendable {
         let sealed = SealedBlock(block: entry.block, certificate: certificate)
         unsealed[height] = nil
         if entry.block.header.proposer == validatorIndex {
-            out.broadcasts.append(.sealedBlock(sealed))
+            publish(.sealedBlock(sealed))
         }
         accept(sealed)
     }
@@ -502,12 +533,12 @@ public struct NodeCore: Sendable {
         }
         // Blocks block sync holds just above the new head come back in its
         // directives' `apply` and through `carry` to here again, each once.
-        carry(blockSync.advanced(to: applied.height, head: applied.hash, now: syncNow))
+        carry(blockSync.advanced(to: applied.height, head: applied.hash, now: gossipNow))
     }
 
     private mutating func carry(_ d: BlockSyncDirectives) {
-        out.syncSends += d.sends
-        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "\(reason)")) }
+        out.gossipSends += d.sends
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "block sync: \(reason)")) }
         for block in d.apply where block.height > applied.height { accept(block) }
     }
 
@@ -527,11 +558,13 @@ public struct NodeCore: Sendable {
         let due = lastOffered.filter { now - $0.value >= period }
             .sorted { ($0.value, $0.key) < ($1.value, $1.key) }
             .prefix(configuration.settings.rebroadcastBatch)
+        var again: [Transaction] = []
         for (id, _) in due {
             guard let tx = mempool.transaction(id) else { lastOffered[id] = nil; continue }
             lastOffered[id] = now
-            out.broadcasts.append(.transaction(tx))
+            again.append(tx)
         }
+        offerAgain(again)
     }
 }
 

@@ -63,8 +63,31 @@ public struct NodeCoreSettings: Sendable, Hashable {
     public var blockInterval: UInt64? = nil
     public var maxBlockTransactions: Int? = nil
     public var maxBlockBytes: Int? = nil
+    /// Discovery and failure detection inside the community (SWIM).
+    public var membership: MembershipSettings = MembershipSettings()
+    /// Dissemination of transactions and sealed blocks (Plumtree).
+    /// `reliableLinks` is the shell's to set: true over TLS/TCP (the real
+    /// node), false over the simulator's lossy links (the default).
+    public var plumtree: PlumtreeSettings = PlumtreeSettings()
 
     public init() {}
+}
+
+/// What the core needs to run discovery (`Membership`) and dissemination
+/// (`Plumtree`) for its community.
+public struct NodeGossipConfiguration: Sendable {
+    /// This node's signed record (its listen addresses), announced to the community.
+    public var record: PeerRecord
+    /// "host:port" addresses to join through, retried until they answer.
+    public var seeds: [String]
+    /// The address book saved before a restart (empty on a first start).
+    public var addressBook: AddressBook
+
+    public init(record: PeerRecord, seeds: [String] = [], addressBook: AddressBook = AddressBook()) {
+        self.record = record
+        self.seeds = seeds
+        self.addressBook = addressBook
+    }
 }
 
 /// Everything fixed about one node's core.
@@ -77,14 +100,18 @@ public struct NodeCoreConfiguration: Sendable {
     /// Node keys of the Raft learners, in order (their replica IDs follow the validators').
     public var learnerKeys: [PublicKey]
     public var settings: NodeCoreSettings
+    /// This node's record, seeds and saved address book, for the discovery
+    /// and dissemination the core runs.
+    public var gossip: NodeGossipConfiguration
 
     public init(genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole, learnerKeys: [PublicKey] = [],
-                settings: NodeCoreSettings = NodeCoreSettings()) {
+                settings: NodeCoreSettings = NodeCoreSettings(), gossip: NodeGossipConfiguration) {
         self.genesis = genesis
         self.nodeKey = nodeKey
         self.role = role
         self.learnerKeys = learnerKeys
         self.settings = settings
+        self.gossip = gossip
     }
 
     /// Replica IDs: validator i of genesis is i + 1; learner j is 1,001 + j.

@@ -2,14 +2,6 @@ public import CivitasLedger
 public import CivitasRaft
 public import CivitasGossip
 
-/// A payload the node publishes to its whole community by gossip.
-public enum Broadcast: Sendable, Hashable {
-    /// A transaction a client submitted here (or one pending too long).
-    case transaction(Transaction)
-    /// A block this node sealed as its proposer.
-    case sealedBlock(SealedBlock)
-}
-
 /// Something worth a log line or a counter; none of it needs an answer.
 public enum NodeEvent: Sendable, Hashable {
     /// Transactions that left the mempool without a block.
@@ -23,6 +15,8 @@ public enum NodeEvent: Sendable, Hashable {
     case divergence(height: UInt64, built: Hash, known: Hash)
     /// A Raft snapshot moved the built chain forward; the blocks in between come by block sync.
     case snapshotInstalled(ChainPosition)
+    /// Discovery: a member joined, was suspected, recovered or died.
+    case membership(MembershipEvent)
 }
 
 /// What the shell must do after an input. Drained by `NodeCore.poll()`.
@@ -31,7 +25,10 @@ public enum NodeEvent: Sendable, Hashable {
 /// 1. `raft`: make its snapshot, entries and hard state durable (fsync when
 ///    `mustSync`), then send its messages (`NodeCore.node(of:)` names each
 ///    recipient), then call `NodeCore.raftPersisted()`.
-/// 2. `sends`, `syncSends`, `broadcasts`: send (any order; they depend on nothing unpersisted).
+/// 2. `sends`, `gossipSends`, `dials`, `disconnects`: carry out
+///    (any order; they depend on nothing unpersisted). A dial that fails is
+///    reported with `NodeCore.dialFailed`, a link that opens or closes with
+///    `peerUp`/`peerDown`.
 /// 3. `apply`: store and apply each block in order, then call `NodeCore.applied(_:view:)`.
 public struct NodeOutput: Sendable {
     public var raft: Ready?
@@ -40,19 +37,25 @@ public struct NodeOutput: Sendable {
     public var compaction: Snapshot?
     /// Votes to other validators (consensus traffic class).
     public var sends: [(to: NodeID, message: ConsensusMessage)] = []
-    /// Block-sync messages to community peers.
-    public var syncSends: [(to: NodeID, message: GossipMessage)] = []
-    public var broadcasts: [Broadcast] = []
+    /// Gossip messages over open links (gossip traffic class): membership
+    /// (SWIM), dissemination (Plumtree: transactions and sealed blocks the
+    /// core publishes) and block sync. A message to a peer without a link is dropped.
+    public var gossipSends: [(to: NodeID, message: GossipMessage)] = []
+    /// Links to open: an address ("host:port") and the node expected there
+    /// (nil for a seed not met yet).
+    public var dials: [(address: String, node: NodeID?)] = []
     /// Sealed blocks, contiguous from the applied height + 1, verified.
     public var apply: [SealedBlock] = []
-    /// Peers block sync caught misbehaving.
+    /// Links to close: peers block sync, membership or dissemination caught
+    /// misbehaving, members declared dead, surplus links.
     public var disconnects: [(peer: NodeID, reason: String)] = []
     public var events: [NodeEvent] = []
 
     public init() {}
 
     public var isEmpty: Bool {
-        raft == nil && compaction == nil && sends.isEmpty && syncSends.isEmpty && broadcasts.isEmpty && apply.isEmpty && disconnects.isEmpty
+        raft == nil && compaction == nil && sends.isEmpty && gossipSends.isEmpty && dials.isEmpty && apply.isEmpty
+            && disconnects.isEmpty
             && events.isEmpty
     }
 }

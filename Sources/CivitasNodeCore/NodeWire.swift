@@ -117,3 +117,34 @@ public enum ConsensusMessage: Hashable, Sendable, CanonicalObject {
 
     public static var minEncodedSize: Int { 1 + Message.minEncodedSize }
 }
+
+/// Pending transactions offered to the community again (type 0x54), a payload
+/// of the community-transactions gossip topic. A transaction's first offer is
+/// the transaction itself; dissemination delivers a payload once, so a
+/// re-offer (of a transaction that may have missed the leader) travels as a
+/// new payload: this one, stamped with the offering node's clock.
+public struct TransactionOffer: Hashable, Sendable, CanonicalObject {
+    public static var typeTag: UInt8 { 0x54 }
+    public static var formatVersion: UInt8 { 1 }
+
+    /// The offering node's clock (ms): the same transactions offered again later are a new message.
+    public var time: Timestamp
+    public var transactions: [Transaction]
+
+    public init(time: Timestamp, transactions: [Transaction]) {
+        self.time = time
+        self.transactions = transactions
+    }
+
+    public func encode(to w: inout ByteWriter) {
+        w.writeVarint(time)
+        w.writeList(transactions)
+    }
+
+    public init(from r: inout ByteReader) throws(CodecError) {
+        time = try r.readVarint()
+        transactions = try r.readList(limit: 1 << 16)
+    }
+
+    public static var minEncodedSize: Int { 2 }
+}

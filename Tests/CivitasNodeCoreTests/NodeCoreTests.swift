@@ -6,20 +6,29 @@ import CivitasRaft
 import Testing
 
 /// The node core in a lossless in-memory community: three validators and an
-/// observer, every message delivered at once. The campaign under faults is
-/// `NodeCampaignTests` (CivitasSimulationTests); these pin single behaviours.
+/// observer, every message delivered at once, consensus messages directly and
+/// gossip (membership, Plumtree, block sync) over the links the cores dial.
+/// The campaign under faults is `NodeCampaignTests` (CivitasSimulationTests);
+/// these pin single behaviours.
 @Suite("Node core")
 struct NodeCoreTests {
-    /// A community whose nodes exchange everything directly.
+    /// A community whose nodes join from seeds and link as their cores ask.
     struct Community {
         var nodes: [NodeCore]
         var stored: [[SealedBlock]]
         var nonces: [[PublicKey: UInt64]]
         var now: Timestamp = 1_000_000
         let genesis: GenesisDocument
+        /// Open links, by node index (both directions).
+        var links: Set<[Int]> = []
+        /// Gossip messages delivered, per receiving node.
+        var gossipReceived: [[GossipMessage]]
 
+        static func address(_ i: Int) -> String { "node-\(i):7000" }
+
+        /// `seeds(i)`: the nodes node `i` joins through (by default the validators).
         init(interval: UInt64 = 100, maxTransactions: UInt32 = 2_000, maxBytes: UInt32 = 1 << 20,
-             settings: NodeCoreSettings = NodeCoreSettings()) {
+             settings: NodeCoreSettings = NodeCoreSettings(), seeds: (Int) -> [Int] = { _ in [0, 1, 2] }) {
             let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
             let observer = Fixtures.key(110)
             genesis = GenesisDocument(
@@ -29,14 +38,20 @@ struct NodeCoreTests {
                 parameters: GenesisParameters(maxBlockTransactions: maxTransactions, maxBlockBytes: maxBytes, blockInterval: interval))
             var nodes: [NodeCore] = []
             for (i, key) in (validators + [observer]).enumerated() {
+                let record = PeerRecord(key: key, community: Fixtures.community, role: i < 3 ? .validator : .observer,
+                                        addresses: [Self.address(i)], sequence: 1, time: 1_000_000)
+                let gossip = NodeGossipConfiguration(record: record, seeds: seeds(i).map(Self.address))
                 let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: key, role: i < 3 ? .validator : .observer,
-                                                          settings: settings)
+                                                          settings: settings, gossip: gossip)
                 nodes.append(NodeCore(configuration: configuration, applied: .genesis(genesis), restoring: nil, now: now, seed: UInt64(i)))
             }
             self.nodes = nodes
             stored = Array(repeating: [], count: nodes.count)
             nonces = Array(repeating: [:], count: nodes.count)
+            gossipReceived = Array(repeating: [], count: nodes.count)
         }
+
+        func linked(_ i: Int, _ j: Int) -> Bool { links.contains([min(i, j), max(i, j)]) }
 
         func view(_ i: Int) -> StubView { StubView(nonces: nonces[i]) }
         func id(_ i: Int) -> NodeID { NodeID(deriving: nodes[i].configuration.nodeKey.publicKey) }
@@ -58,13 +73,32 @@ struct NodeCoreTests {
                         }
                     }
                     for (to, message) in out.sends { if let j = index(of: to) { nodes[j].receive(message, from: id(i), view: view(j)) } }
-                    for broadcast in out.broadcasts {
-                        for j in nodes.indices where j != i {
-                            switch broadcast {
-                            case let .transaction(tx): nodes[j].receive(transaction: tx, view: view(j))
-                            case let .sealedBlock(block): nodes[j].receive(sealed: block, from: id(i))
-                            }
+                    for (to, message) in out.gossipSends {
+                        guard let j = index(of: to), linked(i, j) else { continue }
+                        gossipReceived[j].append(message)
+                        if case let .blockRequest(requestID, start, count) = message {
+                            let blocks = stored[j].filter { $0.height >= start && $0.height < start + UInt64(count) }
+                            gossipReceived[i].append(.blockResponse(requestID: requestID, blocks: blocks))
+                            nodes[i].receive(gossip: .blockResponse(requestID: requestID, blocks: blocks), from: id(j), view: view(i))
+                        } else {
+                            nodes[j].receive(gossip: message, from: id(i), view: view(j))
                         }
+                    }
+                    for (address, node) in out.dials {
+                        // Every dial succeeds at once unless a link is already open (then it is kept).
+                        guard let j = nodes.indices.first(where: { Self.address($0) == address }), j != i else {
+                            nodes[i].dialFailed(address: address, node: node)
+                            continue
+                        }
+                        guard !linked(i, j) else { continue }
+                        links.insert([min(i, j), max(i, j)])
+                        nodes[i].peerUp(id(j), address: address)
+                        nodes[j].peerUp(id(i))
+                    }
+                    for (peer, _) in out.disconnects {
+                        guard let j = index(of: peer), links.remove([min(i, j), max(i, j)]) != nil else { continue }
+                        nodes[i].peerDown(peer)
+                        nodes[j].peerDown(id(i))
                     }
                     for block in out.apply {
                         stored[i].append(block)
@@ -106,6 +140,51 @@ struct NodeCoreTests {
             #expect(c.nodes[i].mempool.count == 0, "node \(i) still holds the committed transaction")
         }
         #expect(Set(c.stored.map { $0.map(\.header.hash) }).count == 1, "nodes applied different chains")
+    }
+
+    @Test func aNodeThatKnowsOneSeedDiscoversTheCommunityAndReceivesBlocksByPlumtree() throws {
+        // The observer is told of validator 0 only; the validators know each other.
+        var c = Community(seeds: { $0 == 3 ? [0] : [0, 1, 2] })
+        c.run(millis: 3_000)
+        #expect(Set(c.nodes[3].liveMembers) == Set((0..<3).map { c.id($0) }), "the observer learnt every validator through its seed")
+        #expect(c.linked(3, 1) && c.linked(3, 2), "and linked to validators it was never told of")
+        #expect(Set(c.nodes[3].addressBook.entries.map(\.record.nodeID)) == Set((0..<3).map { c.id($0) }))
+        let leader = try #require(c.leader)
+        let other = (0..<3).first { $0 != leader && $0 != 0 }!
+        let tx = Fixtures.tx(Fixtures.key(6), 1)
+        #expect(c.nodes[other].submit(tx, view: c.view(other)) == .admitted(id: tx.id, displaced: []))
+        c.run(millis: 500)
+        let block = try #require(c.stored[3].last, "the observer applied nothing")
+        #expect(block.block.transactions == [tx])
+        // The block reached the observer as a Plumtree payload, not by block sync.
+        let disseminated = c.gossipReceived[3].contains {
+            guard case let .gossip(topic, _, _, payload) = $0, topic == .communityBlocks else { return false }
+            return (try? SealedBlock(encoded: payload))?.header.hash == block.header.hash
+        }
+        #expect(disseminated)
+        let fetched = c.gossipReceived[3].contains { if case let .blockResponse(_, blocks) = $0 { !blocks.isEmpty } else { false } }
+        #expect(!fetched)
+    }
+
+    @Test func aTransactionThatMissedTheCommunityIsOfferedAgainAsANewPayload() throws {
+        // The observer knows no seed and nobody knows it: what it admits reaches nobody.
+        var c = Community(seeds: { $0 == 3 ? [] : [0, 1, 2] })
+        c.run(millis: 3_000)
+        let tx = Fixtures.tx(Fixtures.key(7), 1)
+        #expect(c.nodes[3].submit(tx, view: c.view(3)) == .admitted(id: tx.id, displaced: []))
+        // Longer than Plumtree's anti-entropy window (10 s): no digest will name the first payload.
+        c.run(millis: 11_000)
+        #expect(c.stored[0].isEmpty)
+        c.links.insert([0, 3])
+        c.nodes[0].peerUp(c.id(3))
+        c.nodes[3].peerUp(c.id(0), address: Community.address(0))
+        c.run(millis: 4_000)
+        #expect(c.stored[3].last?.block.transactions == [tx], "offered again, the transaction was committed")
+        let offered = c.gossipReceived[0].contains {
+            guard case let .gossip(topic, _, _, payload) = $0, topic == .communityTransactions else { return false }
+            return (try? TransactionOffer(encoded: payload))?.transactions == [tx]
+        }
+        #expect(offered, "the re-offer travelled as a TransactionOffer")
     }
 
     @Test func theLeaderCutsAFullBlockAtOnceAndWaitsTheIntervalOtherwise() throws {

@@ -73,9 +73,14 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     settings.blockInterval = c.blocks.intervalMillis
     settings.maxBlockTransactions = c.blocks.maxTransactions
     settings.maxBlockBytes = c.blocks.maxBytes
+    // TLS over TCP: a message queued on a link that stays open arrives.
+    settings.plumtree.reliableLinks = true
+    // The core runs the community's membership (from these seeds and the saved book) and dissemination.
+    let communityGossip = NodeGossipConfiguration(record: record, seeds: c.network.seeds.map(\.description),
+                                                  addressBook: gossip.loadedAddressBook)
     let parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
                                             settings: settings, certificateNotAfter: identity.notAfter, health: c.health,
-                                            learnerKeys: c.raft.learners)
+                                            learnerKeys: c.raft.learners, gossip: communityGossip)
     let runtime = try NodeRuntime(parameters: parameters, transport: transport, gossip: gossip, logger: logger, metrics: metrics)
     logger.info("listening for peers", metadata: ["address": "\(advertised)", "node_id": "\(identity.nodeID)"])
     let reloadLogger = logger

@@ -12,7 +12,9 @@ public import ServiceLifecycle
 /// A running community node: the `NodeCore` driven by real time, the Raft
 /// write-ahead log, the block store, the state database and the gossip layer
 /// over TLS. It is the shell of the design's "one core, two shells"; the
-/// simulator is the other.
+/// simulator is the other. The core runs the community's discovery and
+/// dissemination; `GossipNode` hands it links and gossip messages, keeps the
+/// city overlay and saves the address book the core keeps.
 ///
 /// Everything the core asks for is done in the order its contract gives
 /// (`NodeOutput`): Raft state is made durable (fsync) before the messages
@@ -32,11 +34,13 @@ public actor NodeRuntime: NodeService, Service {
         public var version: String
         /// The community's Raft learners' node keys, in the order every validator and learner lists them.
         public var learnerKeys: [PublicKey]
+        /// The node's record, seeds and saved address book, for the core's membership.
+        public var gossip: NodeGossipConfiguration
 
         public init(dataDirectory: String, genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole,
                     settings: NodeCoreSettings = NodeCoreSettings(), certificateNotAfter: Date,
                     health: NodeConfiguration.Health = NodeConfiguration.Health(), version: String = "0.6.0",
-                    learnerKeys: [PublicKey] = []) {
+                    learnerKeys: [PublicKey] = [], gossip: NodeGossipConfiguration) {
             self.learnerKeys = learnerKeys
             self.dataDirectory = dataDirectory
             self.genesis = genesis
@@ -46,14 +50,15 @@ public actor NodeRuntime: NodeService, Service {
             self.certificateNotAfter = certificateNotAfter
             self.health = health
             self.version = version
+            self.gossip = gossip
         }
     }
 
     enum Input: Sendable {
-        case delivered(GossipNode.Delivery, NodeID)
         case consensus(NodeID, [UInt8])
-        case sync(NodeID, GossipMessage)
-        case peer(NodeID, Bool)
+        case gossip(NodeID, GossipMessage)
+        case link(GossipNode.LinkEvent)
+        case dialFailed(String, NodeID?)
     }
 
     public nonisolated let state: StateDatabase
@@ -75,6 +80,8 @@ public actor NodeRuntime: NodeService, Service {
     private var diskUsage = DiskUsageCache()
     /// The leader last logged, to log changes once.
     private var knownLeader: NodeID?
+    /// When the core's address book was last handed to `gossip` to save.
+    private var bookNoted: Timestamp = 0
 
     /// A submission waiting for its transaction's block. Deadlines are kept
     /// here and checked by the step loop (every 50 ms), not by a sleeping
@@ -101,7 +108,8 @@ public actor NodeRuntime: NodeService, Service {
         var restore: NodeCore.RaftRestore?
         var wal: RaftWAL?
         let configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
-                                                  learnerKeys: parameters.learnerKeys, settings: parameters.settings)
+                                                  learnerKeys: parameters.learnerKeys, settings: parameters.settings,
+                                                  gossip: parameters.gossip)
         let validatorKeys = Set(parameters.genesis.validators.map(\.nodeKey))
         if let both = parameters.learnerKeys.first(where: validatorKeys.contains) {
             throw NodeRuntimeError("raft.learners lists \(both.raw.hex), a genesis validator's node key: a validator cannot also be a learner")
@@ -150,10 +158,10 @@ public actor NodeRuntime: NodeService, Service {
     public func run() async throws {
         let continuation = inputContinuation
         await gossip.setApplication(GossipNode.Application(
-            delivered: { continuation.yield(.delivered($0, $1)) },
+            delivered: { _, _ in },  // the city overlay's topics are not the community node's
             consensus: { continuation.yield(.consensus($0, $1)) },
-            sync: { continuation.yield(.sync($0, $1)) },
-            peer: { continuation.yield(.peer($0, $1)) }))
+            gossip: { continuation.yield(.gossip($0, $1)) },
+            link: { continuation.yield(.link($0)) }))
         await gossip.start()
         let inputs = self.inputs
         let reader = Task { [weak self] in
@@ -181,6 +189,7 @@ public actor NodeRuntime: NodeService, Service {
         waiters = [:]
         inputContinuation.finish()
         reader.cancel()
+        await gossip.noteAddressBook(core.addressBook)
         await gossip.stop()
         try? blocks.sync()
         try? blocks.close()
@@ -191,9 +200,16 @@ public actor NodeRuntime: NodeService, Service {
 
     /// One timer step: time passes for the core, then its outputs are carried out.
     private func step() {
-        core.tick(now: Self.wallClock(), view: view)
+        let now = Self.wallClock()
+        core.tick(now: now, view: view)
         drain()
         expireWaiters()
+        if now >= bookNoted + 5_000 {
+            bookNoted = now
+            let book = core.addressBook
+            let gossip = self.gossip
+            Task { await gossip.noteAddressBook(book) }
+        }
     }
 
     /// Answers submissions whose wait is over with nil (still pending).
@@ -248,23 +264,6 @@ public actor NodeRuntime: NodeService, Service {
 
     private func handle(_ input: Input) {
         switch input {
-        case let .delivered(delivery, from):
-            switch delivery.topic {
-            case .communityTransactions:
-                guard let tx = try? Transaction(encoded: delivery.payload) else {
-                    logger.debug("undecodable transaction by gossip", metadata: ["from": "\(from)"])
-                    return
-                }
-                core.receive(transaction: tx, view: view)
-            case .communityBlocks:
-                guard let block = try? SealedBlock(encoded: delivery.payload) else {
-                    logger.debug("undecodable sealed block by gossip", metadata: ["from": "\(from)"])
-                    return
-                }
-                core.receive(sealed: block, from: from)
-            default:
-                return
-            }
         case let .consensus(from, bytes):
             guard let message = try? ConsensusMessage(encoded: bytes) else {
                 logger.warning("malformed consensus message; closing the link", metadata: ["from": "\(from)"])
@@ -272,14 +271,18 @@ public actor NodeRuntime: NodeService, Service {
                 return
             }
             core.receive(message, from: from, view: view)
-        case let .sync(from, message):
+        case let .gossip(from, message):
             if case let .blockRequest(requestID, start, count) = message {
                 serve(requestID: requestID, start: start, count: count, to: from)
                 return
             }
-            core.receive(sync: message, from: from)
-        case let .peer(node, up):
-            if up { core.peerUp(node) } else { core.peerDown(node) }
+            core.receive(gossip: message, from: from, view: view)
+        case let .link(.up(node, address, inCommunity)):
+            core.peerUp(node, address: address, inCommunity: inCommunity)
+        case let .link(.down(node)):
+            core.peerDown(node)
+        case let .dialFailed(address, node):
+            core.dialFailed(address: address, node: node)
         }
         drain()
     }
@@ -343,22 +346,16 @@ public actor NodeRuntime: NodeService, Service {
         for (to, message) in out.sends {
             _ = transport.send(message.encoded(), to: to, traffic: .consensus)
         }
-        for (to, message) in out.syncSends {
-            _ = transport.send(message.canonicalBytes(), to: to, traffic: .gossip)
-        }
-        if !out.broadcasts.isEmpty {
-            let gossip = self.gossip
-            let payloads: [(GossipTopic, [UInt8])] = out.broadcasts.map {
-                switch $0 {
-                case let .transaction(tx): return (.communityTransactions, tx.encoded())
-                case let .sealedBlock(block): return (.communityBlocks, block.encoded())
-                }
-            }
-            Task { for (topic, payload) in payloads { await gossip.broadcast(topic: topic, payload: payload) } }
+        // A full gossip queue closes the link (`GossipNode.send`): the core's
+        // Plumtree counts a message queued on an open link as delivered.
+        for (to, message) in out.gossipSends { gossip.send(message, to: to) }
+        let continuation = inputContinuation
+        for (address, node) in out.dials {
+            GossipNode.dial(address, expecting: node, over: transport) { continuation.yield(.dialFailed(address, node)) }
         }
         if !out.apply.isEmpty { try apply(out.apply) }
         for event in out.events { note(event) }
-        for (peer, reason) in out.disconnects { transport.disconnect(peer, reason: "block sync: \(reason)") }
+        for (peer, reason) in out.disconnects { transport.disconnect(peer, reason: reason) }
         if out.raft != nil { core.raftPersisted(view: view) }
     }
 
@@ -397,6 +394,8 @@ public actor NodeRuntime: NodeService, Service {
             logger.critical("replicas diverged", metadata: ["height": "\(height)", "built": "\(built.hex)", "known": "\(known.hex)"])
         case let .snapshotInstalled(position):
             logger.info("raft snapshot installed; fetching blocks by block sync", metadata: ["position": "\(position)"])
+        case let .membership(event):
+            logger.debug("membership", metadata: ["event": "\(event)"])
         }
     }
 
@@ -473,13 +472,16 @@ public actor NodeRuntime: NodeService, Service {
                                   roundTripMillis: transport.roundTrip(to: $0.identity.nodeID).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3 })
         }.sorted { ($0.community, $0.nodeID) < ($1.community, $1.nodeID) }
         var counters: [String: UInt64] = [:]
-        for (kind, count) in await gossip.sentByKind {
+        for (kind, count) in gossip.sentByKind {
             counters["\(kind)_messages"] = UInt64(count.messages)
             counters["\(kind)_bytes"] = UInt64(count.bytes)
         }
         let traffic = transport.traffic
         counters["frames_sent"] = UInt64(traffic.framesSent)
         counters["frames_received"] = UInt64(traffic.framesReceived)
+        // What the core's membership knows: live members (not this node) and address-book entries.
+        counters["members_alive"] = UInt64(core.liveMembers.count)
+        counters["address_book_entries"] = UInt64(core.addressBook.entries.count)
         let mempool = NodeStatusReport.Mempool(transactions: core.mempool.count, bytes: core.mempool.bytes,
                                                signers: core.mempool.signerCount)
         let disk = diskUsage.report(directory: parameters.dataDirectory)

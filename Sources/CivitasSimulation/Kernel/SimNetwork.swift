@@ -79,6 +79,9 @@ public struct SimNetwork: Sendable {
         return [first]
     }
 
+    /// True while a partition drops messages from `from` to `to`.
+    public func isBlocked(from: UInt64, to: UInt64) -> Bool { blocked.contains(Pair(from: from, to: to)) }
+
     /// Drops all messages from any of `a` to any of `b` (one direction).
     public mutating func block(from a: [UInt64], to b: [UInt64]) {
         for x in a { for y in b where x != y { blocked.insert(Pair(from: x, to: y)) } }

@@ -15,9 +15,20 @@ import CivitasRaft
 ///   compaction snapshots;
 /// - stores every sealed block it is told to apply, and applies it to the
 ///   node's `SimLedger` (nonce rule and the governance state machine);
-/// - publishes broadcasts to every other node of the community (a direct
-///   flood; the gossip overlays are simulated on their own by `sim gossip`);
+/// - carries the core's gossip messages (membership, Plumtree dissemination,
+///   block sync) over simulated links, with the same loss, duplication and
+///   partitions as consensus traffic (consensus messages go straight to the
+///   validator, as over the validators' direct links); a gossip message
+///   travels only over an open link, as over a real transport;
+/// - opens the links the core dials (after a round trip; refused if the
+///   node is down or a partition separates the two), and reports links
+///   closing: a crash closes all of a node's links, a partition those it
+///   cuts (reopened when it heals), and the core's own disconnects;
 /// - answers block requests from its stored blocks.
+///
+/// Nodes join from seeds (the validators' addresses) and discover the rest by
+/// the core's `Membership`; transactions and sealed blocks spread by its
+/// `Plumtree` over the links membership keeps (`reliableLinks` off: links lose messages).
 ///
 /// A crash throws away the core, the mempool and the applied state; the
 /// restart rebuilds them from the stored blocks and the durable Raft log.
@@ -44,6 +55,17 @@ public struct NodeSimulation {
     var canonical: [UInt64: Hash] = [:]
     /// Client side: every transaction wanted, and where it was seen committed.
     var clients: ClientLedger
+    /// Open links, each as (lower index, higher index), and the node that opened each.
+    var opener: [Link: Int] = [:]
+    var links: Dictionary<Link, Int>.Keys { opener.keys }
+    /// Links a partition closed, reopened when it heals (their TCP connections
+    /// outlived the partition's silence or were dialled again at once).
+    var cutLinks: Set<Link> = []
+
+    struct Link: Hashable {
+        let a: Int, b: Int
+        init(_ x: Int, _ y: Int) { (a, b) = x < y ? (x, y) : (y, x) }
+    }
 
     enum Event {
         case tick(Int)
@@ -57,14 +79,24 @@ public struct NodeSimulation {
         /// The fault phase ends: partitions heal and crashed nodes restart, so
         /// the quiet phase measures recovery from a whole community.
         case endFaults
+        /// Node `from` dialled `address` (expecting `node`): the link opens or the dial fails.
+        case dialed(from: Int, address: String, node: NodeID?)
+        /// A dial failed: at once (the node is down, or the transport refused a
+        /// second link), or at the connect timeout (across a partition).
+        case dialFailed(from: Int, address: String, node: NodeID?)
     }
 
     enum Wire {
         case consensus([UInt8])
-        case sync(GossipMessage)
-        case transaction(Transaction)
-        case sealed(SealedBlock)
+        /// Membership, dissemination or block sync, over an open link.
+        case gossip(GossipMessage)
     }
+
+    /// The transport's TCP connect timeout (`TransportSettings.connectTimeout`), in µs.
+    static let connectTimeout: SimTime = 5_000_000
+
+    /// Node `i`'s listen address.
+    static func address(_ i: Int) -> String { "10.0.\(i / 250).\(i % 250 + 1):7000" }
 
     public init(options: NodeSimulationOptions) {
         self.options = options
@@ -98,7 +130,6 @@ public struct NodeSimulation {
             start(i)
             queue.schedule(.tick(i), at: SimTime(i) * 97)
         }
-        for i in nodes.indices { for j in nodes.indices where j != i { nodes[i].core!.peerUp(nodes[j].id) } }
         queue.schedule(.submitNew, at: 500_000)
         let faultEnd = options.faultSeconds * 1_000_000
         let end = faultEnd + options.quietSeconds * 1_000_000
@@ -126,6 +157,8 @@ public struct NodeSimulation {
             drain(i)
         case let .deliver(to, from, wire):
             guard nodes[to].alive else { return }
+            // A message queued on a link that closed before it arrived is lost with the link.
+            if case .gossip = wire, !links.contains(Link(to, from)) { return }
             deliver(wire, to: to, from: from)
             drain(to)
         case .submitNew:
@@ -153,12 +186,8 @@ public struct NodeSimulation {
             queue.schedule(.restart(victim), at: now + faultRandom.between(options.downtime) * 1_000_000)
         case let .restart(i):
             guard !nodes[i].alive else { return }
+            // It rejoins from its seeds, as a restarted node does.
             start(i)
-            for j in nodes.indices where j != i && nodes[j].alive {
-                nodes[i].core!.peerUp(nodes[j].id)
-                nodes[j].core!.peerUp(nodes[i].id)
-                drain(j)
-            }
             drain(i)
         case .partition:
             guard faultsOn else { return }
@@ -169,15 +198,84 @@ public struct NodeSimulation {
                                                 random: &faultRandom)
             report.partitions += 1
             report.trace.append("t=\(formatTime(now)) partition \(description)")
+            for link in links.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) where !reachable(link.a, link.b) {
+                cutLinks.insert(link)
+                close(link)
+            }
             queue.schedule(.heal, at: now + faultRandom.between(options.partitionLength) * 1_000_000)
             queue.schedule(.partition, at: now + 1_000_000 + faultRandom.below(options.partitionEvery * 2_000_000))
         case .heal:
             network.heal()
             report.trace.append("t=\(formatTime(now)) heal")
+            reopenCutLinks()
         case .endFaults:
             network.heal()
             report.trace.append("t=\(formatTime(now)) faults end: heal, restart every crashed node")
+            reopenCutLinks()
             for i in nodes.indices where !nodes[i].alive { handle(.restart(i), faultsOn: false) }
+        case let .dialed(i, address, node):
+            guard nodes[i].alive else { return }
+            let target = nodes.indices.first { Self.address($0) == address }
+            if let j = target, j != i, nodes[j].alive, reachable(i, j), node == nil || node == nodes[j].id {
+                guard let first = opener[Link(i, j)] else {
+                    open(Link(i, j), dialer: i, address: address)
+                    return
+                }
+                // Already linked (the other side dialled too): as the transport
+                // does, the link opened by the lower node ID is kept (a new one
+                // replaces the old, and both ends see it open); a refused dial
+                // fails unless the dialer knew whom it dialled (GossipNode.dial).
+                if first != i, nodes[i].id < nodes[j].id {
+                    opener[Link(i, j)] = nil
+                    open(Link(i, j), dialer: i, address: address)
+                } else if node == nil {
+                    handle(.dialFailed(from: i, address: address, node: node), faultsOn: faultsOn)
+                }
+            } else if let j = target, nodes[j].alive, !reachable(i, j) {
+                // Nothing answers across a partition: the transport gives up at its connect timeout.
+                queue.schedule(.dialFailed(from: i, address: address, node: node), at: now + Self.connectTimeout)
+            } else {
+                // A node that is down refuses at once (its host answers).
+                handle(.dialFailed(from: i, address: address, node: node), faultsOn: faultsOn)
+            }
+        case let .dialFailed(i, address, node):
+            guard nodes[i].alive else { return }
+            report.dialFailures += 1
+            nodes[i].core!.dialFailed(address: address, node: node)
+            drain(i)
+        }
+    }
+
+    // MARK: - Links
+
+    /// Both directions pass (a partition in either direction breaks a TCP link).
+    func reachable(_ i: Int, _ j: Int) -> Bool {
+        !network.isBlocked(from: UInt64(i), to: UInt64(j)) && !network.isBlocked(from: UInt64(j), to: UInt64(i))
+    }
+
+    mutating func open(_ link: Link, dialer: Int, address: String?) {
+        opener[link] = dialer
+        report.linksOpened += 1
+        let other = link.a == dialer ? link.b : link.a
+        nodes[dialer].core!.peerUp(nodes[other].id, address: address)
+        nodes[other].core!.peerUp(nodes[dialer].id)
+        drain(dialer)
+        drain(other)
+    }
+
+    mutating func close(_ link: Link) {
+        guard opener.removeValue(forKey: link) != nil else { return }
+        for (x, y) in [(link.a, link.b), (link.b, link.a)] where nodes[x].alive {
+            nodes[x].core!.peerDown(nodes[y].id)
+            drain(x)
+        }
+    }
+
+    mutating func reopenCutLinks() {
+        let cut = cutLinks.sorted { ($0.a, $0.b) < ($1.a, $1.b) }
+        cutLinks = []
+        for link in cut where nodes[link.a].alive && nodes[link.b].alive && !links.contains(link) && reachable(link.a, link.b) {
+            open(link, dialer: link.a, address: Self.address(link.b))
         }
     }
 
@@ -187,7 +285,11 @@ public struct NodeSimulation {
     // MARK: - Nodes
 
     mutating func start(_ i: Int) {
-        var configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: nodes[i].key, role: nodes[i].role)
+        let record = PeerRecord(key: nodes[i].key, community: genesis.community, role: nodes[i].role == .validator ? .validator : .observer,
+                                addresses: [Self.address(i)], sequence: clock, time: clock)
+        let seeds = (0..<options.validators).map { Self.address($0) }
+        var configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: nodes[i].key, role: nodes[i].role,
+                                                  gossip: NodeGossipConfiguration(record: record, seeds: seeds))
         configuration.settings.compactEveryBlocks = options.compactEveryBlocks
         nodes[i].restart(configuration: configuration, genesis: genesis, now: clock, seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts)
     }
@@ -196,9 +298,9 @@ public struct NodeSimulation {
         nodes[i].crash()
         report.crashes += 1
         report.trace.append("t=\(formatTime(now)) crash node \(i)\(i < options.validators ? " (validator)" : "")")
-        for j in nodes.indices where j != i && nodes[j].alive {
-            nodes[j].core!.peerDown(nodes[i].id)
-        }
+        // Its links close (the peers see the connections reset).
+        for link in links.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) where link.a == i || link.b == i { close(link) }
+        cutLinks = cutLinks.filter { $0.a != i && $0.b != i }
     }
 
     mutating func submit(_ tx: Transaction) {
@@ -222,17 +324,13 @@ public struct NodeSimulation {
                 return
             }
             nodes[i].core!.receive(message, from: sender, view: view)
-        case let .sync(message):
+        case let .gossip(message):
             if case let .blockRequest(requestID, start, count) = message {
                 let blocks = nodes[i].blocks(from: start, count: Int(min(count, 64)))
-                send(.sync(.blockResponse(requestID: requestID, blocks: blocks)), from: i, to: j)
+                send(.gossip(.blockResponse(requestID: requestID, blocks: blocks)), from: i, to: j)
             } else {
-                nodes[i].core!.receive(sync: message, from: sender)
+                nodes[i].core!.receive(gossip: message, from: sender, view: view)
             }
-        case let .transaction(tx):
-            nodes[i].core!.receive(transaction: tx, view: view)
-        case let .sealed(block):
-            nodes[i].core!.receive(sealed: block, from: sender)
         }
     }
 
@@ -254,22 +352,22 @@ public struct NodeSimulation {
             for (to, message) in out.sends {
                 if let j = index(of: to) { send(.consensus(message.encoded()), from: i, to: j) }
             }
-            for (to, message) in out.syncSends {
-                if let j = index(of: to) { send(.sync(message), from: i, to: j) }
+            for (to, message) in out.gossipSends {
+                if let j = index(of: to), links.contains(Link(i, j)) { send(.gossip(message), from: i, to: j) }
             }
-            for broadcast in out.broadcasts {
-                for j in nodes.indices where j != i {
-                    switch broadcast {
-                    case let .transaction(tx): send(.transaction(tx), from: i, to: j)
-                    case let .sealedBlock(block): send(.sealed(block), from: i, to: j)
-                    }
-                }
+            for (address, node) in out.dials {
+                let roundTrip = 2 * options.link.baseLatency + random.between(0...options.link.jitter)
+                queue.schedule(.dialed(from: i, address: address, node: node), at: now + roundTrip)
             }
             if !out.apply.isEmpty { apply(out.apply, at: i) }
             for event in out.events { note(event, node: i) }
             for (peer, reason) in out.disconnects {
-                report.refusals += 1
-                if report.refusalSamples.count < 5 { report.refusalSamples.append("node \(i): block sync drops \(peer): \(reason)") }
+                // Membership closes surplus links and those of dead members; anything else is a refusal.
+                if !reason.hasPrefix("membership: surplus"), !reason.hasPrefix("membership: dead") {
+                    report.refusals += 1
+                    if report.refusalSamples.count < 5 { report.refusalSamples.append("node \(i): drops \(peer): \(reason)") }
+                }
+                if let j = index(of: peer) { close(Link(i, j)) }
             }
             if out.raft != nil { nodes[i].core!.raftPersisted(view: nodes[i].ledger.view(genesis)) }
             if rounds > 10_000 { fail(.liveness, node: i, "the core kept producing output (\(rounds) rounds)"); return }
@@ -314,6 +412,8 @@ public struct NodeSimulation {
             report.evictions += 1
         case .snapshotInstalled:
             report.snapshotsInstalled += 1
+        case .membership:
+            break
         }
     }
 

@@ -37,6 +37,9 @@ public struct NodeSimulationReport: Sendable {
     public var refusals = 0
     public var refusalSamples: [String] = []
     public var snapshotsInstalled = 0
+    /// Links opened (dials that succeeded, and links reopened after a partition), and dials that failed.
+    public var linksOpened = 0
+    public var dialFailures = 0
     public var admitted = 0
     public var alreadyKnown = 0
     public var admissionRejected = 0
@@ -77,7 +80,7 @@ public struct NodeSimulationReport: Sendable {
         var bytes: [UInt8] = []
         for h in canonical.keys.sorted() { bytes += canonical[h]!.bytes }
         for node in nodes { bytes += node.ledger.digest.bytes }
-        for n in [events, messagesSent, proposals, retries, crashes, partitions] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
+        for n in [events, messagesSent, proposals, retries, crashes, partitions, linksOpened, dialFailures] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
         digest = Hashing.sha256(bytes)
     }
 
@@ -86,6 +89,7 @@ public struct NodeSimulationReport: Sendable {
         let status = violation.map { "FAIL: \($0)" } ?? "ok"
         return "seed \(seed): \(status) — height \(height), \(acknowledged)/\(transactionsSubmitted) transactions committed, "
             + "p50 \(latencyP50Millis) ms p99 \(latencyP99Millis) ms, \(crashes) crashes, \(partitions) partitions, "
-            + "\(retries) retries, \(snapshotsInstalled) snapshots installed, \(refusals) refusals, digest \(digest.hex.prefix(16))"
+            + "\(retries) retries, \(snapshotsInstalled) snapshots installed, \(refusals) refusals, "
+            + "\(linksOpened) links opened, \(dialFailures) dials failed, digest \(digest.hex.prefix(16))"
     }
 }
