@@ -28,7 +28,8 @@ struct NodeCoreTests {
 
         /// `seeds(i)`: the nodes node `i` joins through (by default the validators).
         init(interval: UInt64 = 100, maxTransactions: UInt32 = 2_000, maxBytes: UInt32 = 1 << 20,
-             settings: NodeCoreSettings = NodeCoreSettings(), seeds: (Int) -> [Int] = { _ in [0, 1, 2] }) {
+             settings: NodeCoreSettings = NodeCoreSettings(), seeds: (Int) -> [Int] = { _ in [0, 1, 2] },
+             fourthIsLearner: Bool = false) {
             let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
             let observer = Fixtures.key(110)
             genesis = GenesisDocument(
@@ -37,11 +38,14 @@ struct NodeCoreTests {
                 registrars: [], subjects: [],
                 parameters: GenesisParameters(maxBlockTransactions: maxTransactions, maxBlockBytes: maxBytes, blockInterval: interval))
             var nodes: [NodeCore] = []
+            // A learner is configured on every validator and on itself (node.toml's [raft] learners).
+            let learnerKeys = fourthIsLearner ? [observer.publicKey] : []
             for (i, key) in (validators + [observer]).enumerated() {
-                let record = PeerRecord(key: key, community: Fixtures.community, role: i < 3 ? .validator : .observer,
+                let role: NodeCoreRole = i < 3 ? .validator : fourthIsLearner ? .learner : .observer
+                let record = PeerRecord(key: key, community: Fixtures.community, role: role == .observer ? .observer : .validator,
                                         addresses: [Self.address(i)], sequence: 1, time: 1_000_000)
                 let gossip = NodeGossipConfiguration(record: record, seeds: seeds(i).map(Self.address))
-                let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: key, role: i < 3 ? .validator : .observer,
+                let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: key, role: role, learnerKeys: learnerKeys,
                                                           settings: settings, gossip: gossip)
                 nodes.append(NodeCore(configuration: configuration, applied: .genesis(genesis), restoring: nil, now: now, seed: UInt64(i)))
             }
@@ -124,6 +128,33 @@ struct NodeCoreTests {
         }
 
         var leader: Int? { (0..<3).first { nodes[$0].isLeader } }
+    }
+
+    /// A configured learner is added to Raft by the leader, replicates the
+    /// log and builds and applies every block, but never votes: certificates
+    /// hold validators' votes only, and it never leads.
+    @Test func aLearnerJoinsRaftBuildsEveryBlockAndNeverVotes() throws {
+        var c = Community(fourthIsLearner: true)
+        c.run(millis: 3_000)
+        let leader = try #require(c.leader)
+        let learnerReplica = NodeCoreConfiguration.learnerBase
+        #expect(c.nodes[leader].raft?.configuration.isLearner(learnerReplica) == true, "the leader added the configured learner")
+        #expect(c.nodes[3].raft != nil, "the learner runs Raft")
+        var submitted: [Transaction] = []
+        for n in 1...20 {
+            let tx = Fixtures.tx(Fixtures.key(UInt8(1 + (n - 1) % 4)), UInt64(1 + (n - 1) / 4))
+            submitted.append(tx)
+            _ = c.nodes[n % 4].submit(tx, view: c.view(n % 4))
+            c.run(millis: 50)
+        }
+        c.run(millis: 1_000)
+        #expect(c.stored[3].flatMap(\.block.transactions).count == submitted.count, "the learner applied every transaction")
+        #expect(c.stored[3].map(\.header.hash) == c.stored[leader].map(\.header.hash), "the learner applied the leader's chain")
+        for block in c.stored.flatMap({ $0 }) {
+            #expect(block.certificate.votes.allSatisfy { $0.validator < 3 }, "block \(block.height) holds a vote by a non-validator")
+            try block.verify(validators: c.genesis.validatorKeys)
+        }
+        #expect(!c.nodes[3].isLeader)
     }
 
     @Test func aTransactionSubmittedToTheObserverIsCommittedSealedAndAppliedEverywhere() throws {
