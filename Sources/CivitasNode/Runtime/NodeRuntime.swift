@@ -173,6 +173,11 @@ public actor NodeRuntime: NodeService, Service {
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             step()
+            // Every 5 ms. (Waking a leader every 1 ms whenever a transaction
+            // waited made blocks smaller and cost more CPU per transaction
+            // than the wait saved: at 16 requests in flight the ordering
+            // benchmark fell from about 1,000 to 500-730 writes/s. On two
+            // cores a block's fixed work — Raft, votes, fsyncs — runs out first.)
             try? await Task.sleep(for: .milliseconds(5))
         }
         logger.info("draining")
@@ -221,12 +226,6 @@ public actor NodeRuntime: NodeService, Service {
         }
     }
 
-    /// The step loop wakes every 5 ms. (Waking a leader every 1 ms whenever a
-    /// transaction waited, and at the end of a shorter block interval, made
-    /// blocks smaller and cost more CPU per transaction than the wait saved:
-    /// at 16 requests in flight the ordering benchmark fell from about 1,000
-    /// to 500-730 writes/s. On two cores a block's fixed work — Raft, votes,
-    /// fsyncs — is what runs out first.)
     private var view: RuntimeView { RuntimeView(community: parameters.genesis.community, nonces: nonces, state: state) }
 
     private func handle(_ input: Input) {
