@@ -64,44 +64,42 @@ struct SectionReader {
     }
 
     func addresses(_ key: String) -> [HostPort]? {
-        guard let value = raw(key, required: false) else { return nil }
-        guard let array = value.array else {
-            reader.problem("\(name).\(key)", "expected an array of \"host:port\" strings, found \(value.type)")
-            return nil
+        array(key, of: "\"host:port\" strings", element: "a \"host:port\" string") { s in
+            HostPort(parsing: s).map { .success($0) } ?? .failure("'\(s)' is not host:port")
         }
-        var result: [HostPort] = []
-        for (i, element) in array.enumerated() {
-            guard let s = element.string else {
-                reader.problem("\(name).\(key)[\(i)]", "expected a \"host:port\" string, found \(element.type)")
-                continue
-            }
-            guard let a = HostPort(parsing: s) else {
-                reader.problem("\(name).\(key)[\(i)]", "'\(s)' is not host:port")
-                continue
-            }
-            result.append(a)
-        }
-        return result
     }
 
     /// Ed25519 public keys, each 64 hexadecimal digits.
     func publicKeys(_ key: String) -> [PublicKey]? {
+        array(key, of: "node keys (64 hexadecimal digits each)", element: "a node key string") { s in
+            guard s.count == 64, let raw = Bytes32(hex: s) else { return .failure("'\(s)' is not a node key (64 hexadecimal digits)") }
+            return .success(PublicKey(raw: raw))
+        }
+    }
+
+    enum Parsed<T> {
+        case success(T)
+        case failure(String)
+    }
+
+    /// An array of strings, each parsed by `parse`; one problem per bad
+    /// element (`key[i]`), the good ones kept.
+    private func array<T>(_ key: String, of what: String, element: String, parse: (String) -> Parsed<T>) -> [T]? {
         guard let value = raw(key, required: false) else { return nil }
         guard let array = value.array else {
-            reader.problem("\(name).\(key)", "expected an array of node keys (64 hexadecimal digits each), found \(value.type)")
+            reader.problem("\(name).\(key)", "expected an array of \(what), found \(value.type)")
             return nil
         }
-        var result: [PublicKey] = []
-        for (i, element) in array.enumerated() {
-            guard let s = element.string else {
-                reader.problem("\(name).\(key)[\(i)]", "expected a node key string, found \(element.type)")
+        var result: [T] = []
+        for (i, item) in array.enumerated() {
+            guard let s = item.string else {
+                reader.problem("\(name).\(key)[\(i)]", "expected \(element), found \(item.type)")
                 continue
             }
-            guard s.count == 64, let raw = Bytes32(hex: s) else {
-                reader.problem("\(name).\(key)[\(i)]", "'\(s)' is not a node key (64 hexadecimal digits)")
-                continue
+            switch parse(s) {
+            case let .success(parsed): result.append(parsed)
+            case let .failure(why): reader.problem("\(name).\(key)[\(i)]", why)
             }
-            result.append(PublicKey(raw: raw))
         }
         return result
     }
