@@ -1,5 +1,6 @@
 public import CivitasLedger
 public import CivitasCodec
+public import CivitasGovernance
 import Foundation
 import GRDB
 
@@ -72,13 +73,9 @@ extension StateDatabase {
     }
 
     static func subjectRecord(_ row: Row) throws -> SubjectRecord {
-        let mask = try row.int("roles")
-        return SubjectRecord(
-            id: try row.subjectID("subject_id"), publicKey: try row.publicKey("public_key"),
-            displayName: try row.text("display_name"), unit: try row.text("unit"),
-            roles: RoleSet(Role.allCases.filter { mask & (1 << Int64($0.rawValue)) != 0 }),
-            isActive: try row.text("status") == "active",
-            registeredHeight: try row.uint("registered_height"), updatedHeight: try row.uint("updated_height"))
+        let s = try SubjectEntry(row: row)
+        return SubjectRecord(id: s.id, publicKey: s.publicKey, displayName: s.displayName, unit: s.unit, roles: s.roles,
+                             isActive: s.isActive, registeredHeight: s.registeredHeight, updatedHeight: s.updatedHeight)
     }
 
     // MARK: Notices
@@ -113,18 +110,12 @@ extension StateDatabase {
     }
 
     static func noticeRecord(_ row: Row, _ db: Database) throws -> NoticeRecord {
-        let id = try row.hash("id")
-        let categoryName = try row.text("category")
-        guard let category = Notice.Category.allCases.first(where: { $0.description == categoryName }) else {
-            throw UnexpectedValue(column: "notices.category", detail: categoryName)
-        }
-        let attachments = try db.rows("SELECT digest FROM notice_attachments WHERE notice_id = ? ORDER BY position", [id.sql])
-            .map { try $0.hash("digest") }
-        return NoticeRecord(
-            id: id, height: try row.uint("height"), time: try row.uint("time"), issuer: try row.subjectID("issuer"),
-            category: category, title: try row.text("title"), body: try row.text("body"), attachments: attachments,
-            supersedes: try row.optionalHash("supersedes"), supersededBy: try row.optionalHash("superseded_by"),
-            chainRoot: try row.hash("chain_root"), version: Int(try row.int("version")))
+        let attachments = try db.rows("SELECT digest FROM notice_attachments WHERE notice_id = ? ORDER BY position",
+                                      [try row.hash("id").sql]).map { try $0.hash("digest") }
+        let n = try NoticeEntry(row: row, attachments: attachments)
+        return NoticeRecord(id: n.id, height: n.height, time: n.time, issuer: n.issuer, category: n.category, title: n.title,
+                            body: n.body, attachments: n.attachments, supersedes: n.supersedes, supersededBy: n.supersededBy,
+                            chainRoot: n.chainRoot, version: n.version)
     }
 
     // MARK: Proposals
@@ -136,29 +127,20 @@ extension StateDatabase {
             let options = try db.rows("SELECT label FROM proposal_options WHERE proposal_id = ? ORDER BY option_index", [id.sql])
                 .map { try $0.text("label") }
             let cast = UInt64(clamping: try db.integer("SELECT COUNT(*) FROM ballots WHERE proposal_id = ?", [id.sql]) ?? 0)
-            let closingValue = try row.uint("closing_value")
-            let closing: ClosingRule = try row.text("closing_kind") == "height" ? .height(closingValue) : .time(closingValue)
-            let mask = try row.int("eligible_roles")
             var tally: Tally?
             var closedTime: Timestamp?
-            if let t = try db.row("SELECT * FROM tallies WHERE proposal_id = ?", [id.sql]) {
+            if let row = try db.row("SELECT * FROM tallies WHERE proposal_id = ?", [id.sql]) {
                 let votes = try db.rows("SELECT votes FROM tally_options WHERE proposal_id = ? ORDER BY option_index", [id.sql])
                     .map { try $0.uint("votes") }
-                let outcomeName = try t.text("outcome")
-                guard let outcome = TallyOutcome(rawValue: outcomeName) else {
-                    throw UnexpectedValue(column: "tallies.outcome", detail: outcomeName)
-                }
-                tally = Tally(votes: votes, electorateSize: try t.uint("electorate_size"), ballotsCast: try t.uint("ballots_cast"),
-                              quorumMet: try t.int("quorum_met") != 0, leadingOption: try t.optionalInt("leading_option").map { Int($0) },
-                              outcome: outcome)
-                closedTime = try t.uint("closed_time")
+                let t = try TallyEntry(row: row, votes: votes)
+                tally = t.tally
+                closedTime = t.closedTime
             }
             return ProposalRecord(
                 id: id, height: try row.uint("height"), proposer: try row.subjectID("proposer"), title: try row.text("title"),
                 description: try row.text("description"), options: options,
-                eligibleRoles: RoleSet(Role.allCases.filter { mask & (1 << Int64($0.rawValue)) != 0 }),
-                closing: closing, quorumBasisPoints: UInt32(clamping: try row.int("quorum_bp")),
-                passBasisPoints: UInt32(clamping: try row.int("pass_bp")),
+                eligibleRoles: RoleSet.fromSQL(try row.int("eligible_roles")), closing: try ClosingRule(row: row),
+                quorumBasisPoints: UInt32(clamping: try row.int("quorum_bp")), passBasisPoints: UInt32(clamping: try row.int("pass_bp")),
                 endorsementCount: Int(try row.int("endorsement_count")), electorateSize: try row.uint("electorate_size"),
                 electorateRoot: try row.hash("electorate_root"), ballotsCast: cast, isOpen: try row.text("status") == "open",
                 closedHeight: try row.optionalUInt("closed_height"), tally: tally, closedTime: closedTime)
@@ -193,23 +175,12 @@ extension StateDatabase {
     }
 
     static func serviceRequestRecord(_ row: Row) throws -> ServiceRequestRecord {
-        let statusName = try row.text("status")
-        guard let status = ServiceRequestStatus(rawValue: statusName) else {
-            throw UnexpectedValue(column: "service_requests.status", detail: statusName)
-        }
-        let resolution = try row.optionalText("resolution").map { name throws -> ServiceResolution in
-            guard let r = ServiceResolution(rawValue: name) else { throw UnexpectedValue(column: "service_requests.resolution", detail: name) }
-            return r
-        }
+        let r = try ServiceRequestEntry(row: row)
         return ServiceRequestRecord(
-            id: try row.hash("id"), height: try row.uint("height"), requestedTime: try row.uint("requested_time"),
-            requester: try row.subjectID("requester"), serviceCode: try row.text("service_code"),
-            description: try row.text("description"), location: try row.text("location"),
-            deadline: try row.uint("deadline_time"), status: status, resolution: resolution,
-            provider: try row.optionalSubjectID("provider"), assignmentCount: Int(try row.int("assignment_count")),
-            firstResponseTime: try row.optionalUInt("first_response_time"), resolvedTime: try row.optionalUInt("resolved_time"),
-            closedTime: try row.optionalUInt("closed_time"), rating: try row.optionalInt("rating").map { UInt8(clamping: $0) },
-            reopenCount: Int(try row.int("reopen_count")))
+            id: r.id, height: r.height, requestedTime: r.requestedTime, requester: r.requester, serviceCode: r.serviceCode,
+            description: r.description, location: r.location, deadline: r.deadline, status: r.status, resolution: r.resolution,
+            provider: r.provider, assignmentCount: r.assignmentCount, firstResponseTime: r.firstResponseTime,
+            resolvedTime: r.resolvedTime, closedTime: r.closedTime, rating: r.rating, reopenCount: r.reopenCount)
     }
 
     /// Supervision figures of every provider that has had an assignment, by
@@ -238,21 +209,16 @@ extension StateDatabase {
     /// A volunteer's totals (zeros if none recorded).
     public func volunteerTotals(_ volunteer: SubjectID) throws(StorageError) -> VolunteerTotals {
         try read("read volunteer totals") { db in
-            guard let row = try db.row("SELECT * FROM volunteer_totals WHERE volunteer = ?", [volunteer.raw.sql]) else {
-                return VolunteerTotals(volunteer: volunteer, records: 0, minutes: 0, points: 0)
-            }
-            return VolunteerTotals(volunteer: volunteer, records: try row.uint("records"), minutes: try row.uint("minutes"),
-                                   points: try row.uint("points"))
+            try SQLGovernanceReader(db: db).volunteerTotals(volunteer)
+                ?? VolunteerTotals(volunteer: volunteer, records: 0, minutes: 0, points: 0)
         }
     }
 
     /// Volunteers by points, most first (ties by subject ID).
     public func volunteerRanking(limit: Int = 20) throws(StorageError) -> [VolunteerTotals] {
         try read("read volunteer ranking") { db in
-            try db.rows("SELECT * FROM volunteer_totals ORDER BY points DESC, volunteer LIMIT ?", [Int64(limit)]).map { row in
-                VolunteerTotals(volunteer: try row.subjectID("volunteer"), records: try row.uint("records"),
-                                minutes: try row.uint("minutes"), points: try row.uint("points"))
-            }
+            try db.rows("SELECT * FROM volunteer_totals ORDER BY points DESC, volunteer LIMIT ?", [Int64(limit)])
+                .map(VolunteerTotals.init(row:))
         }
     }
 
@@ -260,9 +226,9 @@ extension StateDatabase {
     public func checkpoints(of community: CommunityID) throws(StorageError) -> [CheckpointRecord] {
         try read("read checkpoints") { db in
             try db.rows("SELECT * FROM checkpoints WHERE community = ? ORDER BY height, header_hash", [community.name]).map { row in
-                CheckpointRecord(community: community, height: try row.uint("height"), headerHash: try row.hash("header_hash"),
-                                 genesisHash: try row.hash("genesis_hash"), isOwn: try row.text("source") == "own",
-                                 recordedHeight: try row.uint("recorded_height"))
+                let c = try CheckpointEntry(row: row)
+                return CheckpointRecord(community: c.community, height: c.height, headerHash: c.headerHash,
+                                        genesisHash: c.genesisHash, isOwn: c.isOwn, recordedHeight: c.recordedHeight)
             }
         }
     }

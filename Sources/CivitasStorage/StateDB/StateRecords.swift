@@ -1,4 +1,5 @@
 public import CivitasCodec
+public import CivitasGovernance
 public import CivitasLedger
 
 /// The last block applied to a state database.

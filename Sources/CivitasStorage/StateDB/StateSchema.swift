@@ -1,3 +1,4 @@
+import CivitasGovernance
 import CivitasLedger
 import Foundation
 import GRDB
@@ -390,17 +391,8 @@ enum StateSchema {
         for d in p.responseDeadlines {
             try db.run("INSERT OR REPLACE INTO response_deadlines VALUES (?, ?)", [d.serviceCode, sqlInt(d.seconds)])
         }
-        for s in genesis.subjects {
-            let id = s.key.subjectID
-            // The decoder refuses duplicate keys; a hand-built document could still
-            // hold two, and the later one wins, as a later registration would.
-            try db.run("DELETE FROM subject_roles WHERE subject_id = ?", [id.raw.sql])
-            try db.run("""
-                INSERT OR REPLACE INTO subjects VALUES (?, ?, ?, ?, ?, 'active', 0, 0, NULL)
-                """, [id.raw.sql, s.key.raw.sql, s.displayName, s.unit, Int64(s.roles.mask)])
-            for role in s.roles.roles {
-                try db.run("INSERT INTO subject_roles VALUES (?, ?)", [id.raw.sql, role.description])
-            }
-        }
+        // The genesis subjects, as the transition registers them (a later duplicate key wins).
+        let store = SQLGovernanceStore(db: db)
+        for change in GovernanceTransition.genesis(genesis) { try store.apply(change) }
     }
 }
