@@ -221,7 +221,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasStorageTests",
-            dependencies: ["CivitasStorage", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasCodec", "CivitasSimulation", "CivitasTestSupport"],
+            dependencies: [
+                "CivitasStorage", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasCodec", "CivitasSimulation",
+                "CivitasTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -42,7 +42,8 @@ public struct ProviderSupervision: Hashable, Sendable {
 
     /// The figures of every provider among `assignments` (each with its
     /// request's deadline), by subject ID, at `now` — the last applied block's
-    /// time.
+    /// time. Written once: the in-memory state and the state database both
+    /// call it over their assignment records.
     ///
     /// Durations run from the assignment (what the provider controls) and are
     /// clamped at zero, should a block's time run backwards; the deadline runs

@@ -184,23 +184,20 @@ extension StateDatabase {
     }
 
     /// Supervision figures of every provider that has had an assignment, by
-    /// subject ID; or of one provider.
+    /// subject ID; or of one provider. Computed by `ProviderSupervision.figures`
+    /// (CivitasGovernance) over the assignment records, at the applied head's time.
     public func providerSupervision(_ provider: SubjectID? = nil) throws(StorageError) -> [ProviderSupervision] {
         try read("read provider supervision") { db in
+            let select = """
+                SELECT a.*, r.deadline_time FROM service_assignments a JOIN service_requests r ON r.id = a.request_id
+                """
             let rows = if let provider {
-                try db.rows("SELECT * FROM provider_supervision WHERE provider = ?", [provider.raw.sql])
+                try db.rows(select + " WHERE a.provider = ?", [provider.raw.sql])
             } else {
-                try db.rows("SELECT * FROM provider_supervision ORDER BY provider")
+                try db.rows(select)
             }
-            return try rows.map { row in
-                ProviderSupervision(
-                    provider: try row.subjectID("provider"), assignments: try row.uint("assignments"),
-                    responded: try row.uint("responded"), averageResponseMillis: try row.optionalUInt("average_response_ms"),
-                    resolved: try row.uint("resolved"), fixed: try row.uint("fixed"),
-                    averageResolveMillis: try row.optionalUInt("average_resolve_ms"),
-                    resolutionRateBasisPoints: try row.uint("resolution_rate_bp"), breaches: try row.uint("breaches"),
-                    ratings: try row.uint("ratings"), averageRatingHundredths: try row.optionalUInt("average_rating_x100"))
-            }
+            let assignments = try rows.map { row in (assignment: try AssignmentEntry(row: row), deadline: try row.uint("deadline_time")) }
+            return ProviderSupervision.figures(of: assignments, now: try Self.readHead(db).time)
         }
     }
 

@@ -12,7 +12,8 @@ import GRDB
 /// 1970 (block time unless a column says otherwise); heights start at 1
 /// (0 stands for genesis).
 enum StateSchema {
-    /// Version 1 of the schema, as one script.
+    /// Version 1 of the schema, as one script (a migration is never edited:
+    /// later versions change it, see `migrator`).
     static let version1 = """
         CREATE TABLE meta (
             id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -363,11 +364,17 @@ enum StateSchema {
 
     /// The migrator: version 1 creates the schema and records `genesis` in
     /// the same transaction, so a database either has both or neither.
+    /// Version 2 drops the `provider_supervision` view: the figures are
+    /// computed by `ProviderSupervision.figures` (CivitasGovernance), the one
+    /// definition the in-memory state uses too.
     static func migrator(genesis: GenesisDocument) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: version1)
             try recordGenesis(genesis, in: db)
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "DROP VIEW provider_supervision")
         }
         return migrator
     }
