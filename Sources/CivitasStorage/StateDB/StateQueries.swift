@@ -20,14 +20,14 @@ extension StateDatabase {
     /// Every record of transaction `id` (normally one; a replay is recorded again, as rejected).
     public func transactions(id: Hash) throws(StorageError) -> [TransactionRecord] {
         try read("read transaction") { db in
-            try db.rows("SELECT * FROM transactions WHERE id = ? ORDER BY height, idx", [id.sql]).map(Self.transactionRecord)
+            try db.rows("SELECT * FROM transactions WHERE id = ? ORDER BY height, idx", [id.sql]).map(TransactionRecord.init(row:))
         }
     }
 
     /// The transactions of block `height`, in block order.
     public func transactions(height: UInt64) throws(StorageError) -> [TransactionRecord] {
         try read("read transactions") { db in
-            try db.rows("SELECT * FROM transactions WHERE height = ? ORDER BY idx", [sqlInt(height)]).map(Self.transactionRecord)
+            try db.rows("SELECT * FROM transactions WHERE height = ? ORDER BY idx", [sqlInt(height)]).map(TransactionRecord.init(row:))
         }
     }
 
@@ -35,18 +35,8 @@ extension StateDatabase {
     public func rejectedTransactions(limit: Int = 100) throws(StorageError) -> [TransactionRecord] {
         try read("read rejected transactions") { db in
             try db.rows("SELECT * FROM transactions WHERE status = 'rejected' ORDER BY height, idx LIMIT ?", [Int64(limit)])
-                .map(Self.transactionRecord)
+                .map(TransactionRecord.init(row:))
         }
-    }
-
-    static func transactionRecord(_ row: Row) throws -> TransactionRecord {
-        let kindName = try row.text("kind")
-        guard let kind = CivitasLedger.TransactionKind.allCases.first(where: { $0.description == kindName }) else {
-            throw UnexpectedValue(column: "transactions.kind", detail: kindName)
-        }
-        return TransactionRecord(height: try row.uint("height"), index: Int(try row.int("idx")), id: try row.hash("id"),
-                                 kind: kind, signer: try row.publicKey("signer"), nonce: try row.uint("nonce"),
-                                 time: try row.uint("time"), rejectionReason: try row.optionalText("reason"))
     }
 
     /// The signer's latest consumed nonce (0 if it has none); its next transaction must carry this + 1.
@@ -58,7 +48,7 @@ extension StateDatabase {
 
     public func subject(_ id: SubjectID) throws(StorageError) -> SubjectRecord? {
         try read("read subject") { db in
-            try db.row("SELECT * FROM subjects WHERE subject_id = ?", [id.raw.sql]).map(Self.subjectRecord)
+            try db.row("SELECT * FROM subjects WHERE subject_id = ?", [id.raw.sql]).map(SubjectRecord.init(row:))
         }
     }
 
@@ -68,14 +58,8 @@ extension StateDatabase {
             try db.rows("""
                 SELECT s.* FROM subjects s JOIN subject_roles r ON r.subject_id = s.subject_id
                 WHERE r.role = ? AND s.status = 'active' ORDER BY s.subject_id
-                """, [role.description]).map(Self.subjectRecord)
+                """, [role.description]).map(SubjectRecord.init(row:))
         }
-    }
-
-    static func subjectRecord(_ row: Row) throws -> SubjectRecord {
-        let s = try SubjectEntry(row: row)
-        return SubjectRecord(id: s.id, publicKey: s.publicKey, displayName: s.displayName, unit: s.unit, roles: s.roles,
-                             isActive: s.isActive, registeredHeight: s.registeredHeight, updatedHeight: s.updatedHeight)
     }
 
     // MARK: Notices
@@ -112,10 +96,7 @@ extension StateDatabase {
     static func noticeRecord(_ row: Row, _ db: Database) throws -> NoticeRecord {
         let attachments = try db.rows("SELECT digest FROM notice_attachments WHERE notice_id = ? ORDER BY position",
                                       [try row.hash("id").sql]).map { try $0.hash("digest") }
-        let n = try NoticeEntry(row: row, attachments: attachments)
-        return NoticeRecord(id: n.id, height: n.height, time: n.time, issuer: n.issuer, category: n.category, title: n.title,
-                            body: n.body, attachments: n.attachments, supersedes: n.supersedes, supersededBy: n.supersededBy,
-                            chainRoot: n.chainRoot, version: n.version)
+        return try NoticeRecord(row: row, attachments: attachments)
     }
 
     // MARK: Proposals
@@ -158,7 +139,7 @@ extension StateDatabase {
 
     public func serviceRequest(_ id: Hash) throws(StorageError) -> ServiceRequestRecord? {
         try read("read service request") { db in
-            try db.row("SELECT * FROM service_requests WHERE id = ?", [id.sql]).map(Self.serviceRequestRecord)
+            try db.row("SELECT * FROM service_requests WHERE id = ?", [id.sql]).map(ServiceRequestRecord.init(row:))
         }
     }
 
@@ -170,17 +151,8 @@ extension StateDatabase {
             } else {
                 try db.rows("SELECT * FROM service_requests ORDER BY height, idx LIMIT ?", [Int64(limit)])
             }
-            return try rows.map(Self.serviceRequestRecord)
+            return try rows.map(ServiceRequestRecord.init(row:))
         }
-    }
-
-    static func serviceRequestRecord(_ row: Row) throws -> ServiceRequestRecord {
-        let r = try ServiceRequestEntry(row: row)
-        return ServiceRequestRecord(
-            id: r.id, height: r.height, requestedTime: r.requestedTime, requester: r.requester, serviceCode: r.serviceCode,
-            description: r.description, location: r.location, deadline: r.deadline, status: r.status, resolution: r.resolution,
-            provider: r.provider, assignmentCount: r.assignmentCount, firstResponseTime: r.firstResponseTime,
-            resolvedTime: r.resolvedTime, closedTime: r.closedTime, rating: r.rating, reopenCount: r.reopenCount)
     }
 
     /// Supervision figures of every provider that has had an assignment, by
@@ -222,11 +194,8 @@ extension StateDatabase {
     /// Recorded checkpoints of `community` (own and received), by height.
     public func checkpoints(of community: CommunityID) throws(StorageError) -> [CheckpointRecord] {
         try read("read checkpoints") { db in
-            try db.rows("SELECT * FROM checkpoints WHERE community = ? ORDER BY height, header_hash", [community.name]).map { row in
-                let c = try CheckpointEntry(row: row)
-                return CheckpointRecord(community: c.community, height: c.height, headerHash: c.headerHash,
-                                        genesisHash: c.genesisHash, isOwn: c.isOwn, recordedHeight: c.recordedHeight)
-            }
+            try db.rows("SELECT * FROM checkpoints WHERE community = ? ORDER BY height, header_hash", [community.name])
+                .map(CheckpointRecord.init(row:))
         }
     }
 }

@@ -247,6 +247,13 @@ extension Referral.Kind {
 }
 
 extension TransactionEntry {
+    init(row: Row) throws {
+        self.init(height: try row.uint("height"), index: Int(try row.int("idx")), id: try row.hash("id"),
+                  kind: try named(try row.text("kind"), column: "transactions.kind", \TransactionKind.description),
+                  signer: try row.publicKey("signer"), nonce: try row.uint("nonce"), time: try row.uint("time"),
+                  rejectionReason: try row.optionalText("reason"))
+    }
+
     var sqlValues: StatementArguments {
         [sqlInt(height), Int64(index), id.sql, kind.description, signer.raw.sql, signer.subjectID.raw.sql, sqlInt(nonce),
          sqlInt(time), isApplied ? "applied" : "rejected", rejectionReason]
