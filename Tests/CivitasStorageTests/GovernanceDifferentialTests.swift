@@ -197,6 +197,67 @@ struct GovernanceDifferentialTests {
         }
     }
 
+    /// The property of issue #15: over 10,000 generated transactions, rule
+    /// violations of every kind included, the in-memory state and a real
+    /// SQLite state database agree after every block, transaction by transaction.
+    @Test func tenThousandTransactionsLeaveBothStoresAgreeingAfterEveryBlock() throws {
+        let blocks = workload(seed: 2026, blocks: 200, perBlock: 50)
+        let total = blocks.reduce(0) { $0 + $1.block.transactions.count }
+        #expect(total >= 10_000)
+        try withScratch("differential-10k") { dir in
+            let (db, state) = try applyToBoth(blocks, dir: dir)
+            // The workload must exercise both paths of every kind, and many rules.
+            var applied: [TransactionKind: Int] = [:], rejected: [TransactionKind: Int] = [:]
+            var reasons = Set<String>()
+            for block in blocks {
+                for record in try db.transactions(height: block.height) {
+                    if let reason = record.rejectionReason {
+                        rejected[record.kind, default: 0] += 1
+                        // The reason's rule, without the IDs and numbers that vary.
+                        let words = reason.split(separator: " ").map { $0.contains(where: \.isNumber) ? "#" : $0 }
+                        reasons.insert(words.prefix(6).joined(separator: " "))
+                    } else {
+                        applied[record.kind, default: 0] += 1
+                    }
+                }
+            }
+            print("governance differential 10k: \(total) transactions, \(state.appliedCount) applied, \(state.rejectedCount) rejected, \(reasons.count) kinds of refusal")
+            for kind in TransactionKind.allCases {
+                #expect(applied[kind, default: 0] > 0 && rejected[kind, default: 0] > 0,
+                        "\(kind): \(applied[kind, default: 0]) applied, \(rejected[kind, default: 0]) rejected")
+            }
+            #expect(reasons.count >= 40, "\(reasons.sorted())")
+            // … and every effect: each kind of change, in each of its forms, must have been made.
+            let effects: [(String, Bool)] = [
+                ("a notice corrected", state.notices.values.contains { $0.supersededBy != nil }),
+                ("a notice corrected twice", state.notices.values.contains { $0.version >= 3 }),
+                ("a notice with an attachment", state.notices.values.contains { !$0.attachments.isEmpty }),
+                ("a resident's proposal with endorsements", state.proposals.values.contains { !$0.endorsers.isEmpty }),
+                ("a proposal closed by height", state.tallies.values.contains { t in state.proposals[t.proposal]?.closing.isHeight == true }),
+                ("a proposal closed by time", state.tallies.values.contains { t in state.proposals[t.proposal]?.closing.isHeight == false }),
+                ("a proposal passed", state.tallies.values.contains { $0.tally.outcome == .passed }),
+                ("a proposal without quorum", state.tallies.values.contains { $0.tally.outcome == .noQuorum }),
+                ("a ballot replaced", state.ballots.values.joined().contains { $0.value.replaced > 0 }),
+                ("a request reassigned", state.assignments.values.joined().contains { $0.endedTime != nil }),
+                ("a request resolved", state.serviceRequests.values.contains { $0.status == .resolved }),
+                ("a request reopened", state.serviceRequests.values.contains { $0.reopenCount > 0 }),
+                ("a request closed with a rating", state.serviceRequests.values.contains { $0.status == .closed && $0.rating != nil }),
+                ("a rating kept only in the timeline", state.serviceEvents.values.joined().contains { $0.status == "reopened" && $0.rating != nil }),
+                ("a deadline breached", state.providerSupervision().contains { $0.breaches > 0 }),
+                ("a volunteer with several records", state.volunteers.values.contains { $0.records > 1 }),
+                ("a neighbour's checkpoint", state.checkpoints.values.contains { !$0.isOwn }),
+                ("an own checkpoint", state.checkpoints.values.contains { $0.isOwn }),
+                ("a referral naming an applied transaction", state.referrals.values.contains { $0.referenceKind != nil }),
+                ("a referral naming another", state.referrals.values.contains { $0.reference != nil && $0.referenceKind == nil }),
+                ("a subject registered", state.subjects.values.contains { $0.registeredHeight > 0 }),
+                ("a subject revoked", state.subjects.values.contains { !$0.isActive }),
+                ("a subject updated", state.subjects.values.contains { $0.updatedHeight > $0.registeredHeight }),
+            ]
+            for (effect, seen) in effects { #expect(seen, "the workload never made \(effect)") }
+            #expect(try db.providerSupervision() == state.providerSupervision())
+        }
+    }
+
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func stateDatabaseAndGovernanceStateAgree(seed: UInt64) throws {
         let blocks = workload(seed: seed, blocks: 40, perBlock: 20)
@@ -263,5 +324,12 @@ struct GovernanceDifferentialTests {
             #expect(try db.transactions(id: earlier[1].id).map(\.isApplied) == [true, false, false])
             try expectSameState(state, db, "the replayed block")
         }
+    }
+}
+
+extension ClosingRule {
+    var isHeight: Bool {
+        if case .height = self { return true }
+        return false
     }
 }
