@@ -126,7 +126,7 @@ extension NodeCore {
         membershipWake = d.nextWakeup ?? 0
         for (to, message) in d.sends { out.gossipSends.append((to, message)) }
         for dial in d.dials { out.dials.append(dial) }
-        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "membership: \(reason)")) }
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, .membership(reason))) }
         for event in d.events { out.events.append(.membership(event)) }
     }
 
@@ -135,7 +135,7 @@ extension NodeCore {
     mutating func carry(_ d: PlumtreeDirectives, decoded: DecodedPayload? = nil) {
         plumtreeWake = d.nextWakeup
         for send in d.sends { out.gossipSends.append((send.to, send.message)) }
-        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "dissemination: \(reason)")) }
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, .dissemination(reason))) }
         for delivery in d.deliveries {
             guard let payload = d.deliveries.count == 1 ? decoded ?? Self.decode(delivery.topic, delivery.payload)
                 : Self.decode(delivery.topic, delivery.payload) else { continue }

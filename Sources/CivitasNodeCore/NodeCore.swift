@@ -40,7 +40,11 @@ public struct NodeCore: Sendable {
     public private(set) var applied: ChainPosition
     /// The last block built from the committed Raft log (validators and learners).
     public private(set) var built: ChainPosition
+    /// The node's monotonic clock, in milliseconds: every timer runs on it.
     public private(set) var now: Timestamp
+    /// Wall-clock time (ms since the Unix epoch) as of the last tick: only
+    /// stamped into what the node proposes, never used for timers.
+    public private(set) var wall: Timestamp
 
     private var blockSync: BlockSync<CertificateVerifier>
     private let verifier: CertificateVerifier
@@ -109,10 +113,13 @@ public struct NodeCore: Sendable {
     /// A validator or learner passes what its Raft log held (`restoring`), or
     /// nil to start a new log: founding validators bootstrap the genesis
     /// voters, learners join empty.
-    public init(configuration: NodeCoreConfiguration, applied: ChainPosition, restoring: RaftRestore?, now: Timestamp, seed: UInt64) {
+    /// `now` is the monotonic clock, `wall` the wall clock (both milliseconds).
+    public init(configuration: NodeCoreConfiguration, applied: ChainPosition, restoring: RaftRestore?, now: Timestamp,
+                wall: Timestamp, seed: UInt64) {
         self.configuration = configuration
         self.applied = applied
         self.now = now
+        self.wall = wall
         lastRaftTick = now
         lastProgress = now
         mempool = Mempool(settings: configuration.settings.mempool)
@@ -180,8 +187,12 @@ public struct NodeCore: Sendable {
     // MARK: - Inputs
 
     /// Time passed: Raft ticks, block cutting, vote resends, mempool upkeep,
-    /// block sync timers and height reports, membership and dissemination timers.
-    public mutating func tick(now newNow: Timestamp, view: some MempoolView) {
+    /// block sync timers and height reports, membership and dissemination
+    /// timers. `now` is the monotonic clock (a shell's monotonic clock never
+    /// goes back; an earlier value is taken as no time passing); `wall` the
+    /// wall clock, which may step either way and is only stamped into proposals.
+    public mutating func tick(now newNow: Timestamp, wall newWall: Timestamp, view: some MempoolView) {
+        wall = newWall
         guard newNow >= now else { return }
         now = newNow
         let tickMillis = max(configuration.settings.tickMillis, 1)
@@ -421,7 +432,8 @@ public struct NodeCore: Sendable {
             }
             let full = batch.count >= maxCount || bytes + configuration.settings.mempool.maxTransactionBytes > maxBytes
             guard full || (!onlyFull && now - oldest >= interval) else { return }
-            let proposal = BlockProposal(time: now, proposer: index, transactions: batch)
+            // Wall time: a block's time never goes back on the chain (`build` takes the later of it and the previous block's).
+            let proposal = BlockProposal(time: wall, proposer: index, transactions: batch)
             guard case let .appended(_, first, _)? = try? self.raft!.propose([proposal.encoded()]) else { return }
             inFlight.append(first)
             notePending(batch)
@@ -559,7 +571,7 @@ public struct NodeCore: Sendable {
 
     private mutating func carry(_ d: BlockSyncDirectives) {
         out.gossipSends += d.sends
-        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "block sync: \(reason)")) }
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, .blockSync(reason))) }
         for block in d.apply where block.height > applied.height { accept(block) }
     }
 
