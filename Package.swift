@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "CivitasGossip", targets: ["CivitasGossip"]),
         .library(name: "CivitasIdentity", targets: ["CivitasIdentity"]),
         .library(name: "CivitasNetwork", targets: ["CivitasNetwork"]),
+        .library(name: "CivitasGossipHarness", targets: ["CivitasGossipHarness"]),
         .library(name: "CivitasNodeCore", targets: ["CivitasNodeCore"]),
         .library(name: "CivitasNode", targets: ["CivitasNode"]),
     ],
@@ -132,6 +133,13 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
             ],
+            swiftSettings: strict
+        ),
+        // The gossip cores on their own over real TLS links: a harness for the
+        // network tests and benchmarks, not part of the node.
+        .target(
+            name: "CivitasGossipHarness",
+            dependencies: ["CivitasGossip", "CivitasLedger", "CivitasNetwork"],
             swiftSettings: strict
         ),
         // The community node as a pure core (no clock, no I/O, no global random):
@@ -246,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "CivitasNetworkTests",
             dependencies: [
-                "CivitasNetwork", "CivitasIdentity", "CivitasGossip", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
+                "CivitasNetwork", "CivitasGossipHarness", "CivitasIdentity", "CivitasGossip", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -41,7 +41,10 @@ extension NodeCore {
         case .ping, .ack, .pingRequest, .nack, .sync, .digest:
             carry(membership.receive(message, from: peer, now: gossipNow))
         case .gossip, .ihave, .graft, .prune:
-            guard !foreignPeers.contains(peer) else { return }
+            guard !foreignPeers.contains(peer) else {
+                receiveCity(message, from: peer)
+                return
+            }
             // Plumtree asks the application to check a new payload before it
             // forwards it; the payload decoded then is the one delivered.
             var decoded: DecodedPayload?
@@ -119,6 +122,7 @@ extension NodeCore {
         let t = gossipNow
         if t >= membershipWake { carry(membership.tick(now: t)) }
         if let wake = plumtreeWake, t >= wake { carry(plumtree.tick(now: t)) }
+        tickCity()
         admitInbox(view: view)
     }
 

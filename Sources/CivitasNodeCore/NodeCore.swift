@@ -89,8 +89,11 @@ public struct NodeCore: Sendable {
     /// Discovery and failure detection, and dissemination in the community: NodeCore+Gossip.swift.
     var membership: Membership
     var plumtree: Plumtree
-    /// Linked nodes of other communities (a gateway's city links): membership only.
+    /// Linked nodes of other communities (a gateway's city links): membership and the city overlay.
     var foreignPeers: Set<NodeID> = []
+    /// A gateway's city overlay (NodeCore+City.swift); nil on other roles.
+    var city: Plumtree?
+    var cityWake: GossipTime?
     /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
     var inbox: [Transaction] = []
     /// When each gossip core asked to be ticked next (its last directives' `nextWakeup`).
@@ -133,6 +136,9 @@ public struct NodeCore: Sendable {
         membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
                                 settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now &* 1_000_000)
         plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
+        if configuration.role == .gateway {
+            city = Plumtree(settings: Self.citySettings(configuration.settings.plumtree), seed: seed &+ 0x6369_7479)
+        }
         if let id = configuration.replicaID {
             let settings = configuration.settings.raft
             if let restore = restoring {
@@ -318,6 +324,7 @@ public struct NodeCore: Sendable {
         carry(membership.connected(peer, address: address, now: gossipNow))
         guard inCommunity else {
             foreignPeers.insert(peer)
+            cityPeerUp(peer)
             return
         }
         carry(plumtree.peerUp(peer, now: gossipNow))
@@ -328,7 +335,10 @@ public struct NodeCore: Sendable {
     /// The link to `peer` closed.
     public mutating func peerDown(_ peer: NodeID) {
         carry(membership.disconnected(peer, now: gossipNow))
-        if foreignPeers.remove(peer) != nil { return }
+        if foreignPeers.remove(peer) != nil {
+            cityPeerDown(peer)
+            return
+        }
         carry(plumtree.peerDown(peer, now: gossipNow))
         syncPeers.removeAll { $0 == peer }
         carry(blockSync.peerDown(peer, now: gossipNow))
