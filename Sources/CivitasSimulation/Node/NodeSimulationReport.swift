@@ -45,6 +45,8 @@ public struct NodeSimulationReport: Sendable {
     public var clockSteps = 0
     /// When each height was first applied anywhere (simulated µs), by height.
     public var firstApplied: [SimTime] = []
+    /// The highest Raft term any validator reached (each election raises it).
+    public var raftTerm: UInt64 = 0
     /// Links opened (dials that succeeded, and links reopened after a partition), and dials that failed.
     public var linksOpened = 0
     public var dialFailures = 0
@@ -81,6 +83,7 @@ public struct NodeSimulationReport: Sendable {
 
     mutating func finish(nodes: [SimNode], canonical: [UInt64: Hash], clients: ClientLedger) {
         height = canonical.keys.max() ?? 0
+        raftTerm = nodes.compactMap { $0.driver?.core.raft?.term }.max() ?? 0
         transactionsSubmitted = clients.submitted
         acknowledged = clients.acknowledged.count
         transactionsCommitted = nodes.compactMap { $0.ledger?.appliedTransactions }.max() ?? 0
