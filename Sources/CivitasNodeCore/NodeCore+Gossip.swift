@@ -89,6 +89,20 @@ extension NodeCore {
         carry(plumtree.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
     }
 
+    /// Publishes the transactions submitted since the last tick: one alone as
+    /// itself, several as one `TransactionOffer`.
+    mutating func publishSubmitted() {
+        guard !unpublished.isEmpty else { return }
+        let batch = unpublished
+        unpublished = []
+        unpublishedBytes = 0
+        if batch.count == 1 {
+            publish(.transaction(batch[0]))
+        } else {
+            offerAgain(batch)
+        }
+    }
+
     /// Offers pending transactions again. Plumtree delivers a payload once,
     /// so by Plumtree they travel as `TransactionOffer`s (new payloads), as
     /// many as the payload limit needs.

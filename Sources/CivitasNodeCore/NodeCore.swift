@@ -84,6 +84,13 @@ public struct NodeCore: Sendable {
     private var lastProgress: Timestamp = 0
     /// A community peer told this node its height since it started.
     private var heardPeerHeight = false
+    /// Transactions submitted here since the last tick, published together
+    /// at the next one: one dissemination message per batch and neighbour
+    /// instead of one per transaction.
+    var unpublished: [Transaction] = []
+    var unpublishedBytes = 0
+    /// A batch this large goes out at once rather than at the next tick.
+    static let publishBatchBytes = 64 << 10
     /// When each pending transaction was last offered to the community.
     private var lastOffered: [Hash: Timestamp] = [:]
     /// Discovery and failure detection, and dissemination in the community: NodeCore+Gossip.swift.
@@ -229,6 +236,7 @@ public struct NodeCore: Sendable {
         }
         carry(blockSync.tick(now: gossipNow))
         restartStalledSync()
+        publishSubmitted()
         tickGossip(view: view)
     }
 
@@ -257,7 +265,9 @@ public struct NodeCore: Sendable {
         let admission = mempool.admit(transaction, view: pendingView(view), now: now)
         if case let .admitted(id, displaced) = admission {
             lastOffered[id] = now
-            publish(.transaction(transaction))
+            unpublished.append(transaction)
+            unpublishedBytes += Mempool.encodedSize(of: transaction)
+            if unpublishedBytes >= Self.publishBatchBytes { publishSubmitted() }
             note(displaced)
             produce(view: view, onlyFull: true)
         }

@@ -20,6 +20,9 @@ public import ServiceLifecycle
 ///
 /// Inputs from the links arrive on one ordered stream and are handled one
 /// at a time by this actor; a step every few milliseconds lets time pass.
+/// The actor runs on a thread of its own (`NodeThread`): the driver's
+/// fsyncs block it, never Swift's cooperative pool the HTTP APIs run on, and
+/// an input hops once, from the link's event loop to this thread.
 public actor NodeRuntime: NodeService, Service {
     public struct Parameters: Sendable {
         public var dataDirectory: String
@@ -53,6 +56,9 @@ public actor NodeRuntime: NodeService, Service {
     }
 
     public nonisolated let state: StateDatabase
+    /// The node's own thread, this actor's executor.
+    private nonisolated let thread: NodeThread
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.unownedExecutor }
     let links: LinkMultiplexer
     var transport: Transport { links.transport }
     let environment: RuntimeEnvironment
@@ -117,6 +123,7 @@ public actor NodeRuntime: NodeService, Service {
         driver = NodeDriver(configuration: configuration, environment: environment, applied: position, restoring: restore, seed: seed)
         self.environment = environment
         self.state = state
+        thread = NodeThread()
         self.links = links
         bookFile = addressBook
         savedBook = parameters.gossip.addressBook
@@ -137,12 +144,7 @@ public actor NodeRuntime: NodeService, Service {
     public func run() async throws {
         links.start()
         let inputs = links.inputs
-        let reader = Task { [weak self] in
-            for await input in inputs {
-                guard let self else { return }
-                await self.handle(input)
-            }
-        }
+        let reader = Task { await self.consume(inputs) }
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled && failure == nil {
             step()
@@ -192,6 +194,13 @@ public actor NodeRuntime: NodeService, Service {
             savedBook = book
         } catch {
             logger.warning("cannot save the address book", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Handles the links' inputs in order, on this actor's thread.
+    private func consume(_ inputs: AsyncStream<LinkMultiplexer.Input>) async {
+        for await input in inputs {
+            handle(input)
         }
     }
 
