@@ -86,39 +86,31 @@ public actor NodeRuntime: NodeService, Service {
         let directory = DataDirectory(parameters.dataDirectory)
         let fileSystem = POSIXFileSystem()
         try FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
-        let blocks = try BlockStore(directory: directory.blocks, fileSystem: fileSystem)
+        let validatorKeys = Set(parameters.genesis.validators.map(\.nodeKey))
+        if let both = parameters.learnerKeys.first(where: validatorKeys.contains) {
+            throw NodeRuntimeError("raft.learners lists \(both.raw.hex), a genesis validator's node key: a validator cannot also be a learner")
+        }
+        let configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
+                                                  learnerKeys: parameters.learnerKeys, settings: parameters.settings,
+                                                  gossip: parameters.gossip)
+        if configuration.replicaID == nil, parameters.role == .validator {
+            throw NodeRuntimeError("this node's key is not one of the genesis validators' node keys, so it cannot run as a validator")
+        } else if configuration.replicaID == nil, parameters.role == .learner {
+            throw NodeRuntimeError("this node's key \(parameters.nodeKey.publicKey.raw.hex) is not in raft.learners, so it cannot run as a learner (every validator and learner lists the learners' node keys, in the same order)")
+        }
+        let storage = try NodeStorage(walDirectory: directory.wal, blocksDirectory: directory.blocks,
+                                      runsRaft: configuration.replicaID != nil, fileSystem: fileSystem)
+        let blocks = storage.blocks
         // Blocks are synced in the block store before the state applies them,
         // and `catchUp` below replays any the state lost: its commits need no fsync of their own.
         let state = try StateDatabase.open(path: directory.stateDatabase, genesis: parameters.genesis, durability: .afterBlockStore)
         // A crash between the block store and the state database leaves the state behind: catch up.
         let caughtUp = try state.catchUp { height throws(StorageError) in try blocks.block(at: height) }
-        var restore: NodeCore.RaftRestore?
-        var wal: RaftWAL?
-        let configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
-                                                  learnerKeys: parameters.learnerKeys, settings: parameters.settings,
-                                                  gossip: parameters.gossip)
-        let validatorKeys = Set(parameters.genesis.validators.map(\.nodeKey))
-        if let both = parameters.learnerKeys.first(where: validatorKeys.contains) {
-            throw NodeRuntimeError("raft.learners lists \(both.raw.hex), a genesis validator's node key: a validator cannot also be a learner")
-        }
-        if configuration.replicaID != nil {
-            let log = try RaftWAL(directory: directory.wal, fileSystem: fileSystem)
-            let r = log.recovered
-            if r.hardState.term > 0 || !r.entries.isEmpty || r.snapshot != nil {
-                restore = NodeCore.RaftRestore(hardState: r.hardState, snapshot: r.snapshot, entries: r.entries)
-            }
-            wal = log
-        } else if parameters.role == .validator {
-            throw NodeRuntimeError("this node's key is not one of the genesis validators' node keys, so it cannot run as a validator")
-        } else if parameters.role == .learner {
-            throw NodeRuntimeError("this node's key \(parameters.nodeKey.publicKey.raw.hex) is not in raft.learners, so it cannot run as a learner (every validator and learner lists the learners' node keys, in the same order)")
-        }
+        let restore = storage.recoveredRaft.map { NodeCore.RaftRestore(hardState: $0.hardState, snapshot: $0.snapshot, entries: $0.entries) }
         let height = blocks.height
-        var position = ChainPosition.genesis(parameters.genesis)
-        if height > 0, let head = try blocks.block(at: height) {
-            position = ChainPosition(height: height, hash: head.header.hash, time: head.header.time)
-        }
-        let environment = RuntimeEnvironment(blocks: blocks, wal: wal, state: state, links: links, logger: logger, metrics: metrics)
+        let position = try storage.head().map { ChainPosition(height: $0.height, hash: $0.header.hash, time: $0.header.time) }
+            ?? .genesis(parameters.genesis)
+        let environment = RuntimeEnvironment(storage: storage, state: state, links: links, logger: logger, metrics: metrics)
         let seed = UInt64(truncatingIfNeeded: Int64(WallClock.nowMillis)) ^ 0x5EED
         driver = NodeDriver(configuration: configuration, environment: environment, applied: position, restoring: restore, seed: seed)
         self.environment = environment
@@ -163,9 +155,7 @@ public actor NodeRuntime: NodeService, Service {
         reader.cancel()
         saveAddressBook()
         await links.stop()
-        try? environment.blocks.sync()
-        try? environment.blocks.close()
-        environment.wal?.close()
+        environment.storage.close()
         try? state.close()
         if let failure {
             logger.critical("stopped: storage failed", metadata: ["error": "\(failure)"])
