@@ -135,8 +135,7 @@ public actor NodeRuntime: NodeService, Service {
     /// Throws if storage failed.
     public func run() async throws {
         links.start()
-        let inputs = links.inputs
-        let reader = Task { await self.consume(inputs) }
+        let reader = Task { await self.consume() }
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled && failure == nil {
             step()
@@ -187,26 +186,22 @@ public actor NodeRuntime: NodeService, Service {
         }
     }
 
-    /// Handles the links' inputs in order, on this actor's thread.
-    private func consume(_ inputs: AsyncStream<LinkMultiplexer.Input>) async {
-        for await input in inputs {
-            handle(input)
-        }
-    }
-
-    private func handle(_ input: LinkMultiplexer.Input) {
-        switch input {
-        case let .consensus(from, bytes):
-            perform { try $0.receive(consensus: bytes, from: from) }
-        case let .gossip(from, message):
-            perform { try $0.receive(gossip: message, from: from) }
-        case let .up(node, address, community):
-            let inCommunity = community == parameters.genesis.community
-            perform { try $0.linkUp(node, address: address, inCommunity: inCommunity) }
-        case let .down(node):
-            perform { try $0.linkDown(node) }
-        case let .dialFailed(address, node):
-            perform { try $0.dialFailed(address: address, node: node) }
+    /// Handles the links' inputs in order, on this actor's thread: all that
+    /// arrived while it was busy, as one batch.
+    private func consume() async {
+        let links = self.links
+        let community = parameters.genesis.community
+        for await _ in links.wakeups {
+            let batch = links.take().map { input -> NodeDriver<RuntimeEnvironment>.Input in
+                switch input {
+                case let .consensus(from, bytes): .consensus(from: from, bytes)
+                case let .gossip(from, message): .gossip(from: from, message)
+                case let .up(node, address, peerCommunity): .linkUp(node, address: address, inCommunity: peerCommunity == community)
+                case let .down(node): .linkDown(node)
+                case let .dialFailed(address, node): .dialFailed(address: address, node: node)
+                }
+            }
+            if !batch.isEmpty { perform { try $0.receive(batch) } }
         }
     }
 
