@@ -61,10 +61,16 @@ import Testing
             "community.observers: expected an integer, found string",
             "links.loss: 0.9 is not in 0.0...0.5",
         ])
-        #expect(problems("[weather]\nrain = 1") == ["weather: unknown section (known: community, faults, links, run, workload)"])
+        #expect(problems("[weather]\nrain = 1") == ["weather: unknown section (known: clocks, community, faults, links, run, workload)"])
         #expect(problems("[faults]\ndowntime_s = [5, 1]") == ["faults.downtime_s: [5, 1] is not a range within 1...3600"])
         #expect(problems("[run]\nseeds = \"9..3\"") == ["run.seeds: '9..3' is not a range like \"1..20\""])
         #expect(problems("[run\nseed = 1").first?.hasPrefix("line 1") == true)
+        #expect(problems("[clocks]\nstep_ms = [60000, -60000]\nskew_ms = -5") == [
+            "clocks.skew_ms: -5 is not in 0...3600000",
+            "clocks.step_ms: [60000, -60000] is not a range within -86400000...86400000",
+        ])
+        let clocks = try? NodeScenario(toml: "[clocks]\nskew_ms = 5000\nstep_every_s = 4\nstep_ms = [-60000, 60000]").options(seed: 3)
+        #expect(clocks?.clockSkewMillis == 5_000 && clocks?.clockStepEvery == 4 && clocks?.clockStepMillis == -60_000...60_000)
     }
 
     @Test func thePilotCommunityScenarioPasses() throws {

@@ -31,6 +31,10 @@ public struct NodeScenario: Sendable, Equatable {
     public var partitionEverySeconds: UInt64?
     public var downtimeSeconds: ClosedRange<UInt64>?
     public var partitionLengthSeconds: ClosedRange<UInt64>?
+    /// `[clocks]`: skew between nodes' wall clocks, and wall-clock steps (NTP corrections, mistakes).
+    public var clockSkewMillis: UInt64?
+    public var clockStepEverySeconds: UInt64?
+    public var clockStepMillis: ClosedRange<Int64>?
 
     public init() {}
 
@@ -41,6 +45,7 @@ public struct NodeScenario: Sendable, Equatable {
         "workload": ["signers", "submissions_per_second", "retry_ms", "block_interval_ms"],
         "links": ["latency_ms", "jitter_ms", "loss", "duplication", "tail_probability", "tail_latency_ms"],
         "faults": ["crash_every_s", "partition_every_s", "downtime_s", "partition_length_s"],
+        "clocks": ["skew_ms", "step_every_s", "step_ms"],
     ]
 
     /// Every problem of a scenario, each naming its key ("links.loss: 1.5 is not in 0...0.5").
@@ -91,6 +96,9 @@ public struct NodeScenario: Sendable, Equatable {
         partitionEverySeconds = r.integer("faults", "partition_every_s", in: 1...86_400).map(UInt64.init)
         downtimeSeconds = r.range("faults", "downtime_s", in: 1...3_600)
         partitionLengthSeconds = r.range("faults", "partition_length_s", in: 1...3_600)
+        clockSkewMillis = r.integer("clocks", "skew_ms", in: 0...3_600_000).map(UInt64.init)
+        clockStepEverySeconds = r.integer("clocks", "step_every_s", in: 0...86_400).map(UInt64.init)
+        clockStepMillis = r.signedRange("clocks", "step_ms", in: -86_400_000...86_400_000)
         guard r.problems.isEmpty else { throw Problems(problems: r.problems) }
     }
 
@@ -116,6 +124,9 @@ public struct NodeScenario: Sendable, Equatable {
         if let v = partitionEverySeconds { o.partitionEvery = v }
         if let v = downtimeSeconds { o.downtime = v }
         if let v = partitionLengthSeconds { o.partitionLength = v }
+        if let v = clockSkewMillis { o.clockSkewMillis = v }
+        if let v = clockStepEverySeconds { o.clockStepEvery = v }
+        if let v = clockStepMillis { o.clockStepMillis = v }
         return o
     }
 
@@ -170,6 +181,18 @@ public struct NodeScenario: Sendable, Equatable {
 
         mutating func string(_ section: String, _ key: String) -> String? {
             read(section, key, "a string", { $0.string })
+        }
+
+        /// `[low, high]`, signed, both within `bounds`.
+        mutating func signedRange(_ section: String, _ key: String, in bounds: ClosedRange<Int>) -> ClosedRange<Int64>? {
+            let pair = read(section, key, "[low, high]", { v -> (Int, Int)? in
+                guard let a = v.array, a.count == 2, let low = a[0].int, let high = a[1].int else { return nil }
+                return (low, high)
+            }) { low, high in
+                low <= high && bounds.contains(low) && bounds.contains(high)
+                    ? nil : "[\(low), \(high)] is not a range within \(bounds.lowerBound)...\(bounds.upperBound)"
+            }
+            return pair.map { Int64($0.0)...Int64($0.1) }
         }
 
         /// `[low, high]` seconds, both within `bounds`.
