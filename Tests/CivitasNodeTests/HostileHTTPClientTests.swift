@@ -45,8 +45,7 @@ import Testing
 
     /// A well-behaved request on a fresh connection from `source`: the server still answers.
     static func serves(_ port: Int, from source: String = "127.0.0.9") async throws -> Bool {
-        let c = try await RawHTTPConnection.open(port: port, from: source)
-        try await c.send("GET /v1/blocks/head HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n")
+        let c = try await RawHTTPConnection.open(port: port, from: source, sending: "GET /v1/blocks/head HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n")
         let answer = await c.closedByServer()
         return answer?.status == 200
     }
@@ -56,8 +55,7 @@ import Testing
     @Test func slowHeadersAreCutWithA408() async throws {
         let service = try FakeNodeService(chain: chain)
         try await Self.withServer(service) { port in
-            let c = try await RawHTTPConnection.open(port: port)
-            try await c.send("POST /v1/transactions HTTP/1.1\r\nHost: node\r\n")
+            let c = try await RawHTTPConnection.open(port: port, sending: "POST /v1/transactions HTTP/1.1\r\nHost: node\r\n")
             // A header byte now and then: the headers never complete.
             let drip = Task {
                 for byte in Array("X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8) {
@@ -78,9 +76,8 @@ import Testing
         let service = try FakeNodeService(chain: chain)
         let tx = Array(chain.freshTransaction().encoded())
         try await Self.withServer(service) { port in
-            let c = try await RawHTTPConnection.open(port: port)
-            try await c.send("POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/octet-stream\r\n"
-                             + "Content-Length: \(tx.count)\r\n\r\n")
+            let c = try await RawHTTPConnection.open(port: port, sending: "POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/octet-stream\r\n"
+                                                          + "Content-Length: \(tx.count)\r\n\r\n")
             let drip = Task {
                 for byte in tx {
                     try await Task.sleep(for: .milliseconds(50))
@@ -97,15 +94,13 @@ import Testing
         let service = try FakeNodeService(chain: chain)
         try await Self.withServer(service) { port in
             // Claims 10 MB: refused at once, before any body is read.
-            let big = try await RawHTTPConnection.open(port: port)
-            try await big.send("POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/octet-stream\r\n"
+            let big = try await RawHTTPConnection.open(port: port, sending: "POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/octet-stream\r\n"
                                + "Content-Length: 10000000\r\n\r\n0123456789")
             let refused = try #require(await big.closedByServer(), "a 10 MB claim kept the connection open")
             #expect(refused.status == 413)
             #expect(refused.reason == "the body is 10000000 bytes, larger than 2048")
             // Claims 500 bytes within the limit and sends 10: cut at the read timeout.
-            let short = try await RawHTTPConnection.open(port: port)
-            try await short.send("POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/octet-stream\r\n"
+            let short = try await RawHTTPConnection.open(port: port, sending: "POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/octet-stream\r\n"
                                  + "Content-Length: 500\r\n\r\n0123456789")
             #expect(await short.closedByServer() != nil, "a body shorter than its Content-Length kept the connection open")
             #expect(try await Self.serves(port))
@@ -122,10 +117,9 @@ import Testing
             var held: [RawHTTPConnection] = []
             for a in 2...5 {
                 for _ in 0..<8 {
-                    let c = try await RawHTTPConnection.open(port: port, from: "127.0.0.\(a)")
-                    // The server may already have closed one over its address's limit.
-                    try? await c.send("GET /v1/blocks/head HTTP/1.1\r\nHost: node\r\n")
-                    held.append(c)
+                    // The server closes those over its address's limit at once.
+                    held.append(try await RawHTTPConnection.open(port: port, from: "127.0.0.\(a)",
+                                                                 sending: "GET /v1/blocks/head HTTP/1.1\r\nHost: node\r\n"))
                 }
             }
             // The server answers others while they hold, and sheds every one of them.
@@ -166,9 +160,10 @@ import Testing
     func jsonThatIsNotUTF8IsRefused(name: String, body: [UInt8], reason: String) async throws {
         let service = try FakeNodeService(chain: chain)
         try await Self.withServer(service) { port in
-            let c = try await RawHTTPConnection.open(port: port)
-            try await c.send(Array("POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n".utf8)
-                             + Array("Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body)
+            let c = try await RawHTTPConnection.open(
+                port: port,
+                sending: Array("POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n".utf8)
+                    + Array("Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body)
             let answer = try #require(await c.closedByServer())
             #expect(answer.status == 400, "\(name): \(answer.text)")
             #expect(answer.reason.contains(reason), "\(name): \(answer.reason)")
@@ -179,10 +174,11 @@ import Testing
     @Test func aCharsetOtherThanUTF8IsRefused() async throws {
         let service = try FakeNodeService(chain: chain)
         try await Self.withServer(service) { port in
-            let c = try await RawHTTPConnection.open(port: port)
             let body = "{\"transaction\":\"\(Hex.encode(chain.freshTransaction().encoded()))\"}"
-            try await c.send("POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/json; charset=utf-16\r\n"
-                             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+            let c = try await RawHTTPConnection.open(
+                port: port,
+                sending: "POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/json; charset=utf-16\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
             let answer = try #require(await c.closedByServer())
             #expect(answer.status == 415)
             #expect(answer.reason == "charset 'utf-16' is not utf-8")
@@ -203,8 +199,7 @@ import Testing
     func malformedRequestsGetAJSONReason(name: String, request: [UInt8], status: Int, reason: String) async throws {
         let service = try FakeNodeService(chain: chain)
         try await Self.withServer(service) { port in
-            let c = try await RawHTTPConnection.open(port: port)
-            try await c.send(request)
+            let c = try await RawHTTPConnection.open(port: port, sending: request)
             let answer = try #require(await c.closedByServer(), "\(name): the connection stayed open")
             #expect(answer.status == status, "\(name): \(answer.text)")
             #expect(answer.header("content-type") == "application/json", "\(name): \(answer.text)")

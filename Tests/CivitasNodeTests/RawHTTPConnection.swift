@@ -16,8 +16,12 @@ final class RawHTTPConnection: Sendable {
         self.received = received
     }
 
-    /// Connects to `127.0.0.1:port` from `source` (any 127.x.y.z address is this host on Linux).
-    static func open(port: Int, from source: String = "127.0.0.1", connectTimeout: Duration = .seconds(10)) async throws -> RawHTTPConnection {
+    /// Connects to `127.0.0.1:port` from `source` (any 127.x.y.z address is this host on Linux)
+    /// and sends `first` the moment the connection is up, on the channel's own event loop: a
+    /// server with sub-second timeouts on a loaded machine would otherwise cut an idle connection
+    /// before a test's first `send` could run (seen under `make test` on 2 cores).
+    static func open(port: Int, from source: String = "127.0.0.1", connectTimeout: Duration = .seconds(10),
+                     sending first: [UInt8] = []) async throws -> RawHTTPConnection {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.any().makePromise(of: [UInt8].self)
         let channel = try await ClientBootstrap(group: group)
@@ -25,11 +29,15 @@ final class RawHTTPConnection: Sendable {
             .connectTimeout(TimeAmount.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
                                                     + connectTimeout.components.attoseconds / 1_000_000_000))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise)) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise, first: first)) }
             }
             .bind(to: try SocketAddress(ipAddress: source, port: 0))
             .connect(host: "127.0.0.1", port: port).get()
         return RawHTTPConnection(channel: channel, received: promise.futureResult)
+    }
+
+    static func open(port: Int, from source: String = "127.0.0.1", sending first: String) async throws -> RawHTTPConnection {
+        try await open(port: port, from: source, sending: Array(first.utf8))
     }
 
     func send(_ bytes: [UInt8]) async throws {
@@ -60,7 +68,16 @@ final class RawHTTPConnection: Sendable {
         typealias InboundIn = ByteBuffer
         private var bytes: [UInt8] = []
         private let promise: EventLoopPromise<[UInt8]>
-        init(_ promise: EventLoopPromise<[UInt8]>) { self.promise = promise }
+        private let first: [UInt8]
+        init(_ promise: EventLoopPromise<[UInt8]>, first: [UInt8]) {
+            self.promise = promise
+            self.first = first
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if !first.isEmpty { context.writeAndFlush(NIOAny(ByteBuffer(bytes: first)), promise: nil) }
+            context.fireChannelActive()
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             bytes += unwrapInboundIn(data).readableBytesView
