@@ -2,7 +2,7 @@
 // Civitas — a permissioned ledger network for community governance.
 //
 // The module map follows docs/architecture.md. Imports point one way only:
-// the deterministic cores (Codec, Ledger, Raft, Gossip, NodeCore) never import
+// the deterministic cores (Time, Codec, Ledger, Raft, Gossip, NodeCore) never import
 // NIO, Foundation networking or the file system; the shells (Storage, Network,
 // Simulation, the `civitas` tool) drive them.
 import PackageDescription
@@ -17,6 +17,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "civitas", targets: ["civitas"]),
+        .library(name: "CivitasTime", targets: ["CivitasTime"]),
         .library(name: "CivitasCodec", targets: ["CivitasCodec"]),
         .library(name: "CivitasLedger", targets: ["CivitasLedger"]),
         .library(name: "CivitasRaft", targets: ["CivitasRaft"]),
@@ -51,6 +52,11 @@ let package = Package(
             name: "CZstd",
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
+        ),
+        // Time types (`MonotonicTime`): no dependencies, no clock reads.
+        .target(
+            name: "CivitasTime",
+            swiftSettings: strict
         ),
         // Canonical compact binary encoding and bounded zstd frames. No I/O.
         .target(
@@ -187,6 +193,11 @@ let package = Package(
             name: "CivitasTestSupport",
             dependencies: ["CivitasCodec"],
             path: "Tests/CivitasTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasTimeTests",
+            dependencies: ["CivitasTime"],
             swiftSettings: strict
         ),
         .testTarget(
