@@ -98,7 +98,7 @@ let package = Package(
         // sync: pure, deterministic cores (no clock, no I/O, no global random).
         .target(
             name: "CivitasGossip",
-            dependencies: ["CivitasCodec", "CivitasLedger"],
+            dependencies: ["CivitasTime", "CivitasCodec", "CivitasLedger"],
             swiftSettings: strict
         ),
         // Community CAs, node certificates (node ID, community, role), the
@@ -118,6 +118,7 @@ let package = Package(
         .target(
             name: "CivitasNetwork",
             dependencies: [
+                "CivitasTime",
                 "CivitasCodec",
                 "CivitasLedger",
                 "CivitasIdentity",
@@ -134,7 +135,7 @@ let package = Package(
         // mempool, block production, certificate collection, Raft, the chain.
         .target(
             name: "CivitasNodeCore",
-            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasGossip"],
+            dependencies: ["CivitasTime", "CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasGossip"],
             swiftSettings: strict
         ),
         // The node shell: runs the node core over storage and the network;
@@ -162,7 +163,7 @@ let package = Package(
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger",
+            dependencies: ["CivitasTime", "CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger",
                            .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
@@ -227,7 +228,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasGossipTests",
-            dependencies: ["CivitasGossip", "CivitasSimulation", "CivitasCodec", "CivitasLedger", "CivitasTestSupport"],
+            dependencies: ["CivitasGossip", "CivitasTime", "CivitasSimulation", "CivitasCodec", "CivitasLedger", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -238,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "CivitasNetworkTests",
             dependencies: [
-                "CivitasNetwork", "CivitasIdentity", "CivitasGossip", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
+                "CivitasNetwork", "CivitasIdentity", "CivitasGossip", "CivitasTime", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,4 +1,5 @@
 public import CivitasLedger
+public import CivitasTime
 import CivitasCodec
 
 /// What the membership core tells its shell and the node.
@@ -36,7 +37,7 @@ public struct MembershipDirectives: Sendable {
     /// Changes in membership.
     public var events: [MembershipEvent] = []
     /// When to call `tick(now:)` next.
-    public var nextWakeup: GossipTime?
+    public var nextWakeup: MonotonicTime?
 
     public init() {}
 }
@@ -61,23 +62,23 @@ public struct Membership: Sendable {
         public var record: PeerRecord
         public var state: MemberState
         public var incarnation: UInt64
-        public var stateChanged: GossipTime
+        public var stateChanged: MonotonicTime
         var suspicion: Suspicion?
     }
 
     struct Suspicion: Sendable {
-        var start: GossipTime
-        var minimum: GossipTime
-        var maximum: GossipTime
+        var start: MonotonicTime
+        var minimum: Duration
+        var maximum: Duration
         var confirmers: [NodeID]
-        var deadline: GossipTime
+        var deadline: MonotonicTime
     }
 
     struct Probe: Sendable {
         var target: NodeID
         var sequence: UInt64
-        var ackDeadline: GossipTime
-        var periodEnd: GossipTime
+        var ackDeadline: MonotonicTime
+        var periodEnd: MonotonicTime
         var indirectSent = false
         var acked = false
         var expectedNacks = 0
@@ -87,15 +88,16 @@ public struct Membership: Sendable {
     struct Relay: Sendable {
         var origin: NodeID
         var originSequence: UInt64
-        var nackDeadline: GossipTime
-        var expires: GossipTime
+        /// When to tell the origin the target has not answered (nil once told).
+        var nackDeadline: MonotonicTime?
+        var expires: MonotonicTime
     }
 
     struct Seed: Sendable {
         var address: String
         var node: NodeID?
-        var nextAttempt: GossipTime
-        var backoff: GossipTime
+        var nextAttempt: MonotonicTime
+        var backoff: Duration
         var dialing = false
     }
 
@@ -119,18 +121,18 @@ public struct Membership: Sendable {
     private var probeList: [NodeID] = []
     private var probeIndex = 0
     private var probe: Probe?
-    private var nextProbeAt: GossipTime
+    private var nextProbeAt: MonotonicTime
     private var relays: [UInt64: Relay] = [:]
     private var relayOrder: [UInt64] = []
     private var sequence: UInt64 = 0
     private var broadcasts: [(node: NodeID, update: MembershipUpdate, transmits: Int)] = []
     private var seeds: [Seed]
-    private var dialing: [(node: NodeID, until: GossipTime)] = []
+    private var dialing: [(node: NodeID, until: MonotonicTime)] = []
     /// When each open link opened (surplus closing spares young links).
-    private var linkedAt: [NodeID: GossipTime] = [:]
+    private var linkedAt: [NodeID: MonotonicTime] = [:]
     /// Members whose link closed recently, and until when they are not dialed again.
-    private var cooldown: [NodeID: GossipTime] = [:]
-    private var nextSync: GossipTime
+    private var cooldown: [NodeID: MonotonicTime] = [:]
+    private var nextSync: MonotonicTime
     private var random: SplitMix64
 
     /// The node's own ID.
@@ -140,7 +142,7 @@ public struct Membership: Sendable {
     /// `seeds` are "host:port" addresses retried forever; `addressBook` is the
     /// one saved before a restart (records with bad signatures are dropped).
     public init(selfRecord: PeerRecord, seeds: [String], addressBook: AddressBook = .init(),
-                settings: MembershipSettings = .init(), incarnation: UInt64 = 0, seed: UInt64, now: GossipTime) {
+                settings: MembershipSettings = .init(), incarnation: UInt64 = 0, seed: UInt64, now: MonotonicTime) {
         self.settings = settings
         self.selfRecord = selfRecord
         self.incarnation = incarnation
@@ -157,10 +159,10 @@ public struct Membership: Sendable {
         self.seeds = seeds.filter { !selfRecord.addresses.contains($0) }
             .map { Seed(address: $0, nextAttempt: now, backoff: settings.seedBackoffInitial) }
         random = SplitMix64(seed: seed)
-        nextProbeAt = now &+ settings.probeInterval
+        nextProbeAt = now + settings.probeInterval
         // Nodes started together must not push-pull together: the first round
         // comes at a random point of the interval (memberlist staggers it too).
-        nextSync = now &+ (settings.syncInterval == 0 ? 0 : random.next() % settings.syncInterval)
+        nextSync = now + random.duration(below: settings.syncInterval)
     }
 
     // MARK: Queries
@@ -181,10 +183,10 @@ public struct Membership: Sendable {
     public var clusterSize: Int { 1 + memberOrder.reduce(0) { $0 + (members[$1]?.state == .dead ? 0 : 1) } }
 
     /// The suspicion deadline of `node`, if suspected.
-    public func suspicionDeadline(of node: NodeID) -> GossipTime? { members[node]?.suspicion?.deadline }
+    public func suspicionDeadline(of node: NodeID) -> MonotonicTime? { members[node]?.suspicion?.deadline }
 
     /// The probe interval stretched by local health (Lifeguard).
-    public var currentProbeInterval: GossipTime { settings.probeInterval &* UInt64(localHealth + 1) }
+    public var currentProbeInterval: Duration { settings.probeInterval * (localHealth + 1) }
 
     /// The best address to reach `node`.
     public func address(of node: NodeID) -> String? {
@@ -194,14 +196,14 @@ public struct Membership: Sendable {
     // MARK: Inputs
 
     /// A link to `peer` is open; `address` is the one dialed (nil for inbound).
-    public mutating func connected(_ peer: NodeID, address: String?, now: GossipTime) -> MembershipDirectives {
+    public mutating func connected(_ peer: NodeID, address: String?, now: MonotonicTime) -> MembershipDirectives {
         var out = MembershipDirectives()
         handleConnected(peer, address: address, now: now, into: &out)
         finish(&out, now: now)
         return out
     }
 
-    private mutating func handleConnected(_ peer: NodeID, address: String?, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func handleConnected(_ peer: NodeID, address: String?, now: MonotonicTime, into out: inout MembershipDirectives) {
         if policy.isBanned(peer, now: now) {
             out.disconnects.append((peer, .misbehaviour(.invalid("banned peer reconnected"))))
             return
@@ -230,21 +232,21 @@ public struct Membership: Sendable {
     }
 
     /// The link to `peer` closed.
-    public mutating func disconnected(_ peer: NodeID, now: GossipTime) -> MembershipDirectives {
+    public mutating func disconnected(_ peer: NodeID, now: MonotonicTime) -> MembershipDirectives {
         if connected.contains(peer) { closedLink(peer, now: now) }
         var out = MembershipDirectives()
         // A seed whose link closed keeps its node ID: while it is an alive member it
         // needs no link of its own (a seed sheds surplus links like any node, and
         // must not be dialed straight back by everyone it sheds).
         for i in seeds.indices where seeds[i].node == peer {
-            seeds[i].nextAttempt = min(seeds[i].nextAttempt, now &+ jittered(seeds[i].backoff))
+            seeds[i].nextAttempt = min(seeds[i].nextAttempt, now + jittered(seeds[i].backoff))
         }
         finish(&out, now: now)
         return out
     }
 
     /// A dial to `address` failed (refused, timed out, handshake refused).
-    public mutating func dialFailed(address: String, node: NodeID?, now: GossipTime) -> MembershipDirectives {
+    public mutating func dialFailed(address: String, node: NodeID?, now: MonotonicTime) -> MembershipDirectives {
         var out = MembershipDirectives()
         if let node {
             addressBook.record(node: node, address: address, success: false, now: now)
@@ -254,15 +256,15 @@ public struct Membership: Sendable {
         }
         for i in seeds.indices where seeds[i].address == address {
             seeds[i].dialing = false
-            seeds[i].nextAttempt = now &+ jittered(seeds[i].backoff)
-            seeds[i].backoff = min(settings.seedBackoffMax, seeds[i].backoff &* 2)
+            seeds[i].nextAttempt = now + jittered(seeds[i].backoff)
+            seeds[i].backoff = min(settings.seedBackoffMax, seeds[i].backoff * 2)
         }
         finish(&out, now: now)
         return out
     }
 
     /// Leaves the cluster gracefully: tells the members this node is gone.
-    public mutating func leave(now: GossipTime) -> MembershipDirectives {
+    public mutating func leave(now: MonotonicTime) -> MembershipDirectives {
         var out = MembershipDirectives()
         let update = MembershipUpdate.dead(node: selfID, incarnation: incarnation, by: selfID)
         // Over every link; the neighbours spread it further by piggybacking.
@@ -271,14 +273,14 @@ public struct Membership: Sendable {
     }
 
     /// A membership message from `peer` (authenticated by the transport).
-    public mutating func receive(_ message: GossipMessage, from peer: NodeID, now: GossipTime) -> MembershipDirectives {
+    public mutating func receive(_ message: GossipMessage, from peer: NodeID, now: MonotonicTime) -> MembershipDirectives {
         var out = MembershipDirectives()
         handle(message, from: peer, now: now, into: &out)
         finish(&out, now: now)
         return out
     }
 
-    private mutating func handle(_ message: GossipMessage, from peer: NodeID, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func handle(_ message: GossipMessage, from peer: NodeID, now: MonotonicTime, into out: inout MembershipDirectives) {
         if policy.isBanned(peer, now: now) {
             out.disconnects.append((peer, .misbehaviour(.invalid("message from a banned peer"))))
             return
@@ -313,8 +315,8 @@ public struct Membership: Sendable {
             }
             let mine = nextSequence()
             relays[mine] = Relay(origin: peer, originSequence: seq,
-                                 nackDeadline: now &+ settings.probeTimeout * 4 / 5,
-                                 expires: now &+ settings.probeInterval &* UInt64(settings.maxLocalHealth + 1))
+                                 nackDeadline: now + settings.probeTimeout * 4 / 5,
+                                 expires: now + settings.probeInterval * (settings.maxLocalHealth + 1))
             relayOrder.append(mine)
             out.sends.append((target, .ping(sequence: mine, updates: piggyback())))
         case let .nack(seq):
@@ -331,14 +333,14 @@ public struct Membership: Sendable {
     }
 
     /// Time passed: probe, time out suspicions, retry seeds, keep the target number of links.
-    public mutating func tick(now: GossipTime) -> MembershipDirectives {
+    public mutating func tick(now: MonotonicTime) -> MembershipDirectives {
         var out = MembershipDirectives()
         step(now: now, into: &out)
         finish(&out, now: now)
         return out
     }
 
-    private mutating func step(now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func step(now: MonotonicTime, into out: inout MembershipDirectives) {
         runProbe(now: now, into: &out)
         runRelays(now: now, into: &out)
         expireSuspicions(now: now, into: &out)
@@ -346,7 +348,7 @@ public struct Membership: Sendable {
         retrySeeds(now: now, into: &out)
         maintainLinks(now: now, into: &out)
         if now >= nextSync {
-            nextSync = now &+ jittered(scaledSyncInterval)
+            nextSync = now + jittered(scaledSyncInterval)
             // Push-pull over a link, by digest: records travel only where one side knows better.
             let candidates = connected.filter { members[$0]?.state == .alive }
             if !candidates.isEmpty {
@@ -360,7 +362,7 @@ public struct Membership: Sendable {
 
     // MARK: SWIM probing
 
-    private mutating func runProbe(now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func runProbe(now: MonotonicTime, into out: inout MembershipDirectives) {
         if var p = probe {
             if !p.acked && !p.indirectSent && now >= p.ackDeadline {
                 // Lifeguard: ask k others, and expect a nack from each that cannot reach the target.
@@ -386,13 +388,13 @@ public struct Membership: Sendable {
         }
         guard probe == nil, now >= nextProbeAt else { return }
         guard let target = nextProbeTarget() else {
-            nextProbeAt = now &+ currentProbeInterval
+            nextProbeAt = now + currentProbeInterval
             return
         }
-        let scale = UInt64(localHealth + 1)
+        let scale = localHealth + 1
         let seq = nextSequence()
-        probe = Probe(target: target, sequence: seq, ackDeadline: now &+ settings.probeTimeout &* scale, periodEnd: now &+ settings.probeInterval &* scale)
-        nextProbeAt = now &+ settings.probeInterval &* scale
+        probe = Probe(target: target, sequence: seq, ackDeadline: now + settings.probeTimeout * scale, periodEnd: now + settings.probeInterval * scale)
+        nextProbeAt = now + settings.probeInterval * scale
         out.sends.append((target, .ping(sequence: seq, updates: piggyback())))
     }
 
@@ -415,14 +417,14 @@ public struct Membership: Sendable {
         return nil
     }
 
-    private mutating func runRelays(now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func runRelays(now: MonotonicTime, into out: inout MembershipDirectives) {
         guard !relayOrder.isEmpty else { return }
         var keep: [UInt64] = []
         for seq in relayOrder {
             guard var r = relays[seq] else { continue }
-            if r.nackDeadline != 0 && now >= r.nackDeadline {
+            if let deadline = r.nackDeadline, now >= deadline {
                 out.sends.append((r.origin, .nack(sequence: r.originSequence)))
-                r.nackDeadline = 0
+                r.nackDeadline = nil
             }
             if now >= r.expires { relays[seq] = nil; continue }
             relays[seq] = r
@@ -433,21 +435,22 @@ public struct Membership: Sendable {
 
     // MARK: Suspicion (Lifeguard)
 
-    private func suspicionBounds() -> (GossipTime, GossipTime) {
+    private func suspicionBounds() -> (Duration, Duration) {
         let n = max(1, clusterSize)
-        // max(1, log10 N) in thousandths, without floating point.
+        // max(1, log10 N) in thousandths; `naturalLog` gives the same result on every platform.
         let logScaled = max(1000, Int((Double(Self.naturalLog(Double(n)) / Self.naturalLog(10)) * 1000)))
-        let minimum = settings.probeInterval / 1000 &* UInt64(settings.suspicionMultiplier * logScaled)
-        return (minimum, minimum &* UInt64(settings.suspicionMaxMultiplier))
+        let thousandth = Duration.nanoseconds(settings.probeInterval.wholeNanoseconds / 1000)
+        let minimum = thousandth * (settings.suspicionMultiplier * logScaled)
+        return (minimum, minimum * settings.suspicionMaxMultiplier)
     }
 
     /// Lifeguard: the timeout falls from the maximum to the minimum as
     /// independent confirmations reach the expected number (k = indirectProbes).
-    static func suspicionTimeout(minimum: GossipTime, maximum: GossipTime, confirmations: Int, expected: Int) -> GossipTime {
+    static func suspicionTimeout(minimum: Duration, maximum: Duration, confirmations: Int, expected: Int) -> Duration {
         guard expected > 0, maximum > minimum else { return minimum }
         let fraction = naturalLog(Double(confirmations + 1)) / naturalLog(Double(expected + 1))
-        let span = Double(maximum - minimum) * min(1, fraction)
-        return max(minimum, maximum - GossipTime(span))
+        let span = Double((maximum - minimum).wholeNanoseconds) * min(1, fraction)
+        return max(minimum, maximum - .nanoseconds(Int64(span)))
     }
 
     /// ln(x) for x ≥ 1 by the atanh series (no libm: the result is the same on every platform).
@@ -466,27 +469,27 @@ public struct Membership: Sendable {
         return 2 * sum + exponent * 0.693_147_180_559_945_3
     }
 
-    private mutating func suspect(_ node: NodeID, incarnation: UInt64, by: NodeID, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func suspect(_ node: NodeID, incarnation: UInt64, by: NodeID, now: MonotonicTime, into out: inout MembershipDirectives) {
         guard var m = members[node] else { return }
         let (minimum, maximum) = suspicionBounds()
         m.state = .suspect
         m.incarnation = incarnation
         m.stateChanged = now
         let timeout = Self.suspicionTimeout(minimum: minimum, maximum: maximum, confirmations: 0, expected: settings.indirectProbes)
-        m.suspicion = Suspicion(start: now, minimum: minimum, maximum: maximum, confirmers: [by], deadline: now &+ timeout)
+        m.suspicion = Suspicion(start: now, minimum: minimum, maximum: maximum, confirmers: [by], deadline: now + timeout)
         members[node] = m
         enqueue(.suspect(node: node, incarnation: incarnation, by: by))
         out.events.append(.suspected(node))
     }
 
-    private mutating func expireSuspicions(now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func expireSuspicions(now: MonotonicTime, into out: inout MembershipDirectives) {
         for id in memberOrder {
             guard let m = members[id], m.state == .suspect, let s = m.suspicion, s.deadline <= now else { continue }
             declareDead(id, incarnation: m.incarnation, by: selfID, now: now, into: &out)
         }
     }
 
-    private mutating func declareDead(_ node: NodeID, incarnation: UInt64, by: NodeID, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func declareDead(_ node: NodeID, incarnation: UInt64, by: NodeID, now: MonotonicTime, into out: inout MembershipDirectives) {
         guard var m = members[node] else { return }
         m.state = .dead
         m.incarnation = incarnation
@@ -501,10 +504,10 @@ public struct Membership: Sendable {
         }
     }
 
-    private mutating func reclaimDead(now: GossipTime) {
+    private mutating func reclaimDead(now: MonotonicTime) {
         let before = memberOrder.count
         memberOrder.removeAll { id in
-            guard let m = members[id], m.state == .dead, now &- m.stateChanged >= settings.deadRetention else { return false }
+            guard let m = members[id], m.state == .dead, now - m.stateChanged >= settings.deadRetention else { return false }
             members[id] = nil
             return true
         }
@@ -521,7 +524,7 @@ public struct Membership: Sendable {
     // MARK: Updates
 
     /// Applies piggybacked or synced updates; false if the sender was dropped.
-    private mutating func apply(_ updates: [MembershipUpdate], from peer: NodeID, asSync: Bool, now: GossipTime, into out: inout MembershipDirectives) -> Bool {
+    private mutating func apply(_ updates: [MembershipUpdate], from peer: NodeID, asSync: Bool, now: MonotonicTime, into out: inout MembershipDirectives) -> Bool {
         for u in updates {
             switch u {
             case let .alive(inc, record):
@@ -547,7 +550,7 @@ public struct Membership: Sendable {
         return selfRecord.role == .gateway && record.role == .gateway
     }
 
-    private mutating func applyAlive(_ record: PeerRecord, incarnation inc: UInt64, from peer: NodeID, now: GossipTime, into out: inout MembershipDirectives) -> Bool {
+    private mutating func applyAlive(_ record: PeerRecord, incarnation inc: UInt64, from peer: NodeID, now: MonotonicTime, into out: inout MembershipDirectives) -> Bool {
         let id = record.nodeID
         if id == selfID {
             if inc > incarnation || (inc == incarnation && record != selfRecord && record.sequence >= selfRecord.sequence) { refute(inc, into: &out) }
@@ -588,7 +591,7 @@ public struct Membership: Sendable {
         return true
     }
 
-    private mutating func applySuspect(_ node: NodeID, incarnation inc: UInt64, by: NodeID, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func applySuspect(_ node: NodeID, incarnation inc: UInt64, by: NodeID, now: MonotonicTime, into out: inout MembershipDirectives) {
         if node == selfID {
             if inc >= incarnation { refute(inc, into: &out) }
             return
@@ -599,7 +602,7 @@ public struct Membership: Sendable {
             guard !s.confirmers.contains(by) else { return }
             s.confirmers.append(by)
             let timeout = Self.suspicionTimeout(minimum: s.minimum, maximum: s.maximum, confirmations: s.confirmers.count - 1, expected: settings.indirectProbes)
-            s.deadline = s.start &+ timeout
+            s.deadline = s.start + timeout
             m.suspicion = s
             members[node] = m
             enqueue(.suspect(node: node, incarnation: inc, by: by))
@@ -608,7 +611,7 @@ public struct Membership: Sendable {
         suspect(node, incarnation: inc, by: by, now: now, into: &out)
     }
 
-    private mutating func applyDead(_ node: NodeID, incarnation inc: UInt64, by: NodeID, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func applyDead(_ node: NodeID, incarnation inc: UInt64, by: NodeID, now: MonotonicTime, into out: inout MembershipDirectives) {
         if node == selfID {
             if by != selfID, inc >= incarnation { refute(inc, into: &out) }
             return
@@ -691,7 +694,7 @@ public struct Membership: Sendable {
 
     /// A peer's digest: send it (as a sync reply) every member state this node knows better,
     /// and the members it does not know; refute if it holds this node suspect or dead.
-    private mutating func answerDigest(_ entries: [MemberDigest], from peer: NodeID, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func answerDigest(_ entries: [MemberDigest], from peer: NodeID, now: MonotonicTime, into out: inout MembershipDirectives) {
         var theirs: [NodeID: MemberDigest] = [:]
         for e in entries { theirs[e.node] = e }
         if let me = theirs[selfID], me.state != .alive, me.incarnation >= incarnation { refute(me.incarnation, into: &out) }
@@ -719,7 +722,7 @@ public struct Membership: Sendable {
 
     // MARK: Seeds and links
 
-    private mutating func retrySeeds(now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func retrySeeds(now: MonotonicTime, into out: inout MembershipDirectives) {
         for i in seeds.indices {
             let s = seeds[i]
             if seedSatisfied(s) { continue }
@@ -728,8 +731,8 @@ public struct Membership: Sendable {
             out.dials.append((s.address, nil))
             seeds[i].dialing = true
             // If the shell never reports back, the attempt counts as failed after the backoff.
-            seeds[i].nextAttempt = now &+ max(settings.dialTimeout, jittered(s.backoff))
-            seeds[i].backoff = min(settings.seedBackoffMax, s.backoff &* 2)
+            seeds[i].nextAttempt = now + max(settings.dialTimeout, jittered(s.backoff))
+            seeds[i].backoff = min(settings.seedBackoffMax, s.backoff * 2)
         }
     }
 
@@ -739,7 +742,7 @@ public struct Membership: Sendable {
         return connected.contains(node) || members[node].map { $0.state != .dead } == true
     }
 
-    private mutating func maintainLinks(now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func maintainLinks(now: MonotonicTime, into out: inout MembershipDirectives) {
         dialing.removeAll { $0.until <= now }
         let mine = selfRecord.community
         let inCommunity = connected.filter { members[$0]?.record.community == mine }.count
@@ -757,7 +760,7 @@ public struct Membership: Sendable {
         // closed peer is not dialed again for `redialCooldown` (by either side), so a
         // node above the maximum sheds links without them coming straight back.
         if connected.count > settings.maxPeers {
-            var aged = connected.filter { now &- (linkedAt[$0] ?? 0) >= settings.minLinkAge }
+            var aged = connected.filter { now - (linkedAt[$0] ?? .origin) >= settings.minLinkAge }
             aged.shuffle(using: &random)
             for peer in aged.prefix(connected.count - settings.maxPeers) {
                 closedLink(peer, now: now)
@@ -766,23 +769,23 @@ public struct Membership: Sendable {
         }
     }
 
-    private mutating func closedLink(_ peer: NodeID, now: GossipTime) {
+    private mutating func closedLink(_ peer: NodeID, now: MonotonicTime) {
         connected.removeAll { $0 == peer }
         linkedAt[peer] = nil
-        cooldown[peer] = now &+ settings.redialCooldown
+        cooldown[peer] = now + settings.redialCooldown
         // A probe over a link that closed proves nothing either way: drop it
         // (the member is probed by its other neighbours).
         if probe?.target == peer, probe?.acked == false { probe = nil }
     }
 
     /// `syncInterval`, stretched for large clusters as memberlist does: × (1 + ceil(log2(N / 32))) above 32 members.
-    var scaledSyncInterval: GossipTime {
-        var factor: UInt64 = 1, n = 32
+    var scaledSyncInterval: Duration {
+        var factor = 1, n = 32
         while n < clusterSize { n *= 2; factor += 1 }
-        return settings.syncInterval &* factor
+        return settings.syncInterval * factor
     }
 
-    private mutating func dial(_ count: Int, now: GossipTime, into out: inout MembershipDirectives, where eligible: (PeerRecord) -> Bool) {
+    private mutating func dial(_ count: Int, now: MonotonicTime, into out: inout MembershipDirectives, where eligible: (PeerRecord) -> Bool) {
         var candidates: [(id: NodeID, address: String, quality: UInt8, tie: UInt64)] = []
         for id in memberOrder {
             guard let m = members[id], m.state == .alive, eligible(m.record), !connected.contains(id),
@@ -807,7 +810,7 @@ public struct Membership: Sendable {
         }
         for c in candidates.prefix(count) {
             out.dials.append((c.address, c.id))
-            dialing.append((c.id, now &+ settings.dialTimeout))
+            dialing.append((c.id, now + settings.dialTimeout))
         }
     }
 
@@ -818,10 +821,10 @@ public struct Membership: Sendable {
         return Array(pool.prefix(k))
     }
 
-    private mutating func jittered(_ backoff: GossipTime) -> GossipTime {
+    private mutating func jittered(_ backoff: Duration) -> Duration {
         // ±25% jitter, so seeds restarted together do not retry in lockstep.
-        let quarter = backoff / 4
-        return backoff - quarter + (quarter == 0 ? 0 : random.next() % (2 * quarter + 1))
+        let quarter = Duration.nanoseconds(backoff.wholeNanoseconds / 4)
+        return backoff - quarter + random.duration(upTo: quarter * 2)
     }
 
     private mutating func nextSequence() -> UInt64 {
@@ -829,7 +832,7 @@ public struct Membership: Sendable {
         return sequence
     }
 
-    private mutating func penalise(_ peer: NodeID, _ why: String, now: GossipTime, into out: inout MembershipDirectives) {
+    private mutating func penalise(_ peer: NodeID, _ why: String, now: MonotonicTime, into out: inout MembershipDirectives) {
         if let bad = policy.penalise(peer, .invalid(why), now: now) { drop(peer, bad, into: &out) }
     }
 
@@ -839,12 +842,12 @@ public struct Membership: Sendable {
         out.disconnects.append((peer, .misbehaviour(why)))
     }
 
-    private func finish(_ out: inout MembershipDirectives, now: GossipTime) {
+    private func finish(_ out: inout MembershipDirectives, now: MonotonicTime) {
         var wake = nextProbeAt
         if let p = probe { wake = min(wake, p.indirectSent ? p.periodEnd : p.ackDeadline) }
         wake = min(wake, nextSync)
         for id in memberOrder { if let d = members[id]?.suspicion?.deadline { wake = min(wake, d) } }
-        for seq in relayOrder { if let r = relays[seq] { wake = min(wake, r.nackDeadline != 0 ? r.nackDeadline : r.expires) } }
+        for seq in relayOrder { if let r = relays[seq] { wake = min(wake, r.nackDeadline ?? r.expires) } }
         for s in seeds where !seedSatisfied(s) { wake = min(wake, max(s.nextAttempt, now)) }
         out.nextWakeup = max(wake, now)
     }
