@@ -116,9 +116,10 @@ public struct AddressBook: Sendable, Hashable, CanonicalObject {
         entries.insert(e, at: at)
     }
 
-    /// Replaces the entry of the same node (internal: quality restore).
-    mutating func replace(_ e: Entry) {
-        if let i = index(of: e.record.nodeID) { entries[i] = e }
+    /// Sets one address's quality (restoring a saved book).
+    mutating func setQuality(node: NodeID, address: String, quality: UInt8) {
+        guard let i = index(of: node), let j = entries[i].record.addresses.firstIndex(of: address) else { return }
+        entries[i].quality[j] = min(quality, Self.maxQuality)
     }
 
     /// Records the outcome of a connection attempt to `address` of `node`.
