@@ -160,10 +160,6 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     /// below it are dropped, buffered blocks that now continue the chain are
     /// handed out in `apply`, and fetching continues above it. Requests already
     /// out stay out; their blocks at or below `height` are ignored on arrival.
-    ///
-    /// (Before the buffered blocks were handed out here, they waited for the
-    /// next response; with none outstanding they waited for ever — a stall
-    /// the node campaign found below blocks the node held sealed.)
     public mutating func advanced(to newHeight: UInt64, head newHead: Hash, now: MonotonicTime) -> BlockSyncDirectives {
         var out = BlockSyncDirectives()
         guard newHeight > height else { return out }

@@ -23,10 +23,8 @@ public enum Misbehaviour: Sendable, Hashable, CustomStringConvertible {
 public struct PeerPolicySettings: Sendable, Hashable {
     /// Sustained messages per second a peer may send. 20,000: every
     /// transaction is a message of its own, and a community's validators order
-    /// thousands a second under load (`make bench-ordering`); 200, the first
-    /// setting, made validators ban each other as flooders at a few hundred
-    /// transactions a second and lose their leader. Still far below what would
-    /// let one peer starve the node.
+    /// thousands a second under load (`make bench-ordering`); still far below
+    /// what would let one peer starve the node.
     public var messagesPerSecond: UInt64 = 20_000
     /// Burst allowance in messages (the bucket's size): two seconds of the sustained rate.
     public var burstMessages: UInt64 = 40_000

@@ -48,12 +48,9 @@ public struct PlumtreeSettings: Sendable, Hashable {
     /// Tree optimisation (the Plumtree paper's §3.8): an IHAVE for a message
     /// already received, from a lazy neighbour at least this many hops closer
     /// to the origin than the path the payload took, makes that neighbour the
-    /// parent (GRAFT without messages) and prunes the old one. 0 (off): measured
-    /// in the simulator at 1,000 nodes it costs copies instead of saving them —
-    /// clean 1.044 → 1.268 copies/node at 3, faulty 1.467 → 1.538 at 3 and
-    /// 1.508 at 6 — because one tree serves every origin (a swap that shortens
-    /// one origin's paths lengthens another's, and swaps race messages in
-    /// flight, each race a duplicate and a prune). Kept as a setting to measure.
+    /// parent (GRAFT without messages) and prunes the old one. 0 (off): in the
+    /// simulator it adds copies instead of saving them, because one tree serves
+    /// every origin (figures in docs/gossip.md). Kept as a setting to measure.
     public var optimizationThreshold: UInt32 = 0
     /// The shell's links deliver, in order, every message queued on a link
     /// that stays open (TLS over TCP: the network shell sets this). Then a
