@@ -2,7 +2,7 @@
 // Civitas — a permissioned ledger network for community governance.
 //
 // The module map follows docs/architecture.md. Imports point one way only:
-// the deterministic cores (Time, Codec, Ledger, Raft, Gossip, NodeCore) never import
+// the deterministic cores (Time, Codec, Ledger, Governance, Raft, Gossip, NodeCore) never import
 // NIO, Foundation networking or the file system; the shells (Storage, Network,
 // Simulation, the `civitas` tool) drive them.
 import PackageDescription
@@ -20,12 +20,14 @@ let package = Package(
         .library(name: "CivitasTime", targets: ["CivitasTime"]),
         .library(name: "CivitasCodec", targets: ["CivitasCodec"]),
         .library(name: "CivitasLedger", targets: ["CivitasLedger"]),
+        .library(name: "CivitasGovernance", targets: ["CivitasGovernance"]),
         .library(name: "CivitasRaft", targets: ["CivitasRaft"]),
         .library(name: "CivitasStorage", targets: ["CivitasStorage"]),
         .library(name: "CivitasSimulation", targets: ["CivitasSimulation"]),
         .library(name: "CivitasGossip", targets: ["CivitasGossip"]),
         .library(name: "CivitasIdentity", targets: ["CivitasIdentity"]),
         .library(name: "CivitasNetwork", targets: ["CivitasNetwork"]),
+        .library(name: "CivitasGossipHarness", targets: ["CivitasGossipHarness"]),
         .library(name: "CivitasNodeCore", targets: ["CivitasNodeCore"]),
         .library(name: "CivitasNode", targets: ["CivitasNode"]),
     ],
@@ -73,6 +75,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The governance transition: a transaction and a read view of the state in,
+        // typed state changes (or a refusal with its reason) out; the in-memory
+        // state, the state digest, supervision figures. Pure: no clock, no I/O.
+        .target(
+            name: "CivitasGovernance",
+            dependencies: ["CivitasCodec", "CivitasLedger"],
+            swiftSettings: strict
+        ),
         // Raft ordering: a pure, deterministic core (no clock, no I/O).
         .target(
             name: "CivitasRaft",
@@ -89,6 +99,7 @@ let package = Package(
                 "CCRC32C",
                 "CivitasCodec",
                 "CivitasLedger",
+                "CivitasGovernance",
                 "CivitasRaft",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -118,7 +129,6 @@ let package = Package(
         .target(
             name: "CivitasNetwork",
             dependencies: [
-                "CivitasTime",
                 "CivitasCodec",
                 "CivitasLedger",
                 "CivitasIdentity",
@@ -131,11 +141,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The gossip cores on their own over real TLS links: a harness for the
+        // network tests and benchmarks, not part of the node.
+        .target(
+            name: "CivitasGossipHarness",
+            dependencies: ["CivitasTime", "CivitasGossip", "CivitasLedger", "CivitasNetwork"],
+            swiftSettings: strict
+        ),
         // The community node as a pure core (no clock, no I/O, no global random):
         // mempool, block production, certificate collection, Raft, the chain.
         .target(
             name: "CivitasNodeCore",
-            dependencies: ["CivitasTime", "CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasGossip"],
+            dependencies: ["CivitasTime", "CivitasCodec", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasGossip"],
             swiftSettings: strict
         ),
         // The node shell: runs the node core over storage and the network;
@@ -143,7 +160,7 @@ let package = Package(
         .target(
             name: "CivitasNode",
             dependencies: [
-                "CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasNodeCore", "CivitasStorage",
+                "CivitasCodec", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasNodeCore", "CivitasStorage",
                 "CivitasIdentity", "CivitasGossip", "CivitasNetwork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -157,13 +174,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasTime", "CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger",
+            dependencies: ["CivitasTime", "CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance",
                            .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
@@ -173,6 +191,7 @@ let package = Package(
             dependencies: [
                 "CivitasCodec",
                 "CivitasLedger",
+                "CivitasGovernance",
                 "CivitasSimulation",
                 "CivitasStorage",
                 "CivitasIdentity",
@@ -212,6 +231,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CivitasGovernanceTests",
+            dependencies: ["CivitasGovernance", "CivitasLedger", "CivitasCodec"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CivitasRaftTests",
             dependencies: ["CivitasRaft", "CivitasCodec"],
             swiftSettings: strict
@@ -223,7 +247,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasStorageTests",
-            dependencies: ["CivitasStorage", "CivitasLedger", "CivitasRaft", "CivitasCodec", "CivitasSimulation", "CivitasTestSupport"],
+            dependencies: [
+                "CivitasStorage", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasCodec", "CivitasSimulation",
+                "CivitasTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -239,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "CivitasNetworkTests",
             dependencies: [
-                "CivitasNetwork", "CivitasIdentity", "CivitasGossip", "CivitasTime", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
+                "CivitasNetwork", "CivitasGossipHarness", "CivitasIdentity", "CivitasGossip", "CivitasTime", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -250,14 +277,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasNodeCoreTests",
-            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasRaft", "CivitasTestSupport"],
+            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasRaft", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CivitasNodeTests",
             dependencies: [
-                "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasStorage", "CivitasIdentity",
-                "CivitasTestSupport",
+                "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasStorage",
+                "CivitasIdentity", "CivitasTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -266,6 +293,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -1,11 +1,12 @@
 import CivitasCodec
+import CivitasGovernance
 import CivitasLedger
 import CivitasNodeCore
 
-/// A simulated node's applied state: the pure governance state machine
-/// (`GovernanceState`, the same rules the state database applies), so two
-/// nodes agree on its digest exactly when they applied the same blocks with
-/// the same outcomes, and the mempool consults the same rules.
+/// A simulated node's applied state: the in-memory governance state
+/// (`GovernanceState`: the same transition and changes the state database
+/// records), so two nodes agree on its digest exactly when they applied the
+/// same blocks with the same outcomes, and the mempool consults the same rules.
 struct SimLedger {
     private(set) var state: GovernanceState
     private(set) var appliedTransactions = 0
@@ -17,14 +18,14 @@ struct SimLedger {
 
     var digest: Hash { state.digest }
 
-    /// Applies the next block; false if it does not extend the state's head.
-    @discardableResult
-    mutating func apply(_ block: Block) -> Bool {
-        guard let result = state.apply(block) else { return false }
+    /// Applies the next block: each transaction's outcome, in block order;
+    /// nil if the block does not extend the state's head.
+    mutating func apply(_ block: Block) -> [TransactionOutcome]? {
+        guard let result = state.apply(block) else { return nil }
         for outcome in result.outcomes {
             if outcome.rejectionReason == nil { appliedTransactions += 1 } else { rejectedTransactions += 1 }
         }
-        return true
+        return result.outcomes
     }
 
     func view(_ genesis: GenesisDocument) -> GovernanceMempoolView<GovernanceState> {
