@@ -2,7 +2,7 @@
 // Civitas — a permissioned ledger network for community governance.
 //
 // The module map follows docs/architecture.md. Imports point one way only:
-// the deterministic cores (Codec, Ledger, Governance, Raft, Gossip, NodeCore) never import
+// the deterministic cores (Time, Codec, Ledger, Governance, Raft, Gossip, NodeCore) never import
 // NIO, Foundation networking or the file system; the shells (Storage, Network,
 // Simulation, the `civitas` tool) drive them.
 import PackageDescription
@@ -17,6 +17,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "civitas", targets: ["civitas"]),
+        .library(name: "CivitasTime", targets: ["CivitasTime"]),
         .library(name: "CivitasCodec", targets: ["CivitasCodec"]),
         .library(name: "CivitasLedger", targets: ["CivitasLedger"]),
         .library(name: "CivitasGovernance", targets: ["CivitasGovernance"]),
@@ -53,6 +54,11 @@ let package = Package(
             name: "CZstd",
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
+        ),
+        // Time types (`MonotonicTime`): no dependencies, no clock reads.
+        .target(
+            name: "CivitasTime",
+            swiftSettings: strict
         ),
         // Canonical compact binary encoding and bounded zstd frames. No I/O.
         .target(
@@ -103,7 +109,7 @@ let package = Package(
         // sync: pure, deterministic cores (no clock, no I/O, no global random).
         .target(
             name: "CivitasGossip",
-            dependencies: ["CivitasCodec", "CivitasLedger"],
+            dependencies: ["CivitasTime", "CivitasCodec", "CivitasLedger"],
             swiftSettings: strict
         ),
         // Community CAs, node certificates (node ID, community, role), the
@@ -139,14 +145,14 @@ let package = Package(
         // network tests and benchmarks, not part of the node.
         .target(
             name: "CivitasGossipHarness",
-            dependencies: ["CivitasGossip", "CivitasLedger", "CivitasNetwork"],
+            dependencies: ["CivitasTime", "CivitasGossip", "CivitasLedger", "CivitasNetwork"],
             swiftSettings: strict
         ),
         // The community node as a pure core (no clock, no I/O, no global random):
         // mempool, block production, certificate collection, Raft, the chain.
         .target(
             name: "CivitasNodeCore",
-            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasGossip"],
+            dependencies: ["CivitasTime", "CivitasCodec", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasGossip"],
             swiftSettings: strict
         ),
         // The node shell: runs the node core over storage and the network;
@@ -175,7 +181,7 @@ let package = Package(
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance",
+            dependencies: ["CivitasTime", "CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance",
                            .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
@@ -207,6 +213,11 @@ let package = Package(
             name: "CivitasTestSupport",
             dependencies: ["CivitasCodec"],
             path: "Tests/CivitasTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CivitasTimeTests",
+            dependencies: ["CivitasTime"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -244,7 +255,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasGossipTests",
-            dependencies: ["CivitasGossip", "CivitasSimulation", "CivitasCodec", "CivitasLedger", "CivitasTestSupport"],
+            dependencies: ["CivitasGossip", "CivitasTime", "CivitasSimulation", "CivitasCodec", "CivitasLedger", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -255,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "CivitasNetworkTests",
             dependencies: [
-                "CivitasNetwork", "CivitasGossipHarness", "CivitasIdentity", "CivitasGossip", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
+                "CivitasNetwork", "CivitasGossipHarness", "CivitasIdentity", "CivitasGossip", "CivitasTime", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,5 +1,6 @@
 public import CivitasCodec
 public import CivitasLedger
+public import CivitasTime
 
 /// The peers a node has learnt, with a quality score per address (object
 /// type 0x71, version 1). The shell writes `encoded()` to the data directory
@@ -26,10 +27,10 @@ public struct AddressBook: Sendable, Hashable, CanonicalObject {
         /// Quality 0...100 of each address, in the record's order: rises a
         /// quarter of the way to 100 on each success, falls a quarter on each failure.
         public var quality: [UInt8]
-        /// Shell time (nanoseconds) of the last contact; orders eviction.
-        public var lastSeen: UInt64
+        /// The last contact, on the monotonic clock of the run that saw it; orders eviction.
+        public var lastSeen: MonotonicTime
 
-        public init(record: PeerRecord, quality: [UInt8], lastSeen: UInt64) {
+        public init(record: PeerRecord, quality: [UInt8], lastSeen: MonotonicTime) {
             self.record = record
             self.quality = quality
             self.lastSeen = lastSeen
@@ -39,7 +40,7 @@ public struct AddressBook: Sendable, Hashable, CanonicalObject {
             record.encode(to: &w)
             w.writeVarint(UInt64(quality.count))
             for q in quality { w.writeByte(q) }
-            w.writeVarint(lastSeen)
+            w.writeVarint(lastSeen.nanosecondsSinceOrigin)
         }
 
         public init(from r: inout ByteReader) throws(CodecError) {
@@ -59,7 +60,7 @@ public struct AddressBook: Sendable, Hashable, CanonicalObject {
                 q.append(b)
             }
             quality = q
-            lastSeen = try r.readVarint()
+            lastSeen = MonotonicTime(nanosecondsSinceOrigin: try r.readVarint())
         }
 
         public static var minEncodedSize: Int { PeerRecord.minEncodedSize + 2 + 1 }
@@ -95,7 +96,7 @@ public struct AddressBook: Sendable, Hashable, CanonicalObject {
 
     /// Adds or refreshes a peer's record (the caller has checked its signature).
     /// A record with a lower sequence than the one held is ignored.
-    public mutating func learn(_ record: PeerRecord, now: UInt64) {
+    public mutating func learn(_ record: PeerRecord, now: MonotonicTime) {
         let id = record.nodeID
         if let i = index(of: id) {
             guard record.sequence >= entries[i].record.sequence else { return }
@@ -115,13 +116,14 @@ public struct AddressBook: Sendable, Hashable, CanonicalObject {
         entries.insert(e, at: at)
     }
 
-    /// Replaces the entry of the same node (internal: quality restore).
-    mutating func replace(_ e: Entry) {
-        if let i = index(of: e.record.nodeID) { entries[i] = e }
+    /// Sets one address's quality (restoring a saved book).
+    mutating func setQuality(node: NodeID, address: String, quality: UInt8) {
+        guard let i = index(of: node), let j = entries[i].record.addresses.firstIndex(of: address) else { return }
+        entries[i].quality[j] = min(quality, Self.maxQuality)
     }
 
     /// Records the outcome of a connection attempt to `address` of `node`.
-    public mutating func record(node: NodeID, address: String, success: Bool, now: UInt64) {
+    public mutating func record(node: NodeID, address: String, success: Bool, now: MonotonicTime) {
         guard let i = index(of: node), let j = entries[i].record.addresses.firstIndex(of: address) else { return }
         let q = entries[i].quality[j]
         entries[i].quality[j] = success ? q + (Self.maxQuality - q + 3) / 4 : q - (q + 3) / 4
@@ -129,7 +131,7 @@ public struct AddressBook: Sendable, Hashable, CanonicalObject {
     }
 
     /// Records the outcome of a connection attempt to `address`, whichever peer lists it.
-    public mutating func record(address: String, success: Bool, now: UInt64) {
+    public mutating func record(address: String, success: Bool, now: MonotonicTime) {
         for i in entries.indices {
             if entries[i].record.addresses.contains(address) {
                 record(node: entries[i].record.nodeID, address: address, success: success, now: now)

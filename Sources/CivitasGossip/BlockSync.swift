@@ -1,4 +1,5 @@
 public import CivitasLedger
+public import CivitasTime
 
 /// Checks one sealed block before block sync accepts it. The core only needs
 /// "is this block proven?"; the node injects the real check, tests may inject a
@@ -45,12 +46,12 @@ public struct BlockSyncSettings: Sendable, Hashable {
     public var maxAhead: Int = 1_024
     /// Time a peer has to answer a request before it goes to another. 5 s:
     /// a 64-block response over a slow link, with margin.
-    public var requestTimeout: GossipTime = GossipDuration.seconds(5)
+    public var requestTimeout: Duration = .seconds(5)
     /// Timeouts in a row before a peer is dropped as unresponsive. 3.
     public var maxTimeouts: Int = 3
     /// How long a peer that sent a bad block is refused. 1 hour: a block
     /// whose certificate fails is never an accident of an honest node.
-    public var badBlockBan: GossipTime = GossipDuration.seconds(3_600)
+    public var badBlockBan: Duration = .seconds(3_600)
 
     public init() {}
 }
@@ -64,7 +65,7 @@ public struct BlockSyncDirectives: Sendable {
     /// Peers to disconnect.
     public var disconnects: [(peer: NodeID, reason: Misbehaviour)] = []
     /// When to call `tick(now:)` next.
-    public var nextWakeup: GossipTime?
+    public var nextWakeup: MonotonicTime?
 
     public init() {}
 }
@@ -89,7 +90,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
         var peer: NodeID
         var start: UInt64
         var count: Int
-        var deadline: GossipTime
+        var deadline: MonotonicTime
     }
 
     /// The settings in force.
@@ -111,7 +112,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     /// Ranges to ask for again (timed out, refused, cut short), lowest first.
     private var retry: [(start: UInt64, count: Int, avoid: NodeID?)] = []
     private var buffer: [UInt64: (block: SealedBlock, from: NodeID)] = [:]
-    private var banned: [NodeID: GossipTime] = [:]
+    private var banned: [NodeID: MonotonicTime] = [:]
 
     /// Resumes from the stored chain: `height` and its header hash `head`.
     public init(height: UInt64, head: Hash, verifier: Verifier, settings: BlockSyncSettings = .init()) {
@@ -128,9 +129,12 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     /// True while some peer is ahead of us.
     public var isBehind: Bool { targetHeight > height }
 
-    /// The outstanding requests and ranges to retry, for a post-mortem.
+    /// The outstanding requests and ranges to retry, for a post-mortem (deadlines in
+    /// milliseconds since the clock's origin, as a node's own time is printed).
     public var requestsDescription: String {
-        let out = requestOrder.compactMap { requests[$0] }.map { "\($0.start)+\($0.count)@\($0.peer.raw.hex.prefix(4)) due \($0.deadline / 1_000_000)" }
+        let out = requestOrder.compactMap { requests[$0] }.map {
+            "\($0.start)+\($0.count)@\($0.peer.raw.hex.prefix(4)) due \($0.deadline.nanosecondsSinceOrigin / 1_000_000)"
+        }
         return "requests [\(out.joined(separator: ", "))] retry \(retry.map { "\($0.start)+\($0.count)" }) frontier \(frontier)"
     }
 
@@ -138,7 +142,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     public var outstanding: Int { requests.count }
 
     /// `peer` reports its committed height (its `chainStatus`, or a block it gossiped).
-    public mutating func peerStatus(_ peer: NodeID, height peerHeight: UInt64, now: GossipTime) -> BlockSyncDirectives {
+    public mutating func peerStatus(_ peer: NodeID, height peerHeight: UInt64, now: MonotonicTime) -> BlockSyncDirectives {
         var out = BlockSyncDirectives()
         if let until = banned[peer], until > now {
             out.disconnects.append((peer, .invalid("banned: sent a bad block")))
@@ -156,11 +160,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     /// below it are dropped, buffered blocks that now continue the chain are
     /// handed out in `apply`, and fetching continues above it. Requests already
     /// out stay out; their blocks at or below `height` are ignored on arrival.
-    ///
-    /// (Before the buffered blocks were handed out here, they waited for the
-    /// next response; with none outstanding they waited for ever — a stall
-    /// the node campaign found below blocks the node held sealed.)
-    public mutating func advanced(to newHeight: UInt64, head newHead: Hash, now: GossipTime) -> BlockSyncDirectives {
+    public mutating func advanced(to newHeight: UInt64, head newHead: Hash, now: MonotonicTime) -> BlockSyncDirectives {
         var out = BlockSyncDirectives()
         guard newHeight > height else { return out }
         height = newHeight
@@ -174,7 +174,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     }
 
     /// The link to `peer` closed: its outstanding ranges go to others.
-    public mutating func peerDown(_ peer: NodeID, now: GossipTime) -> BlockSyncDirectives {
+    public mutating func peerDown(_ peer: NodeID, now: MonotonicTime) -> BlockSyncDirectives {
         var out = BlockSyncDirectives()
         forget(peer)
         assign(now: now, into: &out)
@@ -183,7 +183,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     }
 
     /// A block-sync message from `peer`.
-    public mutating func receive(_ message: GossipMessage, from peer: NodeID, now: GossipTime) -> BlockSyncDirectives {
+    public mutating func receive(_ message: GossipMessage, from peer: NodeID, now: MonotonicTime) -> BlockSyncDirectives {
         switch message {
         case let .chainStatus(h, _):
             return peerStatus(peer, height: h, now: now)
@@ -208,7 +208,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     }
 
     /// Time passed: time out requests and reassign their ranges.
-    public mutating func tick(now: GossipTime) -> BlockSyncDirectives {
+    public mutating func tick(now: MonotonicTime) -> BlockSyncDirectives {
         var out = BlockSyncDirectives()
         for id in requestOrder {
             guard let r = requests[id], r.deadline <= now else { continue }
@@ -230,7 +230,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
 
     // MARK: Internals
 
-    private mutating func accept(_ blocks: [SealedBlock], for request: Request, from peer: NodeID, now: GossipTime, into out: inout BlockSyncDirectives) {
+    private mutating func accept(_ blocks: [SealedBlock], for request: Request, from peer: NodeID, now: MonotonicTime, into out: inout BlockSyncDirectives) {
         guard blocks.count <= request.count else {
             punish(peer, "sent \(blocks.count) blocks for a request of \(request.count)", now: now, into: &out)
             requeue(start: request.start, count: request.count, avoid: peer)
@@ -265,7 +265,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
         }
     }
 
-    private mutating func applyReady(now: GossipTime, into out: inout BlockSyncDirectives) {
+    private mutating func applyReady(now: MonotonicTime, into out: inout BlockSyncDirectives) {
         while let (block, from) = buffer[height + 1] {
             buffer[height + 1] = nil
             guard block.header.previous == head else {
@@ -281,7 +281,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
         }
     }
 
-    private mutating func assign(now: GossipTime, into out: inout BlockSyncDirectives) {
+    private mutating func assign(now: MonotonicTime, into out: inout BlockSyncDirectives) {
         let target = targetHeight
         // Drop retry ranges already covered by applied blocks.
         retry = retry.compactMap { r in
@@ -313,14 +313,14 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
             }
             let id = nextRequestID
             nextRequestID += 1
-            requests[id] = Request(peer: peer, start: range.start, count: available, deadline: now &+ settings.requestTimeout)
+            requests[id] = Request(peer: peer, start: range.start, count: available, deadline: now + settings.requestTimeout)
             requestOrder.append(id)
             peers[peer]?.inFlight += 1
             out.sends.append((peer, .blockRequest(requestID: id, start: range.start, count: UInt32(available))))
         }
     }
 
-    private func choosePeer(covering start: UInt64, avoid: NodeID?, now: GossipTime) -> NodeID? {
+    private func choosePeer(covering start: UInt64, avoid: NodeID?, now: MonotonicTime) -> NodeID? {
         var best: NodeID?
         var bestLoad = Int.max
         for pass in 0..<2 {
@@ -344,8 +344,8 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
         retry.insert((start, count, avoid), at: at)
     }
 
-    private mutating func punish(_ peer: NodeID, _ why: String, now: GossipTime, into out: inout BlockSyncDirectives) {
-        banned[peer] = now &+ settings.badBlockBan
+    private mutating func punish(_ peer: NodeID, _ why: String, now: MonotonicTime, into out: inout BlockSyncDirectives) {
+        banned[peer] = now + settings.badBlockBan
         // Blocks it sent that wait in the buffer are not trusted either.
         for (h, entry) in buffer where entry.from == peer {
             buffer[h] = nil
@@ -367,7 +367,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     }
 
     private func finish(_ out: inout BlockSyncDirectives) {
-        var wake: GossipTime?
+        var wake: MonotonicTime?
         for id in requestOrder { if let d = requests[id]?.deadline { wake = min(wake ?? d, d) } }
         out.nextWakeup = wake
     }

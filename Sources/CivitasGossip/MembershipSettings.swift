@@ -3,10 +3,10 @@
 public struct MembershipSettings: Sendable, Hashable {
     /// Time between probes at full health. 1 s: memberlist's LAN value; a
     /// failed node is probed within N periods in the worst case (round-robin).
-    public var probeInterval: GossipTime = GossipDuration.seconds(1)
+    public var probeInterval: Duration = .seconds(1)
     /// Wait for a direct ack before asking others to probe. 500 ms: well above
     /// a city network's round trip, below the probe interval.
-    public var probeTimeout: GossipTime = GossipDuration.milliseconds(500)
+    public var probeTimeout: Duration = .milliseconds(500)
     /// Members asked to probe indirectly (SWIM's k). 3: memberlist's value;
     /// with 3 relays a single bad link never causes a suspicion.
     public var indirectProbes: Int = 3
@@ -27,13 +27,13 @@ public struct MembershipSettings: Sendable, Hashable {
     public var maxSyncUpdates: Int = GossipLimits.updates
     /// Push-pull with a random member this often. 30 s: memberlist's value;
     /// repairs what piggybacking missed.
-    public var syncInterval: GossipTime = GossipDuration.seconds(30)
+    public var syncInterval: Duration = .seconds(30)
     /// First retry delay for a seed that cannot be reached. 1 s.
-    public var seedBackoffInitial: GossipTime = GossipDuration.seconds(1)
+    public var seedBackoffInitial: Duration = .seconds(1)
     /// Ceiling of the seed retry delay (doubling from the initial one, with
     /// jitter). 60 s: a partition that heals is noticed within a minute; a
     /// seed is never given up on.
-    public var seedBackoffMax: GossipTime = GossipDuration.seconds(60)
+    public var seedBackoffMax: Duration = .seconds(60)
     /// Links kept to members of our own community: a node with fewer dials
     /// more. 5: HyParView's active view, over which Plumtree was designed
     /// (log N + 1 for thousands of nodes); a random graph of minimum degree 5
@@ -49,18 +49,18 @@ public struct MembershipSettings: Sendable, Hashable {
     /// A link younger than this is never closed as surplus. 10 s: long enough
     /// for a newcomer's state exchange with a full seed and its first dials to
     /// others, so closing links never outpaces opening them.
-    public var minLinkAge: GossipTime = GossipDuration.seconds(10)
+    public var minLinkAge: Duration = .seconds(10)
     /// A member whose link closed is dialed again only after this (unless no
     /// other member is left to dial). 60 s: a node that shed a surplus link is
     /// not handed the same link straight back.
-    public var redialCooldown: GossipTime = GossipDuration.seconds(60)
+    public var redialCooldown: Duration = .seconds(60)
     /// Links a gateway keeps to gateways of other communities. 2: two
     /// independent routes for checkpoints and referrals.
     public var gatewayPeers: Int = 2
     /// Time allowed for a dial before it counts as failed. 5 s: a TLS handshake across the city.
-    public var dialTimeout: GossipTime = GossipDuration.seconds(5)
+    public var dialTimeout: Duration = .seconds(5)
     /// Dead members are forgotten (their record stays in the address book) after this. 10 minutes.
-    public var deadRetention: GossipTime = GossipDuration.seconds(600)
+    public var deadRetention: Duration = .seconds(600)
     /// Members tracked at most. 4,096 (the address book's size).
     public var maxMembers: Int = AddressBook.maxEntries
     /// Limits and score for peers that send membership messages.

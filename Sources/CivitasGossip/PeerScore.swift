@@ -1,4 +1,5 @@
 public import CivitasLedger
+public import CivitasTime
 
 /// Why a core asks the shell to drop a peer.
 public enum Misbehaviour: Sendable, Hashable, CustomStringConvertible {
@@ -22,10 +23,8 @@ public enum Misbehaviour: Sendable, Hashable, CustomStringConvertible {
 public struct PeerPolicySettings: Sendable, Hashable {
     /// Sustained messages per second a peer may send. 20,000: every
     /// transaction is a message of its own, and a community's validators order
-    /// thousands a second under load (`make bench-ordering`); 200, the first
-    /// setting, made validators ban each other as flooders at a few hundred
-    /// transactions a second and lose their leader. Still far below what would
-    /// let one peer starve the node.
+    /// thousands a second under load (`make bench-ordering`); still far below
+    /// what would let one peer starve the node.
     public var messagesPerSecond: UInt64 = 20_000
     /// Burst allowance in messages (the bucket's size): two seconds of the sustained rate.
     public var burstMessages: UInt64 = 40_000
@@ -46,7 +45,7 @@ public struct PeerPolicySettings: Sendable, Hashable {
     public var recoveryPerSecond: Int = 1
     /// How long a banned peer is refused. 10 minutes: long enough that a
     /// flooding peer's reconnection loop costs it more than us.
-    public var banDuration: GossipTime = GossipDuration.seconds(600)
+    public var banDuration: Duration = .seconds(600)
 
     public init() {}
 }
@@ -60,19 +59,19 @@ public struct PeerPolicy: Sendable {
         var messageTokens: UInt64
         var byteTokens: UInt64
         var score: Int
-        var updated: GossipTime
-        var scoreUpdated: GossipTime
+        var updated: MonotonicTime
+        var scoreUpdated: MonotonicTime
     }
 
     /// The settings in force.
     public let settings: PeerPolicySettings
     private var entries: [NodeID: Entry] = [:]
-    private var bannedUntil: [NodeID: GossipTime] = [:]
+    private var bannedUntil: [NodeID: MonotonicTime] = [:]
 
     public init(settings: PeerPolicySettings = .init()) { self.settings = settings }
 
     /// True while `peer` is banned.
-    public func isBanned(_ peer: NodeID, now: GossipTime) -> Bool {
+    public func isBanned(_ peer: NodeID, now: MonotonicTime) -> Bool {
         if let until = bannedUntil[peer], until > now { return true }
         return false
     }
@@ -87,11 +86,12 @@ public struct PeerPolicy: Sendable {
         return o ? .max : v
     }
 
-    private mutating func refill(_ peer: NodeID, now: GossipTime) -> Entry {
+    private mutating func refill(_ peer: NodeID, now: MonotonicTime) -> Entry {
         let fullMessages = Self.scaled(settings.burstMessages), fullBytes = Self.scaled(settings.burstBytes)
         var e = entries[peer] ?? Entry(messageTokens: fullMessages, byteTokens: fullBytes, score: 0, updated: now, scoreUpdated: now)
         if now > e.updated {
-            let elapsed = now - e.updated
+            // Tokens per second times nanoseconds: nano-tokens, the unit the buckets hold.
+            let elapsed = UInt64((now - e.updated).wholeNanoseconds)
             let (m, mo) = settings.messagesPerSecond.multipliedReportingOverflow(by: elapsed)
             e.messageTokens = mo ? fullMessages : min(fullMessages, e.messageTokens.addingReportingOverflow(m).overflow ? .max : e.messageTokens + m)
             let (b, bo) = settings.bytesPerSecond.multipliedReportingOverflow(by: elapsed)
@@ -99,10 +99,10 @@ public struct PeerPolicy: Sendable {
             e.updated = now
         }
         if now > e.scoreUpdated {
-            let seconds = (now - e.scoreUpdated) / Self.nano
+            let seconds = (now - e.scoreUpdated).components.seconds
             if seconds > 0 {
                 if e.score < 0 { e.score = min(0, e.score + Int(min(seconds, 1 << 20)) * settings.recoveryPerSecond) }
-                e.scoreUpdated &+= seconds * Self.nano  // keep the fraction of a second for next time
+                e.scoreUpdated += .seconds(seconds)  // keep the fraction of a second for next time
             }
         }
         return e
@@ -110,7 +110,7 @@ public struct PeerPolicy: Sendable {
 
     /// Charges one message of `bytes` to `peer`. Returns a misbehaviour when
     /// the peer must now be dropped (the peer is then banned).
-    public mutating func charge(_ peer: NodeID, bytes: Int, now: GossipTime) -> Misbehaviour? {
+    public mutating func charge(_ peer: NodeID, bytes: Int, now: MonotonicTime) -> Misbehaviour? {
         var e = refill(peer, now: now)
         let cost = Self.scaled(UInt64(max(0, bytes)))
         var over = false
@@ -126,7 +126,7 @@ public struct PeerPolicy: Sendable {
     }
 
     /// Records an invalid message from `peer`; returns it back when the peer must be dropped.
-    public mutating func penalise(_ peer: NodeID, _ why: Misbehaviour, now: GossipTime) -> Misbehaviour? {
+    public mutating func penalise(_ peer: NodeID, _ why: Misbehaviour, now: MonotonicTime) -> Misbehaviour? {
         var e = refill(peer, now: now)
         e.score -= settings.invalidPenalty
         entries[peer] = e
@@ -138,14 +138,14 @@ public struct PeerPolicy: Sendable {
     }
 
     /// Bans `peer` now, whatever its score.
-    public mutating func ban(_ peer: NodeID, now: GossipTime) {
-        bannedUntil[peer] = now &+ settings.banDuration
+    public mutating func ban(_ peer: NodeID, now: MonotonicTime) {
+        bannedUntil[peer] = now + settings.banDuration
         entries[peer] = nil
     }
 
     /// Forgets expired bans and idle peers (call now and then to bound memory).
-    public mutating func expire(now: GossipTime) {
+    public mutating func expire(now: MonotonicTime) {
         bannedUntil = bannedUntil.filter { $0.value > now }
-        entries = entries.filter { $0.value.score < 0 || now &- $0.value.updated < GossipDuration.seconds(60) }
+        entries = entries.filter { $0.value.score < 0 || now - $0.value.updated < .seconds(60) }
     }
 }

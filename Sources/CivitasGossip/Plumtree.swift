@@ -1,5 +1,6 @@
 public import CivitasLedger
 public import CivitasCodec
+public import CivitasTime
 
 /// Settings of the dissemination core; every default says why.
 public struct PlumtreeSettings: Sendable, Hashable {
@@ -10,9 +11,9 @@ public struct PlumtreeSettings: Sendable, Hashable {
     /// Wait after the first IHAVE for a missing message before grafting. 150 ms:
     /// above one eager hop on a city network (tens of ms) plus queueing, so a
     /// message that is merely slower on the tree is not fetched twice.
-    public var missingTimeout: GossipTime = GossipDuration.milliseconds(150)
+    public var missingTimeout: Duration = .milliseconds(150)
     /// Wait for a graft's answer before asking the next announcer. 200 ms: one round trip with margin.
-    public var graftRetryTimeout: GossipTime = GossipDuration.milliseconds(200)
+    public var graftRetryTimeout: Duration = .milliseconds(200)
     /// Grafts per missing message before giving up on it. 12: at 10% loss the
     /// chance that twelve request/answer pairs all fail is below 10⁻⁹.
     public var maxGraftAttempts: Int = 12
@@ -23,7 +24,7 @@ public struct PlumtreeSettings: Sendable, Hashable {
     /// flush, an announcement is dropped for a neighbour that has meanwhile
     /// shown it has the message (sent it, or announced it to us): usually
     /// only one end of a lazy link announces a message to the other.
-    public var lazyFlushInterval: GossipTime = GossipDuration.milliseconds(50)
+    public var lazyFlushInterval: Duration = .milliseconds(50)
     /// Message IDs remembered for dedup. 65,536: minutes of a busy community's
     /// traffic (2 MiB of IDs); a message older than that is no longer gossiped.
     public var dedupCapacity: Int = 65_536
@@ -40,19 +41,16 @@ public struct PlumtreeSettings: Sendable, Hashable {
     /// shown it has (by sending or announcing them) and that no earlier
     /// digest named to it. 1 s: repairs the rare node whose eager copy and
     /// every announcement were lost (at 10% loss and thousands of nodes, a few per run).
-    public var antiEntropyInterval: GossipTime = GossipDuration.seconds(1)
+    public var antiEntropyInterval: Duration = .seconds(1)
     /// Age of the messages an anti-entropy IHAVE covers. 10 s: long enough for
     /// the round-robin to reach every one of up to ten neighbours.
-    public var antiEntropyWindow: GossipTime = GossipDuration.seconds(10)
+    public var antiEntropyWindow: Duration = .seconds(10)
     /// Tree optimisation (the Plumtree paper's §3.8): an IHAVE for a message
     /// already received, from a lazy neighbour at least this many hops closer
     /// to the origin than the path the payload took, makes that neighbour the
-    /// parent (GRAFT without messages) and prunes the old one. 0 (off): measured
-    /// in the simulator at 1,000 nodes it costs copies instead of saving them —
-    /// clean 1.044 → 1.268 copies/node at 3, faulty 1.467 → 1.538 at 3 and
-    /// 1.508 at 6 — because one tree serves every origin (a swap that shortens
-    /// one origin's paths lengthens another's, and swaps race messages in
-    /// flight, each race a duplicate and a prune). Kept as a setting to measure.
+    /// parent (GRAFT without messages) and prunes the old one. 0 (off): in the
+    /// simulator it adds copies instead of saving them, because one tree serves
+    /// every origin (figures in docs/gossip.md). Kept as a setting to measure.
     public var optimizationThreshold: UInt32 = 0
     /// The shell's links deliver, in order, every message queued on a link
     /// that stays open (TLS over TCP: the network shell sets this). Then a
@@ -91,7 +89,7 @@ public struct PlumtreeDirectives: Sendable {
     /// Neighbours to disconnect (and not accept again until their ban ends).
     public var disconnects: [(peer: NodeID, reason: Misbehaviour)] = []
     /// When to call `tick(now:)` next (nil: only on the next input).
-    public var nextWakeup: GossipTime?
+    public var nextWakeup: MonotonicTime?
 
     public init() {}
 }
@@ -149,7 +147,7 @@ public struct Plumtree: Sendable {
         var announcers: [(peer: NodeID, round: UInt32)]
         var next = 0
         var attempts = 0
-        var deadline: GossipTime
+        var deadline: MonotonicTime
     }
 
     private var received: BoundedIDSet<MessageID>
@@ -160,7 +158,7 @@ public struct Plumtree: Sendable {
     private var missing: [MessageID: Missing] = [:]
     private var missingOrder: [MessageID] = []
     private var lazyQueue: [(peer: NodeID, announcements: [Announcement])] = []
-    private var lazyFlushAt: GossipTime?
+    private var lazyFlushAt: MonotonicTime?
     /// A message seen within the anti-entropy window, and which neighbours
     /// need no digest of it: those that showed they have it (sent it or
     /// announced it) and those already sent a digest naming it.
@@ -168,7 +166,7 @@ public struct Plumtree: Sendable {
         var id: MessageID
         var topic: GossipTopic
         var round: UInt32
-        var at: GossipTime
+        var at: MonotonicTime
         var settled: [NodeID]
         /// Neighbours that showed they have it (sent it or announced it): no announcement to them.
         var shown: [NodeID] = []
@@ -179,7 +177,7 @@ public struct Plumtree: Sendable {
     private var recentBase = 0
     private var recentIndex: [MessageID: Int] = [:]
     private var antiEntropyTurn = 0
-    private var nextAntiEntropy: GossipTime?
+    private var nextAntiEntropy: MonotonicTime?
     private var random: SplitMix64
 
     /// A core with no neighbours; `seed` picks where the anti-entropy round-robin starts.
@@ -203,7 +201,7 @@ public struct Plumtree: Sendable {
     // MARK: Inputs
 
     /// A link to `peer` came up. New links start eager; duplicates prune them.
-    public mutating func peerUp(_ peer: NodeID, now: GossipTime) -> PlumtreeDirectives {
+    public mutating func peerUp(_ peer: NodeID, now: MonotonicTime) -> PlumtreeDirectives {
         var out = PlumtreeDirectives()
         if policy.isBanned(peer, now: now) {
             out.disconnects.append((peer, .invalid("banned peer reconnected")))
@@ -215,7 +213,7 @@ public struct Plumtree: Sendable {
     }
 
     /// The link to `peer` went down.
-    public mutating func peerDown(_ peer: NodeID, now: GossipTime) -> PlumtreeDirectives {
+    public mutating func peerDown(_ peer: NodeID, now: MonotonicTime) -> PlumtreeDirectives {
         forget(peer)
         var out = PlumtreeDirectives()
         finish(&out, now: now)
@@ -223,7 +221,7 @@ public struct Plumtree: Sendable {
     }
 
     /// Publishes a payload from this node. Returns its ID with the directives.
-    public mutating func broadcast(topic: GossipTopic, payload: [UInt8], now: GossipTime) -> (id: MessageID, directives: PlumtreeDirectives) {
+    public mutating func broadcast(topic: GossipTopic, payload: [UInt8], now: MonotonicTime) -> (id: MessageID, directives: PlumtreeDirectives) {
         precondition(settings.topics.contains(topic), "this instance does not carry \(topic)")
         precondition(payload.count <= settings.maxPayloadBytes, "payload above maxPayloadBytes")
         let id = MessageID.of(topic: topic, payload: payload)
@@ -237,7 +235,7 @@ public struct Plumtree: Sendable {
             for p in eagerPeers + lazyPeers { out.sends.append(.init(to: p, message: message)) }
             recentIndex[id] = recentBase + recent.count
             recent.append(Recent(id: id, topic: topic, round: 0, at: now, settled: settings.reliableLinks ? eagerPeers + lazyPeers : []))
-            if nextAntiEntropy == nil { nextAntiEntropy = now &+ settings.antiEntropyInterval }
+            if nextAntiEntropy == nil { nextAntiEntropy = now + settings.antiEntropyInterval }
         }
         finish(&out, now: now)
         return (id, out)
@@ -247,7 +245,7 @@ public struct Plumtree: Sendable {
     /// of a payload (signatures, certificates); a payload it refuses is not
     /// delivered or forwarded, and costs the sender score.
     public mutating func receive(
-        _ message: GossipMessage, from peer: NodeID, now: GossipTime,
+        _ message: GossipMessage, from peer: NodeID, now: MonotonicTime,
         validate: (GossipTopic, [UInt8]) -> Bool = { _, _ in true }
     ) -> PlumtreeDirectives {
         var out = PlumtreeDirectives()
@@ -256,7 +254,7 @@ public struct Plumtree: Sendable {
         return out
     }
 
-    private mutating func handle(_ message: GossipMessage, from peer: NodeID, now: GossipTime, validate: (GossipTopic, [UInt8]) -> Bool, into out: inout PlumtreeDirectives) {
+    private mutating func handle(_ message: GossipMessage, from peer: NodeID, now: MonotonicTime, validate: (GossipTopic, [UInt8]) -> Bool, into out: inout PlumtreeDirectives) {
         if policy.isBanned(peer, now: now) {
             out.disconnects.append((peer, .invalid("message from a banned peer")))
             return
@@ -325,7 +323,7 @@ public struct Plumtree: Sendable {
                     }
                     missing[a.id] = m
                 } else if missing.count < settings.maxMissing {
-                    missing[a.id] = Missing(announcers: [(peer, a.round)], deadline: now &+ settings.missingTimeout)
+                    missing[a.id] = Missing(announcers: [(peer, a.round)], deadline: now + settings.missingTimeout)
                     missingOrder.append(a.id)
                 }
             }
@@ -356,7 +354,7 @@ public struct Plumtree: Sendable {
     }
 
     /// Time passed: flush announcements, graft missing messages, run anti-entropy.
-    public mutating func tick(now: GossipTime) -> PlumtreeDirectives {
+    public mutating func tick(now: MonotonicTime) -> PlumtreeDirectives {
         var out = PlumtreeDirectives()
         if let at = lazyFlushAt, at <= now { flushLazy(into: &out) }
         graftMissing(now: now, into: &out)
@@ -392,7 +390,7 @@ public struct Plumtree: Sendable {
 
     /// Forwards a payload: eagerly to the tree unless `eager` is false, and as
     /// an announcement to the lazy links (to every link when `eager` is false).
-    private mutating func push(id: MessageID, topic: GossipTopic, round: UInt32, payload: [UInt8], except: NodeID?, now: GossipTime,
+    private mutating func push(id: MessageID, topic: GossipTopic, round: UInt32, payload: [UInt8], except: NodeID?, now: MonotonicTime,
                                eager: Bool = true, into out: inout PlumtreeDirectives) {
         if eager {
             let message = GossipMessage.gossip(topic: topic, round: round, id: id, payload: payload)
@@ -407,17 +405,17 @@ public struct Plumtree: Sendable {
             }
         }
         if !lazyQueue.isEmpty && lazyFlushAt == nil {
-            let half = settings.lazyFlushInterval / 2
-            lazyFlushAt = now &+ half &+ (half == 0 ? 0 : random.next() % (2 * half + 1))
+            let half = Duration.nanoseconds(settings.lazyFlushInterval.wholeNanoseconds / 2)
+            lazyFlushAt = now + half + random.duration(upTo: half * 2)
         }
         recentIndex[id] = recentBase + recent.count
         // Over reliable links every neighbour was just sent the payload or an announcement.
         let settled = settings.reliableLinks ? eagerPeers + lazyPeers : except.map { [$0] } ?? []
         recent.append(Recent(id: id, topic: topic, round: round, at: now, settled: settled))
-        if nextAntiEntropy == nil { nextAntiEntropy = now &+ settings.antiEntropyInterval }
+        if nextAntiEntropy == nil { nextAntiEntropy = now + settings.antiEntropyInterval }
     }
 
-    private mutating func store(_ id: MessageID, _ c: Cached, now: GossipTime) {
+    private mutating func store(_ id: MessageID, _ c: Cached, now: MonotonicTime) {
         cache[id] = c
         cacheOrder.append(id)
         cacheBytes += c.payload.count
@@ -450,7 +448,7 @@ public struct Plumtree: Sendable {
         lazyFlushAt = nil
     }
 
-    private mutating func graftMissing(now: GossipTime, into out: inout PlumtreeDirectives) {
+    private mutating func graftMissing(now: MonotonicTime, into out: inout PlumtreeDirectives) {
         guard !missing.isEmpty else { missingOrder.removeAll(); return }
         var grafts: [(peer: NodeID, ids: [MessageID])] = []
         var keep: [MessageID] = []
@@ -466,7 +464,7 @@ public struct Plumtree: Sendable {
             let target = m.announcers[m.next % m.announcers.count].peer
             m.next += 1
             m.attempts += 1
-            m.deadline = now &+ settings.graftRetryTimeout
+            m.deadline = now + settings.graftRetryTimeout
             missing[id] = m
             keep.append(id)
             if let i = lazyPeers.firstIndex(of: target) {
@@ -486,8 +484,8 @@ public struct Plumtree: Sendable {
         }
     }
 
-    private mutating func antiEntropy(now: GossipTime, into out: inout PlumtreeDirectives) {
-        let horizon = now > settings.antiEntropyWindow ? now - settings.antiEntropyWindow : 0
+    private mutating func antiEntropy(now: MonotonicTime, into out: inout PlumtreeDirectives) {
+        let horizon = now - settings.antiEntropyWindow  // saturates at the origin
         let expired = recent.firstIndex(where: { $0.at >= horizon }) ?? recent.count
         if expired > 0 {
             for r in recent[..<expired] { recentIndex[r.id] = nil }
@@ -507,7 +505,7 @@ public struct Plumtree: Sendable {
             }
             if !list.isEmpty { out.sends.append(.init(to: peer, message: .ihave(list))) }
         }
-        nextAntiEntropy = recent.isEmpty ? nil : now &+ settings.antiEntropyInterval
+        nextAntiEntropy = recent.isEmpty ? nil : now + settings.antiEntropyInterval
         policy.expire(now: now)
     }
 
@@ -519,7 +517,7 @@ public struct Plumtree: Sendable {
         if !recent[i].shown.contains(peer) { recent[i].shown.append(peer) }
     }
 
-    private mutating func invalid(_ peer: NodeID, _ why: String, now: GossipTime, into out: inout PlumtreeDirectives) {
+    private mutating func invalid(_ peer: NodeID, _ why: String, now: MonotonicTime, into out: inout PlumtreeDirectives) {
         if let bad = policy.penalise(peer, .invalid(why), now: now) { drop(peer, bad, into: &out) }
     }
 
@@ -534,9 +532,9 @@ public struct Plumtree: Sendable {
         lazyQueue.removeAll { $0.peer == peer }
     }
 
-    private func finish(_ out: inout PlumtreeDirectives, now: GossipTime) {
-        var wake: GossipTime? = lazyFlushAt
-        func consider(_ t: GossipTime?) {
+    private func finish(_ out: inout PlumtreeDirectives, now: MonotonicTime) {
+        var wake: MonotonicTime? = lazyFlushAt
+        func consider(_ t: MonotonicTime?) {
             guard let t else { return }
             wake = wake.map { min($0, t) } ?? t
         }

@@ -1,6 +1,7 @@
 public import CivitasGossip
 public import CivitasLedger
 import CivitasNetwork
+import CivitasTime
 
 /// The node's stored chain as block sync sees it. The node adapts its block
 /// store to this; tests use a chain in memory. Calls are synchronous and come
@@ -42,12 +43,12 @@ public struct ChainSyncConfiguration: Sendable {
 struct ChainSyncState: Sendable {
     let configuration: ChainSyncConfiguration
     var core: BlockSync<CertificateVerifier>
-    var nextStatus: ContinuousClock.Instant
+    /// When to tell the community our height next (at the first tick, then every `statusInterval`).
+    var nextStatus: MonotonicTime = .origin
 
     init(_ configuration: ChainSyncConfiguration) {
         self.configuration = configuration
         core = Self.resumed(configuration)
-        nextStatus = .now
     }
 
     /// A core that starts from what the chain has stored — at start, and after
@@ -75,13 +76,13 @@ extension GossipNode {
         send(status, to: peer)
     }
 
-    func syncPeerDown(_ peer: NodeID, now: GossipTime) {
+    func syncPeerDown(_ peer: NodeID, now: MonotonicTime) {
         guard chainSync != nil else { return }
         carrySync(chainSync!.core.peerDown(peer, now: now))
     }
 
     /// A block-sync message from a peer of the community.
-    func syncReceive(_ message: GossipMessage, from peer: NodeID, now: GossipTime) {
+    func syncReceive(_ message: GossipMessage, from peer: NodeID, now: MonotonicTime) {
         guard let sync = chainSync else { return }  // no chain: the messages are not for us
         switch message {
         case let .blockRequest(requestID, start, count):
@@ -102,10 +103,10 @@ extension GossipNode {
     }
 
     /// Timers: time out requests; now and then tell the community our height.
-    func syncTick(now: GossipTime, community peers: [NodeID]) {
+    func syncTick(now: MonotonicTime, community peers: [NodeID]) {
         guard chainSync != nil else { return }
-        if ContinuousClock.now >= chainSync!.nextStatus, let status = chainStatusMessage() {
-            chainSync!.nextStatus = ContinuousClock.now + chainSync!.configuration.statusInterval
+        if now >= chainSync!.nextStatus, let status = chainStatusMessage() {
+            chainSync!.nextStatus = now + chainSync!.configuration.statusInterval
             for peer in peers { send(status, to: peer) }
         }
         carrySync(chainSync!.core.tick(now: now))

@@ -1,6 +1,7 @@
 public import CivitasGossip
 public import CivitasLedger
 public import CivitasNetwork
+import CivitasTime
 
 /// The gossip cores on their own over real TLS links — a harness for the
 /// network tests and the serf benchmark, not part of the node (whose
@@ -11,8 +12,8 @@ public import CivitasNetwork
 /// Each core is a value that takes an input and returns directives; this
 /// actor feeds it link events, messages and ticks, and carries out what it
 /// returns: messages become frames on the links, dials become `connect`s,
-/// disconnects close links, deliveries go to `deliveries`. Time is the
-/// monotonic clock in nanoseconds since the node started.
+/// disconnects close links, deliveries go to `deliveries`. Time is a
+/// `MonotonicTime` whose origin is when the node started.
 ///
 /// A gateway runs a second `Plumtree` for the city overlay: the city topics
 /// (checkpoints, referrals) travel over its links to other communities'
@@ -47,7 +48,7 @@ public actor GossipNode {
     private var foreignPeers: Set<NodeID> = []
     private let bookFile: AddressBookFile?
     private var savedBook: AddressBook
-    private var lastBookSave: ContinuousClock.Instant?
+    private var lastBookSave: MonotonicTime?
     /// Least time between two saves of a changed address book.
     public static let bookSaveInterval: Duration = .seconds(30)
     private let startedAt = ContinuousClock.now
@@ -66,7 +67,7 @@ public actor GossipNode {
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         links = LinkMultiplexer(transport: transport)
         let book = addressBook?.loadOrQuarantine(report: log) ?? AddressBook()
-        membership = Membership(selfRecord: record, seeds: seeds, addressBook: book, settings: membershipSettings, seed: seed, now: 0)
+        membership = Membership(selfRecord: record, seeds: seeds, addressBook: book, settings: membershipSettings, seed: seed, now: .origin)
         // TLS over TCP: a message queued on a link that stays open arrives.
         var plumtreeSettings = plumtreeSettings
         plumtreeSettings.reliableLinks = true
@@ -139,10 +140,8 @@ public actor GossipNode {
     /// Nodes with an open link.
     public var linkedPeers: [NodeID] { transport.peers.map(\.identity.nodeID) }
 
-    private var now: GossipTime {
-        let elapsed = ContinuousClock.now - startedAt
-        return GossipTime(elapsed.components.seconds) * 1_000_000_000 + GossipTime(elapsed.components.attoseconds / 1_000_000_000)
-    }
+    /// The cores' clock: time since the node started.
+    private var now: MonotonicTime { .origin + (ContinuousClock.now - startedAt) }
 
     // MARK: Inputs
 
@@ -196,7 +195,7 @@ public actor GossipNode {
         carry(plumtree.tick(now: t))
         if city != nil { carry(city!.tick(now: t)) }
         if chainSync != nil { syncTick(now: t, community: transport.peers.map(\.identity.nodeID).filter { !foreignPeers.contains($0) }) }
-        if let last = lastBookSave, ContinuousClock.now - last < Self.bookSaveInterval {} else { saveAddressBook() }
+        if let last = lastBookSave, t - last < Self.bookSaveInterval {} else { saveAddressBook() }
         return .milliseconds(10)
     }
 
@@ -226,7 +225,7 @@ public actor GossipNode {
     /// and retried at the next interval: the book is a cache, seeds still work).
     private func saveAddressBook() {
         guard let bookFile else { return }
-        lastBookSave = ContinuousClock.now
+        lastBookSave = now
         let book = membership.addressBook
         guard book != savedBook else { return }
         do throws(AddressBookFile.LoadError) {

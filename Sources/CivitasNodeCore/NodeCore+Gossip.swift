@@ -141,7 +141,7 @@ extension NodeCore {
     }
 
     mutating func carry(_ d: MembershipDirectives) {
-        membershipWake = d.nextWakeup ?? 0
+        membershipWake = d.nextWakeup ?? .origin
         for (to, message) in d.sends { out.gossipSends.append((to, message)) }
         for dial in d.dials { out.dials.append(dial) }
         for (peer, reason) in d.disconnects { out.disconnects.append((peer, .membership(reason))) }

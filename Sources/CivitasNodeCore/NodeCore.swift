@@ -2,6 +2,7 @@ import CivitasCodec
 public import CivitasLedger
 public import CivitasRaft
 import CivitasGossip
+import CivitasTime
 
 /// One community node as a deterministic value: Raft ordering, the mempool,
 /// block production, certificate collection, the order in which sealed blocks
@@ -104,12 +105,12 @@ public struct NodeCore: Sendable {
     var foreignPeers: Set<NodeID> = []
     /// A gateway's city overlay (NodeCore+City.swift); nil on other roles.
     var city: Plumtree?
-    var cityWake: GossipTime?
+    var cityWake: MonotonicTime?
     /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
     var inbox: [Transaction] = []
     /// When each gossip core asked to be ticked next (its last directives' `nextWakeup`).
-    var membershipWake: GossipTime = 0
-    var plumtreeWake: GossipTime?
+    var membershipWake: MonotonicTime = .origin
+    var plumtreeWake: MonotonicTime?
 
     /// What a replica restored from its write-ahead log.
     public struct RaftRestore: Sendable {
@@ -145,7 +146,7 @@ public struct NodeCore: Sendable {
         recentHashes[applied.height] = applied.hash
         let gossip = configuration.gossip
         membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
-                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now &* 1_000_000)
+                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: .origin + .milliseconds(now))
         plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
         if configuration.role == .gateway {
             city = Plumtree(settings: Self.citySettings(configuration.settings.plumtree), seed: seed &+ 0x6369_7479)
@@ -211,6 +212,6 @@ public struct NodeCore: Sendable {
             + "\(unsealed.count) unsealed, mempool \(mempool.count), \(gossipDescription), raft \(raft.map { "\($0.role) term \($0.term) commit \($0.commitIndex)" } ?? "-")"
     }
     public func node(of replica: ReplicaID) -> NodeID? { configuration.node(of: replica) }
-    /// The gossip cores' clock: the node's milliseconds in their unit (nanoseconds).
-    var gossipNow: GossipTime { now &* 1_000_000 }
+    /// The gossip cores' clock: the node's milliseconds as a `MonotonicTime`.
+    var gossipNow: MonotonicTime { .origin + .milliseconds(now) }
 }

@@ -63,7 +63,7 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// campaign found a node 30 s behind after two losses in a row).
     public var blockSync: BlockSyncSettings = {
         var s = BlockSyncSettings()
-        s.requestTimeout = GossipDuration.seconds(2)
+        s.requestTimeout = .seconds(2)
         return s
     }()
     /// This node's own limits on the blocks it proposes as leader (nil: the

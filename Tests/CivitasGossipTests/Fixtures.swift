@@ -1,6 +1,7 @@
 import CivitasCodec
 import CivitasGossip
 import CivitasLedger
+import CivitasTime
 
 /// Deterministic keys, records and chains for the gossip tests.
 enum Fixtures {
@@ -25,8 +26,6 @@ enum Fixtures {
 
     static func id(_ i: Int) -> NodeID { key(i).publicKey.nodeID }
 
-    static func ms(_ n: UInt64) -> GossipTime { GossipDuration.milliseconds(n) }
-
     /// A certified chain of `count` empty blocks over `validators` validator keys.
     static func chain(count: Int, validators: Int = 3) -> (genesis: Hash, blocks: [SealedBlock], keys: [PublicKey]) {
         let vkeys = (0..<validators).map { key(900 + $0) }
@@ -50,7 +49,7 @@ enum Fixtures {
 /// (one the sender's core counts as connected); others are dropped.
 struct SwimCluster {
     struct InFlight {
-        var at: GossipTime
+        var at: MonotonicTime
         var from: Int
         var to: Int
         var message: GossipMessage
@@ -60,13 +59,13 @@ struct SwimCluster {
     var stopped: Set<Int> = []
     /// Pairs that cannot talk (both directions).
     var cut: Set<[Int]> = []
-    var now: GossipTime = 0
+    var now: MonotonicTime = .origin
     var inFlight: [InFlight] = []
-    var wake: [GossipTime?]
+    var wake: [MonotonicTime?]
     var events: [(node: Int, event: MembershipEvent)] = []
     var dials: [(node: Int, address: String)] = []
     /// Links closed, with the time and who asked.
-    var closes: [(at: GossipTime, node: Int, peer: Int)] = []
+    var closes: [(at: MonotonicTime, node: Int, peer: Int)] = []
     /// Messages dropped because the sender had no link to the receiver.
     var unlinkedSends = 0
     let index: [NodeID: Int]
@@ -76,12 +75,12 @@ struct SwimCluster {
         var list: [Membership] = []
         var idx: [NodeID: Int] = [:]
         for i in 0..<count {
-            list.append(Membership(selfRecord: Fixtures.record(i), seeds: seedOf(i), settings: settings, seed: UInt64(i) + 1, now: 0))
+            list.append(Membership(selfRecord: Fixtures.record(i), seeds: seedOf(i), settings: settings, seed: UInt64(i) + 1, now: .origin))
             idx[Fixtures.id(i)] = i
         }
         nodes = list
         index = idx
-        wake = Array(repeating: 0, count: count)
+        wake = Array(repeating: .origin, count: count)
     }
 
     func canTalk(_ a: Int, _ b: Int) -> Bool {
@@ -98,7 +97,7 @@ struct SwimCluster {
         for (to, message) in d.sends {
             guard let j = index[to] else { continue }
             guard nodes[i].connected.contains(to) else { unlinkedSends += 1; continue }
-            inFlight.append(InFlight(at: now + Fixtures.ms(5), from: i, to: j, message: message))
+            inFlight.append(InFlight(at: now + .milliseconds(5), from: i, to: j, message: message))
         }
         for (address, _) in d.dials {
             dials.append((i, address))
@@ -122,9 +121,9 @@ struct SwimCluster {
     }
 
     /// Runs the cluster until `until` (absolute time).
-    mutating func run(until: GossipTime) {
+    mutating func run(until: MonotonicTime) {
         while now < until {
-            now += Fixtures.ms(10)
+            now += .milliseconds(10)
             let due = inFlight.filter { $0.at <= now }
             inFlight.removeAll { $0.at <= now }
             for m in due where canTalk(m.from, m.to) {
@@ -139,7 +138,7 @@ struct SwimCluster {
         }
     }
 
-    mutating func run(for duration: GossipTime) { run(until: now + duration) }
+    mutating func run(for duration: Duration) { run(until: now + duration) }
 
     /// The state node `observer` holds about node `subject`.
     func state(_ observer: Int, of subject: Int) -> MemberState? { nodes[observer].state(of: Fixtures.id(subject)) }

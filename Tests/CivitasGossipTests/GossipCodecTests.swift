@@ -1,6 +1,7 @@
 import CivitasCodec
 import CivitasGossip
 import CivitasLedger
+import CivitasTime
 import Testing
 
 /// The wire format of every gossip message, and the address book file.
@@ -107,9 +108,9 @@ struct GossipCodecTests {
 
     @Test func theAddressBookRoundTripsWithItsQualities() throws {
         var book = AddressBook()
-        for i in [5, 1, 9] { book.learn(Fixtures.record(i), now: UInt64(i)) }
-        book.record(node: Fixtures.id(5), address: Fixtures.address(5), success: true, now: 50)
-        book.record(node: Fixtures.id(9), address: Fixtures.address(9), success: false, now: 60)
+        for i in [5, 1, 9] { book.learn(Fixtures.record(i), now: .origin + .nanoseconds(i)) }
+        book.record(node: Fixtures.id(5), address: Fixtures.address(5), success: true, now: .origin + .nanoseconds(50))
+        book.record(node: Fixtures.id(9), address: Fixtures.address(9), success: false, now: .origin + .nanoseconds(60))
         #expect(book.entry(for: Fixtures.id(5))?.quality == [63])
         #expect(book.entry(for: Fixtures.id(9))?.quality == [37])
         let bytes = book.encoded()
@@ -117,13 +118,13 @@ struct GossipCodecTests {
         #expect(back == book)
         #expect(back.entries.map(\.record.nodeID) == back.entries.map(\.record.nodeID).sorted())
         // A restarted node gets its peers back from the book.
-        let node = Membership(selfRecord: Fixtures.record(0), seeds: [], addressBook: back, seed: 1, now: 0)
+        let node = Membership(selfRecord: Fixtures.record(0), seeds: [], addressBook: back, seed: 1, now: .origin)
         #expect(node.addressBook == book)
     }
 
     @Test func aCorruptAddressBookIsRefusedAndATamperedRecordIsDroppedOnLoad() throws {
         var book = AddressBook()
-        for i in 1...3 { book.learn(Fixtures.record(i), now: 1) }
+        for i in 1...3 { book.learn(Fixtures.record(i), now: .origin + .nanoseconds(1)) }
         let bytes = book.encoded()
         for cut in 0..<bytes.count {
             #expect(throws: CodecError.self) { try AddressBook(encoded: Array(bytes[..<cut])) }
@@ -145,7 +146,7 @@ struct GossipCodecTests {
         let addressAt = 2 + 1 + 32 + Fixtures.community.canonicalBytes().count + 1 + 1 + 1 + 2
         evil[addressAt] ^= 0x01
         let evilBook = try AddressBook(encoded: evil)
-        let loaded = Membership(selfRecord: Fixtures.record(0), seeds: [], addressBook: evilBook, seed: 1, now: 0)
+        let loaded = Membership(selfRecord: Fixtures.record(0), seeds: [], addressBook: evilBook, seed: 1, now: .origin)
         #expect(loaded.addressBook.entries.count == 2, "the record whose signature fails is dropped")
     }
 }

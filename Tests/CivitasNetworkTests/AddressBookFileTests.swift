@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasGossip
 import CivitasLedger
 import CivitasNetwork
+import CivitasTime
 import Foundation
 import Testing
 
@@ -13,8 +14,8 @@ import Testing
             let key = SigningKey(seed: Bytes32(Array(repeating: UInt8(i + 1), count: 32))!)
             let record = PeerRecord(key: key, community: CommunityID("ward-7")!, role: .observer,
                                     addresses: ["127.0.0.1:\(7000 + i)", "10.0.0.\(i):7000"], sequence: 1, time: Timestamp(1_000))
-            book.learn(record, now: UInt64(i))
-            book.record(node: key.publicKey.nodeID, address: "127.0.0.1:\(7000 + i)", success: true, now: UInt64(i + 10))
+            book.learn(record, now: .origin + .nanoseconds(i))
+            book.record(node: key.publicKey.nodeID, address: "127.0.0.1:\(7000 + i)", success: true, now: .origin + .nanoseconds(i + 10))
         }
         return book
     }

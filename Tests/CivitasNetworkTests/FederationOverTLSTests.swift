@@ -21,9 +21,9 @@ import Testing
 
     static func settings() -> MembershipSettings {
         var membership = MembershipSettings()
-        membership.probeInterval = GossipDuration.milliseconds(200)
-        membership.syncInterval = GossipDuration.seconds(1)
-        membership.seedBackoffInitial = GossipDuration.milliseconds(100)
+        membership.probeInterval = .milliseconds(200)
+        membership.syncInterval = .seconds(1)
+        membership.seedBackoffInitial = .milliseconds(100)
         membership.targetPeers = 4
         return membership
     }

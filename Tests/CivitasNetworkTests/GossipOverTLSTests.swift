@@ -18,9 +18,9 @@ import Testing
         var ids: [NodeID] = []
         var seedAddress = ""
         var membership = MembershipSettings()
-        membership.probeInterval = GossipDuration.milliseconds(200)
-        membership.syncInterval = GossipDuration.seconds(1)
-        membership.seedBackoffInitial = GossipDuration.milliseconds(100)
+        membership.probeInterval = .milliseconds(200)
+        membership.syncInterval = .seconds(1)
+        membership.seedBackoffInitial = .milliseconds(100)
         membership.targetPeers = 4
         for i in 0..<10 {
             let node = try lab.node(role: .validator)

@@ -44,10 +44,10 @@ if let i = args.firstIndex(of: "--churn"), i + 1 < args.count, let x = Double(ar
 var plumtree = PlumtreeSettings()
 if let i = args.firstIndex(of: "--threshold"), i + 1 < args.count, let t = UInt32(args[i + 1]) { plumtree.optimizationThreshold = t }
 if let i = args.firstIndex(of: "--missing-timeout"), i + 1 < args.count, let ms = UInt64(args[i + 1]) {
-    plumtree.missingTimeout = GossipDuration.milliseconds(ms)
+    plumtree.missingTimeout = .milliseconds(ms)
 }
 
-print("gossip dissemination (simulated): \(messages) messages per run, one every 200 ms, seed 1, tree optimisation threshold \(plumtree.optimizationThreshold), missing timeout \(plumtree.missingTimeout / 1_000_000) ms")
+print("gossip dissemination (simulated): \(messages) messages per run, one every 200 ms, seed 1, tree optimisation threshold \(plumtree.optimizationThreshold), missing timeout \(Int(plumtree.missingTimeout / .milliseconds(1))) ms")
 print("  N      profile  t99 mean/max ms   t100 mean/max ms  hops99 hops100  copies/node  control B/node  complete  wall s")
 var copiesAt1000 = 0.0
 var allComplete = true

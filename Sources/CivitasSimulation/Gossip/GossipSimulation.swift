@@ -1,6 +1,7 @@
 internal import CivitasCodec
 import CivitasGossip
 import CivitasLedger
+import CivitasTime
 
 /// Runs thousands of `Plumtree` cores in one process on the virtual clock and
 /// simulated links of the kernel (`EventQueue`, `SimNetwork`, `SimRandom`),
@@ -138,7 +139,20 @@ public struct GossipSimulation {
         return report()
     }
 
-    private var gossipNow: GossipTime { now &* 1_000 }
+    private var gossipNow: MonotonicTime { Self.monotonicTime(now) }
+
+    // MARK: The clock boundary
+
+    /// The cores' clock at kernel time `t`: the kernel's microseconds, origin at the run's start.
+    private static func monotonicTime(_ t: SimTime) -> MonotonicTime {
+        MonotonicTime(nanosecondsSinceOrigin: t &* 1_000)
+    }
+
+    /// The first kernel time at or after the cores' instant `t` (microseconds, rounded up).
+    private static func simTime(notBefore t: MonotonicTime) -> SimTime {
+        let ns = t.nanosecondsSinceOrigin
+        return ns / 1_000 + (ns % 1_000 == 0 ? 0 : 1)
+    }
 
     // MARK: Overlay
 
@@ -210,7 +224,7 @@ public struct GossipSimulation {
             if let j = indexOf[peer] { unlink(i, j); unlink(Int(j), Int32(i)) }
         }
         if let wake = d.nextWakeup {
-            let at = max(now, SimTime(wake / 1_000) + (wake % 1_000 == 0 ? 0 : 1))
+            let at = max(now, Self.simTime(notBefore: wake))
             if nodes[i].wakeAt.map({ at < $0 }) ?? true {
                 nodes[i].wakeAt = at
                 queue.schedule(.wake(Int32(i)), at: at)

@@ -117,7 +117,10 @@ public final class SimFileSystem: FileSystem {
         counters.crashes += 1
         powerFailsAfter = nil
         generation += 1
-        for (id, var inode) in inodes {
+        // In inode order, not the dictionary's: its order follows the hash seed,
+        // which differs per process, and a seed must replay in any process.
+        for id in inodes.keys.sorted() {
+            guard var inode = inodes[id] else { continue }
             let keep = Int(random.below(UInt64(inode.pending.count + 1)))
             for op in inode.pending.prefix(keep) { Self.apply(op, to: &inode.durable) }
             if keep < inode.pending.count {
