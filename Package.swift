@@ -163,11 +163,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The sample community (members, roles, units, validators' subjects, genesis
+        // parameters), defined once for the demos, the pilot harness and the simulator.
+        .target(
+            name: "CivitasSample",
+            dependencies: ["CivitasLedger"],
+            swiftSettings: strict
+        ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
             dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance",
-                           .product(name: "TOMLKit", package: "TOMLKit")],
+                           "CivitasSample", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
         // The command-line tool (a shell: it may read files and clocks).
@@ -182,6 +189,7 @@ let package = Package(
                 "CivitasIdentity",
                 "CivitasNodeCore",
                 "CivitasNode",
+                "CivitasSample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
