@@ -170,6 +170,13 @@ let package = Package(
             dependencies: ["CivitasLedger"],
             swiftSettings: strict
         ),
+        // The pilot harness: a community of real `civitas node run` processes on
+        // loopback, set up through the CLI (`civitas demo` and the process tests).
+        .target(
+            name: "CivitasPilot",
+            dependencies: ["CivitasLedger", "CivitasSample", "CivitasNode", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
@@ -190,6 +197,7 @@ let package = Package(
                 "CivitasNodeCore",
                 "CivitasNode",
                 "CivitasSample",
+                "CivitasPilot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -272,7 +280,7 @@ let package = Package(
             name: "CivitasNodeTests",
             dependencies: [
                 "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasStorage",
-                "CivitasIdentity", "CivitasTestSupport",
+                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
