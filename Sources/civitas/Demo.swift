@@ -106,7 +106,7 @@ struct OfflineDemo: ParsableCommand {
         var trailing = wire
         trailing.append(0)
         report("a trailing byte", { _ = try SealedBlock(encoded: trailing) })
-        print("\nDone. Raft ordering exists as a core with its simulator (civitas sim raft); the node that runs it on the network (gossip, storage, APIs) is not built yet; see docs/architecture.md.")
+        print("\nDone. `civitas demo` runs the same community as real nodes on this machine; docs/architecture.md says where each part lives.")
     }
 
     func certify(_ header: BlockHeader, by nodes: [SigningKey]) -> CommitCertificate {
