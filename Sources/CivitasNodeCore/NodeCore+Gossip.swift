@@ -41,7 +41,10 @@ extension NodeCore {
         case .ping, .ack, .pingRequest, .nack, .sync, .digest:
             carry(membership.receive(message, from: peer, now: gossipNow))
         case .gossip, .ihave, .graft, .prune:
-            guard !foreignPeers.contains(peer) else { return }
+            guard !foreignPeers.contains(peer) else {
+                receiveCity(message, from: peer)
+                return
+            }
             // Plumtree asks the application to check a new payload before it
             // forwards it; the payload decoded then is the one delivered.
             var decoded: DecodedPayload?
@@ -86,6 +89,20 @@ extension NodeCore {
         carry(plumtree.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
     }
 
+    /// Publishes the transactions submitted since the last tick: one alone as
+    /// itself, several as one `TransactionOffer`.
+    mutating func publishSubmitted() {
+        guard !unpublished.isEmpty else { return }
+        let batch = unpublished
+        unpublished = []
+        unpublishedBytes = 0
+        if batch.count == 1 {
+            publish(.transaction(batch[0]))
+        } else {
+            offerAgain(batch)
+        }
+    }
+
     /// Offers pending transactions again. Plumtree delivers a payload once,
     /// so by Plumtree they travel as `TransactionOffer`s (new payloads), as
     /// many as the payload limit needs.
@@ -106,7 +123,7 @@ extension NodeCore {
         if !batch.isEmpty { publishOffer(batch) }
     }
 
-    private mutating func publishOffer(_ batch: [Transaction]) {
+    mutating func publishOffer(_ batch: [Transaction]) {
         let payload = TransactionOffer(time: now, transactions: batch).encoded()
         guard payload.count <= plumtree.settings.maxPayloadBytes else { return }
         carry(plumtree.broadcast(topic: .communityTransactions, payload: payload, now: gossipNow).directives)
@@ -119,6 +136,7 @@ extension NodeCore {
         let t = gossipNow
         if t >= membershipWake { carry(membership.tick(now: t)) }
         if let wake = plumtreeWake, t >= wake { carry(plumtree.tick(now: t)) }
+        tickCity()
         admitInbox(view: view)
     }
 
@@ -148,7 +166,7 @@ extension NodeCore {
     }
 
     /// Transactions delivered by Plumtree go to the mempool as any gossiped transaction.
-    private mutating func admitInbox(view: some MempoolView) {
+    mutating func admitInbox(view: some MempoolView) {
         guard !inbox.isEmpty else { return }
         let transactions = inbox
         inbox = []

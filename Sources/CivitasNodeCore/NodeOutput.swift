@@ -19,6 +19,8 @@ public enum NodeEvent: Sendable, Hashable {
     case membership(MembershipEvent)
     /// Blocks a peer asked for could not be read from the block store (it was answered with none).
     case blockReadFailed(String)
+    /// A gateway's city overlay delivered a payload on a city topic (once per message).
+    case cityDelivery(topic: GossipTopic, payload: [UInt8], from: NodeID)
 }
 
 /// Why the node closes a link: upkeep (a surplus link, a member declared

@@ -344,3 +344,50 @@ struct NodeCoreTests {
         #expect(c.submit(waiting, to: 3) == .accepted(id: waiting.id))
     }
 }
+
+/// A gateway's city overlay, run by the core: gateways of two communities,
+/// linked to each other, spread a city payload with a Plumtree of their own;
+/// community payloads never cross, and a non-gateway publishes nothing city-wide.
+@Suite struct CityOverlayTests {
+    static func gateway(_ community: String, key: UInt8, clock: LosslessEnvironment.Clock) -> NodeDriver<LosslessEnvironment> {
+        let id = CommunityID(community)!
+        let validator = Fixtures.key(key + 100)
+        let genesis = GenesisDocument(community: id, time: 1_000_000,
+                                      validators: [ValidatorEntry(name: "v", subject: Fixtures.key(key + 50).publicKey, nodeKey: validator.publicKey)],
+                                      registrars: [], subjects: [], parameters: GenesisParameters())
+        let node = Fixtures.key(key)
+        let record = PeerRecord(key: node, community: id, role: .gateway, addresses: ["\(community):7000"], sequence: 1, time: 1_000_000)
+        let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: node, role: .gateway,
+                                                  gossip: NodeGossipConfiguration(record: record, seeds: []))
+        return NodeDriver(configuration: configuration, environment: LosslessEnvironment(clock: clock, community: id),
+                          applied: .genesis(genesis), restoring: nil, seed: UInt64(key))
+    }
+
+    typealias Community = NodeCoreTests.Community
+
+    @Test func gatewaysOfTwoCommunitiesSpreadACityPayload() throws {
+        let clock = LosslessEnvironment.Clock()
+        var a = Self.gateway("maple-court", key: 1, clock: clock), b = Self.gateway("pine-row", key: 2, clock: clock)
+        let idA = NodeID(deriving: a.core.configuration.nodeKey.publicKey), idB = NodeID(deriving: b.core.configuration.nodeKey.publicKey)
+        try a.linkUp(idB, address: "pine-row:7000", inCommunity: false)
+        try b.linkUp(idA, address: nil, inCommunity: false)
+        #expect(a.core.cityPeers == [idB] && b.core.cityPeers == [idA])
+        let payload: [UInt8] = Array("checkpoint of maple-court".utf8)
+        try a.publishCity(topic: .cityCheckpoints, payload: payload)
+        // Carry a's messages to b as the links would.
+        for case let .gossip(to, message) in a.environment.outbox where to == idB {
+            try b.receive(gossip: message, from: idA)
+        }
+        let delivered = b.environment.events.contains {
+            if case let .cityDelivery(topic, got, from) = $0 { topic == .cityCheckpoints && got == payload && from == idA } else { false }
+        }
+        #expect(delivered, "the other community's gateway did not deliver the city payload")
+        let leaked = b.environment.outbox.contains { if case let .gossip(_, .gossip(topic, _, _, _)) = $0 { topic.isCommunityTopic } else { false } }
+        #expect(!leaked)
+        // A node that is not a gateway publishes nothing city-wide.
+        var observer = Community()
+        try observer.drivers[3].publishCity(topic: .cityCheckpoints, payload: payload)
+        #expect(observer.env(3).events.contains { if case .refused = $0 { true } else { false } })
+        #expect(!observer.env(3).outbox.contains { if case .gossip = $0 { true } else { false } })
+    }
+}

@@ -15,11 +15,14 @@ public import ServiceLifecycle
 /// (`RuntimeEnvironment`: the Raft write-ahead log, the block store, the
 /// state database, TLS links, the process's clocks). The simulator runs the
 /// same driver over a simulated world. The core runs the community's
-/// discovery and dissemination; `GossipNode` hands it links and gossip
-/// messages, keeps the city overlay and saves the address book the core keeps.
+/// discovery and dissemination (and a gateway's city overlay); the
+/// `LinkMultiplexer` hands it links and messages.
 ///
-/// Inputs from the network arrive on one ordered stream and are handled one
+/// Inputs from the links arrive on one ordered stream and are handled one
 /// at a time by this actor; a step every few milliseconds lets time pass.
+/// The actor runs on a thread of its own (`NodeThread`): the driver's
+/// fsyncs block it, never Swift's cooperative pool the HTTP APIs run on, and
+/// an input hops once, from the link's event loop to this thread.
 public actor NodeRuntime: NodeService, Service {
     public struct Parameters: Sendable {
         public var dataDirectory: String
@@ -52,36 +55,33 @@ public actor NodeRuntime: NodeService, Service {
         }
     }
 
-    enum Input: Sendable {
-        case consensus(NodeID, [UInt8])
-        case gossip(NodeID, GossipMessage)
-        case link(GossipNode.LinkEvent)
-        case dialFailed(String, NodeID?)
-    }
-
     public nonisolated let state: StateDatabase
-    public nonisolated let gossip: GossipNode
-    let transport: Transport
+    /// The node's own thread, this actor's executor.
+    private nonisolated let thread: NodeThread
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.unownedExecutor }
+    let links: LinkMultiplexer
+    var transport: Transport { links.transport }
     let environment: RuntimeEnvironment
+    /// Where the address book the core keeps is saved (at most every 30 s when changed, and at stop).
+    let bookFile: AddressBookFile
+    var savedBook: AddressBook
     var driver: NodeDriver<RuntimeEnvironment>
     var core: NodeCore { driver.core }
     let parameters: Parameters
     let logger: Logger
     let metrics: (any RuntimeMetrics)?
-    private let inputs: AsyncStream<Input>
-    private let inputContinuation: AsyncStream<Input>.Continuation
     private var stopping = false
     /// Storage failed: the node cannot keep its promises and stops.
     private var failure: (any Error)?
     var diskUsage = DiskUsageCache()
     /// The leader last logged, to log changes once.
     private var knownLeader: NodeID?
-    /// When the core's address book was last handed to `gossip` to save (monotonic ms).
-    private var bookNoted: Timestamp = 0
+    /// When the address book was last saved (monotonic ms).
+    private var bookSaved: Timestamp = 0
 
     /// Opens the node's storage under `parameters.dataDirectory` (creating it
     /// on first start) and restores the driver from it. Starts nothing.
-    public init(parameters: Parameters, transport: Transport, gossip: GossipNode, logger: Logger,
+    public init(parameters: Parameters, links: LinkMultiplexer, addressBook: AddressBookFile, logger: Logger,
                 metrics: (any RuntimeMetrics)?) throws {
         let directory = DataDirectory(parameters.dataDirectory)
         let fileSystem = POSIXFileSystem()
@@ -118,20 +118,18 @@ public actor NodeRuntime: NodeService, Service {
         if height > 0, let head = try blocks.block(at: height) {
             position = ChainPosition(height: height, hash: head.header.hash, time: head.header.time)
         }
-        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
-        let environment = RuntimeEnvironment(blocks: blocks, wal: wal, state: state, transport: transport, gossip: gossip,
-                                             logger: logger, metrics: metrics,
-                                             dialFailed: { continuation.yield(.dialFailed($0, $1)) })
+        let environment = RuntimeEnvironment(blocks: blocks, wal: wal, state: state, links: links, logger: logger, metrics: metrics)
         let seed = UInt64(truncatingIfNeeded: Int64(WallClock.nowMillis)) ^ 0x5EED
         driver = NodeDriver(configuration: configuration, environment: environment, applied: position, restoring: restore, seed: seed)
         self.environment = environment
         self.state = state
-        self.transport = transport
-        self.gossip = gossip
+        thread = NodeThread()
+        self.links = links
+        bookFile = addressBook
+        savedBook = parameters.gossip.addressBook
         self.parameters = parameters
         self.logger = logger
         self.metrics = metrics
-        (self.inputs, inputContinuation) = (inputs, continuation)
         logger.info("opened storage", metadata: [
             "height": "\(height)", "state_caught_up": "\(caughtUp)", "raft_restored": "\(restore != nil)",
             "role": "\(parameters.role.rawValue)",
@@ -144,20 +142,9 @@ public actor NodeRuntime: NodeService, Service {
     /// in-flight Raft and apply work a moment to finish, and closes everything.
     /// Throws if storage failed.
     public func run() async throws {
-        let continuation = inputContinuation
-        await gossip.setApplication(GossipNode.Application(
-            delivered: { _, _ in },  // the city overlay's topics are not the community node's
-            consensus: { continuation.yield(.consensus($0, $1)) },
-            gossip: { continuation.yield(.gossip($0, $1)) },
-            link: { continuation.yield(.link($0)) }))
-        await gossip.start()
-        let inputs = self.inputs
-        let reader = Task { [weak self] in
-            for await input in inputs {
-                guard let self else { return }
-                await self.handle(input)
-            }
-        }
+        links.start()
+        let inputs = links.inputs
+        let reader = Task { await self.consume(inputs) }
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled && failure == nil {
             step()
@@ -173,10 +160,9 @@ public actor NodeRuntime: NodeService, Service {
             try? await Task.sleep(for: .milliseconds(5))
         }
         driver.stop()
-        inputContinuation.finish()
         reader.cancel()
-        await gossip.noteAddressBook(core.addressBook)
-        await gossip.stop()
+        saveAddressBook()
+        await links.stop()
         try? environment.blocks.sync()
         try? environment.blocks.close()
         environment.wal?.close()
@@ -192,23 +178,42 @@ public actor NodeRuntime: NodeService, Service {
     private func step() {
         perform { try $0.tick() }
         let now = environment.monotonicMillis
-        if now >= bookNoted + 5_000 {
-            bookNoted = now
-            let book = core.addressBook
-            let gossip = self.gossip
-            Task { await gossip.noteAddressBook(book) }
+        if now >= bookSaved + 30_000 {
+            bookSaved = now
+            saveAddressBook()
         }
     }
 
-    private func handle(_ input: Input) {
+    /// Saves the core's address book if it changed (a failure is logged and
+    /// retried later: the book is a cache, the seeds still work).
+    private func saveAddressBook() {
+        let book = core.addressBook
+        guard book != savedBook else { return }
+        do throws(AddressBookFile.LoadError) {
+            try bookFile.save(book)
+            savedBook = book
+        } catch {
+            logger.warning("cannot save the address book", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Handles the links' inputs in order, on this actor's thread.
+    private func consume(_ inputs: AsyncStream<LinkMultiplexer.Input>) async {
+        for await input in inputs {
+            handle(input)
+        }
+    }
+
+    private func handle(_ input: LinkMultiplexer.Input) {
         switch input {
         case let .consensus(from, bytes):
             perform { try $0.receive(consensus: bytes, from: from) }
         case let .gossip(from, message):
             perform { try $0.receive(gossip: message, from: from) }
-        case let .link(.up(node, address, inCommunity)):
+        case let .up(node, address, community):
+            let inCommunity = community == parameters.genesis.community
             perform { try $0.linkUp(node, address: address, inCommunity: inCommunity) }
-        case let .link(.down(node)):
+        case let .down(node):
             perform { try $0.linkDown(node) }
         case let .dialFailed(address, node):
             perform { try $0.dialFailed(address: address, node: node) }
@@ -300,7 +305,7 @@ public actor NodeRuntime: NodeService, Service {
                                   roundTripMillis: transport.roundTrip(to: $0.identity.nodeID).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3 })
         }.sorted { ($0.community, $0.nodeID) < ($1.community, $1.nodeID) }
         var counters: [String: UInt64] = [:]
-        for (kind, count) in gossip.sentByKind {
+        for (kind, count) in links.sentByKind {
             counters["\(kind)_messages"] = UInt64(count.messages)
             counters["\(kind)_bytes"] = UInt64(count.bytes)
         }

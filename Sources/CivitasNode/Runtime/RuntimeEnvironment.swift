@@ -14,26 +14,20 @@ final class RuntimeEnvironment: NodeEnvironment {
     let blocks: BlockStore
     let wal: RaftWAL?
     let state: StateDatabase
-    let transport: Transport
-    let gossip: GossipNode
+    let links: LinkMultiplexer
     let logger: Logger
     let metrics: (any RuntimeMetrics)?
-    /// Called when a dial fails (it feeds the runtime's input stream).
-    let dialFailed: @Sendable (String, NodeID?) -> Void
     /// Submissions waiting for their commit, resumed when the driver answers them.
     var waiting: [SubmissionTicket: CheckedContinuation<SubmitOutcome?, Never>] = [:]
     private let origin = ContinuousClock.now
 
-    init(blocks: BlockStore, wal: RaftWAL?, state: StateDatabase, transport: Transport, gossip: GossipNode, logger: Logger,
-         metrics: (any RuntimeMetrics)?, dialFailed: @escaping @Sendable (String, NodeID?) -> Void) {
+    init(blocks: BlockStore, wal: RaftWAL?, state: StateDatabase, links: LinkMultiplexer, logger: Logger, metrics: (any RuntimeMetrics)?) {
         self.blocks = blocks
         self.wal = wal
         self.state = state
-        self.transport = transport
-        self.gossip = gossip
+        self.links = links
         self.logger = logger
         self.metrics = metrics
-        self.dialFailed = dialFailed
     }
 
     // MARK: Clocks
@@ -98,22 +92,19 @@ final class RuntimeEnvironment: NodeEnvironment {
     // MARK: Links
 
     func send(_ message: ConsensusMessage, to node: NodeID) {
-        _ = transport.send(message.encoded(), to: node, traffic: .consensus)
+        links.send(consensus: message.encoded(), to: node)
     }
 
-    /// A full gossip queue closes the link (`GossipNode.send`): the core's
-    /// Plumtree counts a message queued on an open link as delivered.
     func send(_ message: GossipMessage, to node: NodeID, lane: GossipLane) {
-        gossip.send(message, to: node, traffic: lane == .bulk ? .bulk : .gossip)
+        links.send(message, to: node, traffic: lane == .bulk ? .bulk : .gossip)
     }
 
     func dial(_ address: String, expecting node: NodeID?) {
-        let failed = dialFailed
-        GossipNode.dial(address, expecting: node, over: transport) { failed(address, node) }
+        links.dial(address, expecting: node)
     }
 
     func disconnect(_ node: NodeID, reason: NodeDisconnect) {
-        transport.disconnect(node, reason: reason.description)
+        links.disconnect(node, reason: reason.description)
     }
 
     // MARK: Reports
@@ -134,6 +125,8 @@ final class RuntimeEnvironment: NodeEnvironment {
             logger.debug("membership", metadata: ["event": "\(event)"])
         case let .blockReadFailed(what):
             logger.warning("cannot read blocks for a peer", metadata: ["what": "\(what)"])
+        case let .cityDelivery(topic, payload, from):
+            logger.debug("city overlay delivery", metadata: ["topic": "\(topic)", "bytes": "\(payload.count)", "from": "\(from)"])
         }
     }
 

@@ -156,6 +156,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         try drain()
     }
 
+    /// Publishes `payload` city-wide on a city topic (gateways only).
+    public mutating func publishCity(topic: GossipTopic, payload: [UInt8]) throws {
+        core.publishCity(topic: topic, payload: payload)
+        try drain()
+    }
+
     /// The node stops: every waiting submission is answered "not yet".
     public mutating func stop() {
         for ticket in waiting.values.flatMap({ $0.map(\.ticket) }).sorted() {

@@ -51,6 +51,8 @@ public struct NodeSimulation {
     /// Links a partition closed, reopened when it heals (their TCP connections
     /// outlived the partition's silence or were dialled again at once).
     var cutLinks: Set<Link> = []
+    /// Each height's block time (it never goes back along the chain).
+    var canonicalTime: [UInt64: Timestamp] = [0: 0]
     /// The node each waiting client waits on, by transaction.
     var waitingOn: [Hash: Int] = [:]
 
@@ -71,6 +73,8 @@ public struct NodeSimulation {
         /// The fault phase ends: partitions heal and crashed nodes restart, so
         /// the quiet phase measures recovery from a whole community.
         case endFaults
+        /// A wall clock steps: scheduled (`node` nil: the leader), or drawn from the seed (`random`).
+        case clockStep(node: Int?, millis: Int64, random: Bool)
         /// Node `from` dialled `address` (expecting `node`): the link opens or the dial fails.
         case dialed(from: Int, address: String, node: NodeID?)
         /// A dial failed: at once (the node is down, or the transport refused a
@@ -110,9 +114,14 @@ public struct NodeSimulation {
         faultRandom = r.fork()
         report = NodeSimulationReport(seed: options.seed)
         clients = ClientLedger(signers: signerKeys, community: genesis.community)
+        var skew = SimRandom(seed: options.seed ^ 0x636C_6F63_6B00)
         for i in 0..<total {
-            nodes.append(SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer,
-                                 seed: options.seed &* 131 &+ UInt64(i)))
+            var node = SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer,
+                               seed: options.seed &* 131 &+ UInt64(i))
+            if options.clockSkewMillis > 0 {
+                node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
+            }
+            nodes.append(node)
         }
     }
 
@@ -128,6 +137,12 @@ public struct NodeSimulation {
         let end = faultEnd + options.quietSeconds * 1_000_000
         if options.crashEvery > 0 { queue.schedule(.crash, at: 1_000_000 + faultRandom.below(options.crashEvery * 1_000_000)) }
         queue.schedule(.endFaults, at: faultEnd)
+        for step in options.clockSteps {
+            queue.schedule(.clockStep(node: step.node, millis: step.millis, random: false), at: step.second * 1_000_000)
+        }
+        if options.clockStepEvery > 0 {
+            queue.schedule(.clockStep(node: nil, millis: 0, random: true), at: 1_000_000 + faultRandom.below(options.clockStepEvery * 1_000_000))
+        }
         if options.partitionEvery > 0 { queue.schedule(.partition, at: 1_000_000 + faultRandom.below(options.partitionEvery * 1_000_000)) }
         while report.violation == nil, let (time, event) = queue.pop() {
             if time > end { break }
@@ -206,6 +221,18 @@ public struct NodeSimulation {
             report.trace.append("t=\(formatTime(now)) faults end: heal, restart every crashed node")
             reopenCutLinks()
             for i in nodes.indices where !nodes[i].alive { handle(.restart(i), faultsOn: false) }
+        case let .clockStep(node, millis, drawn):
+            var target = node ?? nodes.indices.first { nodes[$0].driver?.core.isLeader == true }
+            var delta = millis
+            if drawn {
+                guard faultsOn else { return }
+                queue.schedule(.clockStep(node: nil, millis: 0, random: true),
+                               at: now + 500_000 + faultRandom.below(options.clockStepEvery * 2_000_000))
+                target = Int(faultRandom.below(UInt64(nodes.count)))
+                delta = options.clockStepMillis.lowerBound + Int64(faultRandom.below(UInt64(options.clockStepMillis.upperBound - options.clockStepMillis.lowerBound + 1)))
+            }
+            guard let i = target else { return }
+            stepClock(i, by: delta)
         case let .dialed(i, address, node):
             guard nodes[i].alive else { return }
             let target = nodes.indices.first { Self.address($0) == address }
@@ -217,7 +244,7 @@ public struct NodeSimulation {
                 // Already linked (the other side dialled too): as the transport
                 // does, the link opened by the lower node ID is kept (a new one
                 // replaces the old, and both ends see it open); a refused dial
-                // fails unless the dialer knew whom it dialled (GossipNode.dial).
+                // fails unless the dialer knew whom it dialled (LinkMultiplexer.dial).
                 if first != i, nodes[i].id < nodes[j].id {
                     opener[Link(i, j)] = nil
                     open(Link(i, j), dialer: i, address: address)
@@ -291,6 +318,14 @@ public struct NodeSimulation {
             return
         }
         nodes[i].appliedHeight = nodes[i].storedHeight
+    }
+
+    /// Node `i`'s wall clock moves by `millis` (its monotonic clock does not).
+    mutating func stepClock(_ i: Int, by millis: Int64) {
+        nodes[i].wallOffsetMillis += millis
+        nodes[i].environment?.wallOffsetMillis = nodes[i].wallOffsetMillis
+        report.clockSteps += 1
+        report.trace.append("t=\(formatTime(now)) node \(i)'s wall clock steps \(millis > 0 ? "+" : "")\(millis) ms")
     }
 
     /// Runs one input on node `i`'s driver at the current time and carries out
@@ -399,7 +434,13 @@ public struct NodeSimulation {
             fail(.safety, node: i, "applied block \(height) \(hash.hex) but another node applied \(known.hex)")
             return
         }
+        if canonical[height] == nil { report.firstApplied.append(now) }
         canonical[height] = hash
+        if let previous = canonicalTime[height - 1], block.header.time < previous {
+            fail(.blockTime, node: i, "block \(height)'s time \(block.header.time) is before block \(height - 1)'s \(previous)")
+            return
+        }
+        canonicalTime[height] = block.header.time
         do {
             try block.verify(validators: genesis.validatorKeys, checkSignatures: false)
         } catch {
@@ -430,6 +471,8 @@ public struct NodeSimulation {
             break
         case .blockReadFailed:
             report.refusals += 1
+        case .cityDelivery:
+            break
         }
     }
 

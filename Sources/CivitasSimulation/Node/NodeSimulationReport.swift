@@ -13,6 +13,7 @@ public struct NodeSimulationReport: Sendable {
         case liveness = "liveness"
         case malformed = "well-formed messages"
         case storage = "storage recovers what was synced"
+        case blockTime = "block time never goes back"
     }
 
     public struct Violation: Sendable, CustomStringConvertible {
@@ -40,6 +41,12 @@ public struct NodeSimulationReport: Sendable {
     public var snapshotsInstalled = 0
     /// Storage errors on a node's simulated disk (each made that node crash).
     public var storageFailures = 0
+    /// Wall-clock steps injected.
+    public var clockSteps = 0
+    /// When each height was first applied anywhere (simulated µs), by height.
+    public var firstApplied: [SimTime] = []
+    /// The highest Raft term any validator reached (each election raises it).
+    public var raftTerm: UInt64 = 0
     /// Links opened (dials that succeeded, and links reopened after a partition), and dials that failed.
     public var linksOpened = 0
     public var dialFailures = 0
@@ -76,6 +83,7 @@ public struct NodeSimulationReport: Sendable {
 
     mutating func finish(nodes: [SimNode], canonical: [UInt64: Hash], clients: ClientLedger) {
         height = canonical.keys.max() ?? 0
+        raftTerm = nodes.compactMap { $0.driver?.core.raft?.term }.max() ?? 0
         transactionsSubmitted = clients.submitted
         acknowledged = clients.acknowledged.count
         transactionsCommitted = nodes.compactMap { $0.ledger?.appliedTransactions }.max() ?? 0
@@ -87,7 +95,7 @@ public struct NodeSimulationReport: Sendable {
         var bytes: [UInt8] = []
         for h in canonical.keys.sorted() { bytes += canonical[h]!.bytes }
         for node in nodes { bytes += (node.ledger?.digest ?? Hash()).bytes }
-        for n in [events, messagesSent, proposals, retries, crashes, partitions, linksOpened, dialFailures] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
+        for n in [events, messagesSent, proposals, retries, crashes, partitions, linksOpened, dialFailures, clockSteps] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
         digest = Hashing.sha256(bytes)
     }
 
@@ -97,6 +105,6 @@ public struct NodeSimulationReport: Sendable {
         return "seed \(seed): \(status) — height \(height), \(acknowledged)/\(transactionsSubmitted) transactions committed, "
             + "p50 \(latencyP50Millis) ms p99 \(latencyP99Millis) ms, \(crashes) crashes, \(partitions) partitions, "
             + "\(retries) retries, \(snapshotsInstalled) snapshots installed, \(refusals) refusals, "
-            + "\(linksOpened) links opened, \(dialFailures) dials failed, digest \(digest.hex.prefix(16))"
+            + "\(linksOpened) links opened, \(dialFailures) dials failed, \(clockSteps) clock steps, digest \(digest.hex.prefix(16))"
     }
 }
