@@ -46,6 +46,7 @@ extension NodeCore {
         restartStalledSync()
         publishSubmitted()
         tickGossip(view: view)
+        noteLag()
     }
 
     /// Block sync's watchdog, a backstop: a node that knows it is behind (a

@@ -86,6 +86,8 @@ public struct NodeCore: Sendable {
     var lastProgress: Timestamp = 0
     /// A community peer told this node its height since it started.
     var heardPeerHeight = false
+    /// Since when the node has been more than `submitLagBlocks` behind its peers (monotonic ms).
+    var behindSince: Timestamp?
     /// Transactions submitted here since the last tick, published together
     /// at the next one: one dissemination message per batch and neighbour
     /// instead of one per transaction.
@@ -184,10 +186,23 @@ public struct NodeCore: Sendable {
             return "this node has just started and has not yet heard the chain's height from a peer; retry shortly or submit to another node"
         }
         let best = bestKnownHeight
-        if best > applied.height + configuration.settings.submitLagBlocks {
+        let settings = configuration.settings
+        let lag = best > applied.height ? best - applied.height : 0
+        // A block or two in flight is normal; a gap that is large, or lasts, is catching up.
+        if lag > settings.submitLagBlocks,
+           lag >= settings.farBehindBlocks || now - (behindSince ?? now) >= settings.submitLagMillis {
             return "this node is behind the chain (at height \(applied.height), peers are at \(best)) and cannot check nonces yet; retry shortly or submit to another node"
         }
         return nil
+    }
+
+    /// Keeps `behindSince`: when the node last fell more than `submitLagBlocks` behind its peers.
+    mutating func noteLag() {
+        if bestKnownHeight > applied.height + configuration.settings.submitLagBlocks {
+            if behindSince == nil { behindSince = now }
+        } else {
+            behindSince = nil
+        }
     }
     /// One line for a stuck node's post-mortem.
     public var progressDescription: String {
