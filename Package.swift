@@ -178,11 +178,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The sample community (members, roles, units, validators' subjects, genesis
+        // parameters), defined once for the demos, the pilot harness and the simulator.
+        .target(
+            name: "CivitasSample",
+            dependencies: ["CivitasLedger"],
+            swiftSettings: strict
+        ),
+        // The pilot harness: a community of real `civitas node run` processes on
+        // loopback, set up through the CLI (`civitas demo` and the process tests).
+        .target(
+            name: "CivitasPilot",
+            dependencies: ["CivitasLedger", "CivitasSample", "CivitasNode", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
             dependencies: ["CivitasTime", "CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance",
-                           .product(name: "TOMLKit", package: "TOMLKit")],
+                           "CivitasSample", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
         // The command-line tool (a shell: it may read files and clocks).
@@ -197,6 +211,8 @@ let package = Package(
                 "CivitasIdentity",
                 "CivitasNodeCore",
                 "CivitasNode",
+                "CivitasSample",
+                "CivitasPilot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -284,7 +300,7 @@ let package = Package(
             name: "CivitasNodeTests",
             dependencies: [
                 "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasStorage",
-                "CivitasIdentity", "CivitasTestSupport",
+                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -24,7 +24,7 @@ struct OfflineDemo: ParsableCommand {
     var seed: UInt64 = 1
 
     func run() throws {
-        let c = SampleCommunity(seed: seed)
+        let c = OfflineCommunity(seed: seed)
         let genesis = c.genesis
         let genesisBytes = genesis.encoded()
         step("1. Genesis of community '\(c.community)'")
@@ -32,7 +32,7 @@ struct OfflineDemo: ParsableCommand {
         print("   \(genesis.subjects.count) subjects, \(genesis.registrars.count) registrar; genesis hash \(short(genesis.hash)), \(genesisBytes.count) bytes")
 
         // A neighbour's checkpoint, certified by its own three validators.
-        let neighbour = SampleCommunity(seed: seed &+ 1_000)
+        let neighbour = OfflineCommunity(seed: seed &+ 1_000)
         let neighbourHeader = BlockHeader(
             community: CommunityID("hehua-north")!, height: 40, previous: Hashing.sha256([1]), time: c.startTime,
             proposer: 0, transactionCount: 0, transactionRoot: Merkle.emptyRoot)
@@ -43,7 +43,7 @@ struct OfflineDemo: ParsableCommand {
         let txs = c.sampleTransactions(neighbourCheckpoint: neighbourCheckpoint)
         step("2. Signed \(txs.count) governance records (Ed25519, domain-separated)")
         for tx in txs {
-            let who = c.members.values.first { $0.key.publicKey == tx.signer }?.name ?? tx.signer.description
+            let who = c.displayName(of: tx.signer) ?? tx.signer.description
             print("   \(pad(tx.kind.description, 16)) nonce \(tx.nonce)  \(pad(who, 30)) id \(short(tx.id))  \(tx.encoded().count) B")
         }
 
@@ -70,7 +70,7 @@ struct OfflineDemo: ParsableCommand {
         guard let applied = state.apply(decoded.block) else { throw ToolError("block 1 does not follow genesis") }
         let refused = applied.outcomes.enumerated().compactMap { i, o in o.rejectionReason.map { "#\(i): \($0)" } }
         guard refused.isEmpty else { throw ToolError("the governance rules refused sample records: " + refused.joined(separator: "; ")) }
-        let wang = c.member("wang").key
+        let wang = c.key("wang")
         let intruder = UnsignedTransaction(
             community: c.community, signer: wang.publicKey, nonce: state.latestNonce(of: wang.publicKey) + 1, time: block.header.time,
             payload: .notice(Notice(category: .partyAffairs, title: "Branch meeting", body: "Thursday 7pm."))).signed(with: wang)
@@ -106,7 +106,7 @@ struct OfflineDemo: ParsableCommand {
         var trailing = wire
         trailing.append(0)
         report("a trailing byte", { _ = try SealedBlock(encoded: trailing) })
-        print("\nDone. Raft ordering exists as a core with its simulator (civitas sim raft); the node that runs it on the network (gossip, storage, APIs) is not built yet; see docs/architecture.md.")
+        print("\nDone. `civitas demo` runs the same community as real nodes on this machine; docs/architecture.md says where each part lives.")
     }
 
     func certify(_ header: BlockHeader, by nodes: [SigningKey]) -> CommitCertificate {

@@ -13,6 +13,7 @@ struct GenesisCommand: ParsableCommand {
           --validator NAME=SUBJECT_KEY,NODE_KEY     (repeat; the order is the validator order)
           --subject KEY:DISPLAY NAME:UNIT:ROLE+ROLE (repeat)
           --registrar KEY                           (repeat; default: every residentsCommittee subject)
+          --response-deadline CODE=SECONDS          (repeat)
         or --from FILE, a TOML or JSON file with the same content:
           community = "lianhua-east"
           registrars = ["<hex>"]
@@ -50,6 +51,10 @@ struct GenesisCommand: ParsableCommand {
 
     @Option(help: "Volunteer points per hour.")
     var pointsPerHour: UInt32 = 10
+
+    @Option(name: .customLong("response-deadline"),
+            help: "CODE=SECONDS: how soon a provider must first answer a service request of that code (repeat; others: 72 hours).")
+    var responseDeadlines: [String] = []
 
     @Option(help: "Where to write the document.")
     var out: String
@@ -90,11 +95,13 @@ struct GenesisCommand: ParsableCommand {
             registrarKeys = genesisSubjects.filter { $0.roles.contains(.residentsCommittee) }.map(\.key)
         }
         try Self.checkSomeoneCanAct(registrars: registrarKeys, subjects: genesisSubjects, validators: validatorEntries)
+        let deadlines = try responseDeadlines.map(Self.parseDeadline)
         let document = GenesisDocument(
             community: communityID, time: time ?? UInt64(Date().timeIntervalSince1970 * 1_000), validators: validatorEntries,
             registrars: Array(Set(registrarKeys)), subjects: genesisSubjects,
             parameters: GenesisParameters(blockInterval: blockIntervalMs, checkpointInterval: checkpointInterval,
-                                          proposalEndorsements: proposalEndorsements, pointsPerHour: pointsPerHour))
+                                          proposalEndorsements: proposalEndorsements, pointsPerHour: pointsPerHour,
+                                          responseDeadlines: deadlines))
         let bytes = document.encoded()
         do {
             _ = try GenesisDocument(encoded: bytes)
@@ -140,6 +147,14 @@ struct GenesisCommand: ParsableCommand {
         }
         return ValidatorEntry(name: parts[0], subject: try KeyReference.publicKey(keys[0], what: "validator \(parts[0]) subject"),
                               nodeKey: try KeyReference.publicKey(keys[1], what: "validator \(parts[0]) node"))
+    }
+
+    static func parseDeadline(_ text: String) throws -> ResponseDeadline {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, let seconds = UInt64(parts[1]) else {
+            throw ToolError("--response-deadline '\(text)' is not CODE=SECONDS (e.g. elevator=14400)")
+        }
+        return ResponseDeadline(serviceCode: parts[0], seconds: seconds)
     }
 
     static func parseSubject(_ text: String) throws -> GenesisSubject {

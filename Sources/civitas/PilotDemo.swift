@@ -1,6 +1,6 @@
 import ArgumentParser
 import CivitasLedger
-import CivitasNode
+import CivitasPilot
 import Foundation
 
 /// `civitas demo`: a pilot community on this machine — 3 validators and 2
@@ -23,7 +23,7 @@ struct PilotDemo: AsyncParsableCommand {
         let pilot = PilotCommunity(root: root, binary: try Self.ownBinary(), basePort: basePort)
         say("1. Setting up community '\(pilot.community)' in \(root)")
         try pilot.setUp()
-        print("   a community CA, 5 node directories (keys, TLS certificates, node.toml), \(pilot.members.count) subjects, genesis.civ")
+        print("   a community CA, 5 node directories (keys, TLS certificates, node.toml), \(pilot.sample.members.count) subjects, genesis.civ")
         say("2. Starting 3 validators and 2 observers (mutual TLS on loopback)")
         try pilot.startAll()
         do {
@@ -54,15 +54,17 @@ struct PilotDemo: AsyncParsableCommand {
 
     func workload(_ p: PilotCommunity) async throws -> (proposal: String, request: String) {
         say("3. A morning in the community (every record submitted through an observer, waiting for its block)")
-        var observer = 3
-        func via() -> Int { observer = observer == 3 ? 4 : 3; return observer }
+        let observers = p.indices(of: .observer)
+        var turn = 0
+        func via() -> Int { turn += 1; return observers[turn % observers.count] }
         @discardableResult
-        func record(_ who: String, _ what: String, _ payload: TransactionPayload) async throws -> PilotCommunity.Submission {
+        func record(_ who: String, _ what: String, _ payload: TransactionPayload) async throws -> PilotSubmission {
             let s = try await p.submit(payload, as: who, to: via())
+            let name = p.sample.member(who).displayName
             if s.applied {
-                print("   ✓ \(p.members[who]!.display): \(what)  [block \(Self.field(s.body, "height") ?? "?")]")
+                print("   ✓ \(name): \(what)  [block \(s.height.map(String.init) ?? "?")]")
             } else {
-                print("   ✗ \(p.members[who]!.display): \(what)  → HTTP \(s.status): \(Self.field(s.body, "error") ?? Self.field(s.body, "reason") ?? s.body)")
+                print("   ✗ \(name): \(what)  → HTTP \(s.status): \(s.reason ?? s.answer?.status ?? "no reason given")")
             }
             return s
         }
@@ -78,7 +80,7 @@ struct PilotDemo: AsyncParsableCommand {
             category: .partyAffairs, title: "Branch meeting", body: "Friday 19:00 in the activity room.")))
         try await record("wang", "tries to publish a party-affairs notice (a resident may not)", .notice(Notice(
             category: .partyAffairs, title: "Unofficial notice", body: "This should be refused.")))
-        let head = await p.status(3)?.chain.height ?? 0
+        let head = await p.status(observers[0])?.chain.height ?? 0
         let terms = ProposalTerms(
             title: "Install a second lift in building 5", description: "Owners share the cost by floor.",
             options: ["yes", "no", "abstain"], eligibleRoles: RoleSet([.resident]), closing: .height(head + 8),
@@ -91,7 +93,7 @@ struct PilotDemo: AsyncParsableCommand {
         let request = try await record("wang", "service request: the lift in building 3 stops between floors", .serviceRequest(ServiceRequest(
             serviceCode: "elevator", description: "Lift in building 3 stops between floors 4 and 5.", location: "Bldg 3 lift")))
         try await record("manager", "assigns it to Steady Lift Maintenance", .assignment(Assignment(
-            request: request.transaction.id, provider: p.members["lifts"]!.key.publicKey.subjectID, note: "Urgent: elderly residents upstairs.")))
+            request: request.transaction.id, provider: try p.key("lifts").publicKey.subjectID, note: "Urgent: elderly residents upstairs.")))
         try await record("lifts", "acknowledges", .serviceResponse(ServiceResponse(request: request.transaction.id, status: .acknowledged,
                                                                                    note: "Technician on the way.")))
         try await record("lifts", "resolves it (fixed)", .serviceResponse(ServiceResponse(request: request.transaction.id, status: .resolvedFixed,
@@ -99,11 +101,11 @@ struct PilotDemo: AsyncParsableCommand {
         try await record("wang", "closes it with a rating of 5", .closure(Closure(request: request.transaction.id, outcome: .closed, rating: 5,
                                                                                 comment: "Fixed within the morning.")))
         try await record("elders", "records 2.5 volunteer hours for Zhao", .volunteerRecord(VolunteerRecord(
-            volunteer: p.members["zhao"]!.key.publicKey.subjectID, activity: "Weekly visits to elderly residents", minutes: 150, day: 20_790)))
+            volunteer: try p.key("zhao").publicKey.subjectID, activity: "Weekly visits to elderly residents", minutes: 150, day: 20_790)))
         // Let the proposal close: blocks keep coming as records arrive.
         var closed = false
         for i in 0..<20 where !closed {
-            if let s = await p.status(3), s.chain.height >= head + 8 { closed = true; break }
+            if let s = await p.status(observers[0]), s.chain.height >= head + 8 { closed = true; break }
             try await record("committee", "notice (general): reminder \(i + 1)", .notice(Notice(
                 category: .general, title: "Reminder \(i + 1)", body: "Sorting waste: kitchen waste goes in the green bin.")))
         }
@@ -113,8 +115,9 @@ struct PilotDemo: AsyncParsableCommand {
     // MARK: - The summary
 
     func summary(_ p: PilotCommunity, proposal proposalID: String, request requestID: String) async throws {
-        say("5. What the chain now records (read from observer-2)")
-        let node = p.nodes[4].clientURL
+        let reader = p.nodes[p.indices(of: .observer).last!]
+        say("5. What the chain now records (read from \(reader.name))")
+        let node = reader.clientURL
         print(try p.run(["query", "notices", "--node", node]).indented)
         print(try p.run(["query", "proposal", proposalID, "--node", node]).indented)
         print(try p.run(["query", "service-request", requestID, "--node", node]).indented)
@@ -123,11 +126,6 @@ struct PilotDemo: AsyncParsableCommand {
     }
 
     // MARK: - Helpers
-
-    static func field(_ json: String, _ name: String) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], let value = object[name] else { return nil }
-        return "\(value)"
-    }
 
     static func ownBinary() throws -> String {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }

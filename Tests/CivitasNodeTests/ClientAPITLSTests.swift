@@ -15,7 +15,7 @@ import Testing
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
             "-subj", "/CN=\(name)", "-addext", "subjectAltName=IP:127.0.0.1",
             "-keyout", files.keyFile, "-out", files.certificateFile])
-        guard result.status == 0 else { throw PilotCommunity.Failure("openssl: \(result.stderr)") }
+        guard result.status == 0 else { throw TestFailure("openssl: \(result.stderr)") }
         return files
     }
 

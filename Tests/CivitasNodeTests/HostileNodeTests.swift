@@ -1,5 +1,6 @@
 import CivitasLedger
 import CivitasNode
+import CivitasPilot
 import Foundation
 import NIOCore
 import NIOPosix
@@ -13,11 +14,11 @@ import Testing
 @Suite(.serialized) struct HostileNodeTests {
     @Test func aValidatorUnderAConnectionFloodKeepsCommittingAndShedsTheAttacker() async throws {
         raiseOpenFileLimit()
-        let p = try PilotProcessTests.pilot("flood", offset: 6)
-        p.apiSettings = ["read_timeout_ms": 1_500, "max_connections": 400, "max_connections_per_address": 40]
+        let p = try PilotProcessTests.pilot("flood", offset: 6,
+                                            apiSettings: ["read_timeout_ms": 1_500, "max_connections": 400, "max_connections_per_address": 40])
         try p.setUp()
         try p.startAll()
-        defer { Task { [p] in _ = await p.stopAll() } }
+        defer { p.killAll() }
         try await p.waitUntilReady()
         let pid = try #require(p.processID(0))
         let filesBefore = openFiles(pid)
@@ -45,7 +46,7 @@ import Testing
         for i in 0..<5 {
             let s = try await p.submit(.notice(Notice(category: .general, title: "During the flood \(i)", body: "b")),
                                        as: "committee", to: 3 + i % 2)
-            #expect(s.applied, "HTTP \(s.status): \(s.body)")
+            #expect(s.applied, "\(s)")
             peakFiles = max(peakFiles, openFiles(pid))
         }
         let status = try #require(await p.status(0), "the attacked validator's admin API did not answer")
@@ -61,7 +62,7 @@ import Testing
         // Bounded: the cap (400) and the admin API's, peer links and storage — never one per attacker.
         #expect(peakFiles < filesBefore + 400 + 64, "open files went from \(filesBefore) to \(peakFiles)")
         let again = try await p.submit(.notice(Notice(category: .general, title: "After the flood", body: "b")), as: "owners", to: 0)
-        #expect(again.applied, "HTTP \(again.status): \(again.body)")
+        #expect(again.applied, "\(again)")
         let statuses = await p.stopAll()
         #expect(statuses.allSatisfy { $0 == 0 }, "exit statuses \(statuses)")
     }

@@ -1,5 +1,7 @@
 import CivitasLedger
 import CivitasNode
+import CivitasPilot
+import CivitasTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -8,11 +10,11 @@ import Testing
 /// processes on loopback, set up by the CLI, driven over HTTP.
 @Suite(.serialized) struct PilotProcessTests {
     /// A fresh community in a temporary directory, on ports of its own.
-    static func pilot(_ name: String, offset: Int) throws -> PilotCommunity {
+    static func pilot(_ name: String, offset: Int, apiSettings: [String: Int] = [:]) throws -> PilotCommunity {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-pilot-\(name)-\(UUID().uuidString.prefix(8))").path
         // Below Linux's ephemeral range (32768 and up), so outgoing connections never hold them.
-        let base = 20_000 + Int(getpid() % 12) * 1_000 + offset * 300
-        return PilotCommunity(root: root, binary: try CivitasBinary.locate(), basePort: base)
+        let base = 20_000 + Int(getpid() % 12) * 1_000 + offset * PilotNode.portSpan
+        return PilotCommunity(root: root, binary: try CivitasBinary.locate(), basePort: base, apiSettings: apiSettings)
     }
 
     static func notice(_ i: Int) -> TransactionPayload {
@@ -21,7 +23,7 @@ import Testing
 
     /// The queryable state, as every node serves it.
     static func stateView(_ p: PilotCommunity, _ i: Int) async throws -> String {
-        guard let client = NodeHTTPClient(base: p.nodes[i].clientURL) else { throw PilotCommunity.Failure("bad URL") }
+        guard let client = NodeHTTPClient(base: p.nodes[i].clientURL) else { throw TestFailure("bad URL") }
         var parts: [String] = []
         // Not /v1/blocks: a block's certificate holds whichever majority of votes reached that node first.
         for path in ["/v1/notices?limit=500", "/v1/providers", "/v1/volunteers", "/v1/proposals",
@@ -36,12 +38,12 @@ import Testing
         let p = try Self.pilot("agree", offset: 0)
         try p.setUp()
         try p.startAll()
-        defer { Task { [p] in _ = await p.stopAll() } }
+        defer { p.killAll() }
         try await p.waitUntilReady()
-        var committed: [PilotCommunity.Submission] = []
+        var committed: [PilotSubmission] = []
         for i in 0..<12 {
             let s = try await p.submit(Self.notice(i), as: i % 2 == 0 ? "committee" : "owners", to: 3 + i % 2)
-            #expect(s.applied, "HTTP \(s.status): \(s.body)")
+            #expect(s.applied, "\(s)")
             committed.append(s)
         }
         let request = try await p.submit(.serviceRequest(ServiceRequest(serviceCode: "repair", description: "Door", location: "Bldg 1")),
@@ -51,10 +53,14 @@ import Testing
         #expect(chain.height >= 1)
         let views = try await p.nodes.indices.asyncMap { try await Self.stateView(p, $0) }
         #expect(Set(views).count == 1, "nodes serve different state:\n\(views.joined(separator: "\n---\n"))")
-        #expect(views[0].contains("Notice 11") && views[0].contains("\"repair\""))
+        let client = try #require(NodeHTTPClient(base: p.nodes[0].clientURL))
+        let notices = try JSONDecoder().decode(ListBody<NoticeBody>.self, from: try await client.get("/v1/notices?limit=500").body)
+        let requests = try JSONDecoder().decode(ListBody<ServiceRequestBody>.self, from: try await client.get("/v1/service-requests").body)
+        #expect(notices.items.contains { $0.title == "Notice 11" })
+        #expect(requests.items.map(\.serviceCode) == ["repair"])
         // The same transaction again: idempotent, the node says where it is.
         let again = try await p.submit(committed[0].transaction, to: 3)
-        #expect(again.committed, "resubmission: HTTP \(again.status): \(again.body)")
+        #expect(again.committed, "resubmission: \(again)")
         let statuses = await p.stopAll()
         #expect(statuses.allSatisfy { $0 == 0 }, "exit statuses \(statuses)")
     }
@@ -63,7 +69,7 @@ import Testing
         let p = try Self.pilot("failover", offset: 1)
         try p.setUp()
         try p.startAll()
-        defer { Task { [p] in _ = await p.stopAll() } }
+        defer { p.killAll() }
         try await p.waitUntilReady()
         var leader: Int?
         for i in 0..<3 where await p.status(i)?.raft?.role == "leader" { leader = i }
@@ -73,13 +79,13 @@ import Testing
         // Four residents submit in turn, each retrying the same signed transaction until it is committed.
         let signers = ["wang", "li", "zhao", "chen"]
         let shared = LoadState()
-        let keys = signers.map { p.members[$0]!.key }
+        let keys = try signers.map { try p.key($0) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (n, key) in keys.enumerated() {
                 group.addTask {
                     var nonce: UInt64 = 1
                     while !shared.stop.withLock({ $0 }) {
-                        let tx = UnsignedTransaction(community: CommunityID(p.community)!, signer: key.publicKey, nonce: nonce,
+                        let tx = UnsignedTransaction(community: p.community, signer: key.publicKey, nonce: nonce,
                                                      time: Timestamp(Date().timeIntervalSince1970 * 1000),
                                                      payload: .serviceRequest(ServiceRequest(serviceCode: "repair", description: "load \(n)-\(nonce)",
                                                                                              location: "Bldg \(n)"))).signed(with: key)
@@ -89,10 +95,10 @@ import Testing
                             // Observers first; any node will do when one is down.
                             let target = [3, 4, 0, 1, 2][(n + attempt) % 5]
                             if let s = try? await p.submit(tx, to: target), s.committed {
-                                shared.acknowledged.withLock { $0[tx.id] = s.body }
+                                shared.acknowledged.withLock { _ = $0.insert(tx.id) }
                                 break
                             }
-                            if attempt > 200 { throw PilotCommunity.Failure("transaction \(tx.id.hex) never committed") }
+                            if attempt > 200 { throw TestFailure("transaction \(tx.id.hex) never committed") }
                             try await Task.sleep(for: .milliseconds(100))
                         }
                         nonce += 1
@@ -119,11 +125,9 @@ import Testing
         #expect(oldLeaderID != nil)
         // Every acknowledged transaction is on every node, at the same place (the restarted one caught up).
         for i in p.nodes.indices {
-            let client = try #require(NodeHTTPClient(base: p.nodes[i].clientURL))
-            for (id, _) in acked.sorted(by: { $0.key < $1.key }) {
-                let answer = try await client.get("/v1/transactions/\(id.hex)")
-                let body = String(decoding: answer.body, as: UTF8.self)
-                #expect(answer.status == 200 && body.contains("\"committed\""), "node \(i) lost \(id.hex): \(answer.status) \(body)")
+            for id in acked.sorted() {
+                let status = try await p.transactionStatus(id, at: i)
+                #expect(status?.status == "committed", "node \(i) lost \(id.hex): \(status.map { "\($0)" } ?? "unknown")")
             }
         }
         let views = try await p.nodes.indices.asyncMap { try await Self.stateView(p, $0) }
@@ -136,18 +140,18 @@ import Testing
         let p = try Self.pilot("bad", offset: 2)
         try p.setUp()
         try p.startAll()
-        defer { Task { [p] in _ = await p.stopAll() } }
+        defer { p.killAll() }
         try await p.waitUntilReady()
         let client = try #require(NodeHTTPClient(base: p.nodes[3].clientURL))
         let before = await p.status(3)?.chain.height
-        let key = p.members["wang"]!.key
-        let good = UnsignedTransaction(community: CommunityID(p.community)!, signer: key.publicKey, nonce: 1, time: 1,
+        let key = try p.key("wang")
+        let good = UnsignedTransaction(community: p.community, signer: key.publicKey, nonce: 1, time: 1,
                                        payload: Self.notice(1)).signed(with: key)
         var forged = good
         forged.signature = Signature(Array(repeating: 7, count: 64))!
         let otherCommunity = UnsignedTransaction(community: CommunityID("elsewhere")!, signer: key.publicKey, nonce: 1, time: 1,
                                                  payload: Self.notice(2)).signed(with: key)
-        let replayNonce = UnsignedTransaction(community: CommunityID(p.community)!, signer: key.publicKey, nonce: 0, time: 1,
+        let replayNonce = UnsignedTransaction(community: p.community, signer: key.publicKey, nonce: 0, time: 1,
                                               payload: Self.notice(3)).signed(with: key)
         let cases: [(String, Data, String)] = [
             ("garbage", Data([0xde, 0xad, 0xbe, 0xef]), "application/octet-stream"),
@@ -164,7 +168,9 @@ import Testing
             let answer = try await client.post("/v1/transactions?wait=committed&timeout_ms=2000", body: body, contentType: type)
             let text = String(decoding: answer.body, as: UTF8.self)
             #expect((400..<500).contains(answer.status), "\(name): HTTP \(answer.status) \(text)")
-            #expect(text.contains("\"error\"") || text.contains("\"reason\""), "\(name): no reason given: \(text)")
+            let error = try? JSONDecoder().decode(ErrorBody.self, from: answer.body)
+            let refusal = try? JSONDecoder().decode(SubmitBody.self, from: answer.body)
+            #expect(error != nil || refusal?.reason != nil, "\(name): no reason given: \(text)")
         }
         for path in ["/v1/transactions/xyz", "/v1/notices?category=gossip", "/v1/notices?limit=-1", "/v1/blocks/abc",
                      "/v1/proposals/12", "/v1/subjects/nothex", "/v1/providers/00", "/v1/volunteers/zz",
@@ -183,7 +189,7 @@ import Testing
 
 /// What the load's clients share: the acknowledged transactions and the stop flag.
 final class LoadState: Sendable {
-    let acknowledged = Mutex<[Hash: String]>([:])
+    let acknowledged = Mutex<Set<Hash>>([])
     let stop = Mutex(false)
 }
 
@@ -192,25 +198,5 @@ extension Sequence {
         var out: [T] = []
         for element in self { out.append(try await transform(element)) }
         return out
-    }
-}
-
-/// Finds the `civitas` binary of this build (`swift build --build-tests` builds it).
-enum CivitasBinary {
-    static func locate() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["CIVITAS_BINARY"] { return path }
-        var candidates: [String] = []
-        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: selfPath).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent("civitas").path)
-            dir.deleteLastPathComponent()
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/civitas").path)
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !$0.hasSuffix(".xctest") }) {
-            return found
-        }
-        throw PilotCommunity.Failure("the civitas binary is not built; looked in \(candidates.joined(separator: ", ")). Run `swift build --product civitas`")
     }
 }

@@ -1,4 +1,5 @@
 import CivitasNode
+import CivitasTestSupport
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -48,5 +49,25 @@ func withRunningServer<T: Sendable>(_ server: some Service, _ body: @Sendable ()
             await group.triggerGracefulShutdown()
             throw error
         }
+    }
+}
+
+/// Finds the `civitas` binary of this build (`swift build --build-tests` builds it).
+enum CivitasBinary {
+    static func locate() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["CIVITAS_BINARY"] { return path }
+        var candidates: [String] = []
+        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: selfPath).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("civitas").path)
+            dir.deleteLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/civitas").path)
+        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !$0.hasSuffix(".xctest") }) {
+            return found
+        }
+        throw TestFailure("the civitas binary is not built; looked in \(candidates.joined(separator: ", ")). Run `swift build --product civitas`")
     }
 }

@@ -1,4 +1,4 @@
-import CivitasNode
+import CivitasTestSupport
 import Foundation
 import Testing
 
@@ -14,7 +14,7 @@ import Testing
         guard let begin = readme.range(of: "<!-- hand-setup:begin -->"), let end = readme.range(of: "<!-- hand-setup:end -->"),
               let open = readme.range(of: "```sh\n", range: begin.upperBound..<end.lowerBound),
               let close = readme.range(of: "```", range: open.upperBound..<end.lowerBound) else {
-            throw PilotCommunity.Failure("README.md has no ```sh block between its hand-setup markers")
+            throw TestFailure("README.md has no ```sh block between its hand-setup markers")
         }
         return String(readme[open.upperBound..<close.lowerBound])
     }

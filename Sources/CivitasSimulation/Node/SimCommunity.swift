@@ -1,22 +1,27 @@
 import CivitasLedger
+import CivitasSample
 
-/// The simulated community's genesis: the validators (each serving a
-/// committee subject), the residents' committee as registrar, and the residents.
+/// The simulated community's genesis: the sample community
+/// (`SampleCommunity.lianhuaEast`, the one `civitas demo` runs) with the
+/// simulation's validators, its many generated residents (they sign the
+/// workload) and its block limits.
 enum SimCommunity {
     static func genesis(validatorKeys: [SigningKey], committee: SigningKey, residents: [PublicKey],
                         blockInterval: UInt64) -> GenesisDocument {
-        let names = ["Residents' Committee", "Party Branch", "Owners' Committee", "Property Manager", "Street Office"]
-        let validators = validatorKeys.enumerated().map { i, key in
-            ValidatorEntry(name: "\(names[i % names.count]) node \(i + 1)", subject: committee.publicKey, nodeKey: key.publicKey)
+        let sample = SampleCommunity.lianhuaEast
+        // The residents' committee signs with the simulation's key; the other
+        // members sign nothing here, so keys derived from it are enough.
+        let others = SampleKeys(seed: committee.publicKey.raw.bytes)
+        var parameters = sample.parameters
+        parameters.maxBlockTransactions = 500
+        parameters.maxBlockBytes = 256 << 10
+        parameters.blockInterval = blockInterval
+        let generated = residents.enumerated().map { i, key in
+            GenesisSubject(key: key, displayName: "Resident \(i + 1)", unit: "\(i / 4 + 1)-\(i % 4 + 1)", roles: RoleSet([.resident]))
         }
-        var subjects = [GenesisSubject(key: committee.publicKey, displayName: "Residents' Committee", unit: "office",
-                                       roles: RoleSet([.residentsCommittee]))]
-        for (i, key) in residents.enumerated() {
-            subjects.append(GenesisSubject(key: key, displayName: "Resident \(i + 1)", unit: "\(i / 4 + 1)-\(i % 4 + 1)",
-                                           roles: RoleSet([.resident])))
+        return sample.genesis(time: 1_780_000_000_000, nodeKeys: validatorKeys.map(\.publicKey), extraSubjects: generated,
+                              parameters: parameters) { member in
+            member.name == "committee" ? committee.publicKey : others.member(member.name).publicKey
         }
-        let parameters = GenesisParameters(maxBlockTransactions: 500, maxBlockBytes: 256 << 10, blockInterval: blockInterval)
-        return GenesisDocument(community: CommunityID("sim-community")!, time: 1_780_000_000_000, validators: validators,
-                               registrars: [committee.publicKey], subjects: subjects, parameters: parameters)
     }
 }
