@@ -1,0 +1,60 @@
+import CivitasLedger
+import CivitasNode
+import Foundation
+
+/// A real node for the browser tests: a one-validator community of
+/// `civitas node run` on loopback (set up by the CLI, as `PilotCommunity`
+/// does), with the pilot's subjects and their key files.
+final class BoardCommunity: @unchecked Sendable {
+    let pilot: PilotCommunity
+
+    /// Starts the node and waits until it is ready.
+    static func start(_ name: String, offset: Int) async throws -> BoardCommunity {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-board-\(name)-\(UUID().uuidString.prefix(8))").path
+        // Ports of their own, beside PilotProcessTests' (offsets 0-2 there).
+        let base = 20_000 + Int(getpid() % 12) * 1_000 + 900 + offset * 20
+        let pilot = PilotCommunity(root: root, binary: try CivitasBinary.locate(), validators: 1, observers: 0, basePort: base)
+        try pilot.setUp()
+        // One validator has no peers to count; it is ready on its own.
+        let config = pilot.nodes[0].directory + "/node.toml"
+        let toml = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "min_peers = 1", with: "min_peers = 0")
+        try toml.write(toFile: config, atomically: true, encoding: .utf8)
+        try pilot.startAll()
+        let community = BoardCommunity(pilot: pilot)
+        do {
+            try await pilot.waitUntilReady(timeout: .seconds(60))
+        } catch {
+            await community.stop()
+            throw error
+        }
+        return community
+    }
+
+    private init(pilot: PilotCommunity) { self.pilot = pilot }
+
+    var url: String { pilot.nodes[0].clientURL }
+
+    /// The PEM file of `member` (the committee's is the validator's subject key).
+    func keyFile(_ member: String) -> String {
+        member == "committee" ? pilot.nodes[0].directory + "/subject.key" : pilot.root + "/subjects/\(member).key"
+    }
+
+    func seed(_ member: String) -> String { pilot.members[member]!.key.seed.hex }
+
+    /// Signs as `member` and waits for the commit; fails the test if it was not applied.
+    @discardableResult
+    func record(_ payload: TransactionPayload, as member: String) async throws -> Transaction {
+        // The nonce comes from the node: the browser signs as the same members.
+        guard let client = NodeHTTPClient(base: url), let key = pilot.members[member]?.key else { throw PilotCommunity.Failure("no \(member)") }
+        let answer = try await client.get("/v1/subjects/\(key.publicKey.raw.hex)")
+        let subject = try JSONDecoder().decode(SubjectBody.self, from: answer.body)
+        let s = try await pilot.submit(payload, as: member, to: 0, nonce: subject.nextNonce)
+        guard s.applied else { throw PilotCommunity.Failure("\(payload.kind) by \(member) was not applied: HTTP \(s.status) \(s.body)") }
+        return s.transaction
+    }
+
+    func stop() async {
+        _ = await pilot.stopAll()
+        try? FileManager.default.removeItem(atPath: pilot.root)
+    }
+}
