@@ -30,11 +30,15 @@ import Testing
         "document.body.dataset.view === '\(view)' && document.body.dataset.state === 'ready'"
     }
 
-    /// Every request the page made went to the node it came from, and none carried a private key.
+    /// Every request the page made went to the node it came from, and none carried a private key
+    /// (a seed, as hex, in any request body).
     static func expectOnlyOwnOrigin(_ page: BrowserPage, _ community: BoardCommunity, seeds: [String]) {
         let requests = page.requests()
         #expect(!requests.isEmpty)
-        for r in requests {
+        // The seed check looks at every body that was sent.
+        #expect(requests.filter { $0.method == "POST" }.allSatisfy { $0.body?.isEmpty == false }, "a POST body was not captured")
+        // data: URLs never leave the device (Chromium's own date-picker icon is one).
+        for r in requests where !r.url.hasPrefix("data:") {
             #expect(r.url.hasPrefix(community.url + "/"), "a request left the node's origin: \(r.method) \(r.url)")
             if let body = r.body {
                 let hex = Hex.encode([UInt8](body))
@@ -157,6 +161,147 @@ import Testing
             try await page.waitFor("!document.getElementById('key-dialog').open")
 
             Self.expectOnlyOwnOrigin(page, community, seeds: [])
+        }
+    }
+
+    // MARK: - Acting
+
+    /// Opens `member`'s key file in the page's key dialog (optionally keeping a passphrase-protected copy).
+    static func openKey(_ page: BrowserPage, _ community: BoardCommunity, _ member: String, passphrase: String? = nil) async throws {
+        if try await page.evaluate("!!window.civitasBoard?.state.me") as? Bool == true { try await page.click("#key-button") }
+        try await page.waitFor("document.body.dataset.state === 'ready' && !window.civitasBoard.state.me && document.body.dataset.renderedFor === ''")
+        try await page.click("#key-button")
+        try await page.waitFor("document.getElementById('key-dialog').open")
+        try await page.chooseFile("#key-file", community.keyFile(member))
+        if let passphrase {
+            try await page.click("#key-remember")
+            try await page.type("#key-passphrase", passphrase)
+        }
+        try await page.click("#key-open")
+        try await page.waitFor("!document.getElementById('key-dialog').open && !!window.civitasBoard.state.me"
+                               + " && document.body.dataset.renderedFor === window.civitasBoard.state.me.subject.id",
+                               describe: "document.getElementById('key-status').innerText")
+    }
+
+    /// Clicks `button` and waits for the action's outcome; returns the result line.
+    @discardableResult
+    static func act(_ page: BrowserPage, click button: String, expect outcome: String = "good") async throws -> String {
+        let before = try await page.string("document.getElementById('result').dataset.seq || '0'")
+        try await page.click(button)
+        try await page.waitFor("(document.getElementById('result').dataset.seq || '0') !== '\(before)'", timeout: .seconds(40),
+                               describe: "document.getElementById('result').innerText")
+        let text = try await page.string("document.getElementById('result').innerText")
+        #expect(try await page.string("document.getElementById('result').dataset.outcome") == outcome, "\(button): \(text)")
+        return text
+    }
+
+    static func go(_ page: BrowserPage, _ view: String) async throws {
+        try await page.evaluate("location.hash = '\(view)'")
+        try await page.waitFor(viewReady(view))
+    }
+
+    @Test func residentsAndOfficesActFromTheBrowserAndTheRulesRefusalsShowTheirReason() async throws {
+        try await Self.with("act", offset: 1) { community in
+            // Two browser profiles: Wang's phone, and the office's desktop (where the committee and the lift company sign in turn).
+            let phone = try Chromium()
+            defer { phone.shutDown() }
+            let office = try Chromium()
+            defer { office.shutDown() }
+            let wang = try await phone.newPage()
+            try await wang.viewport(width: 390, height: 844, scale: 2, mobile: true)
+            try await wang.go(community.url + "/#requests")
+            try await wang.waitFor("document.body.dataset.selftest === 'ok' && document.body.dataset.state === 'ready'")
+            let desk = try await office.newPage()
+            try await desk.go(community.url + "/#requests")
+            try await desk.waitFor(Self.viewReady("requests"))
+
+            // Wang opens his key file, keeping a passphrase-protected copy, and files a service request.
+            try await Self.openKey(wang, community, "wang", passphrase: "lotus-pond-2026")
+            try await Self.go(wang, "requests")
+            try await wang.click("details[data-key='composer-newRequest'] > summary")
+            try await wang.type("#request-description", "电梯门关不上，困住过人。")
+            try await wang.type("#request-location", "3号楼 2 单元")
+            let filed = try await Self.act(wang, click: "details[data-key='composer-newRequest'] button[type=submit]")
+            #expect(filed.contains("已记录在区块"))
+            try await wang.waitFor("document.querySelector('main li.card h3')?.innerText === '电梯门关不上，困住过人。'")
+            // The office's open page hears of it by server-sent events, without reloading.
+            try await desk.waitFor("[...document.querySelectorAll('main li.card h3')].some(h => h.innerText === '电梯门关不上，困住过人。')")
+            #expect(try await desk.string("document.querySelector('main li.card').innerText").contains("Wang (resident)"))
+
+            // The committee assigns it to the lift company; the company answers it as fixed.
+            try await Self.openKey(desk, community, "committee")
+            try await Self.go(desk, "requests")
+            let requestID = try await desk.string("document.querySelector('main li.card').dataset.id")
+            try await desk.click("details[data-key='assign-\(requestID)'] > summary")
+            try await desk.evaluate("""
+                (() => { const s = document.querySelector("details[data-key='assign-\(requestID)'] select");
+                  s.value = [...s.options].find(o => o.text.startsWith('Steady Lift')).value; })()
+                """)
+            try await Self.act(desk, click: "details[data-key='assign-\(requestID)'] button[type=submit]")
+            try await Self.openKey(desk, community, "lifts")
+            try await Self.go(desk, "requests")
+            try await desk.click("details[data-key='respond-\(requestID)'] > summary")
+            try await desk.evaluate("document.querySelector(\"details[data-key='respond-\(requestID)'] select\").value = 'resolvedFixed'")
+            try await desk.type("details[data-key='respond-\(requestID)'] textarea", "更换了门感应器。")
+            try await Self.act(desk, click: "details[data-key='respond-\(requestID)'] button[type=submit]")
+
+            // Wang rates and closes it: the timeline runs from request to rated closure.
+            try await wang.waitFor("document.querySelector(\"details[data-key='close-\(requestID)']\")")
+            try await wang.click("details[data-key='close-\(requestID)'] > summary")
+            try await wang.click("details[data-key='close-\(requestID)'] input[value='5']")
+            try await Self.act(wang, click: "details[data-key='close-\(requestID)'] button[type=submit]:not([value])")
+            try await wang.waitFor("document.querySelector('main li.card').dataset.status === 'closed'")
+            let timeline = try await wang.string("document.querySelector('main ol.timeline').innerText")
+            for step in ["提出请求", "指派给 Steady Lift Maintenance Co.", "回复：已解决（已修复）", "评价并关闭 ★★★★★"] {
+                #expect(timeline.contains(step), "timeline lacks \(step): \(timeline)")
+            }
+
+            // The committee opens a proposal from the page; Wang's ballot is counted in the live tally.
+            try await Self.openKey(desk, community, "committee")
+            try await Self.go(desk, "proposals")
+            try await desk.click("details[data-key='composer-openProposal'] > summary")
+            try await desk.type("#proposal-title", "周末开放活动室")
+            try await desk.type("#proposal-description", "周六、周日 9:00-17:00。")
+            try await desk.evaluate("""
+                (() => { const d = new Date(Date.now() + 3600e3);
+                  document.getElementById('proposal-closes').value = new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16); })()
+                """)
+            try await Self.act(desk, click: "details[data-key='composer-openProposal'] button[type=submit]")
+            try await Self.go(wang, "proposals")
+            try await wang.waitFor("document.querySelector('main li.card h3')?.innerText === '周末开放活动室'")
+            let proposalID = try await wang.string("document.querySelector('main li.card').dataset.id")
+            try await wang.click("details[data-key='vote-\(proposalID)'] > summary")
+            try await wang.click("details[data-key='vote-\(proposalID)'] input[value='0']")
+            try await Self.act(wang, click: "details[data-key='vote-\(proposalID)'] button[type=submit]")
+            try await wang.waitFor("document.querySelector('main .count[data-option=\"0\"]')?.innerText === '1 票（100%）'")
+            try await desk.waitFor("document.querySelector('main .count[data-option=\"0\"]')?.innerText === '1 票（100%）'")
+
+            // The lift company is not in the residents' electorate: the page shows the rules' reason, with names for IDs.
+            try await Self.openKey(desk, community, "lifts")
+            try await Self.go(desk, "proposals")
+            try await desk.click("details[data-key='vote-\(proposalID)'] > summary")
+            try await desk.click("details[data-key='vote-\(proposalID)'] input[value='1']")
+            let refused = try await Self.act(desk, click: "details[data-key='vote-\(proposalID)'] button[type=submit]", expect: "error")
+            #expect(refused.contains("节点拒绝了此操作") && refused.contains("is not in the electorate of proposal «周末开放活动室»"), "\(refused)")
+            #expect(refused.contains("Steady Lift Maintenance Co.") && refused.range(of: "[0-9a-f]{32}", options: .regularExpression) == nil)
+            #expect(try await desk.string("document.querySelector('main .count[data-option=\"1\"]')?.innerText") == "0 票（0%）")
+
+            // Wang's kept copy opens with its passphrase after a reload (and not with a wrong one).
+            try await wang.go(community.url + "/?lang=en#proposals")
+            try await wang.waitFor("document.body.dataset.state === 'ready'")
+            try await wang.click("#key-button")
+            try await wang.waitFor("document.querySelector('#saved-keys input[type=password]')")
+            try await wang.type("#saved-keys input[type=password]", "not-the-passphrase")
+            try await wang.click("#saved-keys button")
+            try await wang.waitFor("document.querySelector('#saved-keys .status').innerText === 'Wrong passphrase.'", timeout: .seconds(60))
+            try await wang.type("#saved-keys input[type=password]", "lotus-pond-2026")
+            try await wang.click("#saved-keys button")
+            try await wang.waitFor("!!window.civitasBoard.state.me && document.getElementById('me').innerText.includes('Wang (resident)')",
+                                   timeout: .seconds(60))
+
+            let seeds = ["wang", "committee", "lifts"].map { community.seed($0) }
+            Self.expectOnlyOwnOrigin(wang, community, seeds: seeds)
+            Self.expectOnlyOwnOrigin(desk, community, seeds: seeds)
         }
     }
 }

@@ -294,6 +294,8 @@ function report(status, kind, ...content) {
     el.hidden = false;
   }
   $('result').dataset.outcome = kind || 'progress';
+  // Each finished action counts once, so a reader can tell this outcome from the last one.
+  if (kind) $('result').dataset.seq = String(Number($('result').dataset.seq || 0) + 1);
 }
 
 async function act(payload, status, button) {
@@ -392,9 +394,9 @@ function issuableCategories() {
 function noticeComposer(correcting) {
   const categories = correcting ? [correcting.category] : issuableCategories();
   if (categories.length === 0) return null;
-  const category = h('select', {}, categories.map(c => h('option', { value: c }, T('category.' + c))));
-  const title = h('input', { type: 'text', maxlength: 256, value: correcting ? correcting.title : '' });
-  const body = h('textarea', { rows: 5 });
+  const category = h('select', { id: 'notice-category' }, categories.map(c => h('option', { value: c }, T('category.' + c))));
+  const title = h('input', { type: 'text', id: 'notice-title', maxlength: 256, value: correcting ? correcting.title : '' });
+  const body = h('textarea', { id: 'notice-body', rows: 5 });
   if (correcting) body.value = correcting.body;
   const form = actionForm(correcting ? T('signCorrection') : T('signPublish'), [
     correcting ? h('p', { class: 'muted' }, T('correcting', { title: correcting.title })) : null,
@@ -446,17 +448,17 @@ function percent(bp) { return (bp / 100).toLocaleString(language() === 'zh' ? 'z
 
 function proposalComposer() {
   if (!hasRole('residentsCommittee', 'ownersCommittee', 'partyBranch', 'streetOffice')) return null;
-  const title = h('input', { type: 'text', maxlength: 256 });
-  const description = h('textarea', { rows: 4 });
-  const options = h('textarea', { rows: 3 });
+  const title = h('input', { type: 'text', id: 'proposal-title', maxlength: 256 });
+  const description = h('textarea', { id: 'proposal-description', rows: 4 });
+  const options = h('textarea', { id: 'proposal-options', rows: 3 });
   options.value = T('defaultOptions');
   const roleBoxes = ROLES.map(r => {
     const id = uid('role');
     return h('span', { class: 'check' }, h('input', { type: 'checkbox', id, value: r, checked: r === 'resident' }), h('label', { for: id }, roleName(r)));
   });
-  const closes = h('input', { type: 'datetime-local' });
-  const quorum = h('input', { type: 'number', min: 0, max: 100, step: '0.01', value: 50 });
-  const pass = h('input', { type: 'number', min: 0.01, max: 100, step: '0.01', value: 50.01 });
+  const closes = h('input', { type: 'datetime-local', id: 'proposal-closes' });
+  const quorum = h('input', { type: 'number', id: 'proposal-quorum', min: 0, max: 100, step: '0.01', value: 50 });
+  const pass = h('input', { type: 'number', id: 'proposal-pass', min: 0.01, max: 100, step: '0.01', value: 50.01 });
   const form = actionForm(T('signOpen'), [
     field(T('proposalTitle'), title), field(T('proposalDescription'), description),
     field(T('proposalOptions'), options, T('oneOptionPerLine')),
@@ -541,13 +543,13 @@ const COMMON_SERVICES = ['elevator', 'water', 'plumbing', 'sanitation', 'streetl
 function requestComposer() {
   if (!state.me) return null;
   const codes = [...new Set([...state.genesis.serviceCodes.map(s => s.code), ...COMMON_SERVICES])];
-  const code = h('select', {}, codes.map(c => h('option', { value: c }, serviceName(c))), h('option', { value: '' }, T('otherService')));
-  const other = h('input', { type: 'text', maxlength: 256 });
+  const code = h('select', { id: 'request-service' }, codes.map(c => h('option', { value: c }, serviceName(c))), h('option', { value: '' }, T('otherService')));
+  const other = h('input', { type: 'text', id: 'request-other', maxlength: 256 });
   const otherField = field(T('otherServiceCode'), other);
   otherField.hidden = true;
   code.addEventListener('change', () => { otherField.hidden = code.value !== ''; });
-  const description = h('textarea', { rows: 4 });
-  const location = h('input', { type: 'text', maxlength: 256, value: state.me.subject.unit });
+  const description = h('textarea', { id: 'request-description', rows: 4 });
+  const location = h('input', { type: 'text', id: 'request-location', maxlength: 256, value: state.me.subject.unit });
   const form = actionForm(T('signRequest'), [field(T('service'), code), otherField, field(T('requestDescription'), description),
     field(T('requestLocation'), location, T('noPersonalData'))], () => ({
     kind: 'serviceRequest', serviceCode: code.value || required(other.value, T('otherServiceCode')),
@@ -707,6 +709,8 @@ async function render() {
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   document.body.dataset.state = 'ready';
   document.body.dataset.view = state.view;
+  // Whose actions the view offers (tests and assistive tools can wait on it).
+  document.body.dataset.renderedFor = state.me ? state.me.subject.id : '';
 }
 
 function renderAll() { renderChrome(); return render(); }
