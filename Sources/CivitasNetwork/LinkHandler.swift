@@ -198,7 +198,7 @@ final class LinkHandler: ChannelDuplexHandler {
             close(reason: "frame before the TLS handshake finished")
         case .awaitingHello:
             if case let .goodbye(reason) = frame {
-                close(reason: "refused by the peer: \(reason)", sendGoodbye: false)
+                close(reason: "refused by the peer: \(reason)", sendGoodbye: false, refusedHandshake: true)
                 return
             }
             guard case let .hello(hello) = frame else {
@@ -239,19 +239,19 @@ final class LinkHandler: ChannelDuplexHandler {
 
     private func accept(_ hello: Hello, context: ChannelHandlerContext) {
         guard let identity = outcome.identity else {
-            close(reason: "no verified certificate")
+            close(reason: "no verified certificate", refusedHandshake: true)
             return
         }
         guard hello.agreedVersion(with: local) != nil else {
-            close(reason: "no common protocol version: peer speaks \(hello.minVersion)…\(hello.maxVersion), this node \(local.minVersion)…\(local.maxVersion)")
+            close(reason: "no common protocol version: peer speaks \(hello.minVersion)…\(hello.maxVersion), this node \(local.minVersion)…\(local.maxVersion)", refusedHandshake: true)
             return
         }
         guard hello.node == identity.nodeID else {
-            close(reason: "hello claims node \(hello.node) but the certificate names \(identity.nodeID)", penalise: true)
+            close(reason: "hello claims node \(hello.node) but the certificate names \(identity.nodeID)", penalise: true, refusedHandshake: true)
             return
         }
         guard hello.community == identity.community, hello.role == identity.role else {
-            close(reason: "hello claims \(hello.community)/\(hello.role) but the certificate says \(identity.community)/\(identity.role)", penalise: true)
+            close(reason: "hello claims \(hello.community)/\(hello.role) but the certificate says \(identity.community)/\(identity.role)", penalise: true, refusedHandshake: true)
             return
         }
         let info = PeerInfo(identity: identity, direction: direction, remoteAddress: remote, listenAddress: hello.listenAddress)
@@ -359,7 +359,7 @@ final class LinkHandler: ChannelDuplexHandler {
 
     /// Closes the link once, with a reason the transport reports; `penalise`
     /// marks misbehaviour (the transport keeps such a peer out for a while).
-    func close(reason: String, penalise: Bool = false, sendGoodbye: Bool = true) {
+    func close(reason: String, penalise: Bool = false, sendGoodbye: Bool = true, refusedHandshake: Bool = false) {
         guard phase != .closed, let context else { return }
         // Say why, if the peer can still hear it (TLS is up).
         let canSayGoodbye = phase == .open || phase == .awaitingHello
@@ -372,7 +372,7 @@ final class LinkHandler: ChannelDuplexHandler {
             context.flush()
         }
         transport.closing(peer: peer, remote: remote, direction: direction, reason: reason, penalise: penalise,
-                          certificate: outcome.identity)
+                          certificate: outcome.identity, refusedHandshake: refusedHandshake)
         attempt?.fail(LinkRejection(reason))
         attempt = nil
         context.close(promise: nil)
@@ -397,7 +397,8 @@ final class LinkHandler: ChannelDuplexHandler {
         } else {
             reason = "\(error)"
         }
-        close(reason: reason, penalise: error is FrameTooLarge, sendGoodbye: false)
+        close(reason: reason, penalise: error is FrameTooLarge, sendGoodbye: false,
+              refusedHandshake: phase != .open && (outcome.rejection != nil || error is NIOSSLError))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -407,7 +408,7 @@ final class LinkHandler: ChannelDuplexHandler {
             helloTimer?.cancel()
             dropQueued()
             transport.closing(peer: peer, remote: remote, direction: direction, reason: reason, penalise: false,
-                              certificate: outcome.identity)
+                              certificate: outcome.identity, refusedHandshake: outcome.rejection != nil)
         }
         attempt?.fail(LinkRejection(closeReason ?? outcome.rejection ?? "connection closed"))
         attempt = nil

@@ -34,6 +34,16 @@ public enum TransportEvent: Sendable, Hashable {
     case message(from: NodeID, TrafficClass, [UInt8])
 }
 
+/// One line of the transport's log. Refused handshakes (a certificate or TLS
+/// error, a hello that contradicts the certificate) are warnings an operator
+/// chasing a misconfiguration needs; the rest is debug detail.
+public struct TransportLogLine: Sendable, CustomStringConvertible {
+    public enum Level: Sendable { case debug, warning }
+    public var level: Level
+    public var message: String
+    public var description: String { message }
+}
+
 /// Bytes and frames through a transport since it started.
 public struct TransportTraffic: Sendable, Hashable {
     public var framesSent = 0, bytesSent = 0, framesReceived = 0, bytesReceived = 0
@@ -81,17 +91,42 @@ final class TransportCore: Sendable {
     /// The last measured ping round trip per linked peer, in seconds.
     let roundTrips = Mutex<[NodeID: Double]>([:])
     let continuation: AsyncStream<TransportEvent>.Continuation
-    let log: @Sendable (String) -> Void
+    private let logLine: @Sendable (TransportLogLine) -> Void
+    /// Per remote host: when its last refusal was logged as a warning, and how many were not since.
+    private let warned = Mutex<[String: (at: ContinuousClock.Instant, suppressed: Int)]>([:])
+
+    func log(_ message: String) { logLine(TransportLogLine(level: .debug, message: message)) }
+
+    /// A refused handshake, as a warning: at most one per remote host a minute
+    /// (a stranger retrying a bad certificate must not flood the log).
+    func warnRefused(remote: String, _ message: String) {
+        let host = remote.split(separator: ":").dropLast().joined(separator: ":")
+        let now = ContinuousClock.now
+        let suppressed: Int? = warned.withLock { w in
+            if let last = w[host], now - last.at < .seconds(60) {
+                w[host]!.suppressed += 1
+                return nil
+            }
+            if w.count > 4_096 { w = w.filter { now - $0.value.at < .seconds(60) } }
+            let count = w[host]?.suppressed ?? 0
+            w[host] = (now, 0)
+            return count
+        }
+        guard let suppressed else { return log(message) }
+        let more = suppressed > 0 ? " (\(suppressed) more from \(host) in the last minute)" : ""
+        logLine(TransportLogLine(level: .warning, message: message + more))
+    }
 
     func recordRoundTrip(_ node: NodeID, seconds: Double) {
         roundTrips.withLock { $0[node] = seconds }
     }
 
-    init(local: NodeID, settings: TransportSettings, continuation: AsyncStream<TransportEvent>.Continuation, log: @escaping @Sendable (String) -> Void) {
+    init(local: NodeID, settings: TransportSettings, continuation: AsyncStream<TransportEvent>.Continuation,
+         log: @escaping @Sendable (TransportLogLine) -> Void) {
         self.local = local
         self.settings = settings
         self.continuation = continuation
-        self.log = log
+        logLine = log
     }
 
     /// Admits an open link, or says why not (banned, or a duplicate that loses the tie-break).
@@ -139,7 +174,9 @@ final class TransportCore: Sendable {
     }
 
     /// A link is closing: unregister it, ban the peer if it misbehaved, report why.
-    func closing(peer: PeerInfo?, remote: String, direction: LinkDirection, reason: String, penalise: Bool, certificate: NodeIdentity?) {
+    /// `refusedHandshake`: TLS, the certificate or the hello was refused (not a connection that merely dropped).
+    func closing(peer: PeerInfo?, remote: String, direction: LinkDirection, reason: String, penalise: Bool, certificate: NodeIdentity?,
+                 refusedHandshake: Bool = false) {
         let banUntil = ContinuousClock.now + settings.banDuration
         let wasTheLink = state.withLock { s -> Bool in
             if penalise, let node = peer?.identity.nodeID ?? certificate?.nodeID { s.banned[node] = banUntil }
@@ -155,6 +192,9 @@ final class TransportCore: Sendable {
         } else if let peer {
             log("link to \(peer.identity) closed: \(reason)")
             continuation.yield(.disconnected(peer.identity.nodeID, reason: reason))
+        } else if refusedHandshake {
+            warnRefused(remote: remote, "connection \(direction) \(remote) refused: \(reason)")
+            continuation.yield(.rejected(remote: remote, reason: reason))
         } else {
             log("connection \(direction) \(remote) refused: \(reason)")
             continuation.yield(.rejected(remote: remote, reason: reason))
@@ -195,10 +235,11 @@ public final class Transport: Sendable {
     private let maintainers = Mutex<[String: Task<Void, Never>]>([:])
 
     /// A transport for the node named by `credentials` (its certificate).
-    /// `log` receives one line per connection event (default: nothing).
+    /// `log` receives one line per connection event (default: nothing);
+    /// refused handshakes come as warnings, at most one per remote host a minute.
     public init(credentials: TLSCredentialStore, settings: TransportSettings = TransportSettings(),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                log: @escaping @Sendable (TransportLogLine) -> Void = { _ in }) {
         self.settings = settings
         self.credentials = credentials
         self.group = group

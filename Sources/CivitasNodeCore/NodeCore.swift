@@ -78,6 +78,8 @@ public struct NodeCore: Sendable {
     private var nextMaintenance: Timestamp = 0
     /// When the applied height last moved (block sync's watchdog).
     private var lastProgress: Timestamp = 0
+    /// A community peer told this node its height since it started.
+    private var heardPeerHeight = false
     /// When each pending transaction was last offered to the community.
     private var lastOffered: [Hash: Timestamp] = [:]
     /// Discovery and failure detection, and dissemination in the community: NodeCore+Gossip.swift.
@@ -147,6 +149,24 @@ public struct NodeCore: Sendable {
     /// The highest height a peer reported (block sync's target).
     public var bestKnownHeight: UInt64 { max(blockSync.targetHeight, applied.height) }
     public var unsealedCount: Int { unsealed.count }
+
+    /// Whether this node's committed state is current enough to admit a
+    /// client's transaction: after a restart it must first hear a community
+    /// peer's height, and then be within `submitLagBlocks` of the best height
+    /// reported. A node behind the chain cannot tell a nonce already used in
+    /// a block it has not applied, so it would accept transactions that never
+    /// commit. Nil when ready; otherwise the reason, for the client.
+    public var notReadyForSubmissions: String? {
+        let alone = configuration.genesis.validators.count == 1 && configuration.role == .validator
+        if !heardPeerHeight && !alone {
+            return "this node has just started and has not yet heard the chain's height from a peer; retry shortly or submit to another node"
+        }
+        let best = bestKnownHeight
+        if best > applied.height + configuration.settings.submitLagBlocks {
+            return "this node is behind the chain (at height \(applied.height), peers are at \(best)) and cannot check nonces yet; retry shortly or submit to another node"
+        }
+        return nil
+    }
     /// One line for a stuck node's post-mortem.
     public var progressDescription: String {
         "applied \(applied), built \(built), sync at \(blockSync.height) of \(blockSync.targetHeight) "
@@ -274,6 +294,7 @@ public struct NodeCore: Sendable {
     /// A block-sync message from a community peer. Block requests are the
     /// shell's to answer (it reads the block store).
     public mutating func receive(sync message: GossipMessage, from peer: NodeID) {
+        if case .chainStatus = message { heardPeerHeight = true }
         carry(blockSync.receive(message, from: peer, now: gossipNow))
     }
 

@@ -91,7 +91,7 @@ final class NetworkLab: @unchecked Sendable {
     }
 
     func transport(_ node: Node, requirements: PeerRequirements? = nil, settings: TransportSettings = NetworkLab.relaxed,
-                   log: @escaping @Sendable (String) -> Void = { _ in }) throws -> Transport {
+                   log: @escaping @Sendable (TransportLogLine) -> Void = { _ in }) throws -> Transport {
         let store = try TLSCredentialStore(paths: node.paths, requirements: requirements ?? .sameCommunity(CommunityID("ward-7")!))
         return Transport(credentials: store, settings: settings, log: log)
     }

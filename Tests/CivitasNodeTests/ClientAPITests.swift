@@ -99,7 +99,7 @@ import Testing
             let r = try await client.execute(uri: "/v1/transactions", method: .post, headers: [.contentType: "application/octet-stream"],
                                              body: ByteBuffer(bytes: [UInt8](repeating: 0x10, count: 4_096)))
             #expect(r.status == .contentTooLarge)
-            #expect(r.reason == "the body is larger than 1024 bytes")
+            #expect(r.reason == "the body is 4096 bytes, larger than 1024")
         }
         #expect(service.submissions.isEmpty)
     }

@@ -1,6 +1,7 @@
 public import Hummingbird
 import CivitasStorage
 import Foundation
+import NIOHTTP1
 
 /// A request the API refuses, with the one-line reason it returns as
 /// `{"error": "…"}`.
@@ -35,13 +36,17 @@ enum JSONBody {
         return e
     }
 
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let data: Data
+    /// `value` as JSON (a JSON error if it cannot be encoded).
+    static func data(_ value: some Encodable) -> Data {
         do {
-            data = try encoder().encode(value)
+            return try encoder().encode(value)
         } catch {
-            data = Data("{\"error\":\"cannot encode the answer\"}".utf8)
+            return Data("{\"error\":\"cannot encode the answer\"}".utf8)
         }
+    }
+
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let data = data(value)
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -65,6 +70,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: reason = error.body ?? error.status.reasonPhrase
             }
             response = APIError(error.status, reason).response
+        } catch let error as HTTPParserError {
+            // The request's body broke off malformed while a route read it.
+            let (status, reason) = HTTPConnectionGuard.describe(error)
+            response = APIError(status, reason).response
         } catch let error as StorageError {
             response = APIError(.serviceUnavailable, "the state database cannot answer: \(error)").response
         } catch {

@@ -55,7 +55,10 @@ public enum ClientAPI {
         let outcome = await service.submit(transaction, waitForCommit: wait)
         let (status, body, label) = answer(outcome)
         metrics?.transactionSubmitted(outcome: label)
-        return JSONBody.response(body, status: status)
+        var response = JSONBody.response(body, status: status)
+        // A node that cannot take it now (behind the chain, mempool full, stopping) says when to try again.
+        if status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+        return response
     }
 
     static func waitDuration(_ p: Parameters, settings: Settings) throws(APIError) -> Duration? {
@@ -73,29 +76,14 @@ public enum ClientAPI {
         return .milliseconds(ms)
     }
 
-    /// Reads the body (bounded) and decodes it: canonical bytes, or `{"transaction": "<hex>"}`.
+    /// Reads the body (bounded) and decodes it: canonical bytes, or `{"transaction": "<hex>"}` in UTF-8.
     static func decodeTransaction(_ request: Request, maxBytes: Int) async throws -> Transaction {
-        let type = request.headers[.contentType]?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
-        guard type == "application/octet-stream" || type == "application/json" else {
-            throw APIError(.unsupportedMediaType,
-                           "content type '\(Parameters.clip(type))' is not application/octet-stream or application/json")
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maxBytes)
-        } catch {
-            throw APIError(.contentTooLarge, "the body is larger than \(maxBytes) bytes")
-        }
-        var bytes = Array(buffer.readableBytesView)
+        let type = try RequestBody.mediaType(request, accepting: ["application/octet-stream", "application/json"])
+        var bytes = try await RequestBody.read(request, maxBytes: maxBytes)
         guard !bytes.isEmpty else { throw APIError.badRequest("the body is empty: send a signed transaction") }
         if type == "application/json" {
             struct Envelope: Decodable { let transaction: String }
-            let envelope: Envelope
-            do { envelope = try JSONDecoder().decode(Envelope.self, from: Data(bytes)) } catch {
-                throw APIError.badRequest("the JSON body is not {\"transaction\": \"<hex>\"}")
-            }
+            let envelope = try RequestBody.json(Envelope.self, from: bytes, shape: "{\"transaction\": \"<hex>\"}")
             guard let decoded = Hex.decode(envelope.transaction) else {
                 throw APIError.badRequest("transaction is not hex (an even number of 0-9, a-f digits)")
             }

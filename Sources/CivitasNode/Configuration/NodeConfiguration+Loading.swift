@@ -10,7 +10,9 @@ extension NodeConfiguration {
         "node": ["data_dir", "role", "community", "key_file"],
         "network": ["listen", "seeds", "advertise"],
         "tls": ["ca_file", "cert_file", "key_file", "trust_bundle", "crl_dir"],
-        "api": ["client_listen", "admin_listen", "max_body_bytes"],
+        "api": ["client_listen", "admin_listen", "max_body_bytes", "read_timeout_ms", "idle_timeout_ms", "write_timeout_ms",
+                "max_connections", "max_connections_per_address", "max_header_bytes", "admin_max_connections",
+                "tls_cert_file", "tls_key_file"],
         "genesis": ["file"],
         "log": ["format", "level"],
         "blocks": ["interval_ms", "max_transactions", "max_bytes"],
@@ -107,6 +109,7 @@ final class ConfigurationReader {
         if let a = api.address("client_listen") { apiSettings.clientListen = a }
         if let a = api.address("admin_listen") { apiSettings.adminListen = a }
         if let n = api.integer("max_body_bytes", in: 1_024...(16 << 20)) { apiSettings.maxBodyBytes = n }
+        readLimits(api, into: &apiSettings)
 
         let genesisFile = genesis.path("file", required: true, mustExist: .file)
 
@@ -145,6 +148,35 @@ final class ConfigurationReader {
             tls: .init(caFile: caFile, certificateFile: certFile, keyFile: tlsKey, trustBundle: bundle, revocationDirectory: crlDirectory),
             api: apiSettings, genesisFile: genesisFile, log: logSettings, blocks: blockSettings, mempool: pool, health: healthSettings,
             raft: NodeConfiguration.Raft(learners: learners))
+    }
+
+    /// The HTTP servers' timeouts, connection caps and client API TLS (`[api]`).
+    func readLimits(_ api: SectionReader, into settings: inout NodeConfiguration.API) {
+        var limits = settings.clientLimits
+        var admin = settings.adminLimits
+        if let n = api.integer("read_timeout_ms", in: 100...300_000) { limits.readTimeout = .milliseconds(n) }
+        if let n = api.integer("idle_timeout_ms", in: 100...3_600_000) { limits.idleTimeout = .milliseconds(n) }
+        if let n = api.integer("write_timeout_ms", in: 100...300_000) { limits.writeTimeout = .milliseconds(n) }
+        if let n = api.integer("max_connections", in: 1...100_000) { limits.maxConnections = n }
+        if let n = api.integer("max_connections_per_address", in: 1...100_000) { limits.maxConnectionsPerAddress = n }
+        if let n = api.integer("max_header_bytes", in: 1_024...(1 << 20)) { limits.maxHeaderBytes = n }
+        if let n = api.integer("admin_max_connections", in: 1...10_000) { admin.maxConnections = n }
+        if limits.maxConnectionsPerAddress > limits.maxConnections {
+            problem("api.max_connections_per_address", "is \(limits.maxConnectionsPerAddress), above api.max_connections (\(limits.maxConnections))")
+        }
+        (admin.readTimeout, admin.idleTimeout, admin.writeTimeout) = (limits.readTimeout, limits.idleTimeout, limits.writeTimeout)
+        admin.maxHeaderBytes = limits.maxHeaderBytes
+        admin.maxConnectionsPerAddress = admin.maxConnections
+        settings.clientLimits = limits
+        settings.adminLimits = admin
+        let certificate = api.path("tls_cert_file", mustExist: .file)
+        let key = api.path("tls_key_file", mustExist: .file)
+        switch (certificate, key) {
+        case let (c?, k?): settings.clientTLS = NodeHTTPServer.TLSFiles(certificateFile: c, keyFile: k)
+        case (nil, nil): break
+        case (nil, _): if api.has("tls_key_file") { problem("api.tls_cert_file", "is needed with api.tls_key_file") }
+        case (_, nil): if api.has("tls_cert_file") { problem("api.tls_key_file", "is needed with api.tls_cert_file") }
+        }
     }
 
     /// Unknown sections, unknown keys and values where a section belongs.

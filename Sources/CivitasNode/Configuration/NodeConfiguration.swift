@@ -63,6 +63,12 @@ public struct NodeConfiguration: Sendable {
         public var adminListen: HostPort = HostPort(host: "127.0.0.1", port: 9090)
         /// The largest transaction body the client API reads.
         public var maxBodyBytes: Int = 256 << 10
+        /// Timeouts and connection caps of the client API (it faces strangers).
+        public var clientLimits = HTTPServerLimits()
+        /// The admin API's: the same timeouts, few connections.
+        public var adminLimits = HTTPServerLimits.admin
+        /// TLS for the client API (residents reach it over a network); nil serves plain HTTP.
+        public var clientTLS: NodeHTTPServer.TLSFiles?
         public init() {}
     }
 

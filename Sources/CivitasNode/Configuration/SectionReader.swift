@@ -21,6 +21,9 @@ struct SectionReader {
         return value
     }
 
+    /// Whether the section sets `key` at all.
+    func has(_ key: String) -> Bool { table?[key] != nil }
+
     func string(_ key: String, required: Bool = false) -> String? {
         guard let value = raw(key, required: required) else { return nil }
         guard let s = value.string else {

@@ -3,10 +3,11 @@ import Logging
 /// `civitas node run`: configuration → logging → metrics → runtime → service group.
 public enum NodeLauncher {
     public static func run(configurationPath: String) async throws {
-        let configuration = try NodeConfiguration.load(path: configurationPath)
+        var configuration = try NodeConfiguration.load(path: configurationPath)
         NodeLogging.bootstrap(configuration.log)
         var logger = Logger(label: "civitas.node")
         logger.logLevel = configuration.log.level
+        configuration.api = FileDescriptorBudget.fit(configuration.api, available: FileDescriptorBudget.raiseSoftLimit(), logger: logger)
         let metrics = NodeMetrics.bootstrap()
         logger.info("starting", metadata: [
             "config": .string(configuration.path), "community": .string(configuration.node.community.name),
@@ -14,7 +15,7 @@ public enum NodeLauncher {
             "admin_api": .string(configuration.api.adminListen.description),
         ])
         let parts = try await makeNodeRuntime(configuration: configuration, logger: logger, metrics: metrics)
-        let group = NodeLifecycle.serviceGroup(configuration: configuration, parts: parts, metrics: metrics, logger: logger)
+        let group = try NodeLifecycle.serviceGroup(configuration: configuration, parts: parts, metrics: metrics, logger: logger)
         try await group.run()
         logger.info("stopped")
     }

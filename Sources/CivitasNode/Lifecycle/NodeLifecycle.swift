@@ -25,20 +25,28 @@ public struct NodeRuntimeParts: Sendable {
 /// flight, then the runtime drains and stops.
 public enum NodeLifecycle {
     public static func serviceGroup(configuration: NodeConfiguration, parts: NodeRuntimeParts, metrics: NodeMetrics,
-                                    logger: Logger) -> ServiceGroup {
+                                    logger: Logger) throws -> ServiceGroup {
         var clientSettings = ClientAPI.Settings()
         clientSettings.maxBodyBytes = configuration.api.maxBodyBytes
-        let client = Application(
+        let api = configuration.api
+        let client = try NodeHTTPServer(
             router: ClientAPI.router(service: parts.service, metrics: metrics, settings: clientSettings),
-            configuration: .init(address: .hostname(configuration.api.clientListen.host, port: configuration.api.clientListen.port),
-                                 serverName: "civitas-client-api"),
-            logger: logger.with(label: "civitas.api.client"))
-        let admin = Application(
+            key: "api.client_listen", address: api.clientListen, name: "civitas-client-api", limits: api.clientLimits,
+            tls: api.clientTLS, metrics: metrics, logger: logger.with(label: "civitas.api.client"))
+        let admin = try NodeHTTPServer(
             router: AdminAPI.router(service: parts.service, metrics: metrics),
-            configuration: .init(address: .hostname(configuration.api.adminListen.host, port: configuration.api.adminListen.port),
-                                 serverName: "civitas-admin-api"),
-            logger: logger.with(label: "civitas.api.admin"))
-        return serviceGroup(runtime: parts.runtime, servers: [client, admin], reload: parts.reload, logger: logger)
+            key: "api.admin_listen", address: api.adminListen, name: "civitas-admin-api", limits: api.adminLimits,
+            metrics: metrics, logger: logger.with(label: "civitas.api.admin"))
+        let reloadNode = parts.reload
+        let reload: @Sendable () async -> Void = {
+            await reloadNode()
+            do {
+                if try client.reload() != nil { logger.info("client API certificate reloaded") }
+            } catch {
+                logger.error("client API certificate not reloaded; the old one stays in use", metadata: ["error": "\(error)"])
+            }
+        }
+        return serviceGroup(runtime: parts.runtime, servers: [client, admin], reload: reload, logger: logger)
     }
 
     /// The group for any runtime and servers (tests run it with closure services).

@@ -24,10 +24,11 @@ public struct NodeMetrics: Sendable {
         public static let blockApplySeconds = "civitas_block_apply_seconds"
         public static let blocksApplied = "civitas_blocks_applied_total"
         public static let reloads = "civitas_certificate_reloads_total"
+        public static let httpConnectionsShed = "civitas_http_connections_shed_total"
 
         public static let all = [chainHeight, headAgeSeconds, bestPeerHeight, raftTerm, raftCommitIndex, raftIsLeader, peers,
                                  mempoolTransactions, mempoolBytes, diskFreeBytes, certificateSecondsLeft, healthy,
-                                 transactionsSubmitted, httpRequests, blockApplySeconds, blocksApplied, reloads]
+                                 transactionsSubmitted, httpRequests, blockApplySeconds, blocksApplied, reloads, httpConnectionsShed]
     }
 
     /// The registry `/metrics` renders.
@@ -66,6 +67,11 @@ public struct NodeMetrics: Sendable {
     /// One HTTP request, by route pattern (not the raw path, so IDs do not make new series) and status code.
     public func httpRequest(route: String, status: Int) {
         Counter(label: Name.httpRequests, dimensions: [("route", route), ("status", String(status))], factory: factory).increment()
+    }
+
+    /// A connection the server closed itself: over its address's limit, or past a read, idle or write timeout.
+    public func httpConnectionShed(server: String, reason: String) {
+        Counter(label: Name.httpConnectionsShed, dimensions: [("server", server), ("reason", reason)], factory: factory).increment()
     }
 
     /// How long applying one block to storage and state took.

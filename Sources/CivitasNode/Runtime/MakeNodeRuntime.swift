@@ -4,6 +4,7 @@ import CivitasLedger
 import CivitasNetwork
 import CivitasNodeCore
 import Foundation
+import NIOCore
 public import Logging
 
 /// Builds the node's runtime from a validated configuration: loads the keys,
@@ -57,8 +58,18 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
         throw NodeRuntimeError("tls.cert_file \(c.tls.certificateFile) names node \(identity.nodeID), but node.key_file is the key of \(NodeID(deriving: nodeKey.publicKey))")
     }
     let linkLogger = logger.with(label: "civitas.network")
-    let transport = Transport(credentials: credentials, log: { linkLogger.debug("\($0)") })
-    let port = try await transport.listen(host: c.network.listen.host, port: c.network.listen.port)
+    let transport = Transport(credentials: credentials, log: { line in
+        switch line.level {
+        case .debug: linkLogger.debug("\(line.message)")
+        case .warning: linkLogger.warning("\(line.message)")
+        }
+    })
+    let port: Int
+    do {
+        port = try await transport.listen(host: c.network.listen.host, port: c.network.listen.port)
+    } catch let error as IOError {
+        throw ListenAddressError(key: "network.listen", address: c.network.listen, underlying: error)
+    }
     let advertised = c.network.advertise ?? HostPort(host: c.network.listen.host == "0.0.0.0" ? "127.0.0.1" : c.network.listen.host, port: port)
     let now = Timestamp(Date().timeIntervalSince1970 * 1000)
     let record = PeerRecord(key: nodeKey, community: c.node.community, role: certificateRole, addresses: [advertised.description],

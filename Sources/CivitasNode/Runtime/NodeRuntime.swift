@@ -369,6 +369,12 @@ public actor NodeRuntime: NodeService, Service {
     public func submit(_ transaction: Transaction, waitForCommit: Duration?) async -> SubmitOutcome {
         guard !stopping else { return .unavailable(reason: "the node is shutting down") }
         let id = transaction.id
+        if let reason = core.notReadyForSubmissions {
+            // A committed transaction is still answered as such (a retrying client needs its place).
+            if let committed = committedOutcome(id) { return committed }
+            metrics?.transactionSubmitted(outcome: "unavailable")
+            return .unavailable(reason: reason)
+        }
         // A committed transaction comes back from the mempool as a used nonce,
         // answered below from the state database: no query on every submission.
         let admission = core.submit(transaction, view: view)
