@@ -71,19 +71,20 @@ import Glibc
         }))
     }
 
-    /// Serves the client API of `service` on a free loopback port inside a node's service group; runs `body` with the port.
+    /// Serves the client API of `service` as a node does (NodeHTTPServer, with its connection limits and
+    /// timeouts) on a free loopback port, in a service group of its own; runs `body` with the port.
+    /// (Not `NodeLifecycle.serviceGroup`: its SIGHUP handler would race LifecycleTests' own signals.)
     static func serving(_ service: FakeNodeService, settings: ClientAPI.Settings, _ body: @escaping @Sendable (Int, ServiceGroup) async throws -> Void) async throws {
         let port = Mutex(0)
         let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
-        let app = Application(router: ClientAPI.router(service: service, settings: settings),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in
-                                  port.withLock { $0 = channel.localAddress?.port ?? 0 }
-                                  startedContinuation.yield()
-                              },
-                              logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let group = NodeLifecycle.serviceGroup(runtime: ClosureService { try? await gracefulShutdown() }, servers: [app], reload: {},
-                                               logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = try NodeHTTPServer(router: ClientAPI.router(service: service, settings: settings), key: "api.client_listen",
+                                        address: HostPort(host: "127.0.0.1", port: 0), name: "civitas-client-api",
+                                        limits: HTTPServerLimits(), logger: logger, onRunning: { bound in
+                                            port.withLock { $0 = bound }
+                                            startedContinuation.yield()
+                                        })
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: server)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             for await _ in started { break }
