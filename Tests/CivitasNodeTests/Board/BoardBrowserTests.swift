@@ -57,6 +57,13 @@ import Testing
         return (dir, false)
     }
 
+    /// Writes a screenshot of `page` as `name`.png into `dir`, after checking it is a PNG.
+    static func capture(_ page: BrowserPage, _ name: String, in dir: String) async throws {
+        let png = try await page.screenshot()
+        #expect(pngSize(png) != nil, "\(name) is not a PNG")
+        try png.write(to: URL(fileURLWithPath: "\(dir)/\(name).png"))
+    }
+
     /// The width and height in a PNG's IHDR chunk.
     static func pngSize(_ data: Data) -> (Int, Int)? {
         let b = [UInt8](data.prefix(24))
@@ -148,6 +155,13 @@ import Testing
                 }
             }
 
+            // What "verified on this device" checked, opened.
+            try await page.go(community.url + "/?lang=en#notices")
+            try await page.waitFor(Self.allVerified)
+            try await page.click("main details.verify > summary")
+            try await page.waitFor("document.querySelector('main details.verify[open] .proof li')")
+            try await Self.capture(page, "verified-desktop-en", in: dir)
+
             // Keyboard: the first Tab reaches the skip link; Enter on the key button opens the dialog, Escape closes it.
             try await page.viewport(width: 1280, height: 900)
             try await page.go(community.url + "/")
@@ -207,6 +221,8 @@ import Testing
             defer { phone.shutDown() }
             let office = try Chromium()
             defer { office.shutDown() }
+            let (dir, keep) = try Self.screenshotDirectory()
+            defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
             let wang = try await phone.newPage()
             try await wang.viewport(width: 390, height: 844, scale: 2, mobile: true)
             try await wang.go(community.url + "/#requests")
@@ -221,6 +237,8 @@ import Testing
             try await wang.click("details[data-key='composer-newRequest'] > summary")
             try await wang.type("#request-description", "电梯门关不上，困住过人。")
             try await wang.type("#request-location", "3号楼 2 单元")
+            try await wang.evaluate("document.querySelector(\"details[data-key='composer-newRequest']\").scrollIntoView()")
+            try await Self.capture(wang, "request-form-phone-zh", in: dir)
             let filed = try await Self.act(wang, click: "details[data-key='composer-newRequest'] button[type=submit]")
             #expect(filed.contains("已记录在区块"))
             try await wang.waitFor("document.querySelector('main li.card h3')?.innerText === '电梯门关不上，困住过人。'")
@@ -255,6 +273,8 @@ import Testing
             for step in ["提出请求", "指派给 Steady Lift Maintenance Co.", "回复：已解决（已修复）", "评价并关闭 ★★★★★"] {
                 #expect(timeline.contains(step), "timeline lacks \(step): \(timeline)")
             }
+            try await wang.evaluate("document.querySelector('main ol.timeline').scrollIntoView()")
+            try await Self.capture(wang, "request-closed-phone-zh", in: dir)
 
             // The committee opens a proposal from the page; Wang's ballot is counted in the live tally.
             try await Self.openKey(desk, community, "committee")
@@ -285,12 +305,16 @@ import Testing
             #expect(refused.contains("节点拒绝了此操作") && refused.contains("is not in the electorate of proposal «周末开放活动室»"), "\(refused)")
             #expect(refused.contains("Steady Lift Maintenance Co.") && refused.range(of: "[0-9a-f]{32}", options: .regularExpression) == nil)
             #expect(try await desk.string("document.querySelector('main .count[data-option=\"1\"]')?.innerText") == "0 票（0%）")
+            try await desk.viewport(width: 1280, height: 900)
+            try await desk.evaluate("window.scrollTo(0, 0)")
+            try await Self.capture(desk, "refused-desktop-zh", in: dir)
 
             // Wang's kept copy opens with its passphrase after a reload (and not with a wrong one).
             try await wang.go(community.url + "/?lang=en#proposals")
             try await wang.waitFor("document.body.dataset.state === 'ready'")
             try await wang.click("#key-button")
             try await wang.waitFor("document.querySelector('#saved-keys input[type=password]')")
+            try await Self.capture(wang, "key-dialog-phone-en", in: dir)
             try await wang.type("#saved-keys input[type=password]", "not-the-passphrase")
             try await wang.click("#saved-keys button")
             try await wang.waitFor("document.querySelector('#saved-keys .status').innerText === 'Wrong passphrase.'", timeout: .seconds(60))

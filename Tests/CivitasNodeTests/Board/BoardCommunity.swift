@@ -23,9 +23,12 @@ final class BoardCommunity: @unchecked Sendable {
         let community = BoardCommunity(pilot: pilot)
         do {
             try await pilot.waitUntilReady(timeout: .seconds(60))
+            // waitUntilReady asks only the nodes still running: a node that exited at once must fail here.
+            guard pilot.isRunning(0) else { throw PilotCommunity.Failure("the node exited at start:\n\(community.log())") }
         } catch {
+            let log = community.log()
             await community.stop()
-            throw error
+            throw PilotCommunity.Failure("\(error)\n--- node.log:\n\(log)")
         }
         return community
     }
@@ -33,6 +36,12 @@ final class BoardCommunity: @unchecked Sendable {
     private init(pilot: PilotCommunity) { self.pilot = pilot }
 
     var url: String { pilot.nodes[0].clientURL }
+
+    /// The end of the node's log, for failure messages.
+    func log() -> String {
+        let text = (try? String(contentsOfFile: pilot.nodes[0].directory + "/node.log", encoding: .utf8)) ?? "(no log)"
+        return String(text.suffix(3_000))
+    }
 
     /// The PEM file of `member` (the committee's is the validator's subject key).
     func keyFile(_ member: String) -> String {

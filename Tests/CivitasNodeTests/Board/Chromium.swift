@@ -261,14 +261,19 @@ struct BrowserPage: Sendable {
         return answer?["value"]
     }
 
-    /// Clicks the centre of the first element matching `selector` with real mouse events.
+    /// Clicks the centre of the first element matching `selector` with real mouse events
+    /// (so it must be visible and on top there).
     func click(_ selector: String) async throws {
-        let box = try await evaluate("""
-            (() => { const el = document.querySelector(\(Self.quote(selector))); if (!el) return null;
+        let answer = try await evaluate("""
+            (() => { const el = document.querySelector(\(Self.quote(selector))); if (!el) return 'absent';
               el.scrollIntoView({ block: 'center' }); const r = el.getBoundingClientRect();
-              return [r.left + r.width / 2, r.top + r.height / 2]; })()
-            """) as? [Double]
-        guard let box, box.count == 2 else { throw Chromium.Failure("nothing to click at \(selector)") }
+              const x = r.left + r.width / 2, y = r.top + r.height / 2, hit = document.elementFromPoint(x, y);
+              if (hit && (hit === el || el.contains(hit) || hit.control === el)) return [x, y];
+              return 'covered by ' + (hit ? hit.outerHTML.slice(0, 120) : 'nothing') + ' at ' + [x, y, innerWidth, innerHeight].join(','); })()
+            """)
+        guard let box = answer as? [Double], box.count == 2 else {
+            throw Chromium.Failure("cannot click \(selector): \(answer.map { "\($0)" } ?? "no answer")")
+        }
         for type in ["mousePressed", "mouseReleased"] {
             try await command("Input.dispatchMouseEvent", ["type": type, "x": box[0], "y": box[1], "button": "left", "clickCount": 1])
         }

@@ -41,7 +41,7 @@ extension BoardAssets {
 </nav>
 <div id="me" class="me" hidden></div>
 <div id="alert" class="alert" role="alert" hidden></div>
-<div id="result" class="result" role="status" aria-live="polite" hidden></div>
+<div id="result" class="result" role="status" aria-live="polite" tabindex="-1" hidden></div>
 <main id="main" tabindex="-1">
   <p class="loading" data-i18n="loading">Loading…</p>
 </main>

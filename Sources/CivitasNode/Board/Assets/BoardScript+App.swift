@@ -319,6 +319,8 @@ async function act(payload, status, button) {
     if (response.status === 200 && body.applied) {
       report(status, 'good', T('recorded', { height: body.height }));
       state.refreshPending = true;
+      // Done with the form: the result line takes the focus (and is read out), and the view may refresh.
+      $('result').focus();
       return true;
     }
     if (response.status === 202) {
@@ -353,6 +355,7 @@ function actionForm(label, fields, build, { buttons, onDone } = {}) {
   return form;
 }
 
+/** A labelled control. Controls of the view carry IDs made from record IDs, so a refresh puts typed input back in its place. */
 function field(label, control, hint) {
   const id = control.id || uid('f');
   control.id = id;
@@ -453,7 +456,7 @@ function proposalComposer() {
   const options = h('textarea', { id: 'proposal-options', rows: 3 });
   options.value = T('defaultOptions');
   const roleBoxes = ROLES.map(r => {
-    const id = uid('role');
+    const id = 'proposal-role-' + r;
     return h('span', { class: 'check' }, h('input', { type: 'checkbox', id, value: r, checked: r === 'resident' }), h('label', { for: id }, roleName(r)));
   });
   const closes = h('input', { type: 'datetime-local', id: 'proposal-closes' });
@@ -492,7 +495,7 @@ function tally(p) {
 
 function ballotForm(p) {
   if (!state.me || p.status !== 'open') return null;
-  const name = uid('ballot');
+  const name = 'ballot-' + p.id;
   const radios = p.options.map((o, i) => {
     const id = `${name}-${i}`;
     return h('div', { class: 'check' }, h('input', { type: 'radio', name, id, value: i }), h('label', { for: id }, o));
@@ -571,12 +574,12 @@ function requestActions(r, providers) {
   if (!state.me) return out;
   const me = state.me.subject.id;
   if (r.requester.id === me && r.status === 'resolved') {
-    const name = uid('rating');
+    const name = 'rating-' + r.id;
     const stars = [5, 4, 3, 2, 1].map(n => {
       const id = `${name}-${n}`;
       return h('span', { class: 'check' }, h('input', { type: 'radio', name, id, value: n }), h('label', { for: id }, T('stars', { n })));
     });
-    const comment = h('textarea', { rows: 2 });
+    const comment = h('textarea', { id: `close-${r.id}-comment`, rows: 2 });
     const reopen = h('button', { type: 'submit', class: 'secondary', value: 'reopen' }, T('reopen'));
     const form = actionForm(T('signClose'), [h('fieldset', {}, h('legend', {}, T('rating')), stars), field(T('comment'), comment)], (button) => {
       if (button === reopen) return { kind: 'closure', request: r.id, outcome: 'reopened', rating: 0, comment: comment.value.trim() };
@@ -587,8 +590,8 @@ function requestActions(r, providers) {
     out.push(h('details', { class: 'action', dataset: { key: 'close-' + r.id } }, h('summary', {}, T('closeOrReopen')), form));
   }
   if (hasRole('propertyManager', 'residentsCommittee', 'streetOffice') && r.status !== 'closed') {
-    const provider = h('select', {}, providers.map(p => h('option', { value: p.id }, personText(p))));
-    const note = h('textarea', { rows: 2 });
+    const provider = h('select', { id: `assign-${r.id}-provider` }, providers.map(p => h('option', { value: p.id }, personText(p))));
+    const note = h('textarea', { id: `assign-${r.id}-note`, rows: 2 });
     const form = actionForm(T('signAssign'), [field(T('provider'), provider), field(T('note'), note)], () => {
       if (!provider.value) throw new CodecError(T('missing', { what: T('provider') }));
       return { kind: 'assignment', request: r.id, provider: provider.value, note: note.value.trim() };
@@ -596,8 +599,8 @@ function requestActions(r, providers) {
     out.push(h('details', { class: 'action', dataset: { key: 'assign-' + r.id } }, h('summary', {}, r.provider ? T('reassign') : T('assign')), form));
   }
   if (r.provider && r.provider.id === me && ['assigned', 'acknowledged', 'inProgress', 'reopened'].includes(r.status)) {
-    const status = h('select', {}, RESPONSE_STATUSES.map(s => h('option', { value: s }, T('response.' + s))));
-    const note = h('textarea', { rows: 2 });
+    const status = h('select', { id: `respond-${r.id}-status` }, RESPONSE_STATUSES.map(s => h('option', { value: s }, T('response.' + s))));
+    const note = h('textarea', { id: `respond-${r.id}-note`, rows: 2 });
     const form = actionForm(T('signRespond'), [field(T('responseStatus'), status), field(T('note'), note)],
       () => ({ kind: 'serviceResponse', request: r.id, status: status.value, note: note.value.trim() }));
     out.push(h('details', { class: 'action', dataset: { key: 'respond-' + r.id } }, h('summary', {}, T('respond')), form));
@@ -681,24 +684,32 @@ async function renderBlocks(main) {
 
 // ---- Rendering and refresh -------------------------------------------------------------------
 
-/** Re-renders the current view, keeping open details, typed input and focus. */
-async function render() {
+let renders = 0;
+
+/**
+ * Re-renders the current view, keeping open details, typed input and focus
+ * (read when the new view is ready, so nothing typed meanwhile is lost). A
+ * render overtaken by a later one is dropped; a background refresh (`quiet`)
+ * is put off while someone works in a form.
+ */
+async function render({ quiet = false } = {}) {
+  const generation = ++renders;
+  const view = state.view;
   const main = $('main');
+  const next = h('div', { class: 'view' });
+  try {
+    await VIEWS[view](next);
+  } catch (e) {
+    next.replaceChildren(h('p', { class: 'error' }, T('loadFailed', { message: humanize(e.message) })));
+  }
+  if (generation !== renders) return;
+  if (quiet && interacting()) { state.refreshPending = true; return; }
   const keep = {};
   for (const el of main.querySelectorAll('input, textarea, select')) {
     if (el.id && el.type !== 'file') keep[el.id] = el.type === 'checkbox' || el.type === 'radio' ? el.checked : el.value;
   }
   const open = new Set([...main.querySelectorAll('details[open][data-key]')].map(d => d.dataset.key));
   const focused = document.activeElement && main.contains(document.activeElement) ? document.activeElement.id : null;
-  const savedSerial = serial;
-  const next = h('div', { class: 'view' });
-  try {
-    serial = 0;
-    await VIEWS[state.view](next);
-  } catch (e) {
-    serial = savedSerial;
-    next.replaceChildren(h('p', { class: 'error' }, T('loadFailed', { message: humanize(e.message) })));
-  }
   main.replaceChildren(next);
   for (const d of main.querySelectorAll('details[data-key]')) if (open.has(d.dataset.key)) d.open = true;
   for (const [id, v] of Object.entries(keep)) {
@@ -708,18 +719,31 @@ async function render() {
   }
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   document.body.dataset.state = 'ready';
-  document.body.dataset.view = state.view;
+  document.body.dataset.view = view;
   // Whose actions the view offers (tests and assistive tools can wait on it).
   document.body.dataset.renderedFor = state.me ? state.me.subject.id : '';
 }
 
 function renderAll() { renderChrome(); return render(); }
 
+/** True while someone works in a form of the view: new records then wait, so nothing moves under their hands. */
+function interacting() {
+  const active = document.activeElement;
+  return !!(active && active !== document.body && $('main').contains(active) && active.closest('form'));
+}
+
 function scheduleRefresh(delay = 250) {
   clearTimeout(state.refreshTimer);
-  if (state.acting > 0) { state.refreshPending = true; return; }
-  state.refreshTimer = setTimeout(() => { state.refreshPending = false; render(); }, delay);
+  if (state.acting > 0 || interacting()) { state.refreshPending = true; return; }
+  state.refreshTimer = setTimeout(() => {
+    if (state.acting > 0 || interacting()) { state.refreshPending = true; return; }
+    state.refreshPending = false;
+    render({ quiet: true });
+  }, delay);
 }
+
+// A refresh put off while a form had focus runs once the focus leaves it.
+document.addEventListener('focusout', () => setTimeout(() => { if (state.refreshPending) scheduleRefresh(0); }, 0));
 
 function route() {
   const view = location.hash.slice(1);

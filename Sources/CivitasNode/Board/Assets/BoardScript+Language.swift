@@ -109,9 +109,11 @@ const en = {
   quorumPercent: 'Quorum (percent of the electorate)', passPercent: 'Pass threshold (percent of ballots)', signOpen: 'Sign and open',
   optionsCount: 'A proposal needs 2 to 16 options.', closesInFuture: 'The closing time must be in the future.',
   open: 'Open', 'outcome.passed': 'Passed', 'outcome.noQuorum': 'No quorum', 'outcome.belowThreshold': 'Not passed', 'outcome.tie': 'Tie, not passed',
-  proposedBy: 'Proposed by {person}', endorsedBy: 'endorsed by {count} residents', electorate: 'Electorate {size} ({roles})', quorum: 'quorum {share}',
+  proposedBy: 'Proposed by {person}', endorsedBy: 'endorsed by {count} residents', 'endorsedBy.one': 'endorsed by 1 resident', electorate: 'Electorate {size} ({roles})', quorum: 'quorum {share}',
   passShare: 'passes with {share}', closesTime: 'closes {time}', closesHeight: 'closes at block #{height}', closedAt: 'closed {time}',
-  tally: 'Tally', votes: '{votes} votes ({share}%)', turnout: '{cast} ballots of an electorate of {electorate}; quorum needs {needed}.',
+  tally: 'Tally', votes: '{votes} votes ({share}%)', 'votes.one': '1 vote ({share}%)',
+  turnout: '{cast} ballots of an electorate of {electorate}; quorum needs {needed}.',
+  'turnout.one': '1 ballot of an electorate of {electorate}; quorum needs {needed}.',
   vote: 'Vote', yourBallot: 'Your choice', signVote: 'Sign and vote', chooseOption: 'Choose an option.',
   ballotHint: 'Eligible: {roles} (the electorate as fixed at opening). A later ballot replaces an earlier one until the proposal closes.',
   noProposals: 'No proposals yet.',
@@ -138,7 +140,7 @@ const en = {
   breaches: 'Deadline breaches', averageRating: 'Average rating', noProviders: 'No assignments yet.',
   pointsHelp: "Social organisations record residents' volunteer hours: {perHour} points an hour.", pointsCaption: 'Volunteer points',
   volunteer: 'Volunteer', hours: 'Hours', records: 'Records', points: 'Points', noPoints: 'No volunteer records yet.',
-  noBlocks: 'No blocks yet.', transactionsCount: '{count} transactions', rejectedCount: '{count} refused', rejectedBecause: '(refused: {reason})',
+  noBlocks: 'No blocks yet.', transactionsCount: '{count} transactions', 'transactionsCount.one': '1 transaction', rejectedCount: '{count} refused', rejectedBecause: '(refused: {reason})',
   'kind.registration': 'Registration', 'kind.notice': 'Notice', 'kind.proposal': 'Proposal', 'kind.ballot': 'Ballot', 'kind.serviceRequest': 'Service request',
   'kind.assignment': 'Assignment', 'kind.serviceResponse': 'Service response', 'kind.closure': 'Closure', 'kind.volunteerRecord': 'Volunteer record',
   'kind.checkpoint': 'Checkpoint', 'kind.referral': 'Referral', unregistered: '(unregistered subject)',
@@ -153,9 +155,15 @@ let current = 'zh';
 export function setLanguage(lang) { current = DICTIONARIES[lang] ? lang : 'zh'; }
 export function language() { return current; }
 
-/** The text for `key` in the current language with `{name}` placeholders filled; the key itself if unknown. */
+/**
+ * The text for `key` in the current language with `{name}` placeholders filled;
+ * the key itself if unknown. A count of one (`count`, `votes` or `cast`) takes
+ * the `key.one` form where the language has one.
+ */
 export function T(key, params = {}) {
-  const text = DICTIONARIES[current][key] ?? DICTIONARIES.zh[key] ?? key;
+  const dictionary = DICTIONARIES[current];
+  const n = params.count ?? params.votes ?? params.cast;
+  const text = (n === 1 ? dictionary[key + '.one'] : undefined) ?? dictionary[key] ?? DICTIONARIES.zh[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (all, name) => (params[name] === undefined ? all : String(params[name])));
 }
 
