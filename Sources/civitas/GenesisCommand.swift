@@ -89,6 +89,7 @@ struct GenesisCommand: ParsableCommand {
         if registrarKeys.isEmpty {
             registrarKeys = genesisSubjects.filter { $0.roles.contains(.residentsCommittee) }.map(\.key)
         }
+        try Self.checkSomeoneCanAct(registrars: registrarKeys, subjects: genesisSubjects, validators: validatorEntries)
         let document = GenesisDocument(
             community: communityID, time: time ?? UInt64(Date().timeIntervalSince1970 * 1_000), validators: validatorEntries,
             registrars: Array(Set(registrarKeys)), subjects: genesisSubjects,
@@ -108,6 +109,27 @@ struct GenesisCommand: ParsableCommand {
         validators: \(validatorEntries.count), subjects: \(genesisSubjects.count), registrars: \(Set(registrarKeys).count)
         hash:       \(document.hash.hex)
         """)
+    }
+
+    /// A community where nobody can register anyone can never do anything:
+    /// refused. A validator whose subject is not registered can sign nothing
+    /// until a registrar registers it: a warning.
+    static func checkSomeoneCanAct(registrars: [PublicKey], subjects: [GenesisSubject], validators: [ValidatorEntry]) throws {
+        let registered = Set(subjects.map(\.key))
+        guard registrars.contains(where: registered.contains) else {
+            throw ToolError("""
+                no registrar is a registered subject, so nobody could ever register anyone and the community could record nothing. \
+                Give a subject the residentsCommittee role (--subject KEY:NAME:UNIT:residentsCommittee), or name a subject \
+                with --registrar KEY (it must also be given with --subject)
+                """)
+        }
+        for v in validators where !registered.contains(v.subject) {
+            FileHandle.standardError.write(Data("""
+                warning: validator \(v.name)'s subject is not a registered subject (add it with --subject): \
+                it can sign nothing until a registrar registers it
+
+                """.utf8))
+        }
     }
 
     static func parseValidator(_ text: String) throws -> ValidatorEntry {

@@ -31,6 +31,15 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The peer listen address written to node.toml.")
     var listen = "0.0.0.0:7000"
 
+    @Option(name: .customLong("seed"), help: "A peer to contact first, host:port (repeat); this node's own --listen is left out.")
+    var seeds: [String] = []
+
+    @Option(help: "The client API's address (residents and `civitas tx` use it).")
+    var clientListen = "127.0.0.1:8080"
+
+    @Option(help: "The admin API's address (status, health, metrics; keep it on localhost).")
+    var adminListen = "127.0.0.1:9090"
+
     @Option(help: "Days the node certificate is valid.")
     var days = 365
 
@@ -41,7 +50,17 @@ struct InitCommand: ParsableCommand {
         guard let nodeRole = NodeConfiguration.Role(rawValue: role) else {
             throw ToolError("unknown role '\(role)': use validator, learner, observer or gateway")
         }
-        guard HostPort(parsing: listen, allowPortZero: true) != nil else { throw ToolError("--listen '\(listen)' is not host:port") }
+        guard let peerAddress = HostPort(parsing: listen, allowPortZero: true) else { throw ToolError("--listen '\(listen)' is not host:port") }
+        var seedAddresses: [HostPort] = []
+        for seed in seeds {
+            guard let address = HostPort(parsing: seed) else { throw ToolError("--seed '\(seed)' is not host:port") }
+            if address != peerAddress, !seedAddresses.contains(address) { seedAddresses.append(address) }
+        }
+        guard let client = HostPort(parsing: clientListen) else { throw ToolError("--client-listen '\(clientListen)' is not host:port") }
+        guard let admin = HostPort(parsing: adminListen) else { throw ToolError("--admin-listen '\(adminListen)' is not host:port") }
+        guard client != admin, client != peerAddress, admin != peerAddress else {
+            throw ToolError("--listen, --client-listen and --admin-listen must be three different addresses")
+        }
         let fm = FileManager.default
         if fm.fileExists(atPath: dir), let contents = try? fm.contentsOfDirectory(atPath: dir), !contents.isEmpty {
             throw ToolError("\(dir) exists and is not empty; choose a new directory")
@@ -77,17 +96,25 @@ struct InitCommand: ParsableCommand {
               civitas ca issue --ca CA_DIR --node-key \(dir)/node.key --role \(certificateRole) --out \(dir)/tls
             """
         }
-        let toml = NodeConfiguration.skeleton(community: communityID, role: nodeRole, listen: listen)
+        let toml = NodeConfiguration.skeleton(community: communityID, role: nodeRole, listen: listen, seeds: seedAddresses,
+                                              clientListen: client, adminListen: admin)
         guard fm.createFile(atPath: dir + "/node.toml", contents: Data(toml.utf8)) else { throw ToolError("cannot write \(dir)/node.toml") }
+        let article = ["a", "e", "i", "o", "u"].contains(nodeRole.rawValue.prefix(1)) ? "an" : "a"
+        let genesisNote = nodeRole == .validator ? """
+            genesis: put the community's genesis document at \(dir)/genesis.civ; for this validator pass
+              --validator NAME=\(dir)/subject.key,\(dir)/node.key
+            to `civitas genesis`.
+            """ : """
+            genesis: put the community's genesis document at \(dir)/genesis.civ (the same file every node of the community has).
+            """
         print("""
-        created \(dir) for a \(nodeRole.rawValue) of '\(communityID)'
+        created \(dir) for \(article) \(nodeRole.rawValue) of '\(communityID)'
         node key:    \(dir)/node.key     public \(nodeKey.publicKey.raw.hex)  (\(nodeKey.publicKey.nodeID))
         subject key: \(dir)/subject.key  public \(subjectKey.publicKey.raw.hex)  (\(subjectKey.publicKey.subjectID))
         \(certificateNote)
-        configuration: \(dir)/node.toml
-        genesis: put the community's genesis document at \(dir)/genesis.civ; for this validator pass
-          --validator NAME=\(subjectKey.publicKey.raw.hex),\(nodeKey.publicKey.raw.hex)
-        to `civitas genesis`.
+        configuration: \(dir)/node.toml (peers on \(peerAddress), client API on \(client), admin API on \(admin)\
+        \(seedAddresses.isEmpty ? "; no seeds: add [network] seeds before it can find its community" : ", seeds \(seedAddresses.map(\.description).joined(separator: " "))"))
+        \(genesisNote)
         """)
     }
 }

@@ -21,8 +21,23 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Seconds between reports with --watch.")
     var interval: Double = 2
 
+    @Option(help: "Wait up to this many seconds for the node to be healthy (a script's way to wait for a node it started); print the report then.")
+    var wait: Double?
+
     func run() async throws {
         guard interval >= 0.1 else { throw ToolError("--interval must be at least 0.1 seconds") }
+        if let wait {
+            guard wait > 0, !watch else { throw ToolError("--wait takes a positive number of seconds, without --watch") }
+            let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1_000))
+            var outcome = await StatusProbe.probe(node: node)
+            while outcome.verdict != .healthy, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                outcome = await StatusProbe.probe(node: node)
+            }
+            print(Self.text(outcome, json: json))
+            if outcome.verdict != .healthy { throw ExitCode(outcome.verdict.rawValue) }
+            return
+        }
         var verdict = StatusProbe.Verdict.healthy
         repeat {
             let outcome = await StatusProbe.probe(node: node)

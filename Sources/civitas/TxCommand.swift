@@ -27,39 +27,106 @@ struct TxOptions: ParsableArguments {
     @Flag(name: .customLong("print"), help: "Print the signed transaction as hex instead of submitting it (needs --nonce).")
     var printOnly = false
 
+    @Option(help: "Times to send the signed transaction while the node cannot be reached or cannot take it yet (the same bytes every time).")
+    var attempts = 5
+
+    @Option(help: "Where a signed transaction is kept until its answer is known (default: $XDG_STATE_HOME/civitas/pending).")
+    var pendingDir: String?
+
     func submit(_ payload: TransactionPayload) async throws {
         guard let communityID = CommunityID(community) else { throw ToolError("'\(community)' is not a community name") }
+        guard attempts >= 1 else { throw ToolError("--attempts must be at least 1") }
         let signingKey = try KeyFile.read(key)
-        guard let client = NodeHTTPClient(base: node) else { throw ToolError("--node '\(node)' is not an http:// URL") }
+        guard let client = NodeHTTPClient(base: node, timeout: TimeInterval(timeoutMs) / 1_000 + 10) else {
+            throw ToolError("--node '\(node)' is not an http:// URL")
+        }
+        let spool = PendingTransactions(directory: pendingDir)
+        var lowest: UInt64 = 1
+        if !printOnly, let earlier = try spool.load(signingKey.publicKey) {
+            // An earlier transaction of this key has no known answer yet: settle it first, with its own bytes.
+            if try await settle(earlier, client: client, spool: spool) { lowest = earlier.nonce + 1 }
+        }
         let nonce: UInt64
         if let given = self.nonce {
             nonce = given
         } else if printOnly {
             throw ToolError("--print needs --nonce (nothing is asked of a node)")
         } else {
-            nonce = try await Self.nextNonce(client, key: signingKey.publicKey)
+            nonce = max(lowest, try await Self.nextNonce(client, key: signingKey.publicKey))
         }
         let tx = UnsignedTransaction(community: communityID, signer: signingKey.publicKey, nonce: nonce,
                                      time: UInt64(Date().timeIntervalSince1970 * 1_000), payload: payload).signed(with: signingKey)
-        let bytes = tx.encoded()
         if printOnly {
-            print(Hex.encode(bytes))
+            print(Hex.encode(tx.encoded()))
             return
         }
-        let path = wait ? "/v1/transactions?wait=committed&timeout_ms=\(timeoutMs)" : "/v1/transactions"
-        let answer: NodeHTTPClient.Answer
-        do { answer = try await client.post(path, body: Data(bytes), contentType: "application/octet-stream") } catch {
-            throw ToolError("\(error)")
-        }
-        guard let body = try? JSONDecoder().decode(SubmitBody.self, from: answer.body) else {
-            throw ToolError("the node answered \(answer.status): \(answer.reason)")
-        }
+        try spool.keep(tx)
+        let body = try await deliver(tx, client: client, spool: spool)
         var line = "\(body.status) \(body.id ?? tx.id.hex) (\(payload.kind), nonce \(nonce))"
         if let h = body.height, let i = body.index { line += " in block \(h) at \(i)" }
         if body.applied == false { line += ", recorded as rejected" }
         if let reason = body.reason { line += ": \(reason)" }
         print(line)
-        if answer.status >= 400 || body.applied == false { throw ExitCode(1) }
+        if body.status == "pending" {
+            print("kept in \(spool.path(for: tx.signer)) until it commits; the next `civitas tx` with this key sends it again if the node lost it")
+        }
+        if body.status == "rejected" || body.applied == false { throw ExitCode(1) }
+    }
+
+    /// Settles a transaction kept from an earlier run. True while it still
+    /// holds its nonce (pending, or just accepted), so the new one goes after it.
+    func settle(_ earlier: Transaction, client: NodeHTTPClient, spool: PendingTransactions) async throws -> Bool {
+        let status: NodeHTTPClient.Answer
+        do { status = try await client.get("/v1/transactions/\(earlier.id.hex)") } catch { throw ToolError("\(error)") }
+        if status.status == 200, let known = try? JSONDecoder().decode(TransactionStatusBody.self, from: status.body) {
+            if known.status == "committed" {
+                spool.resolve(earlier)
+                return false
+            }
+            return true
+        }
+        print("an earlier transaction of this key (\(earlier.id.hex), nonce \(earlier.nonce)) has no known answer; sending the same bytes again")
+        let body = try await deliver(earlier, client: client, spool: spool)
+        print("  \(body.status)\(body.reason.map { ": \($0)" } ?? "")")
+        return ["accepted", "alreadyKnown", "pending"].contains(body.status)
+    }
+
+    /// Sends `tx`'s bytes until the node gives an answer: the same bytes again
+    /// after a connection failure, a timeout or a 503 (the node cannot take it
+    /// yet), with growing pauses. A refusal or a commit is the answer, and the
+    /// kept copy is dropped; an acceptance keeps it until the commit is seen.
+    func deliver(_ tx: Transaction, client: NodeHTTPClient, spool: PendingTransactions) async throws -> SubmitBody {
+        let path = wait ? "/v1/transactions?wait=committed&timeout_ms=\(timeoutMs)" : "/v1/transactions"
+        let bytes = Data(tx.encoded())
+        var pause = Duration.milliseconds(250)
+        var last = ""
+        for attempt in 1...attempts {
+            if attempt > 1 {
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+            let answer: NodeHTTPClient.Answer
+            do {
+                answer = try await client.post(path, body: bytes, contentType: "application/octet-stream")
+            } catch {
+                last = "\(error)"
+                continue
+            }
+            if answer.status == 503 || answer.status >= 500 {
+                last = "the node answered \(answer.status): \(answer.reason)"
+                continue
+            }
+            guard let body = try? JSONDecoder().decode(SubmitBody.self, from: answer.body) else {
+                spool.resolve(tx)
+                throw ToolError("the node answered \(answer.status): \(answer.reason)")
+            }
+            if body.status == "committed" || body.status == "rejected" || answer.status >= 400 { spool.resolve(tx) }
+            return body
+        }
+        throw ToolError("""
+            no answer after \(attempts) attempts (\(last)); the signed transaction \(tx.id.hex) is kept in \(spool.path(for: tx.signer)) \
+            and the next `civitas tx` with this key sends the same bytes again
+            """)
     }
 
     static func nextNonce(_ client: NodeHTTPClient, key: PublicKey) async throws -> UInt64 {

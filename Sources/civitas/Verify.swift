@@ -24,8 +24,11 @@ struct Verify: ParsableCommand {
         """
     )
 
-    @Option(name: .customLong("data-dir"), help: "The node's data directory (holds genesis.civ and blocks/).")
+    @Option(name: .customLong("data-dir"), help: "The node's data directory (holds blocks/ and state.sqlite), or the node directory `civitas init` made (holds data/).")
     var dataDirectory: String
+
+    @Option(help: "The community's genesis document (default: genesis.civ in the data directory or the directory above it, where `civitas init` puts it).")
+    var genesis: String?
 
     @Flag(help: "Do not check the state database against the chain.")
     var skipState = false
@@ -34,9 +37,9 @@ struct Verify: ParsableCommand {
     var skipSignatures = false
 
     func run() throws {
-        let directory = DataDirectory(dataDirectory)
         let fileSystem = POSIXFileSystem()
-        let genesis = try Self.readGenesis(directory.genesis, fileSystem: fileSystem)
+        let (directory, genesisPath) = try Self.locate(dataDirectory: dataDirectory, genesis: genesis, fileSystem: fileSystem)
+        let genesis = try Self.readGenesis(genesisPath, fileSystem: fileSystem)
         guard fileSystem.exists(directory.blocks) else { throw ToolError("no block store at \(directory.blocks)") }
 
         print("verifying \(directory.blocks)")
@@ -98,6 +101,23 @@ struct Verify: ParsableCommand {
         } catch {
             return "\(error)"
         }
+    }
+
+    /// The data directory and the genesis document for `--data-dir` and
+    /// `--genesis`: `DIR` may be the data directory or the node directory
+    /// holding it as `data/`; the genesis document is looked for in the data
+    /// directory, then beside it (the layout `civitas init` makes).
+    static func locate(dataDirectory: String, genesis: String?, fileSystem: POSIXFileSystem) throws -> (DataDirectory, String) {
+        var directory = DataDirectory(dataDirectory)
+        let nested = DataDirectory(dataDirectory + "/data")
+        if !fileSystem.exists(directory.blocks), fileSystem.exists(nested.blocks) { directory = nested }
+        if let genesis { return (directory, genesis) }
+        let parent = URL(fileURLWithPath: directory.root).standardizedFileURL.deletingLastPathComponent().path + "/genesis.civ"
+        let candidates = [directory.genesis, parent]
+        guard let found = candidates.first(where: fileSystem.exists) else {
+            throw ToolError("no genesis document at \(candidates.joined(separator: " or ")); name it with --genesis FILE")
+        }
+        return (directory, found)
     }
 
     /// The genesis document at `path`; a missing, oversized or undecodable file is a one-line error.

@@ -4,6 +4,7 @@ import CivitasLedger
 import CivitasNetwork
 import CivitasTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// Real TLS links on loopback: mutual authentication, hello, messages in
@@ -130,6 +131,33 @@ import Testing
         // The healthy link never dropped.
         #expect(!healthyLog.all.contains { if case .disconnected = $0 { true } else { false } })
         await th.shutdown()
+        await ts.shutdown()
+    }
+
+    /// An operator chasing a misconfigured certificate sees the refusal at
+    /// warning level with its reason — once a minute per remote host, so a
+    /// stranger retrying cannot flood the log.
+    @Test func aRefusedHandshakeIsLoggedAsAWarningWithItsReason() async throws {
+        let lab = try NetworkLab("warn", communities: ["ward-7"])
+        let server = try lab.node()
+        let lines = Mutex<[TransportLogLine]>([])
+        let ts = try lab.transport(server, log: { line in lines.withLock { $0.append(line) } })
+        let log = EventLog(ts)
+        let port = try await ts.listen(host: "127.0.0.1", port: 0)
+        let expired = try lab.node(issuedAt: lab.now.addingTimeInterval(-25 * 86_400), days: 20)
+        for attempt in 1...2 {
+            let t = try lab.transport(expired, requirements: PeerRequirements(communities: nil))
+            await #expect(throws: LinkRejection.self) { try await t.connect(host: "127.0.0.1", port: port) }
+            await log.wait(seconds: 60, "refusal \(attempt)") { _ in
+                log.all.filter { if case .rejected = $0 { true } else { false } }.count == attempt
+            }
+            await t.shutdown()
+        }
+        let refusals = lines.withLock { $0 }.filter { $0.message.contains("refused") }
+        let warnings = refusals.filter { $0.level == .warning }
+        #expect(warnings.count == 1, "\(refusals.map { "\($0.level): \($0.message)" })")
+        #expect(warnings.first?.message.contains("expired") == true, "\(warnings.map(\.message))")
+        #expect(refusals.count == 2, "the second refusal is still logged, at debug")
         await ts.shutdown()
     }
 

@@ -297,4 +297,33 @@ struct NodeCoreTests {
         c.nodes[0].receive(.vote(vote), from: c.id(3), view: c.view(0))
         #expect(c.nodes[0].poll().events.contains { if case .refused = $0 { true } else { false } })
     }
+
+    /// A node restarted from an old chain cannot tell which nonces the
+    /// blocks it has not applied used: it refuses submissions, saying why,
+    /// until it has heard its peers' height and caught up to it.
+    @Test func aNodeBehindTheChainRefusesSubmissionsUntilItCatchesUp() throws {
+        var c = Community()
+        c.run(millis: 3_000)
+        let key = Fixtures.key(8)
+        for n in 1...6 {
+            _ = c.nodes[0].submit(Fixtures.tx(key, UInt64(n)), view: c.view(0))
+            c.run(millis: 300)
+        }
+        let top = c.stored[0].count
+        #expect(top >= 2 && c.nodes[3].notReadyForSubmissions == nil)
+        // The observer restarts with its disk from before those blocks, no links yet.
+        c.links = c.links.filter { !$0.contains(3) }
+        for i in 0..<3 { c.nodes[i].peerDown(c.id(3)) }
+        c.nodes[3] = NodeCore(configuration: c.nodes[3].configuration, applied: .genesis(c.genesis), restoring: nil, now: c.now, seed: 33)
+        c.stored[3] = []
+        c.nonces[3] = [:]
+        let fresh = try #require(c.nodes[3].notReadyForSubmissions)
+        #expect(fresh.contains("has not yet heard the chain's height"))
+        c.nodes[3].receive(gossip: .chainStatus(height: UInt64(top), head: c.stored[0].last!.header.hash), from: c.id(0), view: c.view(3))
+        let behind = try #require(c.nodes[3].notReadyForSubmissions)
+        #expect(behind.contains("behind the chain (at height 0, peers are at \(top))"))
+        c.run(millis: 3_000)
+        #expect(c.stored[3].count == top, "the observer caught up")
+        #expect(c.nodes[3].notReadyForSubmissions == nil)
+    }
 }

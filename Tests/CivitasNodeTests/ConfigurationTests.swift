@@ -162,6 +162,48 @@ import Testing
         #expect(problems.count == 3)
     }
 
+    @Test func httpLimitsAndClientTLSAreRead() throws {
+        try withScratchDirectory { dir in
+            try Self.writeNode(dir)
+            let text = Self.valid + """
+
+                [api]
+                read_timeout_ms = 2500
+                idle_timeout_ms = 60000
+                write_timeout_ms = 4000
+                max_connections = 300
+                max_connections_per_address = 20
+                max_header_bytes = 8192
+                admin_max_connections = 8
+                tls_cert_file = "tls/node.pem"
+                tls_key_file = "tls/tls.key"
+                """
+            let api = try NodeConfiguration.parse(text, path: dir + "/node.toml").api
+            #expect(api.clientLimits.readTimeout == .milliseconds(2_500) && api.clientLimits.idleTimeout == .seconds(60))
+            #expect(api.clientLimits.writeTimeout == .seconds(4) && api.clientLimits.maxHeaderBytes == 8_192)
+            #expect(api.clientLimits.maxConnections == 300 && api.clientLimits.maxConnectionsPerAddress == 20)
+            #expect(api.adminLimits.maxConnections == 8 && api.adminLimits.readTimeout == .milliseconds(2_500))
+            #expect(api.clientTLS == NodeHTTPServer.TLSFiles(certificateFile: dir + "/tls/node.pem", keyFile: dir + "/tls/tls.key"))
+            // Defaults: safe for a node on the open network.
+            let defaults = try NodeConfiguration.parse(Self.valid, path: dir + "/node.toml").api
+            #expect(defaults.clientLimits == HTTPServerLimits() && defaults.adminLimits == .admin && defaults.clientTLS == nil)
+        }
+    }
+
+    @Test func badHTTPLimitsAreNamedByKey() throws {
+        let problems = try Self.problems(Self.valid + """
+
+            [api]
+            read_timeout_ms = 0
+            max_connections = 10
+            max_connections_per_address = 50
+            tls_cert_file = "tls/node.pem"
+            """)
+        #expect(problems.contains { $0.hasPrefix("api.read_timeout_ms:") })
+        #expect(problems.contains("api.max_connections_per_address: is 50, above api.max_connections (10)"))
+        #expect(problems.contains("api.tls_key_file: is needed with api.tls_cert_file"))
+    }
+
     @Test func invalidTOMLNamesTheLine() throws {
         let problems = try Self.problems("[node]\nrole = \n")
         #expect(problems.count == 1)
@@ -179,6 +221,19 @@ import Testing
             #expect(c.api.adminListen.host == "127.0.0.1")
             try FileManager.default.removeItem(atPath: dir + "/genesis.civ")
             #expect(throws: ConfigurationError.self) { try NodeConfiguration.parse(text, path: dir + "/node.toml") }
+        }
+    }
+
+    @Test func initSeedsAndAPIAddressesReachTheConfiguration() throws {
+        let text = NodeConfiguration.skeleton(
+            community: CommunityID("lianhua-east")!, role: .validator, listen: "127.0.0.1:7101",
+            seeds: [HostPort(host: "127.0.0.1", port: 7102), HostPort(host: "127.0.0.1", port: 7103)],
+            clientListen: HostPort(host: "127.0.0.1", port: 8101), adminListen: HostPort(host: "127.0.0.1", port: 9101))
+        try withScratchDirectory { dir in
+            try ConfigurationTests.writeNode(dir)
+            let c = try NodeConfiguration.parse(text, path: dir + "/node.toml")
+            #expect(c.network.seeds.map(\.description) == ["127.0.0.1:7102", "127.0.0.1:7103"])
+            #expect(c.api.clientListen.port == 8101 && c.api.adminListen.port == 9101)
         }
     }
 }

@@ -17,11 +17,13 @@ final class RawHTTPConnection: Sendable {
     }
 
     /// Connects to `127.0.0.1:port` from `source` (any 127.x.y.z address is this host on Linux).
-    static func open(port: Int, from source: String = "127.0.0.1") async throws -> RawHTTPConnection {
+    static func open(port: Int, from source: String = "127.0.0.1", connectTimeout: Duration = .seconds(10)) async throws -> RawHTTPConnection {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.any().makePromise(of: [UInt8].self)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .connectTimeout(TimeAmount.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
+                                                    + connectTimeout.components.attoseconds / 1_000_000_000))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise)) }
             }

@@ -2,8 +2,10 @@ public import CivitasLedger
 
 extension NodeConfiguration {
     /// A commented configuration that `NodeConfiguration` accepts once genesis.civ and the certificate exist.
-    public static func skeleton(community: CommunityID, role: Role, listen: String) -> String {
-        """
+    public static func skeleton(community: CommunityID, role: Role, listen: String, seeds: [HostPort] = [],
+                                clientListen: HostPort = API().clientListen, adminListen: HostPort = API().adminListen) -> String {
+        let seedList = seeds.map { "\"\($0)\"" }.joined(separator: ", ")
+        return """
         # Civitas node configuration (docs/api.md lists every key).
         # Relative paths are resolved against this file's directory.
 
@@ -15,7 +17,7 @@ extension NodeConfiguration {
 
         [network]
         listen = "\(listen)"
-        seeds = []                      # e.g. ["10.0.0.2:7000", "10.0.0.3:7000"]
+        seeds = [\(seedList)]                      # peers to contact first, e.g. ["10.0.0.2:7000", "10.0.0.3:7000"]
         # advertise = "203.0.113.5:7000"
 
         [tls]
@@ -26,8 +28,11 @@ extension NodeConfiguration {
         # crl_dir = "tls/crl"
 
         [api]
-        client_listen = "127.0.0.1:8080"
-        admin_listen = "127.0.0.1:9090"  # keep on localhost
+        client_listen = "\(clientListen)"
+        admin_listen = "\(adminListen)"  # keep on localhost
+        # read_timeout_ms = 10000, idle_timeout_ms = 30000, write_timeout_ms = 10000
+        # max_connections = 512, max_connections_per_address = 64, admin_max_connections = 32, max_header_bytes = 16384
+        # tls_cert_file = "tls/api.pem", tls_key_file = "tls/api.key"   # HTTPS for residents (docs/api.md)
 
         [genesis]
         file = "genesis.civ"

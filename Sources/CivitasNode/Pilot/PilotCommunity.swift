@@ -1,5 +1,6 @@
 public import CivitasLedger
 public import Foundation
+import TOMLKit
 
 /// A pilot community on one machine: validators and observers as real
 /// `civitas node run` processes on loopback, set up the way an operator
@@ -36,6 +37,8 @@ public final class PilotCommunity: @unchecked Sendable {
     public private(set) var nodes: [Node] = []
     public private(set) var members: [String: Member] = [:]
     private var processes: [Int: Process] = [:]
+    /// Extra `[api]` keys written into every node.toml (e.g. shorter timeouts for a test).
+    public var apiSettings: [String: Int] = [:]
     private var nonces: [String: UInt64] = [:]
 
     /// `binary` is the `civitas` executable; `basePort` + 0..<3×nodes are used.
@@ -58,15 +61,19 @@ public final class PilotCommunity: @unchecked Sendable {
     public func setUp() throws {
         try FileManager.default.createDirectory(atPath: root + "/subjects", withIntermediateDirectories: true)
         try run(["ca", "init", "--community", community, "--out", root + "/ca"])
-        let seeds = nodes.filter { $0.role == "validator" }.prefix(2).map { "\"127.0.0.1:\($0.peerPort)\"" }.joined(separator: ", ")
+        let seeds = nodes.filter { $0.role == "validator" }.prefix(2).flatMap { ["--seed", "127.0.0.1:\($0.peerPort)"] }
         for node in nodes {
             try run(["init", "--community", community, "--role", node.role, "--dir", node.directory, "--ca-dir", root + "/ca",
-                     "--listen", "127.0.0.1:\(node.peerPort)"])
-            var toml = try String(contentsOfFile: node.directory + "/node.toml", encoding: .utf8)
-            toml = toml.replacingOccurrences(of: "seeds = []", with: "seeds = [\(seeds)]")
-            toml = toml.replacingOccurrences(of: "client_listen = \"127.0.0.1:8080\"", with: "client_listen = \"127.0.0.1:\(node.clientPort)\"")
-            toml = toml.replacingOccurrences(of: "admin_listen = \"127.0.0.1:9090\"", with: "admin_listen = \"127.0.0.1:\(node.adminPort)\"")
-            try toml.write(toFile: node.directory + "/node.toml", atomically: true, encoding: .utf8)
+                     "--listen", "127.0.0.1:\(node.peerPort)", "--client-listen", "127.0.0.1:\(node.clientPort)",
+                     "--admin-listen", "127.0.0.1:\(node.adminPort)"] + seeds)
+            if !apiSettings.isEmpty {
+                let path = node.directory + "/node.toml"
+                let table = try TOMLTable(string: try String(contentsOfFile: path, encoding: .utf8))
+                let api = table["api"]?.table ?? TOMLTable()
+                for (key, value) in apiSettings { api[key] = value }
+                table["api"] = api
+                try table.convert().write(toFile: path, atomically: true, encoding: .utf8)
+            }
         }
         // The validators serve the three committees; the rest of the community signs with its own keys.
         let validatorSubjects = [("committee", "Residents' Committee", "Community Centre", [Role.residentsCommittee]),
@@ -176,6 +183,9 @@ public final class PilotCommunity: @unchecked Sendable {
     }
 
     public func isRunning(_ i: Int) -> Bool { processes[i]?.isRunning ?? false }
+
+    /// Node `i`'s process ID while it runs.
+    public func processID(_ i: Int) -> Int32? { processes[i].map(\.processIdentifier) }
 
     // MARK: - Talking to the nodes
 

@@ -17,7 +17,9 @@ final class BoardCommunity: @unchecked Sendable {
         try pilot.setUp()
         // One validator has no peers to count; it is ready on its own.
         let config = pilot.nodes[0].directory + "/node.toml"
-        let toml = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "min_peers = 1", with: "min_peers = 0")
+        let written = try String(contentsOfFile: config, encoding: .utf8)
+        guard written.contains("min_peers = 1") else { throw PilotCommunity.Failure("civitas init no longer writes min_peers = 1: \(config)") }
+        let toml = written.replacingOccurrences(of: "min_peers = 1", with: "min_peers = 0")
         try toml.write(toFile: config, atomically: true, encoding: .utf8)
         try pilot.startAll()
         let community = BoardCommunity(pilot: pilot)

@@ -83,7 +83,7 @@ final class Chromium: @unchecked Sendable {
 
     deinit { shutDown() }
 
-    /// Closes the browser (and kills it if it lingers) and removes its profile.
+    /// Ends the browser and removes its profile.
     func shutDown() {
         let wasClosed = state.withLock { s in
             let was = s.closed
@@ -91,13 +91,11 @@ final class Chromium: @unchecked Sendable {
             return was
         }
         guard !wasClosed else { return }
-        kill(pid, SIGTERM)
+        // The profile is thrown away, so nothing is lost by killing it outright; its
+        // helper processes follow their parent. (Waiting for a graceful exit would block a thread.)
+        kill(pid, SIGKILL)
         var status: Int32 = 0
-        for _ in 0..<100 where waitpid(pid, &status, WNOHANG) == 0 { usleep(20_000) }
-        if waitpid(pid, &status, WNOHANG) == 0 {
-            kill(pid, SIGKILL)
-            waitpid(pid, &status, 0)
-        }
+        waitpid(pid, &status, 0)
         close(toBrowser)
         try? FileManager.default.removeItem(atPath: profile)
     }
