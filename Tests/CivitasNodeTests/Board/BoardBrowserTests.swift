@@ -175,6 +175,18 @@ import Testing
             try await page.waitFor("!document.getElementById('key-dialog').open")
 
             Self.expectOnlyOwnOrigin(page, community, seeds: [])
+
+            // Opened by a name other than localhost over plain HTTP the browser withholds WebCrypto:
+            // the page still reads, and says why it can neither verify nor sign.
+            let port = community.url.split(separator: ":").last.map(String.init) ?? ""
+            let lan = try Chromium(arguments: ["--host-resolver-rules=MAP board.lan 127.0.0.1"])
+            defer { lan.shutDown() }
+            let insecure = try await lan.newPage()
+            try await insecure.go("http://board.lan:\(port)/#notices")
+            try await insecure.waitFor("document.body.dataset.selftest === 'insecure' && document.body.dataset.state === 'ready'"
+                                       + " && document.querySelectorAll('main details.verify[data-verified=no]').length > 0")
+            #expect(try await insecure.string("document.getElementById('alert').innerText").contains("HTTPS"))
+            #expect(try await insecure.string("document.querySelector('main').innerText").contains("一季度账目（更正）"))
         }
     }
 

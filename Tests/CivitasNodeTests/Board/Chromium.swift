@@ -42,7 +42,8 @@ final class Chromium: @unchecked Sendable {
         var closed = false
     }
 
-    init() throws {
+    /// A fresh profile; `arguments` are added to the command line.
+    init(arguments extra: [String] = []) throws {
         let binary = try Self.executable()
         profile = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-chromium-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true)
@@ -52,7 +53,7 @@ final class Chromium: @unchecked Sendable {
                          "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-domain-reliability",
                          "--disable-client-side-phishing-detection", "--metrics-recording-only", "--mute-audio", "--hide-scrollbars",
-                         "--lang=zh-CN", "about:blank"]
+                         "--lang=zh-CN"] + extra + ["about:blank"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

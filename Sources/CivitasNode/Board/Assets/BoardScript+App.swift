@@ -158,6 +158,7 @@ async function withSlot(work) {
 function verification(id) {
   if (!state.verified.has(id)) {
     const p = withSlot(async () => {
+      if (state.trustProblem === 'why.insecureContext') return { ok: false, reason: 'insecureContext' };
       if (!state.trust || state.trustProblem) return { ok: false, reason: state.trustProblem ? 'genesisProblem' : 'noTrust' };
       let bundle;
       try { bundle = await api(`/v1/board/transactions/${id}`); } catch (e) { return { ok: false, reason: 'notServed', detail: e.message }; }
@@ -772,10 +773,20 @@ async function start() {
   $('lang-button').addEventListener('click', () => { applyLanguage(language() === 'zh' ? 'en' : 'zh'); render(); });
   setUpKeyDialog();
   window.addEventListener('hashchange', route);
+  state.genesis = await api('/v1/board/genesis');
+  // WebCrypto exists only in a secure context (HTTPS, or localhost): without it the page can read but neither verify nor sign.
+  if (!window.isSecureContext || !crypto.subtle) {
+    state.selftest = { ok: false, checks: 0, failures: [T('insecureContext')] };
+    document.body.dataset.selftest = 'insecure';
+    state.trustProblem = 'why.insecureContext';
+    showAlert(T('insecureContext'));
+    connectLive();
+    route();
+    return;
+  }
   const vectors = await api('/board/vectors.json');
   state.selftest = await runSelfTest(vectors);
   document.body.dataset.selftest = state.selftest.ok ? 'ok' : 'failed';
-  state.genesis = await api('/v1/board/genesis');
   const trust = await trustFromGenesis(state.genesis.document);
   const pinKey = `civitas.genesis.${trust.community}`;
   const pinned = localStorage.getItem(pinKey);
