@@ -2,9 +2,9 @@ import CivitasCodec
 import CivitasLedger
 import CivitasStorage
 
-// The JSON shapes of the board's read routes (`/v1/board/…`, docs/board.md).
-// Unlike `/v1/…`, every person or office comes with its name and unit, so the
-// page never shows hex. IDs are still there, for actions and links.
+// The JSON shapes of the board's read routes (`/v1/board/…`, docs/board.md):
+// each record as the `/v1/…` routes give it, with every person or office it
+// names beside it by name and unit, so the page never shows hex.
 
 /// A subject as the board shows it.
 public struct BoardPerson: Codable, Sendable, Equatable {
@@ -38,77 +38,32 @@ struct NameBook {
     func person(_ id: SubjectID?) -> BoardPerson? { id.map { person($0) } }
 }
 
+/// A notice as `/v1/notices/{id}` gives it (with its whole correction chain), and its issuer by name.
 public struct BoardNotice: Codable, Sendable, Equatable {
-    /// One version of the notice's correction trail.
-    public struct Version: Codable, Sendable, Equatable {
-        public var id: String
-        public var height: UInt64
-        public var time: UInt64
-        public var title: String
-        public var body: String
-        public var version: Int
-    }
-    public var id: String
-    public var height: UInt64
-    public var time: UInt64
-    public var category: String
-    public var title: String
-    public var body: String
+    public var notice: NoticeBody
     public var issuer: BoardPerson
-    public var version: Int
-    public var supersedes: String?
-    public var attachments: [String]
-    /// Every version, first to current (the current one last).
-    public var trail: [Version]
 
     init(_ r: NoticeRecord, chain: [NoticeRecord], names: NameBook) {
-        id = r.id.hex; height = r.height; time = r.time; category = r.category.description; title = r.title; body = r.body
-        issuer = names.person(r.issuer); version = r.version; supersedes = r.supersedes?.hex; attachments = r.attachments.map(\.hex)
-        trail = chain.map { Version(id: $0.id.hex, height: $0.height, time: $0.time, title: $0.title, body: $0.body, version: $0.version) }
+        notice = NoticeBody(r, chain: chain)
+        issuer = names.person(r.issuer)
     }
 }
 
+/// A proposal as `/v1/proposals/{id}` gives it, its proposer by name, and the counted ballots per option:
+/// live while it is open, the recorded tally once it is closed.
 public struct BoardProposal: Codable, Sendable, Equatable {
-    public var id: String
-    public var height: UInt64
+    public var proposal: ProposalBody
     public var proposer: BoardPerson
-    public var title: String
-    public var description: String
-    public var options: [String]
-    public var eligibleRoles: [String]
-    /// "height" or "time" (milliseconds since the epoch).
-    public var closingKind: String
-    public var closingValue: UInt64
-    public var quorumBasisPoints: UInt32
-    public var passBasisPoints: UInt32
-    public var endorsements: Int
-    public var electorateSize: UInt64
-    public var ballotsCast: UInt64
-    /// Counted ballots per option: live while open, the recorded tally once closed.
     public var votes: [UInt64]
-    /// open or closed.
-    public var status: String
-    public var closedHeight: UInt64?
-    public var closedTime: UInt64?
-    /// passed, noQuorum, belowThreshold or tie, once closed.
-    public var outcome: String?
-    public var quorumMet: Bool?
 
     init(_ r: ProposalRecord, liveVotes: [UInt64], names: NameBook) {
-        id = r.id.hex; height = r.height; proposer = names.person(r.proposer); title = r.title; description = r.description
-        options = r.options; eligibleRoles = r.eligibleRoles.roles.map(\.description)
-        switch r.closing {
-        case let .height(h): closingKind = "height"; closingValue = h
-        case let .time(t): closingKind = "time"; closingValue = t
-        }
-        quorumBasisPoints = r.quorumBasisPoints; passBasisPoints = r.passBasisPoints; endorsements = r.endorsementCount
-        electorateSize = r.electorateSize; ballotsCast = r.tally?.ballotsCast ?? r.ballotsCast
+        proposal = ProposalBody(r)
+        proposer = names.person(r.proposer)
         votes = r.tally?.votes ?? liveVotes
-        status = r.isOpen ? "open" : "closed"; closedHeight = r.closedHeight; closedTime = r.closedTime
-        outcome = r.tally?.outcome.rawValue; quorumMet = r.tally?.quorumMet
     }
 }
 
+/// One step of a request's timeline, with its actor (and an assignment's provider) by name.
 public struct BoardServiceEvent: Codable, Sendable, Equatable {
     public var transaction: String
     public var height: UInt64
@@ -128,67 +83,45 @@ public struct BoardServiceEvent: Codable, Sendable, Equatable {
     }
 }
 
+/// A service request as `/v1/service-requests/{id}` gives it, its requester and provider by name,
+/// whether its deadline was breached, and its timeline from request to rated closure.
 public struct BoardServiceRequest: Codable, Sendable, Equatable {
-    public var id: String
-    public var height: UInt64
-    public var requestedTime: UInt64
+    public var request: ServiceRequestBody
     public var requester: BoardPerson
-    public var serviceCode: String
-    public var description: String
-    public var location: String
-    public var deadline: UInt64
+    public var provider: BoardPerson?
     /// True once the deadline passed without a first response (by the head's block time), or the first response came late.
     public var breached: Bool
-    public var status: String
-    public var resolution: String?
-    public var provider: BoardPerson?
-    public var firstResponseTime: UInt64?
-    public var resolvedTime: UInt64?
-    public var closedTime: UInt64?
-    public var rating: UInt8?
-    public var reopenCount: Int
-    /// From request to rated closure, in chain order.
+    /// In chain order.
     public var timeline: [BoardServiceEvent]
 
     init(_ r: ServiceRequestRecord, events: [ServiceEventRecord], headTime: UInt64, names: NameBook) {
-        id = r.id.hex; height = r.height; requestedTime = r.requestedTime; requester = names.person(r.requester)
-        serviceCode = r.serviceCode; description = r.description; location = r.location; deadline = r.deadline
+        request = ServiceRequestBody(r)
+        requester = names.person(r.requester)
+        provider = names.person(r.provider)
         breached = (r.firstResponseTime ?? headTime) > r.deadline
-        status = r.status.rawValue; resolution = r.resolution?.rawValue; provider = names.person(r.provider)
-        firstResponseTime = r.firstResponseTime; resolvedTime = r.resolvedTime; closedTime = r.closedTime; rating = r.rating
-        reopenCount = r.reopenCount; timeline = events.map { BoardServiceEvent($0, names: names) }
+        timeline = events.map { BoardServiceEvent($0, names: names) }
     }
 }
 
+/// A provider's supervision figures as `/v1/providers` gives them, and the provider by name.
 public struct BoardProvider: Codable, Sendable, Equatable {
+    public var figures: ProviderBody
     public var provider: BoardPerson
-    public var assignments: UInt64
-    public var responded: UInt64
-    public var averageResponseMillis: UInt64?
-    public var resolved: UInt64
-    public var fixed: UInt64
-    public var averageResolveMillis: UInt64?
-    public var resolutionRateBasisPoints: UInt64
-    public var breaches: UInt64
-    public var ratings: UInt64
-    public var averageRatingHundredths: UInt64?
 
     init(_ s: ProviderSupervision, names: NameBook) {
-        provider = names.person(s.provider); assignments = s.assignments; responded = s.responded
-        averageResponseMillis = s.averageResponseMillis; resolved = s.resolved; fixed = s.fixed
-        averageResolveMillis = s.averageResolveMillis; resolutionRateBasisPoints = s.resolutionRateBasisPoints
-        breaches = s.breaches; ratings = s.ratings; averageRatingHundredths = s.averageRatingHundredths
+        figures = ProviderBody(s)
+        provider = names.person(s.provider)
     }
 }
 
+/// A volunteer's totals as `/v1/volunteers` gives them, and the volunteer by name.
 public struct BoardVolunteer: Codable, Sendable, Equatable {
+    public var totals: VolunteerBody
     public var volunteer: BoardPerson
-    public var records: UInt64
-    public var minutes: UInt64
-    public var points: UInt64
 
     init(_ v: VolunteerTotals, names: NameBook) {
-        volunteer = names.person(v.volunteer); records = v.records; minutes = v.minutes; points = v.points
+        totals = VolunteerBody(v)
+        volunteer = names.person(v.volunteer)
     }
 }
 

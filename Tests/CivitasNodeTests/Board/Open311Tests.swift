@@ -72,13 +72,7 @@ import Testing
         ("/open311/v2/services.xml", 404, "no such endpoint"),
     ])
     func badInputIsRefusedWithAReason(path: String, status: Int, reason: String) async throws {
-        let service = try FakeNodeService(chain: chain)
-        try await withClientAPI(service) { client in
-            let r = try await client.execute(uri: path, method: .get)
-            #expect(r.status.code == status, "\(path): \(r.status) \(r.text)")
-            #expect(r.reason.contains(reason), "\(path): \(r.reason)")
-        }
-        #expect(service.submissions.isEmpty)
+        try await BoardAPITests.expectRefusal(GET: path, status: status, reason: reason, chain: chain)
     }
 
     @Test func tooManyIDsAreRefused() async throws {

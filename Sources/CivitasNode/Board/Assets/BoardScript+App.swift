@@ -419,7 +419,8 @@ async function renderNotices(main) {
   filter.value = state.data.noticeCategory || '';
   filter.addEventListener('change', () => { state.data.noticeCategory = filter.value; render(); });
   const q = state.data.noticeCategory ? `?category=${state.data.noticeCategory}` : '';
-  const { items } = await api('/v1/board/notices' + q);
+  // Each item is /v1's notice (with its chain) and its issuer by name.
+  const items = (await api('/v1/board/notices' + q)).items.map(x => ({ ...x.notice, issuer: x.issuer, trail: x.notice.chain }));
   const slot = h('div', { id: 'notice-composer' }, noticeComposer(state.data.correcting || null));
   const list = h('ul', { class: 'cards' });
   for (const n of items) {
@@ -511,7 +512,8 @@ function ballotForm(p) {
 }
 
 async function renderProposals(main) {
-  const { items } = await api('/v1/board/proposals');
+  const items = (await api('/v1/board/proposals')).items
+    .map(x => ({ ...x.proposal, proposer: x.proposer, votes: x.votes, outcome: x.proposal.tally?.outcome }));
   const list = h('ul', { class: 'cards' });
   for (const p of items) {
     remember(p.proposer);
@@ -622,7 +624,8 @@ function timelineStep(e) {
 }
 
 async function renderRequests(main) {
-  const [{ items }, providers] = await Promise.all([api('/v1/board/service-requests'), state.me ? providerChoices() : []]);
+  const [answer, providers] = await Promise.all([api('/v1/board/service-requests'), state.me ? providerChoices() : []]);
+  const items = answer.items.map(x => ({ ...x.request, requester: x.requester, provider: x.provider, breached: x.breached, timeline: x.timeline }));
   const list = h('ul', { class: 'cards' });
   for (const r of items) {
     remember(r.requester); remember(r.provider);
@@ -648,7 +651,7 @@ function table(caption, headers, rows) {
 }
 
 async function renderProviders(main) {
-  const { items } = await api('/v1/board/providers');
+  const items = (await api('/v1/board/providers')).items.map(x => ({ ...x.figures, provider: x.provider }));
   items.forEach(p => remember(p.provider));
   const dash = '—';
   main.append(...section('tabProviders', h('p', { class: 'muted' }, T('supervisionHelp')), items.length ? table(T('supervisionCaption'),
@@ -661,7 +664,7 @@ async function renderProviders(main) {
 }
 
 async function renderPoints(main) {
-  const { items } = await api('/v1/board/volunteers');
+  const items = (await api('/v1/board/volunteers')).items.map(x => ({ ...x.totals, volunteer: x.volunteer }));
   items.forEach(v => remember(v.volunteer));
   main.append(...section('tabPoints', h('p', { class: 'muted' }, T('pointsHelp', { perHour: state.genesis.pointsPerHour })),
     items.length ? table(T('pointsCaption'), [T('volunteer'), T('hours'), T('records'), T('points')],
