@@ -2,7 +2,7 @@
 // Civitas — a permissioned ledger network for community governance.
 //
 // The module map follows docs/architecture.md. Imports point one way only:
-// the deterministic cores (Codec, Ledger, Raft, Gossip, NodeCore) never import
+// the deterministic cores (Codec, Ledger, Governance, Raft, Gossip, NodeCore) never import
 // NIO, Foundation networking or the file system; the shells (Storage, Network,
 // Simulation, the `civitas` tool) drive them.
 import PackageDescription
@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "civitas", targets: ["civitas"]),
         .library(name: "CivitasCodec", targets: ["CivitasCodec"]),
         .library(name: "CivitasLedger", targets: ["CivitasLedger"]),
+        .library(name: "CivitasGovernance", targets: ["CivitasGovernance"]),
         .library(name: "CivitasRaft", targets: ["CivitasRaft"]),
         .library(name: "CivitasStorage", targets: ["CivitasStorage"]),
         .library(name: "CivitasSimulation", targets: ["CivitasSimulation"]),
@@ -67,6 +68,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The governance transition: a transaction and a read view of the state in,
+        // typed state changes (or a refusal with its reason) out; the in-memory
+        // state, the state digest, supervision figures. Pure: no clock, no I/O.
+        .target(
+            name: "CivitasGovernance",
+            dependencies: ["CivitasCodec", "CivitasLedger"],
+            swiftSettings: strict
+        ),
         // Raft ordering: a pure, deterministic core (no clock, no I/O).
         .target(
             name: "CivitasRaft",
@@ -83,6 +92,7 @@ let package = Package(
                 "CCRC32C",
                 "CivitasCodec",
                 "CivitasLedger",
+                "CivitasGovernance",
                 "CivitasRaft",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -128,7 +138,7 @@ let package = Package(
         // mempool, block production, certificate collection, Raft, the chain.
         .target(
             name: "CivitasNodeCore",
-            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasGossip"],
+            dependencies: ["CivitasCodec", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasGossip"],
             swiftSettings: strict
         ),
         // The node shell: runs the node core over storage and the network;
@@ -136,7 +146,7 @@ let package = Package(
         .target(
             name: "CivitasNode",
             dependencies: [
-                "CivitasCodec", "CivitasLedger", "CivitasRaft", "CivitasNodeCore", "CivitasStorage",
+                "CivitasCodec", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasNodeCore", "CivitasStorage",
                 "CivitasIdentity", "CivitasGossip", "CivitasNetwork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -156,7 +166,7 @@ let package = Package(
         // The simulation shell: virtual clock, simulated links and disks, invariant checkers.
         .target(
             name: "CivitasSimulation",
-            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger",
+            dependencies: ["CivitasRaft", "CivitasStorage", "CivitasGossip", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance",
                            .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
@@ -166,6 +176,7 @@ let package = Package(
             dependencies: [
                 "CivitasCodec",
                 "CivitasLedger",
+                "CivitasGovernance",
                 "CivitasSimulation",
                 "CivitasStorage",
                 "CivitasIdentity",
@@ -200,6 +211,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CivitasGovernanceTests",
+            dependencies: ["CivitasGovernance", "CivitasLedger", "CivitasCodec"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CivitasRaftTests",
             dependencies: ["CivitasRaft", "CivitasCodec"],
             swiftSettings: strict
@@ -211,7 +227,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasStorageTests",
-            dependencies: ["CivitasStorage", "CivitasLedger", "CivitasRaft", "CivitasCodec", "CivitasSimulation", "CivitasTestSupport"],
+            dependencies: [
+                "CivitasStorage", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasCodec", "CivitasSimulation",
+                "CivitasTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -238,14 +257,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasNodeCoreTests",
-            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasRaft", "CivitasTestSupport"],
+            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasRaft", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CivitasNodeTests",
             dependencies: [
-                "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasCodec", "CivitasStorage", "CivitasIdentity",
-                "CivitasTestSupport",
+                "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasStorage",
+                "CivitasIdentity", "CivitasTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -254,6 +273,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

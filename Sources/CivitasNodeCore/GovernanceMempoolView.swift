@@ -1,3 +1,4 @@
+public import CivitasGovernance
 public import CivitasLedger
 
 /// `MempoolView` over any committed governance state (`GovernanceReader`):

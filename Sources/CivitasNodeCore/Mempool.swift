@@ -1,4 +1,5 @@
 public import CivitasCodec
+import CivitasGovernance
 public import CivitasLedger
 
 /// The transactions a node holds between their arrival and their inclusion in
@@ -139,7 +140,9 @@ public struct Mempool: Sendable {
         if entries[id] != nil { return .alreadyKnown(id: id) }
 
         let committed = view.committedNonce(of: signer)
-        guard nonce > committed else { return .rejected(.nonceUsed(nonce: nonce, committed: committed)) }
+        guard !NonceRule.isUsed(nonce, latest: committed) else {
+            return .rejected(.nonceUsed(nonce: nonce, committed: committed))
+        }
         guard nonce - committed <= settings.maxNonceGap else {
             return .rejected(.nonceTooFarAhead(nonce: nonce, committed: committed, maxGap: settings.maxNonceGap))
         }
@@ -232,10 +235,9 @@ public struct Mempool: Sendable {
         guard maxCount > 0, maxBytes > 0 else { return [] }
         var runs: [Run] = []
         for (signer, queue) in queues {
-            let committed = view.committedNonce(of: signer)
-            guard committed < UInt64.max else { continue }
-            let start = queue.lowerBound(committed + 1)
-            guard start < queue.count, queue.nonces[start] == committed + 1 else { continue }
+            guard let next = NonceRule.next(after: view.committedNonce(of: signer)) else { continue }
+            let start = queue.lowerBound(next)
+            guard start < queue.count, queue.nonces[start] == next else { continue }
             var end = start + 1
             while end < queue.count, queue.nonces[end] == queue.nonces[end - 1] + 1 { end += 1 }
             let ids = queue.ids[start..<end]
@@ -280,8 +282,7 @@ public struct Mempool: Sendable {
         var dropped: [EvictedTransaction] = []
         for signer in signers.sorted() {
             guard let queue = queues[signer] else { continue }
-            let committed = view.committedNonce(of: signer)
-            let used = committed == UInt64.max ? queue.count : queue.lowerBound(committed + 1)
+            let used = NonceRule.next(after: view.committedNonce(of: signer)).map(queue.lowerBound) ?? queue.count
             for id in queue.ids[..<used] {
                 dropped.append(EvictedTransaction(id: id, transaction: remove(id).transaction, reason: .nonceUsed))
             }
@@ -308,7 +309,7 @@ public struct Mempool: Sendable {
         var dropped: [EvictedTransaction] = []
         for entry in entries.values.sorted(by: { $0.sequence < $1.sequence }) {
             let reason: EvictedTransaction.Reason
-            if entry.transaction.nonce <= view.committedNonce(of: entry.transaction.signer) {
+            if NonceRule.isUsed(entry.transaction.nonce, latest: view.committedNonce(of: entry.transaction.signer)) {
                 reason = .nonceUsed
             } else if let refusal = view.permission(for: entry.transaction) {
                 reason = .notPermitted(refusal)

@@ -9,7 +9,8 @@ public import CivitasLedger
 public protocol MempoolView {
     /// The community this node serves; transactions for any other are refused.
     var community: CommunityID { get }
-    /// The last nonce applied for `signer` (0 if none): the next valid nonce is one more.
+    /// The last nonce consumed for `signer` (0 if none); `NonceRule.next(after:)`
+    /// (CivitasGovernance) gives the signer's next valid nonce.
     func committedNonce(of signer: PublicKey) -> UInt64
     /// Nil if the governance rules let the transaction's signer submit it now,
     /// else the reason the rule refuses it (one line, shown to the client).

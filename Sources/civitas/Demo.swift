@@ -1,5 +1,6 @@
 import ArgumentParser
 import CivitasCodec
+import CivitasGovernance
 import CivitasLedger
 
 /// `civitas demo`: the pilot community (`demo pilot`, the default; what

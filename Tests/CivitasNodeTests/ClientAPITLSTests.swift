@@ -19,9 +19,8 @@ import Testing
         return files
     }
 
-    static func curl(_ port: Int, trusting ca: String) throws -> (Int32, String) {
-        let r = try runTool("/usr/bin/curl", ["-sS", "--max-time", "10", "--cacert", ca, "https://127.0.0.1:\(port)/v1/blocks/head"])
-        return (r.status, String(decoding: r.stdout, as: UTF8.self) + r.stderr)
+    static func curl(_ port: Int, trusting ca: String) async throws -> (Int32, String) {
+        try await runProgram("/usr/bin/curl", ["-sS", "--max-time", "30", "--cacert", ca, "https://127.0.0.1:\(port)/v1/blocks/head"])
     }
 
     @Test func theClientAPIServesHTTPSAndReloadsItsCertificate() async throws {
@@ -36,27 +35,27 @@ import Testing
         let server = try NodeHTTPServer(router: ClientAPI.router(service: service), key: "api.client_listen",
                                         address: HostPort(host: "127.0.0.1", port: 0), name: "tls-test", limits: HTTPServerLimits(),
                                         tls: live, logger: Logger(label: "test"), onRunning: { continuation.yield($0) })
-        let running = Task { try await server.run() }
-        defer { running.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        try await withRunningServer(server) {
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
 
-        let (ok, body) = try Self.curl(port, trusting: first.certificateFile)
-        #expect(ok == 0 && body.contains("\"height\""), "\(body)")
+            let (ok, body) = try await Self.curl(port, trusting: first.certificateFile)
+            #expect(ok == 0 && body.contains("\"height\""), "\(body)")
 
-        // Renewed files, then a reload: new connections get the new certificate.
-        let second = try Self.certificate(dir, "second")
-        try FileManager.default.removeItem(atPath: live.certificateFile)
-        try FileManager.default.removeItem(atPath: live.keyFile)
-        try FileManager.default.copyItem(atPath: second.certificateFile, toPath: live.certificateFile)
-        try FileManager.default.copyItem(atPath: second.keyFile, toPath: live.keyFile)
-        #expect(try server.reload() != nil)
-        #expect(try Self.curl(port, trusting: second.certificateFile).0 == 0)
-        #expect(try Self.curl(port, trusting: first.certificateFile).0 != 0, "the old certificate is still served")
+            // Renewed files, then a reload: new connections get the new certificate.
+            let second = try Self.certificate(dir, "second")
+            try FileManager.default.removeItem(atPath: live.certificateFile)
+            try FileManager.default.removeItem(atPath: live.keyFile)
+            try FileManager.default.copyItem(atPath: second.certificateFile, toPath: live.certificateFile)
+            try FileManager.default.copyItem(atPath: second.keyFile, toPath: live.keyFile)
+            #expect(try server.reload() != nil)
+            #expect(try await Self.curl(port, trusting: second.certificateFile).0 == 0)
+            #expect(try await Self.curl(port, trusting: first.certificateFile).0 != 0, "the old certificate is still served")
 
-        // A broken file is refused and the working certificate stays.
-        try "not a certificate".write(toFile: live.certificateFile, atomically: true, encoding: .utf8)
-        #expect(throws: (any Error).self) { try server.reload() }
-        #expect(try Self.curl(port, trusting: second.certificateFile).0 == 0)
+            // A broken file is refused and the working certificate stays.
+            try "not a certificate".write(toFile: live.certificateFile, atomically: true, encoding: .utf8)
+            #expect(throws: (any Error).self) { try server.reload() }
+            #expect(try await Self.curl(port, trusting: second.certificateFile).0 == 0)
+        }
     }
 }

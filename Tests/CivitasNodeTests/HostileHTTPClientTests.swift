@@ -36,11 +36,11 @@ import Testing
                                         key: "api.client_listen", address: HostPort(host: "127.0.0.1", port: 0),
                                         name: "test-client-api", limits: limits, metrics: metrics,
                                         logger: Logger(label: "test"), onRunning: { continuation.yield($0) })
-        let running = Task { try await server.run() }
-        defer { running.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        try await body(port)
+        try await withRunningServer(server) {
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            try await body(port)
+        }
     }
 
     /// A well-behaved request on a fresh connection from `source`: the server still answers.

@@ -25,31 +25,16 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-readme-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        // -e: any failing command fails the setup, as it would stop a reader.
-        process.arguments = ["-e", "-o", "pipefail", "-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: dir)
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = URL(fileURLWithPath: binary).deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment["CIVITAS_PENDING_DIR"] = dir + "/pending"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Bounded: a hung setup is killed (with its nodes, by process group) and fails the test.
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(240))
-            kill(-process.processIdentifier, SIGKILL)
-            process.terminate()
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        let text = String(decoding: data, as: UTF8.self)
+        // -e: any failing command fails the setup, as it would stop a reader. Bounded: after 240 s
+        // the shell is stopped, and its trap stops the nodes it started in the background.
+        let guarded = "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT TERM\n" + script
+        let (status, text) = try await runProgram("/usr/bin/timeout", ["240", "/bin/bash", "-e", "-o", "pipefail", "-c", guarded],
+                                                  in: dir, environment: environment)
         let logs = (1...3).map { (try? String(contentsOfFile: "\(dir)/v\($0)/node.log", encoding: .utf8)) ?? "" }
-        #expect(process.terminationStatus == 0, "the README's setup failed:\n\(text)\n--- node logs ---\n\(logs.joined(separator: "\n---\n").suffix(6_000))")
+        #expect(status == 0, "the README's setup failed:\n\(text)\n--- node logs ---\n\(logs.joined(separator: "\n---\n").suffix(6_000))")
         #expect(text.contains("committed"), "the notice was not committed:\n\(text)")
         #expect(text.contains("Water off"), "another node does not serve the notice:\n\(text)")
         #expect(text.contains("result: OK"), "the stored chain did not verify:\n\(text)")

@@ -13,19 +13,10 @@ import Testing
     let chain = TestChain()
 
     /// Runs `civitas tx notice` as a subprocess; returns its exit status and output.
-    static func tx(_ arguments: [String], port: Int, keyFile: String, pending: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try CivitasBinary.locate())
-        process.arguments = ["tx", "notice", "--key", keyFile, "--node", "http://127.0.0.1:\(port)", "--community",
-                             TestChain().genesis.community.name, "--category", "general", "--body", "b",
-                             "--pending-dir", pending] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func tx(_ arguments: [String], port: Int, keyFile: String, pending: String) async throws -> (Int32, String) {
+        try await runProgram(try CivitasBinary.locate(), ["tx", "notice", "--key", keyFile, "--node", "http://127.0.0.1:\(port)",
+                                                          "--community", TestChain().genesis.community.name, "--category", "general",
+                                                          "--body", "b", "--pending-dir", pending] + arguments)
     }
 
     func withKeyFile(_ body: (String, String) async throws -> Void) async throws {
@@ -46,7 +37,7 @@ import Testing
         }
         try await withKeyFile { keyFile, pending in
             try await HostileHTTPClientTests.withServer(service, limits: HTTPServerLimits()) { port in
-                let (status, output) = try Self.tx(["--title", "Lift repair"], port: port, keyFile: keyFile, pending: pending)
+                let (status, output) = try await Self.tx(["--title", "Lift repair"], port: port, keyFile: keyFile, pending: pending)
                 #expect(status == 0, "\(output)")
                 #expect(output.contains("accepted"))
             }
@@ -62,11 +53,11 @@ import Testing
         service.answer { tx in down.withLock { $0 } ? .unavailable(reason: "mempool full") : .accepted(id: tx.id) }
         try await withKeyFile { keyFile, pending in
             try await HostileHTTPClientTests.withServer(service, limits: HTTPServerLimits()) { port in
-                let (failed, output) = try Self.tx(["--title", "First", "--attempts", "2"], port: port, keyFile: keyFile, pending: pending)
+                let (failed, output) = try await Self.tx(["--title", "First", "--attempts", "2"], port: port, keyFile: keyFile, pending: pending)
                 #expect(failed == 1)
                 #expect(output.contains("is kept in"), "\(output)")
                 down.withLock { $0 = false }
-                let (status, second) = try Self.tx(["--title", "Second"], port: port, keyFile: keyFile, pending: pending)
+                let (status, second) = try await Self.tx(["--title", "Second"], port: port, keyFile: keyFile, pending: pending)
                 #expect(status == 0, "\(second)")
                 #expect(second.contains("sending the same bytes again"), "\(second)")
             }

@@ -1,4 +1,5 @@
 import CivitasCodec
+import CivitasGovernance
 import CivitasLedger
 @testable import CivitasStorage
 import CivitasTestSupport
@@ -146,11 +147,17 @@ import Testing
 
             // Checkpoints: the neighbour's, received at height 2, and our own every 4 blocks.
             let theirs = try db.checkpoints(of: CommunityID("hehua-north")!)
+            let received = chain.blocks[1].block.transactions[7]
+            #expect(received.kind == .checkpoint)
             #expect(theirs == [CheckpointRecord(community: CommunityID("hehua-north")!, height: 40, headerHash: chain.checkpoint.headerHash,
-                                                genesisHash: chain.checkpoint.genesisHash, isOwn: false, recordedHeight: 2)])
+                                                genesisHash: chain.checkpoint.genesisHash, isOwn: false, recordedHeight: 2,
+                                                recordedIndex: 7, transaction: received.id, submitter: c.subject("street"),
+                                                votes: chain.checkpoint.certificate.votes.count,
+                                                certificate: chain.checkpoint.certificate.encoded())])
             let ours = try db.checkpoints(of: c.community)
             #expect(ours == [CheckpointRecord(community: c.community, height: 4, headerHash: chain.blocks[3].header.hash,
-                                              genesisHash: c.genesis.hash, isOwn: true, recordedHeight: 4)])
+                                              genesisHash: c.genesis.hash, isOwn: true, recordedHeight: 4, recordedIndex: nil,
+                                              transaction: nil, submitter: nil, votes: nil, certificate: nil)])
         }
     }
 

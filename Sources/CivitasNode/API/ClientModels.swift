@@ -1,3 +1,4 @@
+import CivitasGovernance
 import CivitasLedger
 import CivitasStorage
 import CivitasCodec

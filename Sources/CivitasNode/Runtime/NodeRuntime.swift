@@ -1,4 +1,5 @@
 public import CivitasCodec
+import CivitasGovernance
 public import CivitasLedger
 public import CivitasNetwork
 public import CivitasNodeCore
@@ -490,8 +491,8 @@ public struct NodeRuntimeError: Error, CustomStringConvertible {
 }
 
 /// Committed nonces per signer, read from the state database once per signer
-/// and then advanced by each applied block the way the state applier advances
-/// them (`StateApplier.applyBlock`): a transaction of this community whose
+/// and then advanced by each applied block with the rule the state applies
+/// (`NonceRule`, CivitasGovernance): a transaction of this community whose
 /// nonce is the next one consumes it, whether or not the rules then accept it.
 /// No query per applied transaction.
 final class NonceCache {
@@ -513,8 +514,8 @@ final class NonceCache {
     /// `transactions` (one applied block, in order) are now in the state.
     /// Signers not cached yet are read when first asked for.
     func advance(by transactions: [Transaction]) {
-        for tx in transactions where tx.community == community {
-            if let n = nonces[tx.signer], tx.nonce == n &+ 1 { nonces[tx.signer] = tx.nonce }
+        for tx in transactions {
+            if let n = nonces[tx.signer] { nonces[tx.signer] = NonceRule.latest(after: tx, community: community, latest: n) }
         }
     }
 }

@@ -1,11 +1,12 @@
 import CivitasCodec
+import CivitasGovernance
 import CivitasLedger
 import CivitasNodeCore
 
-/// A simulated node's applied state: the pure governance state machine
-/// (`GovernanceState`, the same rules the state database applies), so two
-/// nodes agree on its digest exactly when they applied the same blocks with
-/// the same outcomes, and the mempool consults the same rules.
+/// A simulated node's applied state: the in-memory governance state
+/// (`GovernanceState`: the same transition and changes the state database
+/// records), so two nodes agree on its digest exactly when they applied the
+/// same blocks with the same outcomes, and the mempool consults the same rules.
 struct SimLedger {
     private(set) var state: GovernanceState
     private(set) var appliedTransactions = 0

@@ -46,9 +46,6 @@ public final class StateDatabase: Sendable {
     /// The genesis the database was built from.
     public let genesis: GenesisDocument
     let pool: DatabasePool
-    /// Response deadline per service code, in milliseconds.
-    let deadlines: [String: Int64]
-    let defaultDeadline: Int64
 
     /// Blocks applied per SQLite transaction by `catchUp` and `rebuild`.
     static let replayBatchBlocks = 256
@@ -59,10 +56,6 @@ public final class StateDatabase: Sendable {
         self.path = path
         self.genesis = genesis
         self.pool = pool
-        var d: [String: Int64] = [:]
-        for entry in genesis.parameters.responseDeadlines { d[entry.serviceCode] = milliseconds(seconds: entry.seconds) }
-        deadlines = d
-        defaultDeadline = milliseconds(seconds: genesis.parameters.defaultResponseDeadline)
     }
 
     // MARK: - Opening

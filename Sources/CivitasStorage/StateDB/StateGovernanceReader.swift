@@ -1,37 +1,40 @@
-public import CivitasCodec
+import CivitasGovernance
 public import CivitasLedger
+import CivitasCodec
 import Foundation
 import GRDB
 
 /// `GovernanceReader` over the state database's tables on one connection:
-/// `applyBlock` decides each transaction with `GovernanceRules.check` through
-/// it, inside the block's SQLite transaction, so a transaction sees the effects
-/// of the ones before it in the same block.
+/// `applyBlock` runs the governance transition through it, inside the block's
+/// SQLite transaction, so a transaction sees the effects of the ones before
+/// it in the same block. It only looks rows up; the transition decides.
 struct SQLGovernanceReader: GovernanceReader {
     typealias Failure = any Error
     let db: Database
 
-    func subject(_ id: SubjectID) throws -> GovernanceSubject? {
-        try db.row("SELECT roles, status FROM subjects WHERE subject_id = ?", [id.raw.sql]).map { row in
-            GovernanceSubject(roles: RoleSet.fromSQL(try row.int("roles")), isActive: try row.text("status") == "active")
-        }
+    func subject(_ id: SubjectID) throws -> SubjectEntry? {
+        try db.row("SELECT * FROM subjects WHERE subject_id = ?", [id.raw.sql]).map(SubjectEntry.init(row:))
+    }
+
+    func subjects(holdingAnyOf roles: RoleSet) throws -> [SubjectEntry] {
+        try db.rows("SELECT * FROM subjects WHERE (roles & ?) != 0", [Int64(roles.mask)]).map(SubjectEntry.init(row:))
     }
 
     func notice(_ id: Hash) throws -> GovernanceNotice? {
-        guard let row = try db.row("SELECT issuer, category, superseded_by FROM notices WHERE id = ?", [id.sql]) else { return nil }
-        let name = try row.text("category")
-        guard let category = Notice.Category.allCases.first(where: { $0.description == name }) else {
-            throw UnexpectedValue(column: "notices.category", detail: name)
-        }
-        return GovernanceNotice(author: try row.subjectID("issuer"), category: category,
-                                supersededBy: try row.optionalHash("superseded_by"))
+        guard let row = try db.row("SELECT issuer, category, superseded_by, chain_root, version FROM notices WHERE id = ?",
+                                   [id.sql]) else { return nil }
+        return GovernanceNotice(author: try row.subjectID("issuer"),
+                                category: try named(try row.text("category"), column: "notices.category", \Notice.Category.description),
+                                supersededBy: try row.optionalHash("superseded_by"), chainRoot: try row.hash("chain_root"),
+                                version: Int(try row.int("version")))
     }
 
     func proposal(_ id: Hash) throws -> GovernanceProposal? {
-        try db.row("SELECT status, option_count, closed_height FROM proposals WHERE id = ?", [id.sql]).map { row in
-            GovernanceProposal(isOpen: try row.text("status") == "open", closedHeight: try row.optionalUInt("closed_height"),
-                               optionCount: Int(try row.int("option_count")))
-        }
+        try db.row("SELECT * FROM proposals WHERE id = ?", [id.sql]).map(GovernanceProposal.init(row:))
+    }
+
+    func openProposals() throws -> [GovernanceProposal] {
+        try db.rows("SELECT * FROM proposals WHERE status = 'open'").map(GovernanceProposal.init(row:))
     }
 
     func isInElectorate(_ subject: SubjectID, proposal: Hash) throws -> Bool {
@@ -39,21 +42,36 @@ struct SQLGovernanceReader: GovernanceReader {
                        [proposal.sql, subject.raw.sql]) != nil
     }
 
-    func serviceRequest(_ id: Hash) throws -> GovernanceServiceRequest? {
-        guard let row = try db.row("SELECT status, requester, provider FROM service_requests WHERE id = ?", [id.sql]) else {
-            return nil
-        }
-        let name = try row.text("status")
-        guard let status = ServiceRequestStatus(rawValue: name) else {
-            throw UnexpectedValue(column: "service_requests.status", detail: name)
-        }
-        return GovernanceServiceRequest(status: status, requester: try row.subjectID("requester"),
-                                        provider: try row.optionalSubjectID("provider"))
+    func ballot(proposal: Hash, voter: SubjectID) throws -> BallotEntry? {
+        try db.row("SELECT * FROM ballots WHERE proposal_id = ? AND voter = ?", [proposal.sql, voter.raw.sql]).map(BallotEntry.init(row:))
+    }
+
+    func ballotChoices(proposal: Hash) throws -> [UInt32] {
+        try db.rows("SELECT choice FROM ballots WHERE proposal_id = ?", [proposal.sql]).map { UInt32(clamping: try $0.int("choice")) }
+    }
+
+    func serviceRequest(_ id: Hash) throws -> ServiceRequestEntry? {
+        try db.row("SELECT * FROM service_requests WHERE id = ?", [id.sql]).map(ServiceRequestEntry.init(row:))
+    }
+
+    func assignment(request: Hash, seq: Int) throws -> AssignmentEntry? {
+        try db.row("SELECT * FROM service_assignments WHERE request_id = ? AND seq = ?", [request.sql, Int64(seq)])
+            .map(AssignmentEntry.init(row:))
+    }
+
+    func volunteerTotals(_ volunteer: SubjectID) throws -> VolunteerTotals? {
+        try db.row("SELECT * FROM volunteer_totals WHERE volunteer = ?", [volunteer.raw.sql]).map(VolunteerTotals.init(row:))
     }
 
     func hasCheckpoint(community: CommunityID, height: UInt64, headerHash: Hash) throws -> Bool {
         try db.integer("SELECT 1 FROM checkpoints WHERE community = ? AND height = ? AND header_hash = ?",
                        [community.name, sqlInt(height), headerHash.sql]) != nil
+    }
+
+    func appliedKind(of transaction: Hash) throws -> TransactionKind? {
+        try optionalNamed(try String.fetchOne(db.cachedStatement(sql: """
+            SELECT kind FROM transactions WHERE id = ? AND status = 'applied' LIMIT 1
+            """), arguments: [transaction.sql]), column: "transactions.kind", \TransactionKind.description)
     }
 
     func latestNonce(of signer: PublicKey) throws -> UInt64 {
@@ -73,58 +91,11 @@ extension RoleSet {
     }
 }
 
-/// `GovernanceReader` over the state database's latest committed state (one
-/// read per lookup), so a node can back its mempool with it
-/// (`GovernanceMempoolView` in CivitasNodeCore): `StateDatabase.governanceReader`.
-public struct StateDatabaseGovernanceReader: GovernanceReader, Sendable {
-    public typealias Failure = StorageError
-    public let database: StateDatabase
-
-    public init(_ database: StateDatabase) { self.database = database }
-
-    public func subject(_ id: SubjectID) throws(StorageError) -> GovernanceSubject? {
-        try database.read("read subject") { db in try SQLGovernanceReader(db: db).subject(id) }
-    }
-
-    public func notice(_ id: Hash) throws(StorageError) -> GovernanceNotice? {
-        try database.read("read notice") { db in try SQLGovernanceReader(db: db).notice(id) }
-    }
-
-    public func proposal(_ id: Hash) throws(StorageError) -> GovernanceProposal? {
-        try database.read("read proposal") { db in try SQLGovernanceReader(db: db).proposal(id) }
-    }
-
-    public func isInElectorate(_ subject: SubjectID, proposal: Hash) throws(StorageError) -> Bool {
-        try database.read("read electorate") { db in try SQLGovernanceReader(db: db).isInElectorate(subject, proposal: proposal) }
-    }
-
-    public func serviceRequest(_ id: Hash) throws(StorageError) -> GovernanceServiceRequest? {
-        try database.read("read service request") { db in try SQLGovernanceReader(db: db).serviceRequest(id) }
-    }
-
-    public func hasCheckpoint(community: CommunityID, height: UInt64, headerHash: Hash) throws(StorageError) -> Bool {
-        try database.read("read checkpoints") { db in
-            try SQLGovernanceReader(db: db).hasCheckpoint(community: community, height: height, headerHash: headerHash)
-        }
-    }
-
-    public func latestNonce(of signer: PublicKey) throws(StorageError) -> UInt64 {
-        try database.latestNonce(of: signer)
-    }
-
-    public func currentHead() throws(StorageError) -> GovernanceHead {
-        let h = try database.head()
-        return GovernanceHead(height: h.height, time: h.time)
-    }
-}
-
 extension StateDatabase {
-    /// The rules' lookups over this database's committed state.
-    public var governanceReader: StateDatabaseGovernanceReader { StateDatabaseGovernanceReader(self) }
-
     /// `GovernanceRules.check` against the committed state, for a transaction
     /// in the next block (at the head's time), in one read: what the next block
-    /// would decide, unless transactions before it change the state.
+    /// would decide, unless transactions before it change the state. The node's
+    /// mempool consults it.
     public func check(_ tx: Transaction) throws(StorageError) -> String? {
         try read("check transaction") { db in
             let reader = SQLGovernanceReader(db: db)

@@ -1,4 +1,5 @@
 public import CivitasCodec
+public import CivitasGovernance
 public import CivitasLedger
 
 /// The last block applied to a state database.
@@ -41,56 +42,21 @@ public struct TransactionRejection: Hashable, Sendable {
     public var reason: String
 }
 
-/// A transaction as the state database recorded it.
-public struct TransactionRecord: Hashable, Sendable {
-    public var height: UInt64
-    public var index: Int
-    public var id: Hash
-    public var kind: TransactionKind
-    public var signer: PublicKey
-    public var nonce: UInt64
-    /// The signer's claimed time (block time is authoritative).
-    public var time: Timestamp
-    /// nil if applied, else why it was rejected.
-    public var rejectionReason: String?
-    public var isApplied: Bool { rejectionReason == nil }
-}
+// The governance state's entries (CivitasGovernance) under the names the
+// query API has always used: one type per record, read from the same rows
+// the transition's reader reads.
 
+/// A transaction as the state database recorded it, applied or rejected.
+public typealias TransactionRecord = TransactionEntry
 /// A registered subject.
-public struct SubjectRecord: Hashable, Sendable {
-    public var id: SubjectID
-    public var publicKey: PublicKey
-    public var displayName: String
-    public var unit: String
-    public var roles: RoleSet
-    /// False once revoked.
-    public var isActive: Bool
-    /// 0 for subjects of the genesis document.
-    public var registeredHeight: UInt64
-    public var updatedHeight: UInt64
-}
-
+public typealias SubjectRecord = SubjectEntry
 /// One version of a notice.
-public struct NoticeRecord: Hashable, Sendable {
-    public var id: Hash
-    public var height: UInt64
-    /// Block time.
-    public var time: Timestamp
-    public var issuer: SubjectID
-    public var category: Notice.Category
-    public var title: String
-    public var body: String
-    public var attachments: [Hash]
-    /// The earlier version this one corrects.
-    public var supersedes: Hash?
-    /// The later version that corrects this one; nil for the current version.
-    public var supersededBy: Hash?
-    /// The first version of the chain.
-    public var chainRoot: Hash
-    /// 1 for the first version, 2 for its first correction, …
-    public var version: Int
-    public var isCurrent: Bool { supersededBy == nil }
-}
+public typealias NoticeRecord = NoticeEntry
+/// A resident's service request and how far it has come.
+public typealias ServiceRequestRecord = ServiceRequestEntry
+/// A recorded checkpoint: one of this community's own (every
+/// `checkpointInterval` blocks) or one received from another community.
+public typealias CheckpointRecord = CheckpointEntry
 
 /// A proposal, with its tally once closed.
 public struct ProposalRecord: Hashable, Sendable {
@@ -116,41 +82,4 @@ public struct ProposalRecord: Hashable, Sendable {
     /// Present once closed.
     public var tally: Tally?
     public var closedTime: Timestamp?
-}
-
-/// A resident's service request and how far it has come.
-public struct ServiceRequestRecord: Hashable, Sendable {
-    public var id: Hash
-    public var height: UInt64
-    /// Block time of the request: deadlines run from here.
-    public var requestedTime: Timestamp
-    public var requester: SubjectID
-    public var serviceCode: String
-    public var description: String
-    public var location: String
-    /// `requestedTime` plus the category's response deadline (genesis parameter).
-    public var deadline: Timestamp
-    public var status: ServiceRequestStatus
-    public var resolution: ServiceResolution?
-    /// The provider of the current assignment.
-    public var provider: SubjectID?
-    public var assignmentCount: Int
-    public var firstResponseTime: Timestamp?
-    public var resolvedTime: Timestamp?
-    public var closedTime: Timestamp?
-    /// 1 … 5, given when the requester closed it.
-    public var rating: UInt8?
-    public var reopenCount: Int
-}
-
-/// A recorded checkpoint: one of this community's own (every
-/// `checkpointInterval` blocks) or one received from another community.
-public struct CheckpointRecord: Hashable, Sendable {
-    public var community: CommunityID
-    public var height: UInt64
-    public var headerHash: Hash
-    public var genesisHash: Hash
-    public var isOwn: Bool
-    /// The height of this chain at which it was recorded.
-    public var recordedHeight: UInt64
 }

@@ -16,20 +16,6 @@ extension FixedBytes {
 @inline(__always)
 func sqlInt(_ v: UInt64) -> Int64 { Int64(clamping: v) }
 
-/// `a + b` without overflow, for deadlines computed from untrusted inputs.
-@inline(__always)
-func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
-    let (sum, overflow) = a.addingReportingOverflow(b)
-    return overflow ? (b > 0 ? .max : .min) : sum
-}
-
-/// Milliseconds in `seconds`, saturating.
-@inline(__always)
-func milliseconds(seconds: UInt64) -> Int64 {
-    let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-    return overflow ? .max : sqlInt(ms)
-}
-
 extension Database {
     /// Runs `sql` through the statement cache.
     @inline(__always)

@@ -1,3 +1,4 @@
+import CivitasGovernance
 import CivitasLedger
 import Foundation
 import GRDB
@@ -11,7 +12,8 @@ import GRDB
 /// 1970 (block time unless a column says otherwise); heights start at 1
 /// (0 stands for genesis).
 enum StateSchema {
-    /// Version 1 of the schema, as one script.
+    /// Version 1 of the schema, as one script (a migration is never edited:
+    /// later versions change it, see `migrator`).
     static let version1 = """
         CREATE TABLE meta (
             id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -362,11 +364,17 @@ enum StateSchema {
 
     /// The migrator: version 1 creates the schema and records `genesis` in
     /// the same transaction, so a database either has both or neither.
+    /// Version 2 drops the `provider_supervision` view: the figures are
+    /// computed by `ProviderSupervision.figures` (CivitasGovernance), the one
+    /// definition the in-memory state uses too.
     static func migrator(genesis: GenesisDocument) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: version1)
             try recordGenesis(genesis, in: db)
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "DROP VIEW provider_supervision")
         }
         return migrator
     }
@@ -390,17 +398,8 @@ enum StateSchema {
         for d in p.responseDeadlines {
             try db.run("INSERT OR REPLACE INTO response_deadlines VALUES (?, ?)", [d.serviceCode, sqlInt(d.seconds)])
         }
-        for s in genesis.subjects {
-            let id = s.key.subjectID
-            // The decoder refuses duplicate keys; a hand-built document could still
-            // hold two, and the later one wins, as a later registration would.
-            try db.run("DELETE FROM subject_roles WHERE subject_id = ?", [id.raw.sql])
-            try db.run("""
-                INSERT OR REPLACE INTO subjects VALUES (?, ?, ?, ?, ?, 'active', 0, 0, NULL)
-                """, [id.raw.sql, s.key.raw.sql, s.displayName, s.unit, Int64(s.roles.mask)])
-            for role in s.roles.roles {
-                try db.run("INSERT INTO subject_roles VALUES (?, ?)", [id.raw.sql, role.description])
-            }
-        }
+        // The genesis subjects, as the transition registers them (a later duplicate key wins).
+        let store = SQLGovernanceStore(db: db)
+        for change in GovernanceTransition.genesis(genesis) { try store.apply(change) }
     }
 }

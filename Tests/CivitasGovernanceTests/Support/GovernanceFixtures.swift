@@ -1,4 +1,5 @@
 import CivitasCodec
+import CivitasGovernance
 import CivitasLedger
 
 /// A small community for the governance tests: one subject per role (plus

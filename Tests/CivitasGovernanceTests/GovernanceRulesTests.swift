@@ -1,8 +1,9 @@
 import CivitasCodec
+import CivitasGovernance
 import CivitasLedger
 import Testing
 
-/// `GovernanceRules.check` and `GovernanceState`: who may do what, and what each kind does.
+/// `GovernanceRules.check` and the transition through `GovernanceState`: who may do what, and what each kind does.
 @Suite("Governance rules")
 struct GovernanceRulesTests {
     let c = GovernanceCommunity()
@@ -74,7 +75,7 @@ struct GovernanceRulesTests {
                                                                  unit: "", roles: RoleSet())))?.contains("at least one role") == true)
         d.add("committee", .registration(chen))
         #expect(d.seal().outcomes == [.applied])
-        #expect(d.state.subject(c.subject("chen")) == GovernanceSubject(roles: RoleSet([.resident]), isActive: true))
+        #expect(d.state.subject(c.subject("chen"))?.roles == RoleSet([.resident]) && d.state.subject(c.subject("chen"))?.isActive == true)
         #expect(d.check("committee", .registration(chen)) == "subject \(c.subject("chen")) is already registered")
         let update = Registration(action: .update, subject: c.key("mallory").publicKey, displayName: "", unit: "", roles: RoleSet([.resident]))
         #expect(d.check("committee", .registration(update)) == "update of unknown subject \(c.subject("mallory"))")
@@ -127,10 +128,10 @@ struct GovernanceRulesTests {
         #expect(r.outcomes[2].rejectionReason?.contains("is not in the electorate") == true)
         #expect(r.outcomes[3] == .rejected("choice 3 is not an option (the proposal has 3)"))
         #expect(r.outcomes[7].rejectionReason?.contains("ballot for unknown proposal") == true)
-        #expect(d.state.proposals[p.id]?.ballots[c.subject("wang")] == 1)
+        #expect(d.state.ballot(proposal: p.id, voter: c.subject("wang"))?.choice == 1)
         let closing = d.seal()
         #expect(closing.closedProposals == [p.id])
-        let tally = d.state.proposals[p.id]?.tally
+        let tally = d.state.tallies[p.id]?.tally
         // Electorate: wang, li, zhao, sun, qian, zhou (residents at opening).
         #expect(tally?.votes == [0, 2, 0] && tally?.electorateSize == 6 && tally?.outcome == .passed)
         #expect(d.state.proposals[p.id]?.closedHeight == 3)
@@ -148,11 +149,11 @@ struct GovernanceRulesTests {
             d.add(who, .ballot(Ballot(proposal: byHeight.id, choice: UInt32(choice % 2 == 0 ? 1 : 0))))
         }
         #expect(d.seal().closedProposals == [byHeight.id])    // height 2
-        #expect(d.state.proposals[byHeight.id]?.tally?.votes == [1, 3])
+        #expect(d.state.tallies[byHeight.id]?.tally.votes == [1, 3])
         #expect(d.seal(after: GovernanceCommunity.hour).closedProposals == [])
         let r = d.seal(after: GovernanceCommunity.hour)        // time reached
         #expect(r.closedProposals == [byTime.id])
-        let t = d.state.proposals[byTime.id]?.tally
+        let t = d.state.tallies[byTime.id]?.tally
         // 4 of 6 voted (quorum 50% met); 3 of 4 = 75% ≥ 60%.
         #expect(t?.votes == [3, 1] && t?.quorumMet == true && t?.outcome == .passed)
     }

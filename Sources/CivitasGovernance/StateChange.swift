@@ -1,0 +1,39 @@
+public import CivitasLedger
+
+/// One write the governance transition asks of a state. Every value is
+/// decided: a store only records it (the in-memory `GovernanceState` in its
+/// dictionaries, the state database in its tables), so the two cannot
+/// disagree on an effect. Entries are whole records: an `…Recorded` change
+/// replaces the record with the same key, or adds it.
+public enum StateChange: Hashable, Sendable {
+    /// The signer's latest nonce is now this one.
+    case nonceConsumed(NonceEntry)
+    /// A subject as it now stands: registered, registered again, updated or revoked.
+    case subjectRecorded(SubjectEntry)
+    /// A new notice version.
+    case noticePublished(NoticeEntry)
+    /// `notice` is corrected by the version `by`.
+    case noticeSuperseded(notice: Hash, by: Hash)
+    /// A proposal opened, its electorate fixed.
+    case proposalOpened(ProposalEntry)
+    /// A voter's counted ballot (replacing an earlier one).
+    case ballotCounted(BallotEntry)
+    /// The proposal closed with this tally.
+    case proposalClosed(TallyEntry)
+    /// A service request as it now stands: filed, assigned, answered, closed or reopened.
+    case serviceRequestRecorded(ServiceRequestEntry)
+    /// An assignment as it now stands: begun, ended by a later one, answered or rated.
+    case assignmentRecorded(AssignmentEntry)
+    /// A step of a request's timeline.
+    case serviceEventRecorded(ServiceEventEntry)
+    /// A volunteer record, and the volunteer's totals with it.
+    case volunteerHoursRecorded(VolunteerEntry, totals: VolunteerTotals)
+    /// An own or a received checkpoint.
+    case checkpointRecorded(CheckpointEntry)
+    /// A referral to another community.
+    case referralRecorded(ReferralEntry)
+    /// A transaction of the block, applied or rejected (written after its effects).
+    case transactionRecorded(TransactionEntry)
+    /// The block is applied: it is the new head (the last change of a block).
+    case blockRecorded(BlockEntry)
+}
