@@ -1,4 +1,5 @@
 import CivitasCodec
+import CivitasGovernance
 import CivitasLedger
 import CivitasStorage
 import Foundation

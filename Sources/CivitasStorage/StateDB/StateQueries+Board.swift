@@ -1,5 +1,6 @@
 public import CivitasLedger
 public import CivitasCodec
+public import CivitasGovernance
 import Foundation
 import GRDB
 
@@ -73,7 +74,7 @@ extension StateDatabase {
                 let rows = try Row.fetchAll(db, sql: "SELECT * FROM subjects WHERE subject_id IN (\(marks))",
                                             arguments: StatementArguments(chunk.map { $0.raw.sql }))
                 for row in rows {
-                    let record = try Self.subjectRecord(row)
+                    let record = try SubjectRecord(row: row)
                     found[record.id] = record
                 }
             }
@@ -92,7 +93,7 @@ extension StateDatabase {
             } else {
                 try db.rows("SELECT * FROM subjects ORDER BY display_name, subject_id LIMIT ?", [Int64(limit)])
             }
-            return try rows.map(Self.subjectRecord)
+            return try rows.map(SubjectRecord.init(row:))
         }
     }
 
@@ -134,7 +135,7 @@ extension StateDatabase {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments.append(Int64(filter.limit))
             return try Row.fetchAll(db, sql: "SELECT * FROM service_requests \(whereClause) ORDER BY height DESC, idx DESC LIMIT ?",
-                                    arguments: StatementArguments(arguments)).map(Self.serviceRequestRecord)
+                                    arguments: StatementArguments(arguments)).map(ServiceRequestRecord.init(row:))
         }
     }
 
