@@ -13,7 +13,7 @@ enum BoardVectors {
     /// The key whose 32-byte seed is `n` repeated (docs/codec.md's `key(n)`).
     static func key(_ n: UInt8) -> SigningKey { SigningKey(seed: Bytes32([UInt8](repeating: n, count: 32))!) }
 
-    static let people: [(String, UInt8)] = [("committee", 1), ("resident", 2), ("provider", 3), ("organisation", 4)]
+    static let people: [(String, UInt8)] = [("committee", 1), ("resident", 2), ("provider", 3), ("organisation", 4), ("neighbour", 5)]
     static let validators: [SigningKey] = [key(11), key(12), key(13)]
 
     static func h(_ text: String) -> Hash { Hashing.sha256(Array(text.utf8)) }
@@ -52,6 +52,11 @@ enum BoardVectors {
                                                              certificate: certificate))),
             ("referral", committee, .referral(Referral(toCommunity: CommunityID("hehua-north")!, kind: .request, reference: h("request"),
                                                        summary: "跨社区转办 Referred"))),
+            ("proposalDraft", resident, .proposalDraft(ProposalDraft(terms: terms))),
+            ("endorsement", key(5), .endorsement(DraftEndorsement(draft: h("draft")))),
+            ("rewardOffer", organisation, .rewardOffer(RewardOffer(title: "电影票 Cinema ticket", description: "周末场次，两张。", price: 30,
+                                                                  quantity: 20))),
+            ("redemption", resident, .redemption(Redemption(offer: h("offer")))),
         ]
     }
 
@@ -109,6 +114,14 @@ enum BoardVectors {
         case let .referral(r):
             o["toCommunity"] = r.toCommunity.name; o["referralKind"] = r.kind == .request ? "request" : "resource"
             o["reference"] = r.reference.map { $0.hex as Any } ?? NSNull(); o["summary"] = r.summary
+        case let .proposalDraft(d):
+            o["terms"] = termsJSON(d.terms)
+        case let .endorsement(e):
+            o["draft"] = e.draft.hex
+        case let .rewardOffer(r):
+            o["title"] = r.title; o["description"] = r.description; o["price"] = n(r.price); o["quantity"] = n(r.quantity)
+        case let .redemption(r):
+            o["offer"] = r.offer.hex
         }
         return o
     }

@@ -62,7 +62,12 @@ export const NOTICE_CATEGORIES = ['partyAffairs', 'housingAffairs', 'finance', '
 export const RESPONSE_STATUSES = ['acknowledged', 'inProgress', 'resolvedFixed', 'resolvedNotResponsible',
   'resolvedDuplicate', 'resolvedReferred'];
 export const KINDS = ['', 'registration', 'notice', 'proposal', 'ballot', 'serviceRequest', 'assignment',
-  'serviceResponse', 'closure', 'volunteerRecord', 'checkpoint', 'referral'];
+  'serviceResponse', 'closure', 'volunteerRecord', 'checkpoint', 'referral', 'proposalDraft', 'endorsement',
+  'rewardOffer', 'redemption'];
+
+// Rewards (Sources/CivitasLedger/Governance/Rewards.swift).
+export const REWARD_MAX_PRICE = 1000000;
+export const REWARD_MAX_QUANTITY = 100000;
 
 export function roleMask(roles) {
   let m = 0;
@@ -331,6 +336,32 @@ const PAYLOADS = {
       return { toCommunity: readCommunity(r), referralKind: r.tag(['request', 'resource'], 'referral kind'),
         reference: r.optional(() => r.hex(32)), summary: r.string(LIMITS.note) };
     },
+  },
+  proposalDraft: {
+    write(w, p) { writeTerms(w, p.terms); },
+    read(r) { return { terms: readTerms(r) }; },
+  },
+  endorsement: {
+    write(w, p) { w.fixed(p.draft, 32, 'draft'); },
+    read(r) { return { draft: r.hex(32) }; },
+  },
+  rewardOffer: {
+    write(w, p) {
+      w.string(p.title, LIMITS.title, 'title'); w.string(p.description, LIMITS.note, 'description');
+      if (!(Number.isInteger(p.price) && p.price >= 1 && p.price <= REWARD_MAX_PRICE)) throw new CodecError(`price must be 1-${REWARD_MAX_PRICE} points`);
+      if (!(Number.isInteger(p.quantity) && p.quantity >= 1 && p.quantity <= REWARD_MAX_QUANTITY)) throw new CodecError(`quantity must be 1-${REWARD_MAX_QUANTITY}`);
+      w.varint(p.price); w.varint(p.quantity);
+    },
+    read(r) {
+      const title = r.string(LIMITS.title), description = r.string(LIMITS.note);
+      const price = r.small('price', REWARD_MAX_PRICE), quantity = r.small('quantity', REWARD_MAX_QUANTITY);
+      if (price < 1 || quantity < 1) r.fail('price and quantity start at 1');
+      return { title, description, price, quantity };
+    },
+  },
+  redemption: {
+    write(w, p) { w.fixed(p.offer, 32, 'offer'); },
+    read(r) { return { offer: r.hex(32) }; },
   },
 };
 

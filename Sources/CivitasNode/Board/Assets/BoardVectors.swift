@@ -6,29 +6,29 @@ extension BoardAssets {
   "blocks" : [
     {
       "certificate" : {
-        "headerHash" : "962bdb9a4fab6f89509f55cba45da711b0923d39a308e456a69a4d8c6e0e94f5",
+        "headerHash" : "504a7fa1671d46a3a6babd84245411c04d680d08a694f8ab9240ac2a2d4439b0",
         "height" : 7,
         "votes" : [
           {
-            "signature" : "d1fa8326f14a44c4f3a52493dd87326dd02f468f82ae94ff4cc1d1c2c9d56df8b3c20ee4dde80e5cf999540b4f21738e3176eb5ec5e3e48e4f177bb366daf704",
+            "signature" : "be9d1787b31eed229dcf1d6ff501ed1a1b428ee1c1ee9a3a840d8a6eda06f21dbceeb34661bd75df4a362e3ded7b46b0d497e9dd2855a66c3a225a77014c6b01",
             "validator" : 0
           },
           {
-            "signature" : "0addba1f8e518a097ba87b5f5b5d7a72c285b518311838a191948cb0cbd4325dddc59f5505172bc1b2b5d12354ec82f772a5346d64aa84751b983dc1eb67f205",
+            "signature" : "d3fe1231b9f03a2c628bcc8da21c779b46be9ca7efb1c425c1dc41ee0bda188b5d9847c63a814d80f8bac754bcb7a010e605d9f39054fa94d2d95526b410f20b",
             "validator" : 2
           }
         ]
       },
-      "encodedHeader" : "20010c6c69616e6875612d6561737407a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9e0a4eeb6b733010c9abcaa75ef5aa689529f3aebd7bc4b2afa448518742c991aa8a6c39ae9d2ee48",
-      "hash" : "962bdb9a4fab6f89509f55cba45da711b0923d39a308e456a69a4d8c6e0e94f5",
+      "encodedHeader" : "20010c6c69616e6875612d6561737407a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9e0a4eeb6b73301108d4617b8dd69a58d9c72c5c7dfdbc8b5873f56406008b28a84d53bfe8ec237fa",
+      "hash" : "504a7fa1671d46a3a6babd84245411c04d680d08a694f8ab9240ac2a2d4439b0",
       "header" : {
         "community" : "lianhua-east",
         "height" : 7,
         "previous" : "a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9",
         "proposer" : 1,
         "time" : 1767225660000,
-        "transactionCount" : 12,
-        "transactionRoot" : "9abcaa75ef5aa689529f3aebd7bc4b2afa448518742c991aa8a6c39ae9d2ee48"
+        "transactionCount" : 16,
+        "transactionRoot" : "8d4617b8dd69a58d9c72c5c7dfdbc8b5873f56406008b28a84d53bfe8ec237fa"
       },
       "name" : "block 7",
       "proofs" : [
@@ -39,9 +39,9 @@ extension BoardAssets {
             "3e6db7cba39cd89b8daaa21ed74ac620b707c1462d8ddecf337f65f654d89621",
             "69bc981c61fb0e0b8cfaed74ea543017d24186d6263efcf49356898680f3695a",
             "8eb1a4931f8ac407553f1a1f4c0cf94766fe73a3f9c7aafc5e0226c0682bf16d",
-            "72cf0578ccdb6d05053bc29070b4c09368843a1787b514029b2dd43dc9b394a5"
+            "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e"
           ],
-          "treeSize" : 12
+          "treeSize" : 16
         },
         {
           "leafHash" : "9743ddff089810608ebd05bb55c617f34cddd21a62a6984effc3c2a15b50965d",
@@ -50,19 +50,20 @@ extension BoardAssets {
             "ca8baa445d316085fc3f798bd9bafb932ec6a6d39db2533fde7e3a70919ee809",
             "bf3148382c7adee680c9e01a057661a9d404909c3040ddfa14ff04ccf217241c",
             "c7e3ca7acd1080462628e2e82b500e61569df65df980ed060ef31030b86681d2",
-            "72cf0578ccdb6d05053bc29070b4c09368843a1787b514029b2dd43dc9b394a5"
+            "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e"
           ],
-          "treeSize" : 12
+          "treeSize" : 16
         },
         {
-          "leafHash" : "890503d481c1b33b640772775310596600dd657b9194c217b873a3f744f7e74d",
-          "leafIndex" : 11,
+          "leafHash" : "5b84d99d225f76e42780615dddbfc80d219f6f84f9b681513e9bc4a28c065632",
+          "leafIndex" : 15,
           "path" : [
-            "291d67f2abaf6780a9042ac29fb129871f3231d179230701e70e679ee3a9429d",
-            "b1698a65a237162281cb1d173cacaabc287ecc0d8b06593799042b0535c30bdc",
+            "b738fac7e14609b8782d06a5fa17491e1406af3a4ca8d0f653bee90577eb150e",
+            "429bd4768d64ce8deb6dd199cb1c3f1dda90616b95a1e563e4950927ebc78c72",
+            "72cf0578ccdb6d05053bc29070b4c09368843a1787b514029b2dd43dc9b394a5",
             "9dbf732ee5255873c3be655c031dc886810f820dfcf92692732edb30557224bf"
           ],
-          "treeSize" : 12
+          "treeSize" : 16
         }
       ],
       "validatorKeys" : [
@@ -133,6 +134,12 @@ extension BoardAssets {
       "publicKey" : "ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c",
       "seed" : "0404040404040404040404040404040404040404040404040404040404040404",
       "subjectID" : "c9f9058f9f3dd5e3e2e6164b2a360e0b"
+    },
+    {
+      "name" : "neighbour",
+      "publicKey" : "6e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf1",
+      "seed" : "0505050505050505050505050505050505050505050505050505050505050505",
+      "subjectID" : "adb89ed90a4764655c9ee6295fa434a7"
     }
   ],
   "transactions" : [
@@ -424,6 +431,99 @@ extension BoardAssets {
         },
         "signer" : "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
         "time" : 1767225611000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d656173748139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940de0adebb6b7330c18e58aa0e8a385e794b5e6a2af205365636f6e64206c6966742be4b89ae4b8bbe58886e6918ae8b4b9e794a8e380824f776e6572732073686172652074686520636f73742e0306e5908ce6848f06e58f8de5afb906e5bc83e69d83090180d89cd7b93388278b342da64548c7d62fd90e319d072c8269201866a4960b6603f96ff5d07f014535337403becf211d0440a56780a299322dec4a22c3a32193e05e0e0de508b5192c0f",
+      "id" : "63d533ff1ced48811a92bff06d37d0d929bc1f4c693e88206ecc405377245051",
+      "name" : "proposalDraft",
+      "seed" : "0202020202020202020202020202020202020202020202020202020202020202",
+      "signature" : "2da64548c7d62fd90e319d072c8269201866a4960b6603f96ff5d07f014535337403becf211d0440a56780a299322dec4a22c3a32193e05e0e0de508b5192c0f",
+      "signingMessage" : "10010c6c69616e6875612d656173748139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940de0adebb6b7330c18e58aa0e8a385e794b5e6a2af205365636f6e64206c6966742be4b89ae4b8bbe58886e6918ae8b4b9e794a8e380824f776e6572732073686172652074686520636f73742e0306e5908ce6848f06e58f8de5afb906e5bc83e69d83090180d89cd7b93388278b34",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 13,
+        "payload" : {
+          "kind" : "proposalDraft",
+          "terms" : {
+            "closing" : {
+              "kind" : "time",
+              "value" : 1767830400000
+            },
+            "description" : "业主分摊费用。Owners share the cost.",
+            "eligibleRoles" : [
+              "resident",
+              "ownersCommittee"
+            ],
+            "options" : [
+              "同意",
+              "反对",
+              "弃权"
+            ],
+            "passBasisPoints" : 6667,
+            "quorumBasisPoints" : 5000,
+            "title" : "加装电梯 Second lift"
+          }
+        },
+        "signer" : "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394",
+        "time" : 1767225612000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d656173746e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10ec8b5ebb6b7330d7743ce348d9284d677a185f33295b92266cc435a5b5f775029b300066d26693af85f008666f23ef9f7d8cef938fd42a230cc159b3cab874805f772aa1eb8ab80e0126efc6284dd578af9861b770e9612621446f0d2e528d14a0b7a326055d409",
+      "id" : "deace241418bc89088adf386b02de2ee917b996d204d16f61ced4417185364b3",
+      "name" : "endorsement",
+      "seed" : "0505050505050505050505050505050505050505050505050505050505050505",
+      "signature" : "f85f008666f23ef9f7d8cef938fd42a230cc159b3cab874805f772aa1eb8ab80e0126efc6284dd578af9861b770e9612621446f0d2e528d14a0b7a326055d409",
+      "signingMessage" : "10010c6c69616e6875612d656173746e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10ec8b5ebb6b7330d7743ce348d9284d677a185f33295b92266cc435a5b5f775029b300066d26693a",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 14,
+        "payload" : {
+          "draft" : "7743ce348d9284d677a185f33295b92266cc435a5b5f775029b300066d26693a",
+          "kind" : "endorsement"
+        },
+        "signer" : "6e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf1",
+        "time" : 1767225613000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d65617374ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c0fb0bdebb6b7330e17e794b5e5bdb1e7a5a82043696e656d61207469636b657418e591a8e69cabe59cbae6aca1efbc8ce4b8a4e5bca0e380821e142e609e023269d091a371394adc7a9934a79e067662b3536f4d2685a4690956fdbadbe611eec9a068b9a853744ace42d5f956deb9088d9e3d61551dfd7af7db07",
+      "id" : "5059c0a8ba73b931e7654bed5b3e664ad7d7d9fa028bc7abff103bf29b0d2b79",
+      "name" : "rewardOffer",
+      "seed" : "0404040404040404040404040404040404040404040404040404040404040404",
+      "signature" : "2e609e023269d091a371394adc7a9934a79e067662b3536f4d2685a4690956fdbadbe611eec9a068b9a853744ace42d5f956deb9088d9e3d61551dfd7af7db07",
+      "signingMessage" : "10010c6c69616e6875612d65617374ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c0fb0bdebb6b7330e17e794b5e5bdb1e7a5a82043696e656d61207469636b657418e591a8e69cabe59cbae6aca1efbc8ce4b8a4e5bca0e380821e14",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 15,
+        "payload" : {
+          "description" : "周末场次，两张。",
+          "kind" : "rewardOffer",
+          "price" : 30,
+          "quantity" : 20,
+          "title" : "电影票 Cinema ticket"
+        },
+        "signer" : "ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c",
+        "time" : 1767225614000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d656173748139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3941098c5ebb6b7330f988180bf0c9328c9e8bd082755c647048ae82481fd06799bad05f2e1a4e1339cdab485517bcfa17762a8f92ef52526a91ce41fb89a2f6297f49ead1c9d5df4d1f0a9c8f6936e8a1446b4c5e86a2735c5faa52dc323cf2d9a15304eb99458a40f",
+      "id" : "b4ff030566b7ffb21492fcf9156e2e65d82e6c695f074b29fc5125fa4bfc1639",
+      "name" : "redemption",
+      "seed" : "0202020202020202020202020202020202020202020202020202020202020202",
+      "signature" : "dab485517bcfa17762a8f92ef52526a91ce41fb89a2f6297f49ead1c9d5df4d1f0a9c8f6936e8a1446b4c5e86a2735c5faa52dc323cf2d9a15304eb99458a40f",
+      "signingMessage" : "10010c6c69616e6875612d656173748139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3941098c5ebb6b7330f988180bf0c9328c9e8bd082755c647048ae82481fd06799bad05f2e1a4e1339c",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 16,
+        "payload" : {
+          "kind" : "redemption",
+          "offer" : "988180bf0c9328c9e8bd082755c647048ae82481fd06799bad05f2e1a4e1339c"
+        },
+        "signer" : "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394",
+        "time" : 1767225615000
       }
     }
   ]
