@@ -17,7 +17,8 @@ import Testing
         "/v1/volunteers", "/v1/volunteers/{subject}", "/v1/blocks/head", "/v1/blocks/{height}", "/v1/checkpoints",
         "/", "/board/{file}", "/v1/board/genesis", "/v1/board/subjects", "/v1/board/notices", "/v1/board/proposals",
         "/v1/board/service-requests", "/v1/board/providers", "/v1/board/volunteers", "/v1/board/blocks",
-        "/v1/board/transactions/{id}", "/v1/board/events",
+        "/v1/board/transactions/{id}", "/v1/board/events", "/v1/board/drafts", "/v1/board/rewards", "/v1/board/redemptions",
+        "/v1/board/points",
         "/open311/v2/services.json", "/open311/v2/requests.json", "/open311/v2/requests/{file}",
         "/status", "/healthz", "/readyz", "/metrics",
     ]

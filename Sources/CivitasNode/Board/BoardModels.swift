@@ -50,16 +50,19 @@ public struct BoardNotice: Codable, Sendable, Equatable {
     }
 }
 
-/// A proposal as `/v1/proposals/{id}` gives it, its proposer by name, and the counted ballots per option:
+/// A proposal as `/v1/proposals/{id}` gives it, its proposer and endorsers by name, and the counted ballots per option:
 /// live while it is open, the recorded tally once it is closed.
 public struct BoardProposal: Codable, Sendable, Equatable {
     public var proposal: ProposalBody
     public var proposer: BoardPerson
+    /// The residents who endorsed it (a resident's proposal).
+    public var endorsers: [BoardPerson]
     public var votes: [UInt64]
 
-    init(_ r: ProposalRecord, liveVotes: [UInt64], names: NameBook) {
+    init(_ r: ProposalRecord, endorsers: [PublicKey], liveVotes: [UInt64], names: NameBook) {
         proposal = ProposalBody(r)
         proposer = names.person(r.proposer)
+        self.endorsers = endorsers.map { names.person($0.subjectID) }
         votes = r.tally?.votes ?? liveVotes
     }
 }
@@ -115,14 +118,126 @@ public struct BoardProvider: Codable, Sendable, Equatable {
     }
 }
 
-/// A volunteer's totals as `/v1/volunteers` gives them, and the volunteer by name.
+/// A volunteer's totals as `/v1/volunteers` gives them, the volunteer by name,
+/// and the points spent on rewards and left.
 public struct BoardVolunteer: Codable, Sendable, Equatable {
     public var totals: VolunteerBody
     public var volunteer: BoardPerson
+    public var spent: UInt64
+    /// Points earned less points spent.
+    public var balance: UInt64
 
-    init(_ v: VolunteerTotals, names: NameBook) {
+    init(_ v: VolunteerTotals, spent: UInt64, names: NameBook) {
         totals = VolunteerBody(v)
         volunteer = names.person(v.volunteer)
+        self.spent = spent
+        balance = v.points > spent ? v.points - spent : 0
+    }
+}
+
+/// A resident's draft proposal gathering endorsements, its proposer and endorsers by name.
+public struct BoardDraft: Codable, Sendable, Equatable {
+    public struct Endorsing: Codable, Sendable, Equatable {
+        public var endorser: BoardPerson
+        public var transaction: String
+        public var height: UInt64
+    }
+    public var id: String
+    public var height: UInt64
+    public var time: UInt64
+    public var proposer: BoardPerson
+    public var title: String
+    public var description: String
+    public var options: [String]
+    public var eligibleRoles: [String]
+    /// "height" or "time", as for proposals.
+    public var closingKind: String
+    public var closingValue: UInt64
+    public var quorumBasisPoints: UInt32
+    public var passBasisPoints: UInt32
+    /// In chain order.
+    public var endorsements: [Endorsing]
+    /// Endorsements the community requires (the genesis document's).
+    public var needed: Int
+
+    init(_ d: DraftEntry, endorsements: [EndorsementEntry], needed: Int, names: NameBook) {
+        let t = d.terms
+        id = d.id.hex; height = d.height; time = d.time; proposer = names.person(d.proposer); title = t.title
+        description = t.description; options = t.options; eligibleRoles = t.eligibleRoles.roles.map(\.description)
+        switch t.closing {
+        case let .height(h): closingKind = "height"; closingValue = h
+        case let .time(ms): closingKind = "time"; closingValue = ms
+        }
+        quorumBasisPoints = t.quorumBasisPoints; passBasisPoints = t.passBasisPoints
+        self.endorsements = endorsements.map {
+            Endorsing(endorser: names.person($0.endorser), transaction: $0.transaction.hex, height: $0.height)
+        }
+        self.needed = needed
+    }
+}
+
+/// A reward on offer, its publisher by name, and the items left.
+public struct BoardReward: Codable, Sendable, Equatable {
+    public var id: String
+    public var height: UInt64
+    public var time: UInt64
+    public var publisher: BoardPerson
+    public var title: String
+    public var description: String
+    public var price: UInt32
+    public var quantity: UInt32
+    public var redeemed: UInt64
+    public var remaining: UInt64
+
+    init(_ o: RewardOfferEntry, names: NameBook) {
+        id = o.id.hex; height = o.height; time = o.time; publisher = names.person(o.publisher); title = o.title
+        description = o.description; price = o.price; quantity = o.quantity; redeemed = o.redeemed
+        remaining = UInt64(o.quantity) > o.redeemed ? UInt64(o.quantity) - o.redeemed : 0
+    }
+}
+
+/// An item of a reward taken for points: both sides by name.
+public struct BoardRedemption: Codable, Sendable, Equatable {
+    public var id: String
+    public var height: UInt64
+    public var time: UInt64
+    public var offer: String
+    public var title: String
+    public var points: UInt64
+    public var redeemer: BoardPerson
+    public var publisher: BoardPerson
+
+    init(_ r: RedemptionEntry, title: String, names: NameBook) {
+        id = r.id.hex; height = r.height; time = r.time; offer = r.offer.hex; self.title = title; points = r.points
+        redeemer = names.person(r.redeemer); publisher = names.person(r.publisher)
+    }
+}
+
+/// The points supply, each figure summed on its own by the node, so anyone
+/// can see that the points outstanding are the points issued less those redeemed.
+public struct BoardPoints: Codable, Sendable, Equatable {
+    /// A subject's own figures (with `?subject=`).
+    public struct Holder: Codable, Sendable, Equatable {
+        public var subject: BoardPerson
+        public var earned: UInt64
+        public var spent: UInt64
+        public var balance: UInt64
+    }
+    public var issued: UInt64
+    public var redeemed: UInt64
+    /// issued − redeemed.
+    public var outstanding: UInt64
+    /// The sum of every subject's balance, summed separately.
+    public var balances: UInt64
+    /// True when `balances` equals `outstanding`.
+    public var addsUp: Bool
+    public var holders: Int
+    public var subject: Holder?
+
+    init(_ s: PointsSupply, subject: Holder?) {
+        issued = s.issued; redeemed = s.redeemed; outstanding = s.issued > s.redeemed ? s.issued - s.redeemed : 0
+        balances = s.balances; addsUp = s.balances == outstanding && s.issued >= s.redeemed; holders = s.holders
+        self.subject = subject
     }
 }
 

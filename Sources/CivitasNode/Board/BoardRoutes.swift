@@ -67,9 +67,10 @@ public enum Board {
             try p.allowQuery(["limit"])
             let limit = try p.limit(default: 50, max: 200)
             let records = try state.proposalIDs(limit: limit).compactMap { id throws(StorageError) in try state.proposal(id) }
-            let names = try NameBook(records.map(\.proposer), state: state)
-            let items = try records.map { r throws(StorageError) in
-                BoardProposal(r, liveVotes: r.isOpen ? try state.ballotCounts(proposal: r.id, options: r.options.count) : [],
+            let endorsers = try records.map { r throws(StorageError) in try state.proposalEndorsers(r.id) }
+            let names = try NameBook(records.map(\.proposer) + endorsers.joined().map(\.subjectID), state: state)
+            let items = try zip(records, endorsers).map { r, keys throws(StorageError) in
+                BoardProposal(r, endorsers: keys, liveVotes: r.isOpen ? try state.ballotCounts(proposal: r.id, options: r.options.count) : [],
                               names: names)
             }
             return JSONBody.response(ListBody(items: items))
@@ -97,9 +98,44 @@ public enum Board {
         get("/v1/board/volunteers") { _, p in
             try p.allowQuery(["limit"])
             let limit = try p.limit(default: 50, max: 500)
-            let totals = try state.volunteerRanking(limit: limit)
-            let names = try NameBook(totals.map(\.volunteer), state: state)
-            return JSONBody.response(ListBody(items: totals.map { BoardVolunteer($0, names: names) }))
+            let balances = try state.pointsBalances(limit: limit)
+            let names = try NameBook(balances.map(\.totals.volunteer), state: state)
+            return JSONBody.response(ListBody(items: balances.map { BoardVolunteer($0.totals, spent: $0.spent, names: names) }))
+        }
+        get("/v1/board/points") { _, p in
+            try p.allowQuery(["subject"])
+            var holder: BoardPoints.Holder?
+            if p.query("subject") != nil {
+                let id = try p.subjectQuery("subject")
+                let names = try NameBook([id], state: state)
+                let earned = try state.volunteerTotals(id).points
+                let spent = try state.redeemedTotals(id)?.points ?? 0
+                holder = BoardPoints.Holder(subject: names.person(id), earned: earned, spent: spent,
+                                            balance: earned > spent ? earned - spent : 0)
+            }
+            return JSONBody.response(BoardPoints(try state.pointsSupply(), subject: holder))
+        }
+        get("/v1/board/drafts") { _, p in
+            try p.allowQuery(["limit"])
+            let limit = try p.limit(default: 50, max: 200)
+            let drafts = try state.openDrafts(limit: limit)
+            let names = try NameBook(drafts.flatMap { [$0.draft.proposer] + $0.endorsements.map(\.endorser) }, state: state)
+            let needed = Int(state.genesis.parameters.proposalEndorsements)
+            return JSONBody.response(ListBody(items: drafts.map { BoardDraft($0.draft, endorsements: $0.endorsements, needed: needed, names: names) }))
+        }
+        get("/v1/board/rewards") { _, p in
+            try p.allowQuery(["limit"])
+            let limit = try p.limit(default: 50, max: 200)
+            let offers = try state.rewardOffers(limit: limit)
+            let names = try NameBook(offers.map(\.publisher), state: state)
+            return JSONBody.response(ListBody(items: offers.map { BoardReward($0, names: names) }))
+        }
+        get("/v1/board/redemptions") { _, p in
+            try p.allowQuery(["limit"])
+            let limit = try p.limit(default: 50, max: 200)
+            let redemptions = try state.redemptions(limit: limit)
+            let names = try NameBook(redemptions.flatMap { [$0.redemption.redeemer, $0.redemption.publisher] }, state: state)
+            return JSONBody.response(ListBody(items: redemptions.map { BoardRedemption($0.redemption, title: $0.title, names: names) }))
         }
         get("/v1/board/blocks") { _, p in
             try p.allowQuery(["limit", "before"])

@@ -176,6 +176,13 @@ extension StateDatabase {
         }
     }
 
+    /// The keys that endorsed proposal `id` (carried in it, or given to its draft), ascending.
+    public func proposalEndorsers(_ id: Hash) throws(StorageError) -> [PublicKey] {
+        try read("read proposal endorsers") { db in
+            try db.rows("SELECT signer FROM proposal_endorsements WHERE proposal_id = ? ORDER BY signer", [id.sql]).map { try $0.publicKey("signer") }
+        }
+    }
+
     /// True if `subject` is in the electorate fixed when proposal `id` opened.
     public func isInElectorate(_ subject: SubjectID, proposal id: Hash) throws(StorageError) -> Bool {
         try read("read electorate") { db in
@@ -204,4 +211,91 @@ extension StateDatabase {
             }
         }
     }
+
+    // MARK: Drafts, rewards and the points supply
+
+    /// Drafts still gathering endorsements (not opened), newest first, each with its endorsements in chain order.
+    public func openDrafts(limit: Int = 50) throws(StorageError) -> [(draft: DraftEntry, endorsements: [EndorsementEntry])] {
+        try read("read drafts") { db in
+            let reader = SQLGovernanceReader(db: db)
+            return try db.rows("SELECT id FROM proposal_drafts WHERE opened_height IS NULL ORDER BY height DESC, idx DESC LIMIT ?",
+                               [Int64(limit)]).compactMap { row in
+                let id = try row.hash("id")
+                guard let draft = try reader.draft(id) else { return nil }
+                let endorsements = try reader.endorsements(draft: id).sorted { ($0.height, $0.index) < ($1.height, $1.index) }
+                return (draft, endorsements)
+            }
+        }
+    }
+
+    /// The endorsements of draft `id` (also a proposal's, once it opened), in chain order.
+    public func endorsements(draft id: Hash) throws(StorageError) -> [EndorsementEntry] {
+        try read("read endorsements") { db in
+            try db.rows("SELECT * FROM draft_endorsements WHERE draft_id = ? ORDER BY height, idx", [id.sql]).map(EndorsementEntry.init(row:))
+        }
+    }
+
+    /// The points `subject` has spent on rewards; nil before its first redemption.
+    public func redeemedTotals(_ subject: SubjectID) throws(StorageError) -> RedeemedTotals? {
+        try read("read redeemed totals") { db in try SQLGovernanceReader(db: db).redeemedTotals(subject) }
+    }
+
+    /// Reward offers, newest first.
+    public func rewardOffers(limit: Int = 50) throws(StorageError) -> [RewardOfferEntry] {
+        try read("read reward offers") { db in
+            try db.rows("SELECT * FROM reward_offers ORDER BY height DESC, idx DESC LIMIT ?", [Int64(limit)]).map(RewardOfferEntry.init(row:))
+        }
+    }
+
+    /// Redemptions, newest first, each with its offer's title.
+    public func redemptions(limit: Int = 50) throws(StorageError) -> [(redemption: RedemptionEntry, title: String)] {
+        try read("read redemptions") { db in
+            try db.rows("""
+                SELECT r.*, o.title AS offer_title FROM redemptions r JOIN reward_offers o ON o.id = r.offer
+                ORDER BY r.height DESC, r.idx DESC LIMIT ?
+                """, [Int64(limit)]).map { (try RedemptionEntry(row: $0), try $0.text("offer_title")) }
+        }
+    }
+
+    /// What each volunteer earned and spent, by points earned, most first.
+    public func pointsBalances(limit: Int = 50) throws(StorageError) -> [(totals: VolunteerTotals, spent: UInt64)] {
+        try read("read points balances") { db in
+            try db.rows("""
+                SELECT v.*, COALESCE(r.points, 0) AS spent FROM volunteer_totals v LEFT JOIN redeemed_totals r ON r.subject = v.volunteer
+                ORDER BY v.points DESC, v.volunteer LIMIT ?
+                """, [Int64(limit)]).map { (try VolunteerTotals(row: $0), try $0.uint("spent")) }
+        }
+    }
+
+    /// The points supply, each figure by its own sum: issued (every volunteer
+    /// record's points), redeemed (every redemption's), and the sum of every
+    /// subject's balance — which must equal issued − redeemed.
+    public func pointsSupply() throws(StorageError) -> PointsSupply {
+        try read("read points supply") { db in
+            let issued = try db.integer("SELECT COALESCE(SUM(points), 0) FROM volunteer_records") ?? 0
+            let redeemed = try db.integer("SELECT COALESCE(SUM(points), 0) FROM redemptions") ?? 0
+            let balances = try db.integer("""
+                SELECT COALESCE(SUM(v.points - COALESCE(r.points, 0)), 0) FROM volunteer_totals v
+                LEFT JOIN redeemed_totals r ON r.subject = v.volunteer
+                """) ?? 0
+            let holders = try db.integer("""
+                SELECT COUNT(*) FROM volunteer_totals v LEFT JOIN redeemed_totals r ON r.subject = v.volunteer
+                WHERE v.points > COALESCE(r.points, 0)
+                """) ?? 0
+            return PointsSupply(issued: UInt64(clamping: issued), redeemed: UInt64(clamping: redeemed),
+                                balances: UInt64(clamping: balances), holders: Int(holders))
+        }
+    }
+}
+
+/// The volunteer points in circulation, each figure summed on its own.
+public struct PointsSupply: Hashable, Sendable {
+    /// Points every volunteer record earned.
+    public var issued: UInt64
+    /// Points every redemption spent.
+    public var redeemed: UInt64
+    /// The sum of every subject's balance (earned − spent): the points outstanding, issued − redeemed.
+    public var balances: UInt64
+    /// Subjects holding points.
+    public var holders: Int
 }

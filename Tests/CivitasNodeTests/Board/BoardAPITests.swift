@@ -147,6 +147,47 @@ import Testing
         }
     }
 
+    // MARK: Drafts, rewards and the points supply
+
+    @Test func draftsListTheirEndorsementsAndAnOpenedOneIsAProposalWithItsEndorsers() async throws {
+        let rich = TestChain(rewardsAndDrafts: true)
+        let service = try FakeNodeService(chain: rich)
+        try await withClientAPI(service) { client in
+            let drafts = try await client.execute(uri: "/v1/board/drafts", method: .get).decode(ListBody<BoardDraft>.self).items
+            #expect(drafts.map(\.id) == [rich.draft.hex])
+            #expect(drafts[0].title == "Brighter lamps" && drafts[0].proposer.name == "Zhao" && drafts[0].endorsements.isEmpty && drafts[0].needed == 1)
+            let proposals = try await client.execute(uri: "/v1/board/proposals", method: .get).decode(ListBody<BoardProposal>.self).items
+            let opened = try #require(proposals.first { $0.proposal.id == rich.openedDraft.hex })
+            #expect(opened.proposal.status == "open" && opened.proposal.height == 4 && opened.proposer.name == "Wang")
+            #expect(opened.endorsers.map(\.name) == ["Li"] && opened.proposal.endorsements == 1)
+            // The page verifies an opened draft's proposal by the draft transaction, which has its ID.
+            let bundle = try await client.execute(uri: "/v1/board/transactions/\(rich.openedDraft.hex)", method: .get).decode(BoardVerification.self)
+            #expect(try Transaction(encoded: try #require(Hex.decode(bundle.transaction))).kind == .proposalDraft)
+        }
+    }
+
+    @Test func rewardsRedemptionsAndThePointsSupplyAddUp() async throws {
+        let rich = TestChain(rewardsAndDrafts: true)
+        let service = try FakeNodeService(chain: rich)
+        let zhao = rich.subject("zhao").raw.hex
+        try await withClientAPI(service) { client in
+            let rewards = try await client.execute(uri: "/v1/board/rewards", method: .get).decode(ListBody<BoardReward>.self).items
+            #expect(rewards.count == 1 && rewards[0].id == rich.reward.hex && rewards[0].publisher.name == "Silver Age Volunteers")
+            #expect(rewards[0].price == 5 && rewards[0].remaining == 1 && rewards[0].redeemed == 1)
+            let redemptions = try await client.execute(uri: "/v1/board/redemptions", method: .get).decode(ListBody<BoardRedemption>.self).items
+            #expect(redemptions.map(\.id) == [rich.redemption.hex])
+            #expect(redemptions[0].redeemer.name == "Zhao" && redemptions[0].publisher.name == "Silver Age Volunteers")
+            #expect(redemptions[0].title == "Cinema ticket" && redemptions[0].points == 5)
+            let points = try await client.execute(uri: "/v1/board/points?subject=\(zhao)", method: .get).decode(BoardPoints.self)
+            #expect(points.issued == 15 && points.redeemed == 5 && points.outstanding == 10 && points.balances == 10 && points.addsUp)
+            #expect(points.holders == 1)
+            #expect(points.subject?.subject.name == "Zhao" && points.subject?.earned == 15 && points.subject?.spent == 5
+                && points.subject?.balance == 10)
+            let volunteers = try await client.execute(uri: "/v1/board/volunteers", method: .get).decode(ListBody<BoardVolunteer>.self).items
+            #expect(volunteers.map(\.volunteer.name) == ["Zhao"] && volunteers[0].spent == 5 && volunteers[0].balance == 10)
+        }
+    }
+
     // MARK: Bad input: a 4xx with a reason, nothing stored
 
     @Test(arguments: [
@@ -172,6 +213,11 @@ import Testing
          "transaction 0000000000000000000000000000000000000000000000000000000000000000 is not in a block applied here"),
         ("/v1/board/events?since=3", 400, "unknown query parameter 'since' (allowed: none)"),
         ("/v1/board/nothing", 404, "no such endpoint: GET /v1/board/nothing"),
+        ("/v1/board/points?subject=zz", 400, "subject 'zz' is neither a subject ID"),
+        ("/v1/board/points?holder=1", 400, "unknown query parameter 'holder' (allowed: subject)"),
+        ("/v1/board/drafts?limit=0", 400, "limit '0' is not a number from 1 to 200"),
+        ("/v1/board/rewards?sort=price", 400, "unknown query parameter 'sort' (allowed: limit)"),
+        ("/v1/board/redemptions?limit=abc", 400, "limit 'abc' is not a number from 1 to 200"),
     ])
     func badInputIsRefusedWithAReason(path: String, status: Int, reason: String) async throws {
         try await Self.expectRefusal(GET: path, status: status, reason: reason, chain: chain)

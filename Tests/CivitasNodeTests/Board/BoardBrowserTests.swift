@@ -340,4 +340,100 @@ import Testing
             Self.expectOnlyOwnOrigin(desk, community, seeds: seeds)
         }
     }
+
+    // MARK: - Endorsements and rewards
+
+    @Test func aResidentsDraftOpensWithEndorsementsFromAnotherBrowserAndRewardsSpendPointsThatAddUp() async throws {
+        try await Self.with("endorse", offset: 2) { community in
+            // 120 minutes at 10 points an hour: Wang holds 20 points.
+            let wangID = community.pilot.members["wang"]!.key.publicKey.subjectID
+            try await community.record(.volunteerRecord(VolunteerRecord(volunteer: wangID, activity: "楼道清洁", minutes: 120, day: 20_454)),
+                                       as: "elders")
+            let (dir, keep) = try Self.screenshotDirectory()
+            defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
+            let phone = try Chromium()
+            defer { phone.shutDown() }
+            let other = try Chromium()
+            defer { other.shutDown() }
+            let wang = try await phone.newPage()
+            try await wang.viewport(width: 390, height: 844, scale: 2, mobile: true)
+            try await wang.go(community.url + "/#proposals")
+            try await wang.waitFor("document.body.dataset.selftest === 'ok' && document.body.dataset.state === 'ready'")
+            let neighbour = try await other.newPage()
+            try await neighbour.go(community.url + "/#proposals")
+            try await neighbour.waitFor(Self.viewReady("proposals"))
+
+            // Wang's proposal is recorded as a draft: a resident needs two endorsements.
+            try await Self.openKey(wang, community, "wang")
+            try await Self.go(wang, "proposals")
+            try await wang.click("details[data-key='composer-proposeDraft'] > summary")
+            try await wang.type("#proposal-title", "在 2 号门旁加装长椅")
+            try await wang.evaluate("""
+                (() => { const d = new Date(Date.now() + 3600e3);
+                  document.getElementById('proposal-closes').value = new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16); })()
+                """)
+            try await Self.act(wang, click: "details[data-key='composer-proposeDraft'] button[type=submit]")
+            try await wang.waitFor("document.querySelector('main li.card[data-draft=yes] h3')?.innerText === '在 2 号门旁加装长椅'")
+            let draftID = try await wang.string("document.querySelector('main li.card[data-draft=yes]').dataset.id")
+
+            // Li and Zhao endorse it from another browser, each with their own key; the second endorsement opens it.
+            try await neighbour.waitFor("!!document.querySelector(\"main li.card[data-id='\(draftID)']\")")
+            for (n, resident) in ["li", "zhao"].enumerated() {
+                try await Self.openKey(neighbour, community, resident)
+                try await Self.go(neighbour, "proposals")
+                if n == 0 {
+                    // Wang is the proposer: his own page offers him no endorsement.
+                    #expect(try await wang.evaluate("!document.querySelector(\"details[data-key='endorse-\(draftID)']\")") as? Bool == true)
+                }
+                try await neighbour.click("details[data-key='endorse-\(draftID)'] > summary")
+                try await Self.act(neighbour, click: "details[data-key='endorse-\(draftID)'] button[type=submit]")
+                if n == 0 {
+                    try await wang.waitFor("document.querySelector(\"main li.card[data-id='\(draftID)'] .chip.category\")?.innerText === '已联署 1/2'")
+                    try await Self.capture(wang, "draft-phone-zh", in: dir)
+                }
+            }
+            // Wang's page hears of it: the draft is gone, the proposal is open with its endorsers.
+            try await wang.waitFor("!document.querySelector('main li.card[data-draft=yes]') && !!document.querySelector(\"main li.card[data-id='\(draftID)']\")")
+            let opened = try await wang.string("document.querySelector(\"main li.card[data-id='\(draftID)']\").innerText")
+            #expect(opened.contains("表决中") && opened.contains("Li (resident)") && opened.contains("Zhao (resident)"), "\(opened)")
+            try await wang.waitFor("document.querySelector(\"main li.card[data-id='\(draftID)'] details.verify\")?.dataset.verified === 'yes'")
+
+            // The volunteers' organisation offers a reward; Wang spends his points on it.
+            try await Self.openKey(neighbour, community, "elders")
+            try await Self.go(neighbour, "points")
+            try await neighbour.click("details[data-key='composer-offerReward'] > summary")
+            try await neighbour.type("#reward-title", "周末电影票")
+            try await neighbour.type("#reward-price", "15")
+            try await neighbour.type("#reward-quantity", "2")
+            try await Self.act(neighbour, click: "details[data-key='composer-offerReward'] button[type=submit]")
+            try await Self.go(wang, "points")
+            try await wang.waitFor("!!document.querySelector('main li.card[data-reward=yes]')")
+            #expect(try await wang.string("document.querySelector('main .mine').innerText") == "您的积分：获得 20，已兑换 0，余额 20。")
+            let rewardID = try await wang.string("document.querySelector('main li.card[data-reward=yes]').dataset.id")
+            try await wang.click("details[data-key='redeem-\(rewardID)'] > summary")
+            try await Self.act(wang, click: "details[data-key='redeem-\(rewardID)'] button[type=submit]")
+            try await wang.waitFor("document.querySelector('main .mine')?.innerText === '您的积分：获得 20，已兑换 15，余额 5。'")
+            // The supply adds up: issued 20 = redeemed 15 + outstanding 5, and the balances sum to 5.
+            let figures = try await wang.evaluate("""
+                [...document.querySelectorAll('main .supply dd')].map(d => d.dataset.figure + '=' + d.innerText).join(' ')
+                """) as? String
+            #expect(figures == "issued=20 redeemed=15 outstanding=5")
+            #expect(try await wang.string("document.querySelector('main .supply').dataset.addsUp") == "yes")
+            // A second one would cost more than he holds: refused, with the rules' reason.
+            try await wang.click("details[data-key='redeem-\(rewardID)'] > summary")
+            let refused = try await Self.act(wang, click: "details[data-key='redeem-\(rewardID)'] button[type=submit]", expect: "error")
+            #expect(refused.contains("holds 5 points; reward «周末电影票» costs 15"), "\(refused)")
+            try await wang.evaluate("document.querySelector('main .supply').scrollIntoView()")
+            try await Self.capture(wang, "points-phone-zh", in: dir)
+            // Both sides see the redemption.
+            try await neighbour.waitFor("document.querySelector('main ul.redemptions')?.innerText.includes('Wang (resident)')")
+            try await neighbour.viewport(width: 1280, height: 900)
+            try await neighbour.evaluate("document.querySelector('main ul.redemptions').scrollIntoView({ block: 'center' })")
+            try await Self.capture(neighbour, "redemptions-desktop-zh", in: dir)
+
+            let seeds = ["wang", "li", "zhao", "elders"].map { community.seed($0) }
+            Self.expectOnlyOwnOrigin(wang, community, seeds: seeds)
+            Self.expectOnlyOwnOrigin(neighbour, community, seeds: seeds)
+        }
+    }
 }

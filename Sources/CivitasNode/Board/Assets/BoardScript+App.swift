@@ -2,7 +2,8 @@ extension BoardAssets {
     /// `/board/app.js`: the page — views of the records by kind, the key dialog,
     /// signing and submitting actions, the live feed, verification badges.
     static let appScript = #"""
-import { fromHex, toHex, concat, encodeSigningMessage, NOTICE_CATEGORIES, RESPONSE_STATUSES, ROLES, CodecError } from './codec.js';
+import { fromHex, toHex, concat, encodeSigningMessage, NOTICE_CATEGORIES, RESPONSE_STATUSES, ROLES, CodecError,
+  REWARD_MAX_PRICE, REWARD_MAX_QUANTITY } from './codec.js';
 import { DOMAINS, domainDigest, signDigest, pemToPKCS8, importPrivateKey, sealKey, unsealKey } from './crypto.js';
 import { trustFromGenesis, verifyBundle } from './verify.js';
 import { runSelfTest } from './selftest.js';
@@ -351,7 +352,12 @@ function actionForm(label, fields, build, { buttons, onDone } = {}) {
     event.preventDefault();
     let payload;
     try { payload = build(event.submitter || submit); } catch (e) { status.className = 'status error'; status.textContent = e.message; return; }
-    if (await act(payload, status, submit)) { form.reset(); if (onDone) onDone(); }
+    if (await act(payload, status, submit)) {
+      form.reset();
+      // Done: the section folds away (a refresh keeps it folded).
+      form.closest('details')?.removeAttribute('open');
+      if (onDone) onDone();
+    }
   });
   return form;
 }
@@ -374,8 +380,9 @@ function required(value, what) {
 const VIEWS = { notices: renderNotices, proposals: renderProposals, requests: renderRequests, providers: renderProviders,
   points: renderPoints, blocks: renderBlocks };
 
+/** A view's heading and its content (lists flattened; null and false left out). */
 function section(titleKey, ...content) {
-  return [h('h2', { id: 'view-title', tabindex: '-1' }, T(titleKey)), ...content];
+  return [h('h2', { id: 'view-title', tabindex: '-1' }, T(titleKey)), ...content.flat(Infinity).filter(c => c !== null && c !== undefined && c !== false)];
 }
 
 function composer(titleKey, form, openNow) {
@@ -451,8 +458,10 @@ async function renderNotices(main) {
 
 function percent(bp) { return (bp / 100).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en', { maximumFractionDigits: 2 }) + '%'; }
 
+/** Offices open a proposal directly; a resident records a draft that opens once enough residents endorse it. */
 function proposalComposer() {
-  if (!hasRole('residentsCommittee', 'ownersCommittee', 'partyBranch', 'streetOffice')) return null;
+  const office = hasRole('residentsCommittee', 'ownersCommittee', 'partyBranch', 'streetOffice');
+  if (!office && !hasRole('resident')) return null;
   const title = h('input', { type: 'text', id: 'proposal-title', maxlength: 256 });
   const description = h('textarea', { id: 'proposal-description', rows: 4 });
   const options = h('textarea', { id: 'proposal-options', rows: 3 });
@@ -464,7 +473,8 @@ function proposalComposer() {
   const closes = h('input', { type: 'datetime-local', id: 'proposal-closes' });
   const quorum = h('input', { type: 'number', id: 'proposal-quorum', min: 0, max: 100, step: '0.01', value: 50 });
   const pass = h('input', { type: 'number', id: 'proposal-pass', min: 0.01, max: 100, step: '0.01', value: 50.01 });
-  const form = actionForm(T('signOpen'), [
+  const form = actionForm(office ? T('signOpen') : T('signDraft'), [
+    office ? null : h('p', { class: 'muted' }, T('draftHelp', { needed: state.genesis.proposalEndorsements })),
     field(T('proposalTitle'), title), field(T('proposalDescription'), description),
     field(T('proposalOptions'), options, T('oneOptionPerLine')),
     h('fieldset', {}, h('legend', {}, T('eligibleRoles')), roleBoxes),
@@ -476,11 +486,32 @@ function proposalComposer() {
     if (eligibleRoles.length === 0) throw new CodecError(T('missing', { what: T('eligibleRoles') }));
     const when = Date.parse(closes.value);
     if (!Number.isFinite(when) || when <= Date.now()) throw new CodecError(T('closesInFuture'));
-    return { kind: 'proposal', terms: { title: required(title.value, T('proposalTitle')), description: description.value.trim(), options: opts,
+    const terms = { title: required(title.value, T('proposalTitle')), description: description.value.trim(), options: opts,
       eligibleRoles, closing: { kind: 'time', value: when },
-      quorumBasisPoints: Math.round(Number(quorum.value) * 100), passBasisPoints: Math.round(Number(pass.value) * 100) }, endorsements: [] };
+      quorumBasisPoints: Math.round(Number(quorum.value) * 100), passBasisPoints: Math.round(Number(pass.value) * 100) };
+    return office ? { kind: 'proposal', terms, endorsements: [] } : { kind: 'proposalDraft', terms };
   });
-  return composer('openProposal', form);
+  return composer(office ? 'openProposal' : 'proposeDraft', form);
+}
+
+function draftCard(d) {
+  remember(d.proposer);
+  d.endorsements.forEach(e => remember(e.endorser));
+  state.titles.set(d.id, d.title);
+  const me = state.me && state.me.subject.id;
+  const endorsed = d.endorsements.some(e => e.endorser.id === me);
+  const closing = d.closingKind === 'time' ? T('closesTime', { time: formatTime(d.closingValue) }) : T('closesHeight', { height: d.closingValue });
+  const mayEndorse = hasRole('resident') && d.proposer.id !== me && !endorsed;
+  const form = mayEndorse ? actionForm(T('signEndorse'), [h('p', { class: 'muted' }, T('endorseHelp'))],
+    () => ({ kind: 'endorsement', draft: d.id })) : null;
+  return h('li', { class: 'card', dataset: { id: d.id, draft: 'yes' } },
+    h('div', { class: 'chips' }, chip(T('draftChip'), 'warn'), chip(T('endorsedCount', { count: d.endorsements.length, needed: d.needed }), 'category')),
+    h('h3', {}, d.title), d.description ? h('p', { class: 'body' }, d.description) : null,
+    meta(T('proposedBy', { person: personText(d.proposer) }), closing),
+    h('p', { class: 'meta' }, T('options'), ': ', d.options.join(' / ')),
+    d.endorsements.length ? h('p', { class: 'meta endorsers' }, T('endorsers'), ': ', d.endorsements.map(e => personText(e.endorser)).join(T('listSeparator'))) : null,
+    badge(d.id, d.height, x => x.kind === 'proposalDraft' && x.terms.title === d.title),
+    form ? h('details', { class: 'action', dataset: { key: 'endorse-' + d.id } }, h('summary', {}, T('endorse')), form) : null);
 }
 
 function tally(p) {
@@ -512,8 +543,9 @@ function ballotForm(p) {
 }
 
 async function renderProposals(main) {
-  const items = (await api('/v1/board/proposals')).items
-    .map(x => ({ ...x.proposal, proposer: x.proposer, votes: x.votes, outcome: x.proposal.tally?.outcome }));
+  const [answer, drafts] = await Promise.all([api('/v1/board/proposals'), api('/v1/board/drafts')]);
+  const items = answer.items
+    .map(x => ({ ...x.proposal, proposer: x.proposer, endorsers: x.endorsers, votes: x.votes, outcome: x.proposal.tally?.outcome }));
   const list = h('ul', { class: 'cards' });
   for (const p of items) {
     remember(p.proposer);
@@ -525,14 +557,20 @@ async function renderProposals(main) {
       h('div', { class: 'chips' }, p.status === 'open' ? chip(T('open'), 'good') : chip(T('outcome.' + p.outcome), p.outcome === 'passed' ? 'good' : 'warn')),
       h('h3', {}, p.title), p.description ? h('p', { class: 'body' }, p.description) : null,
       meta(T('proposedBy', { person: personText(p.proposer) }), p.endorsements ? T('endorsedBy', { count: p.endorsements }) : null),
+      p.endorsers.length ? h('p', { class: 'meta endorsers' }, T('endorsers'), ': ', p.endorsers.map(personText).join(T('listSeparator'))) : null,
       meta(T('electorate', { size: p.electorateSize, roles: p.eligibleRoles.map(roleName).join(T('listSeparator')) }),
         T('quorum', { share: percent(p.quorumBasisPoints) }), T('passShare', { share: percent(p.passBasisPoints) }),
         p.status === 'open' ? closing : T('closedAt', { time: formatTime(p.closedTime) })),
       tally(p),
-      badge(p.id, p.height, x => x.kind === 'proposal' && x.terms.title === p.title),
+      // A resident's proposal opened from its draft: the transaction with its ID is the draft.
+      badge(p.id, p.height, x => (x.kind === 'proposal' || x.kind === 'proposalDraft') && x.terms.title === p.title),
       ballotForm(p)));
   }
-  main.append(...section('tabProposals', h('div', {}, proposalComposer()), items.length ? list : h('p', { class: 'empty' }, T('noProposals'))));
+  const draftList = h('ul', { class: 'cards' }, drafts.items.map(draftCard));
+  main.append(...section('tabProposals', h('div', {}, proposalComposer()),
+    drafts.items.length ? [h('h3', { class: 'group' }, T('draftsTitle')), h('p', { class: 'muted' }, T('draftsHelp', { needed: state.genesis.proposalEndorsements })), draftList,
+      h('h3', { class: 'group' }, T('proposalsTitle'))] : null,
+    items.length ? list : h('p', { class: 'empty' }, T('noProposals'))));
   for (const bar of main.querySelectorAll('.bar span')) bar.style.width = bar.dataset.share + '%';
 }
 
@@ -663,12 +701,69 @@ async function renderProviders(main) {
       p.averageRatingHundredths == null ? dash : `${(p.averageRatingHundredths / 100).toFixed(2)} ★ (${p.ratings})`])) : h('p', { class: 'empty' }, T('noProviders'))));
 }
 
+function rewardComposer() {
+  if (!hasRole('socialOrganization', 'propertyManager')) return null;
+  const title = h('input', { type: 'text', id: 'reward-title', maxlength: 256 });
+  const description = h('textarea', { id: 'reward-description', rows: 3 });
+  const price = h('input', { type: 'number', id: 'reward-price', min: 1, max: REWARD_MAX_PRICE, step: 1, value: 10 });
+  const quantity = h('input', { type: 'number', id: 'reward-quantity', min: 1, max: REWARD_MAX_QUANTITY, step: 1, value: 1 });
+  const form = actionForm(T('signOffer'), [field(T('rewardTitle'), title), field(T('rewardDescription'), description),
+    field(T('rewardPrice'), price), field(T('rewardQuantity'), quantity)], () => ({
+    kind: 'rewardOffer', title: required(title.value, T('rewardTitle')), description: description.value.trim(),
+    price: Number(price.value), quantity: Number(quantity.value) }));
+  return composer('offerReward', form);
+}
+
+function rewardCard(r, holder) {
+  remember(r.publisher);
+  state.titles.set(r.id, r.title);
+  const mine = state.me && r.publisher.id === state.me.subject.id;
+  const form = state.me && !mine && r.remaining > 0 ? actionForm(T('signRedeem'),
+    [h('p', { class: 'muted' }, T('redeemHelp', { price: r.price, balance: holder ? holder.balance : 0 }))],
+    () => ({ kind: 'redemption', offer: r.id })) : null;
+  return h('li', { class: 'card', dataset: { id: r.id, reward: 'yes' } },
+    h('div', { class: 'chips' }, chip(T('pricePoints', { price: r.price }), 'category'),
+      chip(T('remaining', { remaining: r.remaining, quantity: r.quantity }), r.remaining ? 'good' : 'warn')),
+    h('h3', {}, r.title), r.description ? h('p', { class: 'body' }, r.description) : null,
+    meta(T('offeredBy', { person: personText(r.publisher) }), formatTime(r.time)),
+    badge(r.id, r.height, x => x.kind === 'rewardOffer' && x.title === r.title && x.price === r.price),
+    form ? h('details', { class: 'action', dataset: { key: 'redeem-' + r.id } }, h('summary', {}, T('redeem')), form) : null);
+}
+
 async function renderPoints(main) {
-  const items = (await api('/v1/board/volunteers')).items.map(x => ({ ...x.totals, volunteer: x.volunteer }));
+  const mine = state.me ? `?subject=${state.me.subject.id}` : '';
+  const [volunteers, supply, rewards, redemptions] = await Promise.all([api('/v1/board/volunteers?limit=500'),
+    api('/v1/board/points' + mine), api('/v1/board/rewards'), api('/v1/board/redemptions')]);
+  const items = volunteers.items.map(x => ({ ...x.totals, volunteer: x.volunteer, spent: x.spent, balance: x.balance }));
   items.forEach(v => remember(v.volunteer));
+  const holder = supply.subject || null;
+  // The page adds the listed balances itself (when every holder is listed), beside the node's own sums.
+  const listed = items.reduce((sum, v) => sum + v.balance, 0);
+  const complete = items.length < 500;
+  const addsUp = supply.addsUp && (!complete || listed === supply.outstanding);
+  const summary = h('section', { class: 'supply', 'aria-labelledby': 'supply-title', dataset: { addsUp: addsUp ? 'yes' : 'no' } },
+    h('h3', { id: 'supply-title' }, T('supplyTitle')),
+    h('dl', {},
+      h('div', {}, h('dt', {}, T('issued')), h('dd', { dataset: { figure: 'issued' } }, String(supply.issued))),
+      h('div', {}, h('dt', {}, T('redeemedPoints')), h('dd', { dataset: { figure: 'redeemed' } }, String(supply.redeemed))),
+      h('div', {}, h('dt', {}, T('outstanding')), h('dd', { dataset: { figure: 'outstanding' } }, String(supply.outstanding)))),
+    h('p', { class: addsUp ? 'good' : 'bad' }, addsUp ? T('supplyAddsUp', { balances: supply.balances, holders: supply.holders })
+      : T('supplyBroken', { balances: supply.balances, listed })),
+    holder ? h('p', { class: 'mine' }, T('yourPoints', { earned: holder.earned, spent: holder.spent, balance: holder.balance })) : null);
+  const rewardList = h('ul', { class: 'cards' }, rewards.items.map(r => rewardCard(r, holder)));
+  const redeemed = redemptions.items;
+  redeemed.forEach(r => { remember(r.redeemer); remember(r.publisher); });
   main.append(...section('tabPoints', h('p', { class: 'muted' }, T('pointsHelp', { perHour: state.genesis.pointsPerHour })),
-    items.length ? table(T('pointsCaption'), [T('volunteer'), T('hours'), T('records'), T('points')],
-      items.map(v => [personText(v.volunteer), (v.minutes / 60).toFixed(1), String(v.records), String(v.points)])) : h('p', { class: 'empty' }, T('noPoints'))));
+    summary,
+    h('h3', { class: 'group' }, T('rewardsTitle')), h('div', {}, rewardComposer()),
+    rewards.items.length ? rewardList : h('p', { class: 'empty' }, T('noRewards')),
+    redeemed.length ? [h('h3', { class: 'group' }, T('redemptionsTitle')), h('ul', { class: 'entries redemptions' }, redeemed.map(r =>
+      h('li', {}, h('time', {}, formatTime(r.time)), ' ', T('redemptionLine', { redeemer: personText(r.redeemer), title: r.title,
+        points: r.points, publisher: personText(r.publisher) }), badge(r.id, r.height, x => x.kind === 'redemption' && x.offer === r.offer))))] : null,
+    h('h3', { class: 'group' }, T('pointsCaption')),
+    items.length ? table(T('pointsCaption'), [T('volunteer'), T('hours'), T('records'), T('points'), T('spent'), T('balance')],
+      items.map(v => [personText(v.volunteer), (v.minutes / 60).toFixed(1), String(v.records), String(v.points), String(v.spent),
+        String(v.balance)])) : h('p', { class: 'empty' }, T('noPoints'))));
 }
 
 async function renderBlocks(main) {

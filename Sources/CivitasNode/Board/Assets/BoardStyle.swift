@@ -94,6 +94,14 @@ button:disabled { opacity: .6; cursor: progress; }
 .status.error, .error { color: var(--bad); }
 .reason { font-family: ui-monospace, monospace; font-size: .875rem; overflow-wrap: anywhere; }
 .empty { color: var(--muted); }
+h3.group { font-size: 1.125rem; margin: 1.5rem 0 .75rem; }
+.supply { border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; margin: 1rem 0; background: var(--panel); }
+.supply h3 { margin: 0 0 .5rem; font-size: 1.125rem; }
+.supply dl { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0; }
+.supply dt { color: var(--muted); font-size: .875rem; }
+.supply dd { margin: 0; font-size: 1.5rem; font-weight: 600; }
+.supply .good { color: var(--good); }
+.supply .bad { color: var(--bad); }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; min-width: 36rem; }
 caption { text-align: left; font-weight: 600; padding: .5rem .75rem; }
