@@ -508,8 +508,8 @@ function draftCard(d) {
     h('div', { class: 'chips' }, chip(T('draftChip'), 'warn'), chip(T('endorsedCount', { count: d.endorsements.length, needed: d.needed }), 'category')),
     h('h3', {}, d.title), d.description ? h('p', { class: 'body' }, d.description) : null,
     meta(T('proposedBy', { person: personText(d.proposer) }), closing),
-    h('p', { class: 'meta' }, T('options'), ': ', d.options.join(' / ')),
-    d.endorsements.length ? h('p', { class: 'meta endorsers' }, T('endorsers'), ': ', d.endorsements.map(e => personText(e.endorser)).join(T('listSeparator'))) : null,
+    h('p', { class: 'meta' }, T('optionsLine', { options: d.options.join(' / ') })),
+    d.endorsements.length ? h('p', { class: 'meta endorsers' }, T('endorsersLine', { names: d.endorsements.map(e => personText(e.endorser)).join(T('listSeparator')) })) : null,
     badge(d.id, d.height, x => x.kind === 'proposalDraft' && x.terms.title === d.title),
     form ? h('details', { class: 'action', dataset: { key: 'endorse-' + d.id } }, h('summary', {}, T('endorse')), form) : null);
 }
@@ -557,7 +557,7 @@ async function renderProposals(main) {
       h('div', { class: 'chips' }, p.status === 'open' ? chip(T('open'), 'good') : chip(T('outcome.' + p.outcome), p.outcome === 'passed' ? 'good' : 'warn')),
       h('h3', {}, p.title), p.description ? h('p', { class: 'body' }, p.description) : null,
       meta(T('proposedBy', { person: personText(p.proposer) }), p.endorsements ? T('endorsedBy', { count: p.endorsements }) : null),
-      p.endorsers.length ? h('p', { class: 'meta endorsers' }, T('endorsers'), ': ', p.endorsers.map(personText).join(T('listSeparator'))) : null,
+      p.endorsers.length ? h('p', { class: 'meta endorsers' }, T('endorsersLine', { names: p.endorsers.map(personText).join(T('listSeparator')) })) : null,
       meta(T('electorate', { size: p.electorateSize, roles: p.eligibleRoles.map(roleName).join(T('listSeparator')) }),
         T('quorum', { share: percent(p.quorumBasisPoints) }), T('passShare', { share: percent(p.passBasisPoints) }),
         p.status === 'open' ? closing : T('closedAt', { time: formatTime(p.closedTime) })),
