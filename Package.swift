@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "CivitasGossip", targets: ["CivitasGossip"]),
         .library(name: "CivitasIdentity", targets: ["CivitasIdentity"]),
         .library(name: "CivitasNetwork", targets: ["CivitasNetwork"]),
+        .library(name: "CivitasGossipHarness", targets: ["CivitasGossipHarness"]),
         .library(name: "CivitasNodeCore", targets: ["CivitasNodeCore"]),
         .library(name: "CivitasNode", targets: ["CivitasNode"]),
     ],
@@ -134,6 +135,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The gossip cores on their own over real TLS links: a harness for the
+        // network tests and benchmarks, not part of the node.
+        .target(
+            name: "CivitasGossipHarness",
+            dependencies: ["CivitasGossip", "CivitasLedger", "CivitasNetwork"],
+            swiftSettings: strict
+        ),
         // The community node as a pure core (no clock, no I/O, no global random):
         // mempool, block production, certificate collection, Raft, the chain.
         .target(
@@ -160,6 +168,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -246,7 +255,7 @@ let package = Package(
         .testTarget(
             name: "CivitasNetworkTests",
             dependencies: [
-                "CivitasNetwork", "CivitasIdentity", "CivitasGossip", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
+                "CivitasNetwork", "CivitasGossipHarness", "CivitasIdentity", "CivitasGossip", "CivitasLedger", "CivitasCodec", "CivitasTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

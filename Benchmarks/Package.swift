@@ -73,6 +73,7 @@ let package = Package(
                 .product(name: "CivitasIdentity", package: "Civitas"),
                 .product(name: "CivitasLedger", package: "Civitas"),
                 .product(name: "CivitasNetwork", package: "Civitas"),
+                .product(name: "CivitasGossipHarness", package: "Civitas"),
             ]
         ),
         .executableTarget(

@@ -1,6 +1,7 @@
 public import CivitasCodec
 public import CivitasLedger
 public import CivitasStorage
+public import CivitasNodeCore
 
 /// What the HTTP APIs (client and admin) need from a running node.
 ///
@@ -22,24 +23,6 @@ public protocol NodeService: Sendable {
     func block(at height: UInt64) async -> SealedBlock?
     /// The state database, for read-only queries.
     var state: StateDatabase { get }
-}
-
-/// The answer to a submission. The HTTP API maps it to a status code.
-public enum SubmitOutcome: Sendable, Hashable {
-    /// Admitted to the mempool (HTTP 202).
-    case accepted(id: Hash)
-    /// The same transaction is already pending: resubmission is idempotent (HTTP 202).
-    case alreadyKnown(id: Hash)
-    /// Waited and still pending when the wait ended (HTTP 202).
-    case pending(id: Hash)
-    /// In a sealed block applied here (HTTP 200). `applied` false: the block
-    /// recorded it as rejected, with `reason`.
-    case committed(id: Hash, height: UInt64, index: UInt32, applied: Bool, reason: String?)
-    /// Refused by the mempool or the rules; nothing stored (HTTP 422; a replay of a
-    /// committed transaction is 409).
-    case rejected(id: Hash?, reason: String, replay: Bool)
-    /// The node cannot take it now: mempool full, shutting down (HTTP 503).
-    case unavailable(reason: String)
 }
 
 /// Where one transaction is.

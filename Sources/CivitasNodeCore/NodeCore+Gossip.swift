@@ -41,7 +41,10 @@ extension NodeCore {
         case .ping, .ack, .pingRequest, .nack, .sync, .digest:
             carry(membership.receive(message, from: peer, now: gossipNow))
         case .gossip, .ihave, .graft, .prune:
-            guard !foreignPeers.contains(peer) else { return }
+            guard !foreignPeers.contains(peer) else {
+                receiveCity(message, from: peer)
+                return
+            }
             // Plumtree asks the application to check a new payload before it
             // forwards it; the payload decoded then is the one delivered.
             var decoded: DecodedPayload?
@@ -86,6 +89,20 @@ extension NodeCore {
         carry(plumtree.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
     }
 
+    /// Publishes the transactions submitted since the last tick: one alone as
+    /// itself, several as one `TransactionOffer`.
+    mutating func publishSubmitted() {
+        guard !unpublished.isEmpty else { return }
+        let batch = unpublished
+        unpublished = []
+        unpublishedBytes = 0
+        if batch.count == 1 {
+            publish(.transaction(batch[0]))
+        } else {
+            offerAgain(batch)
+        }
+    }
+
     /// Offers pending transactions again. Plumtree delivers a payload once,
     /// so by Plumtree they travel as `TransactionOffer`s (new payloads), as
     /// many as the payload limit needs.
@@ -119,6 +136,7 @@ extension NodeCore {
         let t = gossipNow
         if t >= membershipWake { carry(membership.tick(now: t)) }
         if let wake = plumtreeWake, t >= wake { carry(plumtree.tick(now: t)) }
+        tickCity()
         admitInbox(view: view)
     }
 
@@ -126,7 +144,7 @@ extension NodeCore {
         membershipWake = d.nextWakeup ?? 0
         for (to, message) in d.sends { out.gossipSends.append((to, message)) }
         for dial in d.dials { out.dials.append(dial) }
-        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "membership: \(reason)")) }
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, .membership(reason))) }
         for event in d.events { out.events.append(.membership(event)) }
     }
 
@@ -135,7 +153,7 @@ extension NodeCore {
     mutating func carry(_ d: PlumtreeDirectives, decoded: DecodedPayload? = nil) {
         plumtreeWake = d.nextWakeup
         for send in d.sends { out.gossipSends.append((send.to, send.message)) }
-        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "dissemination: \(reason)")) }
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, .dissemination(reason))) }
         for delivery in d.deliveries {
             guard let payload = d.deliveries.count == 1 ? decoded ?? Self.decode(delivery.topic, delivery.payload)
                 : Self.decode(delivery.topic, delivery.payload) else { continue }

@@ -40,7 +40,11 @@ public struct NodeCore: Sendable {
     public private(set) var applied: ChainPosition
     /// The last block built from the committed Raft log (validators and learners).
     public private(set) var built: ChainPosition
+    /// The node's monotonic clock, in milliseconds: every timer runs on it.
     public private(set) var now: Timestamp
+    /// Wall-clock time (ms since the Unix epoch) as of the last tick: only
+    /// stamped into what the node proposes, never used for timers.
+    public private(set) var wall: Timestamp
 
     private var blockSync: BlockSync<CertificateVerifier>
     private let verifier: CertificateVerifier
@@ -80,13 +84,23 @@ public struct NodeCore: Sendable {
     private var lastProgress: Timestamp = 0
     /// A community peer told this node its height since it started.
     private var heardPeerHeight = false
+    /// Transactions submitted here since the last tick, published together
+    /// at the next one: one dissemination message per batch and neighbour
+    /// instead of one per transaction.
+    var unpublished: [Transaction] = []
+    var unpublishedBytes = 0
+    /// A batch this large goes out at once rather than at the next tick.
+    static let publishBatchBytes = 64 << 10
     /// When each pending transaction was last offered to the community.
     private var lastOffered: [Hash: Timestamp] = [:]
     /// Discovery and failure detection, and dissemination in the community: NodeCore+Gossip.swift.
     var membership: Membership
     var plumtree: Plumtree
-    /// Linked nodes of other communities (a gateway's city links): membership only.
+    /// Linked nodes of other communities (a gateway's city links): membership and the city overlay.
     var foreignPeers: Set<NodeID> = []
+    /// A gateway's city overlay (NodeCore+City.swift); nil on other roles.
+    var city: Plumtree?
+    var cityWake: GossipTime?
     /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
     var inbox: [Transaction] = []
     /// When each gossip core asked to be ticked next (its last directives' `nextWakeup`).
@@ -109,10 +123,13 @@ public struct NodeCore: Sendable {
     /// A validator or learner passes what its Raft log held (`restoring`), or
     /// nil to start a new log: founding validators bootstrap the genesis
     /// voters, learners join empty.
-    public init(configuration: NodeCoreConfiguration, applied: ChainPosition, restoring: RaftRestore?, now: Timestamp, seed: UInt64) {
+    /// `now` is the monotonic clock, `wall` the wall clock (both milliseconds).
+    public init(configuration: NodeCoreConfiguration, applied: ChainPosition, restoring: RaftRestore?, now: Timestamp,
+                wall: Timestamp, seed: UInt64) {
         self.configuration = configuration
         self.applied = applied
         self.now = now
+        self.wall = wall
         lastRaftTick = now
         lastProgress = now
         mempool = Mempool(settings: configuration.settings.mempool)
@@ -126,6 +143,9 @@ public struct NodeCore: Sendable {
         membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
                                 settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now &* 1_000_000)
         plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
+        if configuration.role == .gateway {
+            city = Plumtree(settings: Self.citySettings(configuration.settings.plumtree), seed: seed &+ 0x6369_7479)
+        }
         if let id = configuration.replicaID {
             let settings = configuration.settings.raft
             if let restore = restoring {
@@ -180,8 +200,12 @@ public struct NodeCore: Sendable {
     // MARK: - Inputs
 
     /// Time passed: Raft ticks, block cutting, vote resends, mempool upkeep,
-    /// block sync timers and height reports, membership and dissemination timers.
-    public mutating func tick(now newNow: Timestamp, view: some MempoolView) {
+    /// block sync timers and height reports, membership and dissemination
+    /// timers. `now` is the monotonic clock (a shell's monotonic clock never
+    /// goes back; an earlier value is taken as no time passing); `wall` the
+    /// wall clock, which may step either way and is only stamped into proposals.
+    public mutating func tick(now newNow: Timestamp, wall newWall: Timestamp, view: some MempoolView) {
+        wall = newWall
         guard newNow >= now else { return }
         now = newNow
         let tickMillis = max(configuration.settings.tickMillis, 1)
@@ -212,6 +236,7 @@ public struct NodeCore: Sendable {
         }
         carry(blockSync.tick(now: gossipNow))
         restartStalledSync()
+        publishSubmitted()
         tickGossip(view: view)
     }
 
@@ -240,7 +265,9 @@ public struct NodeCore: Sendable {
         let admission = mempool.admit(transaction, view: pendingView(view), now: now)
         if case let .admitted(id, displaced) = admission {
             lastOffered[id] = now
-            publish(.transaction(transaction))
+            unpublished.append(transaction)
+            unpublishedBytes += Mempool.encodedSize(of: transaction)
+            if unpublishedBytes >= Self.publishBatchBytes { publishSubmitted() }
             note(displaced)
             produce(view: view, onlyFull: true)
         }
@@ -307,6 +334,7 @@ public struct NodeCore: Sendable {
         carry(membership.connected(peer, address: address, now: gossipNow))
         guard inCommunity else {
             foreignPeers.insert(peer)
+            cityPeerUp(peer)
             return
         }
         carry(plumtree.peerUp(peer, now: gossipNow))
@@ -317,7 +345,10 @@ public struct NodeCore: Sendable {
     /// The link to `peer` closed.
     public mutating func peerDown(_ peer: NodeID) {
         carry(membership.disconnected(peer, now: gossipNow))
-        if foreignPeers.remove(peer) != nil { return }
+        if foreignPeers.remove(peer) != nil {
+            cityPeerDown(peer)
+            return
+        }
         carry(plumtree.peerDown(peer, now: gossipNow))
         syncPeers.removeAll { $0 == peer }
         carry(blockSync.peerDown(peer, now: gossipNow))
@@ -421,7 +452,8 @@ public struct NodeCore: Sendable {
             }
             let full = batch.count >= maxCount || bytes + configuration.settings.mempool.maxTransactionBytes > maxBytes
             guard full || (!onlyFull && now - oldest >= interval) else { return }
-            let proposal = BlockProposal(time: now, proposer: index, transactions: batch)
+            // Wall time: a block's time never goes back on the chain (`build` takes the later of it and the previous block's).
+            let proposal = BlockProposal(time: wall, proposer: index, transactions: batch)
             guard case let .appended(_, first, _)? = try? self.raft!.propose([proposal.encoded()]) else { return }
             inFlight.append(first)
             notePending(batch)
@@ -559,7 +591,7 @@ public struct NodeCore: Sendable {
 
     private mutating func carry(_ d: BlockSyncDirectives) {
         out.gossipSends += d.sends
-        for (peer, reason) in d.disconnects { out.disconnects.append((peer, "block sync: \(reason)")) }
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, .blockSync(reason))) }
         for block in d.apply where block.height > applied.height { accept(block) }
     }
 

@@ -17,6 +17,37 @@ public enum NodeEvent: Sendable, Hashable {
     case snapshotInstalled(ChainPosition)
     /// Discovery: a member joined, was suspected, recovered or died.
     case membership(MembershipEvent)
+    /// Blocks a peer asked for could not be read from the block store (it was answered with none).
+    case blockReadFailed(String)
+    /// A gateway's city overlay delivered a payload on a city topic (once per message).
+    case cityDelivery(topic: GossipTopic, payload: [UInt8], from: NodeID)
+}
+
+/// Why the node closes a link: upkeep (a surplus link, a member declared
+/// dead) or a refusal (the peer misbehaved), and which part found it.
+public enum NodeDisconnect: Sendable, Hashable, CustomStringConvertible {
+    case membership(DisconnectReason)
+    case dissemination(Misbehaviour)
+    case blockSync(Misbehaviour)
+    /// A consensus-class message that does not decode.
+    case malformedConsensus(String)
+
+    /// The peer misbehaved (as opposed to link upkeep).
+    public var isRefusal: Bool {
+        switch self {
+        case .membership(.surplus), .membership(.dead): false
+        default: true
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .membership(reason): "membership: \(reason)"
+        case let .dissemination(why): "dissemination: \(why)"
+        case let .blockSync(why): "block sync: \(why)"
+        case let .malformedConsensus(why): "malformed consensus message: \(why)"
+        }
+    }
 }
 
 /// What the shell must do after an input. Drained by `NodeCore.poll()`.
@@ -48,7 +79,7 @@ public struct NodeOutput: Sendable {
     public var apply: [SealedBlock] = []
     /// Links to close: peers block sync, membership or dissemination caught
     /// misbehaving, members declared dead, surplus links.
-    public var disconnects: [(peer: NodeID, reason: String)] = []
+    public var disconnects: [(peer: NodeID, reason: NodeDisconnect)] = []
     public var events: [NodeEvent] = []
 
     public init() {}

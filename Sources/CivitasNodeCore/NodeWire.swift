@@ -127,7 +127,7 @@ public struct TransactionOffer: Hashable, Sendable, CanonicalObject {
     public static var typeTag: UInt8 { 0x54 }
     public static var formatVersion: UInt8 { 1 }
 
-    /// The offering node's clock (ms): the same transactions offered again later are a new message.
+    /// The offering node's monotonic clock (ms): the same transactions offered again later are a new message.
     public var time: Timestamp
     public var transactions: [Transaction]
 

@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasGossip
 import CivitasLedger
 import CivitasNetwork
+import CivitasGossipHarness
 import Foundation
 import Testing
 

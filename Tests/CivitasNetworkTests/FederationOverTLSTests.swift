@@ -3,6 +3,7 @@ import CivitasGossip
 import CivitasIdentity
 import CivitasLedger
 import CivitasNetwork
+import CivitasGossipHarness
 import Foundation
 import Testing
 

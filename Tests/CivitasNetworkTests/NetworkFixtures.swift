@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasIdentity
 import CivitasLedger
 import CivitasNetwork
+import CivitasGossipHarness
 import Crypto
 import Foundation
 import NIOCore

@@ -1,6 +1,7 @@
 import CivitasCodec
 import CivitasGovernance
 import CivitasLedger
+import CivitasNodeCore
 import CivitasNode
 import Foundation
 import Hummingbird

@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasLedger
+import CivitasNodeCore
 import CivitasNode
 import CivitasStorage
 import Foundation

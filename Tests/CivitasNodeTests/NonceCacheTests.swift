@@ -1,11 +1,12 @@
 import CivitasCodec
 import CivitasLedger
-@testable import CivitasNode
+import CivitasNode
+@testable import CivitasNodeCore
 import CivitasStorage
 import Foundation
 import Testing
 
-/// The runtime's nonce cache advances itself from each applied block instead
+/// The node driver's nonce cache advances itself from each applied block instead
 /// of querying the state database per signer; it must agree with the state
 /// applier on every kind of transaction a block can hold.
 @Suite struct NonceCacheTests {
@@ -16,7 +17,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let state = try StateDatabase.open(path: directory + "/state.sqlite", genesis: chain.genesis, durability: .afterBlockStore)
         defer { try? state.close() }
-        let cache = NonceCache(state: state, community: TestChain.community)
+        let cache = NonceCache(community: TestChain.community) { (try? state.latestNonce(of: $0)) ?? 0 }
         let names = ["committee", "owners", "elders", "lifts", "wang", "li", "zhao", "outsider"]
         // Some signers cached before any block, the others read lazily afterwards.
         for name in ["committee", "owners", "elders", "lifts", "li"] { _ = cache.nonce(of: chain.key(name).publicKey) }

@@ -2,6 +2,7 @@ import CivitasGossip
 import CivitasIdentity
 import CivitasLedger
 import CivitasNetwork
+import CivitasGossipHarness
 import Foundation
 
 /// N Civitas nodes in this process on 127.0.0.1: one community CA made the
@@ -69,8 +70,8 @@ import Foundation
     }
 
     /// Gossip messages and bytes sent, by kind, summed over all nodes.
-    func sentByKind() async -> [String: GossipNode.MessageCount] {
-        var total: [String: GossipNode.MessageCount] = [:]
+    func sentByKind() async -> [String: LinkMultiplexer.MessageCount] {
+        var total: [String: LinkMultiplexer.MessageCount] = [:]
         for node in nodes {
             for (kind, c) in await node.sentByKind {
                 total[kind, default: .init()].messages += c.messages

@@ -6,6 +6,7 @@
 // own so that the loopback counters see nothing but the cluster under test.
 import CivitasGossip
 import CivitasNetwork
+import CivitasGossipHarness
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -302,7 +303,7 @@ if probe.bytes > 0 {
 /// (message bytes before the 4-byte length prefix, TLS and TCP/IP), and the
 /// loopback packets per node per window (each carries 66 bytes of Ethernet,
 /// IP and TCP headers with timestamps on lo; a TLS 1.3 record adds 22).
-func printKinds(_ label: String, _ now: [String: GossipNode.MessageCount], since before: [String: GossipNode.MessageCount],
+func printKinds(_ label: String, _ now: [String: LinkMultiplexer.MessageCount], since before: [String: LinkMultiplexer.MessageCount],
                 windows: Double, packets: Int64) {
     let scale = Double(n) * windows
     var parts: [String] = []

@@ -1,6 +1,7 @@
 public import Hummingbird
 import CivitasCodec
 import CivitasLedger
+import CivitasNodeCore
 import CivitasStorage
 import Foundation
 

@@ -76,9 +76,10 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
                             sequence: now, time: now)
     try FileManager.default.createDirectory(atPath: c.node.dataDirectory, withIntermediateDirectories: true)
     let gossipLogger = logger.with(label: "civitas.gossip")
-    let gossip = GossipNode(transport: transport, record: record, seeds: c.network.seeds.map(\.description),
-                            addressBook: AddressBookFile(path: c.node.dataDirectory + "/peers.book"),
-                            seed: now ^ UInt64(port), log: { gossipLogger.debug("\($0)") })
+    // The addresses learnt from peers, kept across restarts (a damaged file is moved aside; the seeds still work).
+    let bookFile = AddressBookFile(path: c.node.dataDirectory + "/peers.book")
+    let book = bookFile.loadOrQuarantine { gossipLogger.warning("\($0)") }
+    let links = LinkMultiplexer(transport: transport)
     var settings = NodeCoreSettings()
     settings.mempool = c.mempool
     settings.blockInterval = c.blocks.intervalMillis
@@ -87,12 +88,11 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     // TLS over TCP: a message queued on a link that stays open arrives.
     settings.plumtree.reliableLinks = true
     // The core runs the community's membership (from these seeds and the saved book) and dissemination.
-    let communityGossip = NodeGossipConfiguration(record: record, seeds: c.network.seeds.map(\.description),
-                                                  addressBook: gossip.loadedAddressBook)
+    let communityGossip = NodeGossipConfiguration(record: record, seeds: c.network.seeds.map(\.description), addressBook: book)
     let parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
                                             settings: settings, certificateNotAfter: identity.notAfter, health: c.health,
                                             learnerKeys: c.raft.learners, gossip: communityGossip)
-    let runtime = try NodeRuntime(parameters: parameters, transport: transport, gossip: gossip, logger: logger, metrics: metrics)
+    let runtime = try NodeRuntime(parameters: parameters, links: links, addressBook: bookFile, logger: logger, metrics: metrics)
     logger.info("listening for peers", metadata: ["address": "\(advertised)", "node_id": "\(identity.nodeID)"])
     let reloadLogger = logger
     return NodeRuntimeParts(service: runtime, runtime: runtime, reload: {

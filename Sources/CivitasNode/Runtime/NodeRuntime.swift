@@ -10,19 +10,19 @@ public import Foundation
 public import Logging
 public import ServiceLifecycle
 
-/// A running community node: the `NodeCore` driven by real time, the Raft
-/// write-ahead log, the block store, the state database and the gossip layer
-/// over TLS. It is the shell of the design's "one core, two shells"; the
-/// simulator is the other. The core runs the community's discovery and
-/// dissemination; `GossipNode` hands it links and gossip messages, keeps the
-/// city overlay and saves the address book the core keeps.
+/// A running community node: the node driver (`NodeDriver`, the one code
+/// that carries out the core's outputs) over the real world
+/// (`RuntimeEnvironment`: the Raft write-ahead log, the block store, the
+/// state database, TLS links, the process's clocks). The simulator runs the
+/// same driver over a simulated world. The core runs the community's
+/// discovery and dissemination (and a gateway's city overlay); the
+/// `LinkMultiplexer` hands it links and messages.
 ///
-/// Everything the core asks for is done in the order its contract gives
-/// (`NodeOutput`): Raft state is made durable (fsync) before the messages
-/// that depend on it leave; sealed blocks are appended to the block store and
-/// synced, then applied to the state database, then reported applied.
-/// Inputs from the network arrive on one ordered stream and are handled one
-/// at a time by the actor, with the core's outputs carried out after each.
+/// Inputs from the links arrive on one ordered stream and are handled one
+/// at a time by this actor; a step every few milliseconds lets time pass.
+/// The actor runs on a thread of its own (`NodeThread`): the driver's
+/// fsyncs block it, never Swift's cooperative pool the HTTP APIs run on, and
+/// an input hops once, from the link's event loop to this thread.
 public actor NodeRuntime: NodeService, Service {
     public struct Parameters: Sendable {
         public var dataDirectory: String
@@ -55,47 +55,33 @@ public actor NodeRuntime: NodeService, Service {
         }
     }
 
-    enum Input: Sendable {
-        case consensus(NodeID, [UInt8])
-        case gossip(NodeID, GossipMessage)
-        case link(GossipNode.LinkEvent)
-        case dialFailed(String, NodeID?)
-    }
-
     public nonisolated let state: StateDatabase
-    public nonisolated let gossip: GossipNode
-    private let transport: Transport
-    private let blocks: BlockStore
-    private let wal: RaftWAL?
-    private var core: NodeCore
-    private let parameters: Parameters
-    private let logger: Logger
-    private let metrics: (any RuntimeMetrics)?
-    private let nonces: NonceCache
-    private let inputs: AsyncStream<Input>
-    private let inputContinuation: AsyncStream<Input>.Continuation
-    private var waiters: [Hash: [Waiter]] = [:]
-    /// When the runtime's step next looks for waiters past their deadline.
-    private var nextExpiryScan = ContinuousClock.now
+    /// The node's own thread, this actor's executor.
+    private nonisolated let thread: NodeThread
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.unownedExecutor }
+    let links: LinkMultiplexer
+    var transport: Transport { links.transport }
+    let environment: RuntimeEnvironment
+    /// Where the address book the core keeps is saved (at most every 30 s when changed, and at stop).
+    let bookFile: AddressBookFile
+    var savedBook: AddressBook
+    var driver: NodeDriver<RuntimeEnvironment>
+    var core: NodeCore { driver.core }
+    let parameters: Parameters
+    let logger: Logger
+    let metrics: (any RuntimeMetrics)?
     private var stopping = false
-    private var diskUsage = DiskUsageCache()
+    /// Storage failed: the node cannot keep its promises and stops.
+    private var failure: (any Error)?
+    var diskUsage = DiskUsageCache()
     /// The leader last logged, to log changes once.
     private var knownLeader: NodeID?
-    /// When the core's address book was last handed to `gossip` to save.
-    private var bookNoted: Timestamp = 0
-
-    /// A submission waiting for its transaction's block. Deadlines are kept
-    /// here and checked by the step loop (every 50 ms), not by a sleeping
-    /// task per submission: at thousands of submissions a second those tasks
-    /// and their timers cost more than the waiting itself.
-    struct Waiter {
-        let deadline: ContinuousClock.Instant
-        let continuation: CheckedContinuation<SubmitOutcome?, Never>
-    }
+    /// When the address book was last saved (monotonic ms).
+    private var bookSaved: Timestamp = 0
 
     /// Opens the node's storage under `parameters.dataDirectory` (creating it
-    /// on first start) and restores the core from it. Starts nothing.
-    public init(parameters: Parameters, transport: Transport, gossip: GossipNode, logger: Logger,
+    /// on first start) and restores the driver from it. Starts nothing.
+    public init(parameters: Parameters, links: LinkMultiplexer, addressBook: AddressBookFile, logger: Logger,
                 metrics: (any RuntimeMetrics)?) throws {
         let directory = DataDirectory(parameters.dataDirectory)
         let fileSystem = POSIXFileSystem()
@@ -132,288 +118,163 @@ public actor NodeRuntime: NodeService, Service {
         if height > 0, let head = try blocks.block(at: height) {
             position = ChainPosition(height: height, hash: head.header.hash, time: head.header.time)
         }
-        let seed = UInt64(truncatingIfNeeded: Int64(Date().timeIntervalSince1970 * 1000)) ^ 0x5EED
-        core = NodeCore(configuration: configuration, applied: position, restoring: restore, now: Self.wallClock(), seed: seed)
+        let environment = RuntimeEnvironment(blocks: blocks, wal: wal, state: state, links: links, logger: logger, metrics: metrics)
+        let seed = UInt64(truncatingIfNeeded: Int64(WallClock.nowMillis)) ^ 0x5EED
+        driver = NodeDriver(configuration: configuration, environment: environment, applied: position, restoring: restore, seed: seed)
+        self.environment = environment
         self.state = state
-        self.blocks = blocks
-        self.wal = wal
-        self.transport = transport
-        self.gossip = gossip
+        thread = NodeThread()
+        self.links = links
+        bookFile = addressBook
+        savedBook = parameters.gossip.addressBook
         self.parameters = parameters
         self.logger = logger
         self.metrics = metrics
-        nonces = NonceCache(state: state, community: parameters.genesis.community)
-        (inputs, inputContinuation) = AsyncStream.makeStream(of: Input.self)
         logger.info("opened storage", metadata: [
             "height": "\(height)", "state_caught_up": "\(caughtUp)", "raft_restored": "\(restore != nil)",
             "role": "\(parameters.role.rawValue)",
         ])
     }
 
-    static func wallClock() -> Timestamp { Timestamp(max(0, Date().timeIntervalSince1970 * 1000)) }
-
     // MARK: - Service
 
     /// Runs until graceful shutdown (SIGTERM): then stops taking work, gives
     /// in-flight Raft and apply work a moment to finish, and closes everything.
+    /// Throws if storage failed.
     public func run() async throws {
-        let continuation = inputContinuation
-        await gossip.setApplication(GossipNode.Application(
-            delivered: { _, _ in },  // the city overlay's topics are not the community node's
-            consensus: { continuation.yield(.consensus($0, $1)) },
-            gossip: { continuation.yield(.gossip($0, $1)) },
-            link: { continuation.yield(.link($0)) }))
-        await gossip.start()
-        let inputs = self.inputs
-        let reader = Task { [weak self] in
-            for await input in inputs {
-                guard let self else { return }
-                await self.handle(input)
-            }
-        }
+        links.start()
+        let inputs = links.inputs
+        let reader = Task { await self.consume(inputs) }
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled && failure == nil {
             step()
-            // Every 5 ms. (Waking a leader every 1 ms whenever a transaction
-            // waited made blocks smaller and cost more CPU per transaction
-            // than the wait saved: at 16 requests in flight the ordering
-            // benchmark fell from about 1,000 to 500-730 writes/s. On two
-            // cores a block's fixed work — Raft, votes, fsyncs — runs out first.)
+            // Every 5 ms. (Waking a leader every 1 ms made blocks smaller and
+            // cost more CPU per transaction than the wait saved: docs/performance.md.)
             try? await Task.sleep(for: .milliseconds(5))
         }
         logger.info("draining")
         stopping = true
         // Let committed work reach the disk: a few more steps without new submissions.
-        for _ in 0..<20 {
+        for _ in 0..<20 where failure == nil {
             step()
             try? await Task.sleep(for: .milliseconds(5))
         }
-        for (_, list) in waiters { for w in list { w.continuation.resume(returning: nil) } }
-        waiters = [:]
-        inputContinuation.finish()
+        driver.stop()
         reader.cancel()
-        await gossip.noteAddressBook(core.addressBook)
-        await gossip.stop()
-        try? blocks.sync()
-        try? blocks.close()
-        wal?.close()
+        saveAddressBook()
+        await links.stop()
+        try? environment.blocks.sync()
+        try? environment.blocks.close()
+        environment.wal?.close()
         try? state.close()
+        if let failure {
+            logger.critical("stopped: storage failed", metadata: ["error": "\(failure)"])
+            throw NodeRuntimeError("storage failed; the node stopped rather than break its promises: \(failure)")
+        }
         logger.info("stopped cleanly", metadata: ["height": "\(core.applied.height)"])
     }
 
-    /// One timer step: time passes for the core, then its outputs are carried out.
+    /// One timer step: time passes for the driver.
     private func step() {
-        let now = Self.wallClock()
-        core.tick(now: now, view: view)
-        drain()
-        expireWaiters()
-        if now >= bookNoted + 5_000 {
-            bookNoted = now
-            let book = core.addressBook
-            let gossip = self.gossip
-            Task { await gossip.noteAddressBook(book) }
+        perform { try $0.tick() }
+        let now = environment.monotonicMillis
+        if now >= bookSaved + 30_000 {
+            bookSaved = now
+            saveAddressBook()
         }
     }
 
-    /// Answers submissions whose wait is over with nil (still pending).
-    private func expireWaiters() {
-        let now = ContinuousClock.now
-        guard now >= nextExpiryScan else { return }
-        nextExpiryScan = now + .milliseconds(50)
-        for (id, list) in waiters where list.contains(where: { $0.deadline <= now }) {
-            let (due, rest) = (list.filter { $0.deadline <= now }, list.filter { $0.deadline > now })
-            waiters[id] = rest.isEmpty ? nil : rest
-            for w in due { w.continuation.resume(returning: nil) }
+    /// Saves the core's address book if it changed (a failure is logged and
+    /// retried later: the book is a cache, the seeds still work).
+    private func saveAddressBook() {
+        let book = core.addressBook
+        guard book != savedBook else { return }
+        do throws(AddressBookFile.LoadError) {
+            try bookFile.save(book)
+            savedBook = book
+        } catch {
+            logger.warning("cannot save the address book", metadata: ["error": "\(error)"])
         }
     }
 
-    private var view: RuntimeView { RuntimeView(community: parameters.genesis.community, nonces: nonces, state: state) }
+    /// Handles the links' inputs in order, on this actor's thread.
+    private func consume(_ inputs: AsyncStream<LinkMultiplexer.Input>) async {
+        for await input in inputs {
+            handle(input)
+        }
+    }
 
-    private func handle(_ input: Input) {
+    private func handle(_ input: LinkMultiplexer.Input) {
         switch input {
         case let .consensus(from, bytes):
-            guard let message = try? ConsensusMessage(encoded: bytes) else {
-                logger.warning("malformed consensus message; closing the link", metadata: ["from": "\(from)"])
-                transport.disconnect(from, reason: "malformed consensus message")
-                return
-            }
-            core.receive(message, from: from, view: view)
+            perform { try $0.receive(consensus: bytes, from: from) }
         case let .gossip(from, message):
-            if case let .blockRequest(requestID, start, count) = message {
-                serve(requestID: requestID, start: start, count: count, to: from)
-                return
-            }
-            core.receive(gossip: message, from: from, view: view)
-        case let .link(.up(node, address, inCommunity)):
-            core.peerUp(node, address: address, inCommunity: inCommunity)
-        case let .link(.down(node)):
-            core.peerDown(node)
+            perform { try $0.receive(gossip: message, from: from) }
+        case let .up(node, address, community):
+            let inCommunity = community == parameters.genesis.community
+            perform { try $0.linkUp(node, address: address, inCommunity: inCommunity) }
+        case let .down(node):
+            perform { try $0.linkDown(node) }
         case let .dialFailed(address, node):
-            core.dialFailed(address: address, node: node)
-        }
-        drain()
-    }
-
-    private func serve(requestID: UInt64, start: UInt64, count: UInt32, to peer: NodeID) {
-        var found: [SealedBlock] = []
-        let limit = UInt64(min(count, UInt32(GossipLimits.blocksPerResponse)))
-        if start >= 1, start <= blocks.height, limit > 0 {
-            let through = min(blocks.height, start + limit - 1)
-            do {
-                found = try blocks.blocks(from: start, through: through, maxBytes: 4 << 20)
-            } catch {
-                logger.warning("cannot read blocks for a peer", metadata: ["start": "\(start)", "error": "\(error)"])
-            }
-        }
-        let message = GossipMessage.blockResponse(requestID: requestID, blocks: found)
-        _ = transport.send(message.canonicalBytes(), to: peer, traffic: .bulk)
-    }
-
-    // MARK: - Carrying out the core's outputs
-
-    private func drain() {
-        if core.raft != nil, core.leaderNode != knownLeader {
-            knownLeader = core.leaderNode
-            logger.info("raft leader", metadata: ["leader": "\(knownLeader.map(\.description) ?? "none")",
-                                                  "term": "\(core.raft?.term ?? 0)"])
-        }
-        var rounds = 0
-        while true {
-            let out = core.poll()
-            if out.isEmpty { return }
-            rounds += 1
-            do {
-                try carry(out)
-            } catch {
-                // Storage failed: the node cannot keep its promises. Stop rather than lie.
-                logger.critical("storage failure; stopping the node", metadata: ["error": "\(error)"])
-                fatalError("civitas node: storage failure: \(error)")
-            }
-            if rounds > 1_000 {
-                logger.error("the node core kept producing output; yielding", metadata: ["rounds": "\(rounds)"])
-                return
-            }
+            perform { try $0.dialFailed(address: address, node: node) }
         }
     }
 
-    private func carry(_ out: NodeOutput) throws {
-        if let ready = out.raft, let wal {
-            try wal.append(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
-            if ready.mustSync || ready.snapshot != nil { try wal.sync() }
-            for m in ready.messages {
-                guard let node = core.node(of: m.to) else { continue }
-                _ = transport.send(ConsensusMessage.raft(m).encoded(), to: node, traffic: .consensus)
+    /// Runs a driver input unless storage already failed; a failure stops the node.
+    @discardableResult
+    private func perform<T>(_ body: (inout NodeDriver<RuntimeEnvironment>) throws -> T) -> T? {
+        guard failure == nil else { return nil }
+        do {
+            let result = try body(&driver)
+            if core.raft != nil, core.leaderNode != knownLeader {
+                knownLeader = core.leaderNode
+                logger.info("raft leader", metadata: ["leader": "\(knownLeader.map(\.description) ?? "none")",
+                                                      "term": "\(core.raft?.term ?? 0)"])
             }
-        }
-        if let snapshot = out.compaction, let wal {
-            try wal.append(snapshot: snapshot)
-            try wal.sync()
-        }
-        for (to, message) in out.sends {
-            _ = transport.send(message.encoded(), to: to, traffic: .consensus)
-        }
-        // A full gossip queue closes the link (`GossipNode.send`): the core's
-        // Plumtree counts a message queued on an open link as delivered.
-        for (to, message) in out.gossipSends { gossip.send(message, to: to) }
-        let continuation = inputContinuation
-        for (address, node) in out.dials {
-            GossipNode.dial(address, expecting: node, over: transport) { continuation.yield(.dialFailed(address, node)) }
-        }
-        if !out.apply.isEmpty { try apply(out.apply) }
-        for event in out.events { note(event) }
-        for (peer, reason) in out.disconnects { transport.disconnect(peer, reason: reason) }
-        if out.raft != nil { core.raftPersisted(view: view) }
-    }
-
-    private func apply(_ sealed: [SealedBlock]) throws {
-        for block in sealed where block.height > blocks.height { try blocks.append(block) }
-        try blocks.sync()
-        for block in sealed {
-            let started = ContinuousClock.now
-            let outcome = try state.apply(block)
-            metrics?.blockApplied(duration: ContinuousClock.now - started)
-            var rejected: [Hash: String] = [:]
-            if case let .applied(application) = outcome {
-                for r in application.rejections { rejected[r.id] = r.reason }
-            }
-            for (i, tx) in block.block.transactions.enumerated() {
-                let id = tx.id
-                guard let list = waiters.removeValue(forKey: id) else { continue }
-                let result = SubmitOutcome.committed(id: id, height: block.height, index: UInt32(i), applied: rejected[id] == nil,
-                                                     reason: rejected[id])
-                for w in list { w.continuation.resume(returning: result) }
-            }
-            nonces.advance(by: block.block.transactions)
-        }
-        core.applied(sealed, view: view)
-    }
-
-    private func note(_ event: NodeEvent) {
-        switch event {
-        case let .evicted(e):
-            logger.debug("mempool eviction", metadata: ["id": "\(e.id.hex)", "reason": "\(e.reason)"])
-        case let .refused(why):
-            logger.notice("refused", metadata: ["why": "\(why)"])
-        case let .proposed(count, index):
-            logger.debug("proposed a batch", metadata: ["transactions": "\(count)", "raft_index": "\(index)"])
-        case let .divergence(height, built, known):
-            logger.critical("replicas diverged", metadata: ["height": "\(height)", "built": "\(built.hex)", "known": "\(known.hex)"])
-        case let .snapshotInstalled(position):
-            logger.info("raft snapshot installed; fetching blocks by block sync", metadata: ["position": "\(position)"])
-        case let .membership(event):
-            logger.debug("membership", metadata: ["event": "\(event)"])
+            return result
+        } catch {
+            // Storage failed: the node cannot keep its promises. Stop rather than lie.
+            logger.critical("storage failure; stopping the node", metadata: ["error": "\(error)"])
+            failure = error
+            return nil
         }
     }
 
     // MARK: - NodeService
 
     public func submit(_ transaction: Transaction, waitForCommit: Duration?) async -> SubmitOutcome {
-        guard !stopping else { return .unavailable(reason: "the node is shutting down") }
-        let id = transaction.id
-        if let reason = core.notReadyForSubmissions {
-            // A committed transaction is still answered as such (a retrying client needs its place).
-            if let committed = committedOutcome(id) { return committed }
-            metrics?.transactionSubmitted(outcome: "unavailable")
-            return .unavailable(reason: reason)
+        guard !stopping, failure == nil else { return .unavailable(reason: "the node is shutting down") }
+        let waitMillis = waitForCommit.map { UInt64(max(0, $0.components.seconds)) * 1_000 + UInt64(max(0, $0.components.attoseconds) / 1_000_000_000_000_000) }
+        guard let start = perform({ try $0.submit(transaction, waitMillis: waitMillis) }) else {
+            return .unavailable(reason: "the node is shutting down")
         }
-        // A committed transaction comes back from the mempool as a used nonce,
-        // answered below from the state database: no query on every submission.
-        let admission = core.submit(transaction, view: view)
-        drain()
-        let accepted: SubmitOutcome
-        switch admission {
-        case .admitted:
-            accepted = .accepted(id: id)
-        case .alreadyKnown:
-            accepted = .alreadyKnown(id: id)
-        case let .rejected(reason):
-            metrics?.transactionSubmitted(outcome: "rejected")
-            switch reason {
-            case .full: return .unavailable(reason: reason.description)
-            case .nonceUsed:
-                // The same transaction may have been committed meanwhile: answer that, not "replay".
-                if let committed = committedOutcome(id) { return committed }
-                return .rejected(id: id, reason: reason.description, replay: true)
-            default: return .rejected(id: id, reason: reason.description, replay: false)
+        switch start {
+        case let .answered(outcome):
+            metrics?.transactionSubmitted(outcome: Self.label(outcome))
+            return outcome
+        case let .waiting(ticket):
+            metrics?.transactionSubmitted(outcome: "accepted")
+            let environment = self.environment
+            let result: SubmitOutcome? = await withCheckedContinuation { continuation in
+                environment.waiting[ticket] = continuation
             }
+            return result ?? .pending(id: transaction.id)
         }
-        metrics?.transactionSubmitted(outcome: "accepted")
-        guard let wait = waitForCommit, wait > .zero else { return accepted }
-        let deadline = ContinuousClock.now + wait
-        let result: SubmitOutcome? = await withCheckedContinuation { continuation in
-            waiters[id, default: []].append(Waiter(deadline: deadline, continuation: continuation))
-        }
-        return result ?? .pending(id: id)
     }
 
-    private func committedOutcome(_ id: Hash) -> SubmitOutcome? {
-        guard let record = try? state.transactions(id: id).first else { return nil }
-        return .committed(id: id, height: record.height, index: UInt32(record.index), applied: record.isApplied,
-                          reason: record.rejectionReason)
+    static func label(_ outcome: SubmitOutcome) -> String {
+        switch outcome {
+        case .accepted: "accepted"
+        case .alreadyKnown: "already_known"
+        case .pending: "pending"
+        case .committed: "committed"
+        case let .rejected(_, _, replay): replay ? "replay" : "rejected"
+        case .unavailable: "unavailable"
+        }
     }
 
     public func transactionStatus(_ id: Hash) async -> TransactionStatusReport {
-        if let record = try? state.transactions(id: id).first, let block = try? blocks.block(at: record.height) {
+        if let record = try? state.transactions(id: id).first, let block = try? environment.blocks.block(at: record.height) {
             return .committed(height: record.height, index: UInt32(record.index), applied: record.isApplied,
                               reason: record.rejectionReason, blockHash: block.header.hash,
                               transactionRoot: block.header.transactionRoot, proof: block.block.inclusionProof(index: record.index))
@@ -422,13 +283,13 @@ public actor NodeRuntime: NodeService, Service {
     }
 
     public func block(at height: UInt64) async -> SealedBlock? {
-        try? blocks.block(at: height)
+        try? environment.blocks.block(at: height)
     }
 
     public func status() async -> NodeStatusReport {
         let nodeID = NodeID(deriving: parameters.nodeKey.publicKey)
         let genesis = parameters.genesis
-        let now = Self.wallClock()
+        let now = WallClock.nowMillis
         let raft = core.raft.map {
             NodeStatusReport.Raft(term: $0.term, role: $0.role.rawValue, leader: core.leaderNode?.description,
                                   commitIndex: $0.commitIndex, appliedIndex: $0.appliedIndex)
@@ -444,7 +305,7 @@ public actor NodeRuntime: NodeService, Service {
                                   roundTripMillis: transport.roundTrip(to: $0.identity.nodeID).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3 })
         }.sorted { ($0.community, $0.nodeID) < ($1.community, $1.nodeID) }
         var counters: [String: UInt64] = [:]
-        for (kind, count) in gossip.sentByKind {
+        for (kind, count) in links.sentByKind {
             counters["\(kind)_messages"] = UInt64(count.messages)
             counters["\(kind)_bytes"] = UInt64(count.bytes)
         }
@@ -490,49 +351,6 @@ public struct NodeRuntimeError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Committed nonces per signer, read from the state database once per signer
-/// and then advanced by each applied block with the rule the state applies
-/// (`NonceRule`, CivitasGovernance): a transaction of this community whose
-/// nonce is the next one consumes it, whether or not the rules then accept it.
-/// No query per applied transaction.
-final class NonceCache {
-    private let state: StateDatabase
-    private let community: CommunityID
-    private var nonces: [PublicKey: UInt64] = [:]
-    init(state: StateDatabase, community: CommunityID) {
-        self.state = state
-        self.community = community
-    }
-
-    func nonce(of signer: PublicKey) -> UInt64 {
-        if let n = nonces[signer] { return n }
-        let n = (try? state.latestNonce(of: signer)) ?? 0
-        nonces[signer] = n
-        return n
-    }
-
-    /// `transactions` (one applied block, in order) are now in the state.
-    /// Signers not cached yet are read when first asked for.
-    func advance(by transactions: [Transaction]) {
-        for tx in transactions {
-            if let n = nonces[tx.signer] { nonces[tx.signer] = NonceRule.latest(after: tx, community: community, latest: n) }
-        }
-    }
-}
-
-/// The mempool's view of the committed state.
-struct RuntimeView: MempoolView {
-    let community: CommunityID
-    let nonces: NonceCache
-    let state: StateDatabase
-    func committedNonce(of signer: PublicKey) -> UInt64 { nonces.nonce(of: signer) }
-    /// The governance rules against the committed state (`GovernanceRules.check`
-    /// through the state database), as the next block would decide it.
-    func permission(for transaction: Transaction) -> String? {
-        do { return try state.check(transaction) } catch { return "the governance state could not be read: \(error)" }
-    }
-}
-
 /// The data directory's size, walked at most every 30 s (a status request
 /// must stay cheap on a big chain), and its file system's free space, read each time.
 struct DiskUsageCache {
@@ -547,4 +365,10 @@ struct DiskUsageCache {
         let space = DiskUsage.fileSystem(of: directory)
         return NodeStatusReport.Disk(dataDirectory: directory, usedBytes: used, freeBytes: space?.free ?? 0, totalBytes: space?.total ?? 0)
     }
+}
+
+/// The process's wall clock in milliseconds since the Unix epoch: stamped
+/// into records and reports, never used for timers.
+enum WallClock {
+    static var nowMillis: Timestamp { Timestamp(max(0, Date().timeIntervalSince1970 * 1_000)) }
 }

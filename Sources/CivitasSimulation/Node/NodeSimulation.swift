@@ -5,40 +5,30 @@ import CivitasNodeCore
 import CivitasRaft
 
 /// The node campaign: a community of validators and observers, each running
-/// the real `NodeCore`, over simulated links with latency, loss, duplication
-/// and partitions, with nodes crashing and restarting. Deterministic: the same
-/// options give the same run, byte for byte (`NodeSimulationReport.digest`).
+/// the product's node driver (`NodeDriver`) over a simulated world
+/// (`SimNodeEnvironment`: the real write-ahead log and block store on a
+/// simulated disk, the in-memory governance state), over simulated links with
+/// latency, loss, duplication and partitions, with nodes crashing (power
+/// loss: unsynced writes are lost) and restarting from what their disks hold.
+/// Deterministic: the same options give the same run, byte for byte
+/// (`NodeSimulationReport.digest`).
 ///
-/// What the shell around each core does, as a node's shell would:
-/// - persists every Raft `Ready` before sending its messages (durable at once:
-///   the WAL's own crash behaviour is the Raft campaign's subject), and the
-///   compaction snapshots;
-/// - stores every sealed block it is told to apply, and applies it to the
-///   node's `SimLedger` (nonce rule and the governance state machine);
-/// - carries the core's gossip messages (membership, Plumtree dissemination,
-///   block sync) over simulated links, with the same loss, duplication and
-///   partitions as consensus traffic (consensus messages go straight to the
-///   validator, as over the validators' direct links); a gossip message
-///   travels only over an open link, as over a real transport;
-/// - opens the links the core dials (after a round trip; refused if the
-///   node is down or a partition separates the two), and reports links
-///   closing: a crash closes all of a node's links, a partition those it
-///   cuts (reopened when it heals), and the core's own disconnects;
-/// - answers block requests from its stored blocks.
-///
-/// Nodes join from seeds (the validators' addresses) and discover the rest by
-/// the core's `Membership`; transactions and sealed blocks spread by its
-/// `Plumtree` over the links membership keeps (`reliableLinks` off: links lose messages).
-///
-/// A crash throws away the core, the mempool and the applied state; the
-/// restart rebuilds them from the stored blocks and the durable Raft log.
+/// The simulation only carries out what each node's environment collected:
+/// consensus messages go straight to the validator (as over validators'
+/// direct links); gossip (membership, dissemination, block sync) travels
+/// only over an open link; dials open links after a round trip (refused if
+/// the node is down or a partition separates the two); a crash closes all of
+/// a node's links, a partition those it cuts (reopened when it heals).
+/// Clients submit through observers and wait for the commit as a resident's
+/// app does; a client not answered in time resubmits the same transaction elsewhere.
 ///
 /// Checked on every apply: each height has one block hash across all nodes
-/// and all time; every applied block's certificate verifies; no divergence
-/// between a block built from the log and one sealed. At the end, after the
-/// quiet phase: every node reached the same height with the same state
-/// digest, every transaction a client saw committed is in that chain at the
-/// same place, and every transaction still wanted was committed.
+/// and all time; every applied block's certificate verifies; blocks apply in
+/// order; no divergence between a block built from the log and one sealed.
+/// At the end, after the quiet phase: every node reached the same height
+/// with the same state digest, every transaction a client was told was
+/// committed is in that chain at the same place, and every transaction still
+/// wanted was committed.
 public struct NodeSimulation {
     public let options: NodeSimulationOptions
     let genesis: GenesisDocument
@@ -61,6 +51,10 @@ public struct NodeSimulation {
     /// Links a partition closed, reopened when it heals (their TCP connections
     /// outlived the partition's silence or were dialled again at once).
     var cutLinks: Set<Link> = []
+    /// Each height's block time (it never goes back along the chain).
+    var canonicalTime: [UInt64: Timestamp] = [0: 0]
+    /// The node each waiting client waits on, by transaction.
+    var waitingOn: [Hash: Int] = [:]
 
     struct Link: Hashable {
         let a: Int, b: Int
@@ -79,6 +73,8 @@ public struct NodeSimulation {
         /// The fault phase ends: partitions heal and crashed nodes restart, so
         /// the quiet phase measures recovery from a whole community.
         case endFaults
+        /// A wall clock steps: scheduled (`node` nil: the leader), or drawn from the seed (`random`).
+        case clockStep(node: Int?, millis: Int64, random: Bool)
         /// Node `from` dialled `address` (expecting `node`): the link opens or the dial fails.
         case dialed(from: Int, address: String, node: NodeID?)
         /// A dial failed: at once (the node is down, or the transport refused a
@@ -118,8 +114,14 @@ public struct NodeSimulation {
         faultRandom = r.fork()
         report = NodeSimulationReport(seed: options.seed)
         clients = ClientLedger(signers: signerKeys, community: genesis.community)
+        var skew = SimRandom(seed: options.seed ^ 0x636C_6F63_6B00)
         for i in 0..<total {
-            nodes.append(SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer, genesis: genesis))
+            var node = SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer,
+                               seed: options.seed &* 131 &+ UInt64(i))
+            if options.clockSkewMillis > 0 {
+                node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
+            }
+            nodes.append(node)
         }
     }
 
@@ -135,6 +137,12 @@ public struct NodeSimulation {
         let end = faultEnd + options.quietSeconds * 1_000_000
         if options.crashEvery > 0 { queue.schedule(.crash, at: 1_000_000 + faultRandom.below(options.crashEvery * 1_000_000)) }
         queue.schedule(.endFaults, at: faultEnd)
+        for step in options.clockSteps {
+            queue.schedule(.clockStep(node: step.node, millis: step.millis, random: false), at: step.second * 1_000_000)
+        }
+        if options.clockStepEvery > 0 {
+            queue.schedule(.clockStep(node: nil, millis: 0, random: true), at: 1_000_000 + faultRandom.below(options.clockStepEvery * 1_000_000))
+        }
         if options.partitionEvery > 0 { queue.schedule(.partition, at: 1_000_000 + faultRandom.below(options.partitionEvery * 1_000_000)) }
         while report.violation == nil, let (time, event) = queue.pop() {
             if time > end { break }
@@ -152,15 +160,16 @@ public struct NodeSimulation {
         switch event {
         case let .tick(i):
             queue.schedule(.tick(i), at: now + options.tickMillis * 1_000)
-            guard nodes[i].alive else { return }
-            nodes[i].core!.tick(now: clock, view: nodes[i].ledger.view(genesis))
-            drain(i)
+            call(i) { try $0.tick() }
         case let .deliver(to, from, wire):
             guard nodes[to].alive else { return }
             // A message queued on a link that closed before it arrived is lost with the link.
             if case .gossip = wire, !links.contains(Link(to, from)) { return }
-            deliver(wire, to: to, from: from)
-            drain(to)
+            let sender = nodes[from].id
+            switch wire {
+            case let .consensus(bytes): call(to) { try $0.receive(consensus: bytes, from: sender) }
+            case let .gossip(message): call(to) { try $0.receive(gossip: message, from: sender) }
+            }
         case .submitNew:
             queue.schedule(.submitNew, at: now + 1_000_000 / UInt64(max(options.submissionsPerSecond, 1)))
             // New work stops a few seconds before the end, so the last of it can commit.
@@ -188,12 +197,11 @@ public struct NodeSimulation {
             guard !nodes[i].alive else { return }
             // It rejoins from its seeds, as a restarted node does.
             start(i)
-            drain(i)
         case .partition:
             guard faultsOn else { return }
             let kinds: [SimNetwork.PartitionKind] = [.symmetric, .asymmetric, .isolateOne, .isolateLeader, .majorityMinority, .bridge]
             let kind = faultRandom.pick(kinds)
-            let leader = nodes.indices.first { nodes[$0].alive && nodes[$0].core!.isLeader }.map { UInt64($0) }
+            let leader = nodes.indices.first { nodes[$0].driver?.core.isLeader == true }.map { UInt64($0) }
             let description = network.partition(kind, nodes: nodes.indices.map { UInt64($0) }, focus: kind == .isolateLeader ? leader : nil,
                                                 random: &faultRandom)
             report.partitions += 1
@@ -213,6 +221,18 @@ public struct NodeSimulation {
             report.trace.append("t=\(formatTime(now)) faults end: heal, restart every crashed node")
             reopenCutLinks()
             for i in nodes.indices where !nodes[i].alive { handle(.restart(i), faultsOn: false) }
+        case let .clockStep(node, millis, drawn):
+            var target = node ?? nodes.indices.first { nodes[$0].driver?.core.isLeader == true }
+            var delta = millis
+            if drawn {
+                guard faultsOn else { return }
+                queue.schedule(.clockStep(node: nil, millis: 0, random: true),
+                               at: now + 500_000 + faultRandom.below(options.clockStepEvery * 2_000_000))
+                target = Int(faultRandom.below(UInt64(nodes.count)))
+                delta = options.clockStepMillis.lowerBound + Int64(faultRandom.below(UInt64(options.clockStepMillis.upperBound - options.clockStepMillis.lowerBound + 1)))
+            }
+            guard let i = target else { return }
+            stepClock(i, by: delta)
         case let .dialed(i, address, node):
             guard nodes[i].alive else { return }
             let target = nodes.indices.first { Self.address($0) == address }
@@ -224,7 +244,7 @@ public struct NodeSimulation {
                 // Already linked (the other side dialled too): as the transport
                 // does, the link opened by the lower node ID is kept (a new one
                 // replaces the old, and both ends see it open); a refused dial
-                // fails unless the dialer knew whom it dialled (GossipNode.dial).
+                // fails unless the dialer knew whom it dialled (LinkMultiplexer.dial).
                 if first != i, nodes[i].id < nodes[j].id {
                     opener[Link(i, j)] = nil
                     open(Link(i, j), dialer: i, address: address)
@@ -241,8 +261,7 @@ public struct NodeSimulation {
         case let .dialFailed(i, address, node):
             guard nodes[i].alive else { return }
             report.dialFailures += 1
-            nodes[i].core!.dialFailed(address: address, node: node)
-            drain(i)
+            call(i) { try $0.dialFailed(address: address, node: node) }
         }
     }
 
@@ -257,17 +276,16 @@ public struct NodeSimulation {
         opener[link] = dialer
         report.linksOpened += 1
         let other = link.a == dialer ? link.b : link.a
-        nodes[dialer].core!.peerUp(nodes[other].id, address: address)
-        nodes[other].core!.peerUp(nodes[dialer].id)
-        drain(dialer)
-        drain(other)
+        let (dialerID, otherID) = (nodes[dialer].id, nodes[other].id)
+        call(dialer) { try $0.linkUp(otherID, address: address) }
+        call(other) { try $0.linkUp(dialerID, address: nil) }
     }
 
     mutating func close(_ link: Link) {
         guard opener.removeValue(forKey: link) != nil else { return }
         for (x, y) in [(link.a, link.b), (link.b, link.a)] where nodes[x].alive {
-            nodes[x].core!.peerDown(nodes[y].id)
-            drain(x)
+            let peer = nodes[y].id
+            call(x) { try $0.linkDown(peer) }
         }
     }
 
@@ -279,7 +297,7 @@ public struct NodeSimulation {
         }
     }
 
-    /// Simulated wall clock in ms, as a node reads it: genesis time plus simulated time.
+    /// True wall-clock time in ms: genesis time plus simulated time (a node's own clock adds its offset).
     var clock: Timestamp { genesis.time + now / 1_000 }
 
     // MARK: - Nodes
@@ -291,10 +309,50 @@ public struct NodeSimulation {
         var configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: nodes[i].key, role: nodes[i].role,
                                                   gossip: NodeGossipConfiguration(record: record, seeds: seeds))
         configuration.settings.compactEveryBlocks = options.compactEveryBlocks
-        nodes[i].restart(configuration: configuration, genesis: genesis, now: clock, seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts)
+        do {
+            try nodes[i].start(configuration: configuration, genesis: genesis, virtualMicros: now,
+                               seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts)
+        } catch {
+            // The real storage refused what the simulated disk kept: a node that cannot start is a finding.
+            fail(.storage, node: i, "cannot open its storage after a restart: \(error)")
+            return
+        }
+        nodes[i].appliedHeight = nodes[i].storedHeight
+    }
+
+    /// Node `i`'s wall clock moves by `millis` (its monotonic clock does not).
+    mutating func stepClock(_ i: Int, by millis: Int64) {
+        nodes[i].wallOffsetMillis += millis
+        nodes[i].environment?.wallOffsetMillis = nodes[i].wallOffsetMillis
+        report.clockSteps += 1
+        report.trace.append("t=\(formatTime(now)) node \(i)'s wall clock steps \(millis > 0 ? "+" : "")\(millis) ms")
+    }
+
+    /// Runs one input on node `i`'s driver at the current time and carries out
+    /// what its environment collected. A storage failure is a crash of that node.
+    mutating func call(_ i: Int, _ body: (inout NodeDriver<SimNodeEnvironment>) throws -> Void) {
+        guard nodes[i].alive else { return }
+        nodes[i].environment!.virtualMicros = now
+        do {
+            try body(&nodes[i].driver!)
+        } catch {
+            storageFailed(i, error)
+            return
+        }
+        flush(i)
+    }
+
+    /// Storage failed under node `i`: it crashes, and restarts a second later.
+    mutating func storageFailed(_ i: Int, _ error: any Error) {
+        report.storageFailures += 1
+        report.trace.append("t=\(formatTime(now)) node \(i) storage failed: \(error); it crashes")
+        flush(i)
+        crash(i)
+        queue.schedule(.restart(i), at: now + 1_000_000)
     }
 
     mutating func crash(_ i: Int) {
+        for (_, id) in nodes[i].tickets where waitingOn[id] == i { waitingOn[id] = nil }
         nodes[i].crash()
         report.crashes += 1
         report.trace.append("t=\(formatTime(now)) crash node \(i)\(i < options.validators ? " (validator)" : "")")
@@ -303,100 +361,97 @@ public struct NodeSimulation {
         cutLinks = cutLinks.filter { $0.a != i && $0.b != i }
     }
 
+    /// A client submits `tx` through a live node (an observer when one is up)
+    /// and waits for its commit as long as it waits before resubmitting.
     mutating func submit(_ tx: Transaction) {
         let live = nodes.indices.filter { nodes[$0].alive }
         guard !live.isEmpty else { return }
         // Clients talk to observers when any is up (the issue's path: submit through an observer).
         let observers = live.filter { $0 >= options.validators }
         let target = random.pick(observers.isEmpty ? live : observers)
-        let admission = nodes[target].core!.submit(tx, view: nodes[target].ledger.view(genesis))
-        report.count(admission)
-        drain(target)
+        nodes[target].environment!.virtualMicros = now
+        let start: NodeDriver<SimNodeEnvironment>.SubmitStart
+        do {
+            start = try nodes[target].driver!.submit(tx, waitMillis: options.retryMillis)
+        } catch {
+            storageFailed(target, error)
+            return
+        }
+        switch start {
+        case let .answered(outcome):
+            report.count(outcome)
+            answered(tx.id, outcome)
+        case let .waiting(ticket):
+            report.count(.accepted(id: tx.id))
+            nodes[target].tickets[ticket] = tx.id
+            waitingOn[tx.id] = target
+        }
+        flush(target)
     }
 
-    mutating func deliver(_ wire: Wire, to i: Int, from j: Int) {
-        let sender = nodes[j].id
-        let view = nodes[i].ledger.view(genesis)
-        switch wire {
-        case let .consensus(bytes):
-            guard let message = try? ConsensusMessage(encoded: bytes) else {
-                fail(.malformed, node: i, "consensus message from node \(j) does not decode")
-                return
-            }
-            nodes[i].core!.receive(message, from: sender, view: view)
-        case let .gossip(message):
-            if case let .blockRequest(requestID, start, count) = message {
-                let blocks = nodes[i].blocks(from: start, count: Int(min(count, 64)))
-                send(.gossip(.blockResponse(requestID: requestID, blocks: blocks)), from: i, to: j)
-            } else {
-                nodes[i].core!.receive(gossip: message, from: sender, view: view)
-            }
+    /// A client heard `outcome` for transaction `id`.
+    mutating func answered(_ id: Hash, _ outcome: SubmitOutcome) {
+        if case let .committed(_, height, index, _, _) = outcome {
+            clients.acknowledge(id, at: ChainPlace(height: height, index: Int(index)), now: now)
         }
     }
 
-    /// Carries out everything node `i`'s core asked for, until it asks nothing.
-    mutating func drain(_ i: Int) {
-        var rounds = 0
-        while nodes[i].alive {
-            let out = nodes[i].core!.poll()
-            if out.isEmpty { return }
-            rounds += 1
-            if let ready = out.raft {
-                nodes[i].persist(ready)
-                for m in ready.messages {
-                    guard let node = nodes[i].core!.node(of: m.to), let j = index(of: node) else { continue }
-                    send(.consensus(ConsensusMessage.raft(m).encoded()), from: i, to: j)
-                }
-            }
-            if let snapshot = out.compaction { nodes[i].persistCompaction(snapshot) }
-            for (to, message) in out.sends {
-                if let j = index(of: to) { send(.consensus(message.encoded()), from: i, to: j) }
-            }
-            for (to, message) in out.gossipSends {
+    /// Carries out what node `i`'s environment collected.
+    mutating func flush(_ i: Int) {
+        guard let environment = nodes[i].environment else { return }
+        for outgoing in environment.takeOutbox() {
+            switch outgoing {
+            case let .consensus(to, bytes):
+                if let j = index(of: to) { send(.consensus(bytes), from: i, to: j) }
+            case let .gossip(to, message):
                 if let j = index(of: to), links.contains(Link(i, j)) { send(.gossip(message), from: i, to: j) }
-            }
-            for (address, node) in out.dials {
+            case let .dial(address, node):
                 let roundTrip = 2 * options.link.baseLatency + random.between(0...options.link.jitter)
                 queue.schedule(.dialed(from: i, address: address, node: node), at: now + roundTrip)
-            }
-            if !out.apply.isEmpty { apply(out.apply, at: i) }
-            for event in out.events { note(event, node: i) }
-            for (peer, reason) in out.disconnects {
-                // Membership closes surplus links and those of dead members; anything else is a refusal.
-                if !reason.hasPrefix("membership: surplus"), !reason.hasPrefix("membership: dead") {
+            case let .disconnect(peer, reason):
+                if reason.isRefusal {
                     report.refusals += 1
                     if report.refusalSamples.count < 5 { report.refusalSamples.append("node \(i): drops \(peer): \(reason)") }
                 }
                 if let j = index(of: peer) { close(Link(i, j)) }
+            case let .event(event):
+                note(event, node: i)
+            case let .finished(ticket, outcome):
+                guard let id = nodes[i].tickets.removeValue(forKey: ticket) else { continue }
+                if waitingOn[id] == i { waitingOn[id] = nil }
+                if let outcome { answered(id, outcome) }
+            case let .applied(block):
+                check(block, appliedAt: i)
             }
-            if out.raft != nil { nodes[i].core!.raftPersisted(view: nodes[i].ledger.view(genesis)) }
-            if rounds > 10_000 { fail(.liveness, node: i, "the core kept producing output (\(rounds) rounds)"); return }
         }
     }
 
-    mutating func apply(_ blocks: [SealedBlock], at i: Int) {
-        for block in blocks {
-            let height = block.height
-            let hash = block.header.hash
-            if let known = canonical[height], known != hash {
-                fail(.safety, node: i, "applied block \(height) \(hash.hex) but another node applied \(known.hex)")
-                return
-            }
-            canonical[height] = hash
-            do {
-                try block.verify(validators: genesis.validatorKeys, checkSignatures: false)
-            } catch {
-                fail(.certificate, node: i, "applied block \(height) whose certificate does not verify: \(error)")
-                return
-            }
-            guard height == nodes[i].storedHeight + 1 else {
-                fail(.order, node: i, "applied block \(height) after \(nodes[i].storedHeight)")
-                return
-            }
-            nodes[i].store(block, genesis: genesis)
-            clients.observe(block, now: now)
+    /// The invariants every applied block must keep.
+    mutating func check(_ block: SealedBlock, appliedAt i: Int) {
+        let height = block.height
+        let hash = block.header.hash
+        if let known = canonical[height], known != hash {
+            fail(.safety, node: i, "applied block \(height) \(hash.hex) but another node applied \(known.hex)")
+            return
         }
-        nodes[i].core!.applied(blocks, view: nodes[i].ledger.view(genesis))
+        if canonical[height] == nil { report.firstApplied.append(now) }
+        canonical[height] = hash
+        if let previous = canonicalTime[height - 1], block.header.time < previous {
+            fail(.blockTime, node: i, "block \(height)'s time \(block.header.time) is before block \(height - 1)'s \(previous)")
+            return
+        }
+        canonicalTime[height] = block.header.time
+        do {
+            try block.verify(validators: genesis.validatorKeys, checkSignatures: false)
+        } catch {
+            fail(.certificate, node: i, "applied block \(height) whose certificate does not verify: \(error)")
+            return
+        }
+        guard height == nodes[i].appliedHeight + 1 else {
+            fail(.order, node: i, "applied block \(height) after \(nodes[i].appliedHeight)")
+            return
+        }
+        nodes[i].appliedHeight = height
     }
 
     mutating func note(_ event: NodeEvent, node i: Int) {
@@ -413,6 +468,10 @@ public struct NodeSimulation {
         case .snapshotInstalled:
             report.snapshotsInstalled += 1
         case .membership:
+            break
+        case .blockReadFailed:
+            report.refusals += 1
+        case .cityDelivery:
             break
         }
     }
@@ -439,12 +498,12 @@ public struct NodeSimulation {
         let heights = live.map { nodes[$0].storedHeight }
         guard let top = heights.max(), heights.allSatisfy({ $0 == top }) else {
             for i in live where nodes[i].storedHeight < (heights.max() ?? 0) {
-                report.trace.append("node \(i) stuck: \(nodes[i].core!.progressDescription)")
+                report.trace.append("node \(i) stuck: \(nodes[i].driver!.core.progressDescription)")
             }
             fail(.liveness, node: nil, "after \(options.quietSeconds) s without faults the nodes are at different heights: \(heights)")
             return
         }
-        let digests = Set(live.map { nodes[$0].ledger.digest })
+        let digests = Set(live.map { nodes[$0].ledger!.digest })
         guard digests.count == 1 else {
             fail(.stateAgreement, node: nil, "nodes at height \(top) hold \(digests.count) different states")
             return
@@ -455,7 +514,7 @@ public struct NodeSimulation {
                     fail(.acknowledgedLost, node: i, "transaction \(id.hex), acknowledged committed at \(place), is not in the chain")
                     return
                 }
-                guard found == place else {
+                guard ChainPlace(height: found.height, index: Int(found.index)) == place else {
                     fail(.acknowledgedLost, node: i, "transaction \(id.hex) acknowledged at \(place) is at \(found)")
                     return
                 }

@@ -29,6 +29,27 @@ public struct NodeSimulationOptions: Sendable, Hashable {
     public var blockInterval: UInt64 = 100
     /// Raft log compaction period in blocks (small, so snapshots happen in a run).
     public var compactEveryBlocks: UInt64 = 32
+    /// Each node's wall clock starts off true time by up to this many ms either way (skew between nodes).
+    public var clockSkewMillis: UInt64 = 0
+    /// Mean simulated seconds between clock steps (an NTP correction or an operator's mistake) on
+    /// one node's wall clock; 0: none. Monotonic clocks never step.
+    public var clockStepEvery: UInt64 = 0
+    /// How far a step moves a wall clock (ms; negative: back).
+    public var clockStepMillis: ClosedRange<Int64> = -30_000...30_000
+    /// Scheduled steps: (simulated second, node, ms). A drill, such as the leader's clock stepping back 30 s.
+    public var clockSteps: [ClockStep] = []
+
+    /// One scheduled clock step: at `second`, `node`'s wall clock moves by `millis` (`node` nil: the current leader).
+    public struct ClockStep: Sendable, Hashable {
+        public var second: UInt64
+        public var node: Int?
+        public var millis: Int64
+        public init(second: UInt64, node: Int?, millis: Int64) {
+            self.second = second
+            self.node = node
+            self.millis = millis
+        }
+    }
 
     public init(seed: UInt64) { self.seed = seed }
 
@@ -42,6 +63,8 @@ public struct NodeSimulationOptions: Sendable, Hashable {
         o.partitionEvery = r.between(4...12)
         o.submissionsPerSecond = Int(r.between(20...80))
         o.compactEveryBlocks = [16, 32, 1_024][Int(r.below(3))]
+        o.clockSkewMillis = [0, 200, 2_000][Int(r.below(3))]
+        o.clockStepEvery = [0, 0, 8, 15][Int(r.below(4))]
         return o
     }
 }

@@ -12,6 +12,8 @@ public struct NodeSimulationReport: Sendable {
         case acknowledgedLost = "no acknowledged transaction lost"
         case liveness = "liveness"
         case malformed = "well-formed messages"
+        case storage = "storage recovers what was synced"
+        case blockTime = "block time never goes back"
     }
 
     public struct Violation: Sendable, CustomStringConvertible {
@@ -37,12 +39,22 @@ public struct NodeSimulationReport: Sendable {
     public var refusals = 0
     public var refusalSamples: [String] = []
     public var snapshotsInstalled = 0
+    /// Storage errors on a node's simulated disk (each made that node crash).
+    public var storageFailures = 0
+    /// Wall-clock steps injected.
+    public var clockSteps = 0
+    /// When each height was first applied anywhere (simulated µs), by height.
+    public var firstApplied: [SimTime] = []
+    /// The highest Raft term any validator reached (each election raises it).
+    public var raftTerm: UInt64 = 0
     /// Links opened (dials that succeeded, and links reopened after a partition), and dials that failed.
     public var linksOpened = 0
     public var dialFailures = 0
     public var admitted = 0
     public var alreadyKnown = 0
     public var admissionRejected = 0
+    /// Resubmissions a node answered at once as already committed.
+    public var alreadyCommitted = 0
     /// Final chain.
     public var height: UInt64 = 0
     public var transactionsCommitted = 0
@@ -59,19 +71,22 @@ public struct NodeSimulationReport: Sendable {
 
     public var passed: Bool { violation == nil }
 
-    mutating func count(_ admission: Admission) {
-        switch admission {
-        case .admitted: admitted += 1
+    /// How a node answered a client at once (a waiting client counts as admitted).
+    mutating func count(_ outcome: SubmitOutcome) {
+        switch outcome {
+        case .accepted, .pending: admitted += 1
         case .alreadyKnown: alreadyKnown += 1
-        case .rejected: admissionRejected += 1
+        case .committed: alreadyCommitted += 1
+        case .rejected, .unavailable: admissionRejected += 1
         }
     }
 
     mutating func finish(nodes: [SimNode], canonical: [UInt64: Hash], clients: ClientLedger) {
         height = canonical.keys.max() ?? 0
+        raftTerm = nodes.compactMap { $0.driver?.core.raft?.term }.max() ?? 0
         transactionsSubmitted = clients.submitted
         acknowledged = clients.acknowledged.count
-        transactionsCommitted = nodes.map { $0.ledger.appliedTransactions }.max() ?? 0
+        transactionsCommitted = nodes.compactMap { $0.ledger?.appliedTransactions }.max() ?? 0
         let sorted = clients.latencies.sorted()
         if !sorted.isEmpty {
             latencyP50Millis = sorted[sorted.count / 2] / 1_000
@@ -79,8 +94,8 @@ public struct NodeSimulationReport: Sendable {
         }
         var bytes: [UInt8] = []
         for h in canonical.keys.sorted() { bytes += canonical[h]!.bytes }
-        for node in nodes { bytes += node.ledger.digest.bytes }
-        for n in [events, messagesSent, proposals, retries, crashes, partitions, linksOpened, dialFailures] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
+        for node in nodes { bytes += (node.ledger?.digest ?? Hash()).bytes }
+        for n in [events, messagesSent, proposals, retries, crashes, partitions, linksOpened, dialFailures, clockSteps] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
         digest = Hashing.sha256(bytes)
     }
 
@@ -90,6 +105,6 @@ public struct NodeSimulationReport: Sendable {
         return "seed \(seed): \(status) — height \(height), \(acknowledged)/\(transactionsSubmitted) transactions committed, "
             + "p50 \(latencyP50Millis) ms p99 \(latencyP99Millis) ms, \(crashes) crashes, \(partitions) partitions, "
             + "\(retries) retries, \(snapshotsInstalled) snapshots installed, \(refusals) refusals, "
-            + "\(linksOpened) links opened, \(dialFailures) dials failed, digest \(digest.hex.prefix(16))"
+            + "\(linksOpened) links opened, \(dialFailures) dials failed, \(clockSteps) clock steps, digest \(digest.hex.prefix(16))"
     }
 }

@@ -1,8 +1,8 @@
 import CivitasLedger
 
 /// The simulated residents: each signs service requests with its next nonce;
-/// the ledger remembers every transaction still wanted and where each was
-/// first seen committed (what a client waiting on `wait=committed` is told).
+/// the ledger remembers every transaction still wanted and where a node told
+/// its client it was committed (a client waiting on `wait=committed`).
 struct ClientLedger {
     let signers: [SigningKey]
     let community: CommunityID
@@ -43,12 +43,11 @@ struct ClientLedger {
 
     func stillWanted(_ id: Hash) -> Transaction? { wanted[id] }
 
-    mutating func observe(_ block: SealedBlock, now: UInt64) {
-        for (i, tx) in block.block.transactions.enumerated() where wanted[tx.id] != nil {
-            wanted[tx.id] = nil
-            acknowledged[tx.id] = ChainPlace(height: block.height, index: i)
-            if let start = submittedAt.removeValue(forKey: tx.id) { latencies.append(now - start) }
-        }
+    /// A node told the client of `id` it is committed at `place`.
+    mutating func acknowledge(_ id: Hash, at place: ChainPlace, now: UInt64) {
+        guard wanted.removeValue(forKey: id) != nil else { return }
+        acknowledged[id] = place
+        if let start = submittedAt.removeValue(forKey: id) { latencies.append(now - start) }
     }
 
     var outstanding: Int { wanted.count }

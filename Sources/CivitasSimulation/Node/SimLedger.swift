@@ -18,14 +18,14 @@ struct SimLedger {
 
     var digest: Hash { state.digest }
 
-    /// Applies the next block; false if it does not extend the state's head.
-    @discardableResult
-    mutating func apply(_ block: Block) -> Bool {
-        guard let result = state.apply(block) else { return false }
+    /// Applies the next block: each transaction's outcome, in block order;
+    /// nil if the block does not extend the state's head.
+    mutating func apply(_ block: Block) -> [TransactionOutcome]? {
+        guard let result = state.apply(block) else { return nil }
         for outcome in result.outcomes {
             if outcome.rejectionReason == nil { appliedTransactions += 1 } else { rejectedTransactions += 1 }
         }
-        return true
+        return result.outcomes
     }
 
     func view(_ genesis: GenesisDocument) -> GovernanceMempoolView<GovernanceState> {

@@ -1,92 +1,60 @@
 import CivitasCodec
 import CivitasLedger
 import CivitasNodeCore
-import CivitasRaft
+import CivitasStorage
 
-/// One simulated node: its core while it runs, and what survives a crash
-/// (the Raft log and the block store, both durable at once here).
+/// One simulated node: its disk, which outlives crashes, and while it runs,
+/// its driver over a `SimNodeEnvironment` on that disk.
 struct SimNode {
     let index: Int
     let key: SigningKey
     let id: NodeID
     let role: NodeCoreRole
-    var core: NodeCore?
-    var ledger: SimLedger
+    /// The node's disk: a crash loses its unsynced writes.
+    let fs: SimFileSystem
+    var driver: NodeDriver<SimNodeEnvironment>?
     var restarts: UInt64 = 0
+    /// The node's wall clock against true time (ms): its skew, changed by clock steps; survives restarts.
+    var wallOffsetMillis: Int64 = 0
+    /// Submissions waiting on this node, by ticket: the transaction each is for.
+    var tickets: [SubmissionTicket: Hash] = [:]
+    /// The last block this run saw the node apply (the order check).
+    var appliedHeight: UInt64 = 0
 
-    // Durable.
-    var hardState = HardState()
-    var snapshot: Snapshot?
-    var entries: [Entry] = []
-    var hasRaftLog = false
-    var blocks: [SealedBlock] = []
-    /// Where each transaction ID first appears in the stored chain (height, index).
-    var locations: [Hash: ChainPlace] = [:]
-
-    init(index: Int, key: SigningKey, role: NodeCoreRole, genesis: GenesisDocument) {
+    init(index: Int, key: SigningKey, role: NodeCoreRole, seed: UInt64) {
         self.index = index
         self.key = key
         self.role = role
         id = NodeID(deriving: key.publicKey)
-        ledger = SimLedger(genesis: genesis)
+        fs = SimFileSystem(seed: seed)
     }
 
-    var alive: Bool { core != nil }
-    var storedHeight: UInt64 { UInt64(blocks.count) }
+    var alive: Bool { driver != nil }
+    var environment: SimNodeEnvironment? { driver?.environment }
+    var storedHeight: UInt64 { environment?.storedHeight ?? 0 }
+    var ledger: SimLedger? { environment?.ledger }
 
-    /// Starts (or restarts) from what is durable: the state is rebuilt by
-    /// applying the stored blocks again.
-    mutating func restart(configuration: NodeCoreConfiguration, genesis: GenesisDocument, now: Timestamp, seed: UInt64) {
+    /// Starts (or restarts) from what its disk holds: the Raft log and the
+    /// blocks recovered by the real storage code, the state rebuilt from the blocks.
+    mutating func start(configuration: NodeCoreConfiguration, genesis: GenesisDocument, virtualMicros: SimTime,
+                        seed: UInt64) throws(StorageError) {
         restarts += 1
-        ledger = SimLedger(genesis: genesis)
-        for block in blocks { ledger.apply(block.block) }
-        let position = blocks.last.map { ChainPosition(height: $0.height, hash: $0.header.hash, time: $0.header.time) }
-            ?? .genesis(genesis)
-        let restore = hasRaftLog ? NodeCore.RaftRestore(hardState: hardState, snapshot: snapshot, entries: entries) : nil
-        core = NodeCore(configuration: configuration, applied: position, restoring: restore, now: now, seed: seed)
+        let environment = try SimNodeEnvironment(
+            fs: fs, genesis: genesis, runsRaft: configuration.replicaID != nil,
+            monotonicOrigin: 10_000 + UInt64(index) * 7_919 + restarts * 104_729, wallOffsetMillis: wallOffsetMillis,
+            virtualMicros: virtualMicros)
+        driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),
+                            restoring: environment.raftRestore, seed: seed)
     }
 
+    /// Power loss: the driver and everything in memory are gone; the disk keeps what was synced.
     mutating func crash() {
-        core = nil
+        driver = nil
+        tickets = [:]
+        fs.crash()
     }
 
-    /// The persistence contract: entries overwrite from their first index.
-    mutating func persist(_ ready: Ready) {
-        hasRaftLog = true
-        if let s = ready.snapshot {
-            snapshot = s
-            entries.removeAll { $0.index <= s.index }
-        }
-        if let first = ready.entries.first {
-            entries.removeAll { $0.index >= first.index }
-            entries += ready.entries
-        }
-        if let h = ready.hardState { hardState = h }
-    }
-
-    mutating func persistCompaction(_ s: Snapshot) {
-        guard s.index > (snapshot?.index ?? 0) else { return }
-        snapshot = s
-        entries.removeAll { $0.index <= s.index }
-    }
-
-    mutating func store(_ block: SealedBlock, genesis: GenesisDocument) {
-        blocks.append(block)
-        for (i, tx) in block.block.transactions.enumerated() where locations[tx.id] == nil {
-            locations[tx.id] = ChainPlace(height: block.height, index: i)
-        }
-        if !ledger.apply(block.block) {
-            preconditionFailure("block \(block.height) does not extend the node's state (the shell applies in order)")
-        }
-    }
-
-    func blocks(from start: UInt64, count: Int) -> [SealedBlock] {
-        guard start >= 1, start <= storedHeight, count > 0 else { return [] }
-        let first = Int(start - 1)
-        return Array(blocks[first..<min(blocks.count, first + count)])
-    }
-
-    func location(of id: Hash) -> ChainPlace? { locations[id] }
+    func location(of id: Hash) -> CommittedPlace? { environment?.committedPlace(of: id) }
 }
 
 /// A transaction's place in a chain.

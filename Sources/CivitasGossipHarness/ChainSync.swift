@@ -1,5 +1,6 @@
 public import CivitasGossip
 public import CivitasLedger
+import CivitasNetwork
 
 /// The node's stored chain as block sync sees it. The node adapts its block
 /// store to this; tests use a chain in memory. Calls are synchronous and come
@@ -27,17 +28,13 @@ public struct ChainSyncConfiguration: Sendable {
     /// (also on every new link). 5 s: a node that fell behind notices within
     /// seconds; new blocks themselves travel by gossip, not by this.
     public var statusInterval: Duration
-    /// Largest block-sync response, in encoded block bytes. 4 MiB: below the
-    /// transport's 8 MiB frame limit with room for the envelope.
-    public var maxResponseBytes: Int
 
     public init(chain: any LocalChain, verifier: CertificateVerifier, settings: BlockSyncSettings = .init(),
-                statusInterval: Duration = .seconds(5), maxResponseBytes: Int = 4 << 20) {
+                statusInterval: Duration = .seconds(5)) {
         self.chain = chain
         self.verifier = verifier
         self.settings = settings
         self.statusInterval = statusInterval
-        self.maxResponseBytes = maxResponseBytes
     }
 }
 
@@ -88,16 +85,14 @@ extension GossipNode {
         guard let sync = chainSync else { return }  // no chain: the messages are not for us
         switch message {
         case let .blockRequest(requestID, start, count):
-            let limit = min(Int(count), GossipLimits.blocksPerResponse)
-            var blocks: [SealedBlock] = []
-            do {
-                blocks = try sync.configuration.chain.blocks(from: start, count: limit, maxBytes: sync.configuration.maxResponseBytes)
-            } catch {
-                // An empty answer sends the requester to another peer.
-                // `count` blocks from `start`: both come from the peer, so no sum is formed (it could overflow).
-                log("block sync: cannot read \(count) blocks from height \(start) for \(peer): \(error)")
+            // The node's limits (`BlockRangeService`): the same wherever blocks are served.
+            let chain = sync.configuration.chain
+            let (response, failure) = BlockRangeService.respond(requestID: requestID, start: start, count: count,
+                                                                storedHeight: chain.height) { from, through, maxBytes in
+                try chain.blocks(from: from, count: Int(through - from + 1), maxBytes: maxBytes)
             }
-            let response = GossipMessage.blockResponse(requestID: requestID, blocks: blocks)
+            // An empty answer sends the requester to another peer.
+            if let failure { log("block sync: cannot read blocks from height \(start) for \(peer): \(failure)") }
             send(response, to: peer, traffic: .bulk)
         case .chainStatus, .blockResponse:
             carrySync(chainSync!.core.receive(message, from: peer, now: now))

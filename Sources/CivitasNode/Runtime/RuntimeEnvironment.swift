@@ -1,0 +1,136 @@
+import CivitasCodec
+import CivitasGossip
+import CivitasLedger
+import CivitasNetwork
+import CivitasNodeCore
+import CivitasRaft
+import CivitasStorage
+import Logging
+
+/// The real world of the node driver: the Raft write-ahead log and the block
+/// store on the node's disk, the state database, TLS links, the process's
+/// clocks, the log. Used only from the `NodeRuntime` actor.
+final class RuntimeEnvironment: NodeEnvironment {
+    let blocks: BlockStore
+    let wal: RaftWAL?
+    let state: StateDatabase
+    let links: LinkMultiplexer
+    let logger: Logger
+    let metrics: (any RuntimeMetrics)?
+    /// Submissions waiting for their commit, resumed when the driver answers them.
+    var waiting: [SubmissionTicket: CheckedContinuation<SubmitOutcome?, Never>] = [:]
+    private let origin = ContinuousClock.now
+
+    init(blocks: BlockStore, wal: RaftWAL?, state: StateDatabase, links: LinkMultiplexer, logger: Logger, metrics: (any RuntimeMetrics)?) {
+        self.blocks = blocks
+        self.wal = wal
+        self.state = state
+        self.links = links
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    // MARK: Clocks
+
+    var monotonicMillis: Timestamp {
+        let elapsed = ContinuousClock.now - origin
+        return Timestamp(elapsed.components.seconds) * 1_000 + Timestamp(elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    var wallMillis: Timestamp { WallClock.nowMillis }
+
+    // MARK: Raft's log
+
+    func persist(_ ready: Ready) throws {
+        guard let wal else { return }
+        try wal.append(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
+        if ready.mustSync || ready.snapshot != nil { try wal.sync() }
+    }
+
+    func persistCompaction(_ snapshot: Snapshot) throws {
+        guard let wal else { return }
+        try wal.append(snapshot: snapshot)
+        try wal.sync()
+    }
+
+    // MARK: Blocks and state
+
+    var storedHeight: UInt64 { blocks.height }
+
+    func storeBlocks(_ sealed: [SealedBlock]) throws {
+        for block in sealed { try blocks.append(block) }
+        try blocks.sync()
+    }
+
+    func readBlocks(from: UInt64, through: UInt64, maxBytes: Int) throws -> [SealedBlock] {
+        try blocks.blocks(from: from, through: through, maxBytes: maxBytes)
+    }
+
+    func apply(_ block: SealedBlock) throws -> [Hash: String] {
+        let started = ContinuousClock.now
+        let outcome = try state.apply(block)
+        metrics?.blockApplied(duration: ContinuousClock.now - started)
+        var rejected: [Hash: String] = [:]
+        if case let .applied(application) = outcome {
+            for r in application.rejections { rejected[r.id] = r.reason }
+        }
+        return rejected
+    }
+
+    func storedNonce(of signer: PublicKey) -> UInt64 { (try? state.latestNonce(of: signer)) ?? 0 }
+
+    /// The governance rules against the committed state, as the next block would decide it.
+    func permission(for transaction: Transaction) -> String? {
+        do { return try state.check(transaction) } catch { return "the governance state could not be read: \(error)" }
+    }
+
+    func committedPlace(of id: Hash) -> CommittedPlace? {
+        guard let record = try? state.transactions(id: id).first else { return nil }
+        return CommittedPlace(height: record.height, index: UInt32(record.index), applied: record.isApplied, reason: record.rejectionReason)
+    }
+
+    // MARK: Links
+
+    func send(_ message: ConsensusMessage, to node: NodeID) {
+        links.send(consensus: message.encoded(), to: node)
+    }
+
+    func send(_ message: GossipMessage, to node: NodeID, lane: GossipLane) {
+        links.send(message, to: node, traffic: lane == .bulk ? .bulk : .gossip)
+    }
+
+    func dial(_ address: String, expecting node: NodeID?) {
+        links.dial(address, expecting: node)
+    }
+
+    func disconnect(_ node: NodeID, reason: NodeDisconnect) {
+        links.disconnect(node, reason: reason.description)
+    }
+
+    // MARK: Reports
+
+    func note(_ event: NodeEvent) {
+        switch event {
+        case let .evicted(e):
+            logger.debug("mempool eviction", metadata: ["id": "\(e.id.hex)", "reason": "\(e.reason)"])
+        case let .refused(why):
+            logger.notice("refused", metadata: ["why": "\(why)"])
+        case let .proposed(count, index):
+            logger.debug("proposed a batch", metadata: ["transactions": "\(count)", "raft_index": "\(index)"])
+        case let .divergence(height, built, known):
+            logger.critical("replicas diverged", metadata: ["height": "\(height)", "built": "\(built.hex)", "known": "\(known.hex)"])
+        case let .snapshotInstalled(position):
+            logger.info("raft snapshot installed; fetching blocks by block sync", metadata: ["position": "\(position)"])
+        case let .membership(event):
+            logger.debug("membership", metadata: ["event": "\(event)"])
+        case let .blockReadFailed(what):
+            logger.warning("cannot read blocks for a peer", metadata: ["what": "\(what)"])
+        case let .cityDelivery(topic, payload, from):
+            logger.debug("city overlay delivery", metadata: ["topic": "\(topic)", "bytes": "\(payload.count)", "from": "\(from)"])
+        }
+    }
+
+    func submissionFinished(_ ticket: SubmissionTicket, _ outcome: SubmitOutcome?) {
+        waiting.removeValue(forKey: ticket)?.resume(returning: outcome)
+    }
+}

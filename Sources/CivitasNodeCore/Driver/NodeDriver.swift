@@ -1,0 +1,249 @@
+import CivitasCodec
+public import CivitasGossip
+public import CivitasLedger
+import CivitasRaft
+
+/// The one code that carries out `NodeCore`'s outputs, generic over the
+/// world it runs in (`NodeEnvironment`): the real node and the simulator
+/// each supply an environment and nothing more, so what the simulator
+/// measures is what the node does.
+///
+/// The contract, in order, for every output the core produces:
+/// 1. Raft: its snapshot, entries and hard state are made durable, then its
+///    messages are sent (persist before send); compactions are recorded.
+/// 2. Votes, gossip messages and dials go out; they depend on nothing unpersisted.
+/// 3. Sealed blocks are appended to the block store and made durable, then
+///    applied to the state, then waiting submissions are answered, then the
+///    core is told (append, sync, apply, acknowledge).
+/// 4. Events are reported, links the core gave up on are closed.
+/// 5. The core is told Raft's state is persisted, and builds blocks from
+///    what committed.
+///
+/// The driver also owns what both shells need around the core: the nonce
+/// cache the mempool reads, submissions waiting for their commit, serving
+/// block ranges (one set of limits, `BlockRangeService`), and decoding
+/// consensus messages. A throw means storage failed: the node can no longer
+/// keep its promises and must stop (the simulator treats it as a crash).
+public struct NodeDriver<Environment: NodeEnvironment> {
+    public private(set) var core: NodeCore
+    public let environment: Environment
+    private let nonces: NonceCache
+    private var waiting: [Hash: [Waiter]] = [:]
+    private var nextTicket: UInt64 = 1
+    /// When waiting submissions were last checked for their deadline.
+    private var nextExpiry: Timestamp = 0
+
+    private struct Waiter {
+        let ticket: SubmissionTicket
+        /// On the monotonic clock.
+        let deadline: Timestamp
+    }
+
+    /// What `submit` answers at once, or the ticket a later answer comes with
+    /// (`NodeEnvironment.submissionFinished`).
+    public enum SubmitStart: Sendable, Hashable {
+        case answered(SubmitOutcome)
+        case waiting(SubmissionTicket)
+    }
+
+    /// A driver for a node whose block store ends at `applied` (genesis for a
+    /// new node); a validator or learner passes what its Raft log held.
+    public init(configuration: NodeCoreConfiguration, environment: Environment, applied: ChainPosition,
+                restoring: NodeCore.RaftRestore?, seed: UInt64) {
+        self.environment = environment
+        core = NodeCore(configuration: configuration, applied: applied, restoring: restoring, now: environment.monotonicMillis,
+                        wall: environment.wallMillis, seed: seed)
+        nonces = NonceCache(community: configuration.genesis.community) { [unowned environment] in environment.storedNonce(of: $0) }
+    }
+
+    /// The mempool's view of the committed state: cached nonces, the rules against the state.
+    private var view: DriverView<Environment> { DriverView(nonces: nonces, environment: environment) }
+
+    // MARK: - Inputs
+
+    /// Time passed: the core's timers run, waits past their deadline end.
+    public mutating func tick() throws {
+        let now = environment.monotonicMillis
+        core.tick(now: now, wall: environment.wallMillis, view: view)
+        try drain()
+        if now >= nextExpiry {
+            nextExpiry = now + 50
+            expireWaiters(now: now)
+        }
+    }
+
+    /// A client's transaction. With `waitMillis`, a transaction admitted (or
+    /// already pending) is answered when it commits here or the wait ends.
+    public mutating func submit(_ transaction: Transaction, waitMillis: UInt64? = nil) throws -> SubmitStart {
+        let id = transaction.id
+        if let reason = core.notReadyForSubmissions {
+            // A committed transaction is still answered as such: a retrying client needs its place.
+            if let place = environment.committedPlace(of: id) { return .answered(.committed(id, place)) }
+            return .answered(.unavailable(reason: reason))
+        }
+        let admission = core.submit(transaction, view: view)
+        try drain()
+        let accepted: SubmitOutcome
+        switch admission {
+        case .admitted:
+            accepted = .accepted(id: id)
+        case .alreadyKnown:
+            accepted = .alreadyKnown(id: id)
+        case let .rejected(reason):
+            switch reason {
+            case .full:
+                return .answered(.unavailable(reason: reason.description))
+            case .nonceUsed:
+                // The same transaction, committed meanwhile, answers where it is; another is a replay.
+                if let place = environment.committedPlace(of: id) { return .answered(.committed(id, place)) }
+                return .answered(.rejected(id: id, reason: reason.description, replay: true))
+            default:
+                return .answered(.rejected(id: id, reason: reason.description, replay: false))
+            }
+        }
+        guard let waitMillis, waitMillis > 0 else { return .answered(accepted) }
+        let ticket = SubmissionTicket(value: nextTicket)
+        nextTicket += 1
+        waiting[id, default: []].append(Waiter(ticket: ticket, deadline: environment.monotonicMillis + waitMillis))
+        return .waiting(ticket)
+    }
+
+    /// A consensus-class message (Raft or a vote) from `peer`, undecoded.
+    public mutating func receive(consensus bytes: [UInt8], from peer: NodeID) throws {
+        let message: ConsensusMessage
+        do {
+            message = try ConsensusMessage(encoded: bytes)
+        } catch {
+            environment.disconnect(peer, reason: .malformedConsensus("\(error)"))
+            return
+        }
+        core.receive(message, from: peer, view: view)
+        try drain()
+    }
+
+    /// A gossip message from a linked peer. Block requests are answered here
+    /// from the block store; everything else goes to the core.
+    public mutating func receive(gossip message: GossipMessage, from peer: NodeID) throws {
+        if case let .blockRequest(requestID, start, count) = message {
+            let env = environment
+            let (response, failure) = BlockRangeService.respond(requestID: requestID, start: start, count: count,
+                                                                storedHeight: env.storedHeight) { from, through, maxBytes in
+                try env.readBlocks(from: from, through: through, maxBytes: maxBytes)
+            }
+            if let failure { env.note(.blockReadFailed("blocks from \(start) for \(peer): \(failure)")) }
+            env.send(response, to: peer, lane: .bulk)
+            return
+        }
+        core.receive(gossip: message, from: peer, view: view)
+        try drain()
+    }
+
+    /// A link to `peer` opened (`address`: the one dialled; nil for an inbound link).
+    public mutating func linkUp(_ peer: NodeID, address: String?, inCommunity: Bool = true) throws {
+        core.peerUp(peer, address: address, inCommunity: inCommunity)
+        try drain()
+    }
+
+    /// The link to `peer` closed.
+    public mutating func linkDown(_ peer: NodeID) throws {
+        core.peerDown(peer)
+        try drain()
+    }
+
+    /// A dial the core asked for failed.
+    public mutating func dialFailed(address: String, node: NodeID?) throws {
+        core.dialFailed(address: address, node: node)
+        try drain()
+    }
+
+    /// Publishes `payload` city-wide on a city topic (gateways only).
+    public mutating func publishCity(topic: GossipTopic, payload: [UInt8]) throws {
+        core.publishCity(topic: topic, payload: payload)
+        try drain()
+    }
+
+    /// The node stops: every waiting submission is answered "not yet".
+    public mutating func stop() {
+        for ticket in waiting.values.flatMap({ $0.map(\.ticket) }).sorted() {
+            environment.submissionFinished(ticket, nil)
+        }
+        waiting = [:]
+    }
+
+    // MARK: - Carrying out the core's outputs
+
+    private mutating func drain() throws {
+        var rounds = 0
+        while true {
+            let out = core.poll()
+            if out.isEmpty { return }
+            try carry(out)
+            rounds += 1
+            if rounds >= 10_000 {
+                environment.note(.refused("the node core kept producing output for \(rounds) rounds; yielding"))
+                return
+            }
+        }
+    }
+
+    private mutating func carry(_ out: NodeOutput) throws {
+        let env = environment
+        if let ready = out.raft {
+            try env.persist(ready)
+            for m in ready.messages {
+                if let node = core.node(of: m.to) { env.send(.raft(m), to: node) }
+            }
+        }
+        if let snapshot = out.compaction { try env.persistCompaction(snapshot) }
+        for (to, message) in out.sends { env.send(message, to: to) }
+        for (to, message) in out.gossipSends { env.send(message, to: to, lane: .gossip) }
+        for (address, node) in out.dials { env.dial(address, expecting: node) }
+        if !out.apply.isEmpty { try apply(out.apply) }
+        for event in out.events { env.note(event) }
+        for (peer, reason) in out.disconnects { env.disconnect(peer, reason: reason) }
+        if out.raft != nil { core.raftPersisted(view: view) }
+    }
+
+    /// Append, sync, apply, acknowledge.
+    private mutating func apply(_ blocks: [SealedBlock]) throws {
+        let env = environment
+        let fresh = blocks.filter { $0.height > env.storedHeight }
+        if !fresh.isEmpty { try env.storeBlocks(fresh) }
+        for block in blocks {
+            let rejected = try env.apply(block)
+            for (i, tx) in block.block.transactions.enumerated() {
+                guard let list = waiting.removeValue(forKey: tx.id) else { continue }
+                let place = CommittedPlace(height: block.height, index: UInt32(i), applied: rejected[tx.id] == nil, reason: rejected[tx.id])
+                for w in list { env.submissionFinished(w.ticket, .committed(tx.id, place)) }
+            }
+            nonces.advance(by: block.block.transactions)
+        }
+        core.applied(blocks, view: view)
+    }
+
+    private mutating func expireWaiters(now: Timestamp) {
+        var due: [SubmissionTicket] = []
+        for (id, list) in waiting where list.contains(where: { $0.deadline <= now }) {
+            due += list.filter { $0.deadline <= now }.map(\.ticket)
+            let rest = list.filter { $0.deadline > now }
+            waiting[id] = rest.isEmpty ? nil : rest
+        }
+        for ticket in due.sorted() { environment.submissionFinished(ticket, nil) }
+    }
+}
+
+extension SubmitOutcome {
+    /// Committed at `place`.
+    static func committed(_ id: Hash, _ place: CommittedPlace) -> SubmitOutcome {
+        .committed(id: id, height: place.height, index: place.index, applied: place.applied, reason: place.reason)
+    }
+}
+
+/// The mempool's view through the driver: nonces from the cache, the rules from the environment.
+struct DriverView<Environment: NodeEnvironment>: MempoolView {
+    let nonces: NonceCache
+    let environment: Environment
+    var community: CommunityID { nonces.community }
+    func committedNonce(of signer: PublicKey) -> UInt64 { nonces.nonce(of: signer) }
+    func permission(for transaction: Transaction) -> String? { environment.permission(for: transaction) }
+}

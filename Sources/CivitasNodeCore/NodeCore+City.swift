@@ -1,0 +1,59 @@
+import CivitasCodec
+public import CivitasLedger
+public import CivitasGossip
+
+/// A gateway's city overlay: dissemination of the city topics (checkpoints,
+/// referrals) over its links to other communities' gateways, with a Plumtree
+/// of its own, so the community's overlay and the city's never mix. Run by
+/// the core, like the community's overlay, so the simulator's cities and a
+/// real gateway spread city payloads the same way.
+extension NodeCore {
+    /// Publishes `payload` on a city topic to the city (gateways only; else refused).
+    public mutating func publishCity(topic: GossipTopic, payload: [UInt8]) {
+        guard !topic.isCommunityTopic, city != nil else {
+            out.events.append(.refused("only a gateway publishes on the city topic \(topic)"))
+            return
+        }
+        carryCity(city!.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
+    }
+
+    /// The gateways this node is linked to in other communities.
+    public var cityPeers: [NodeID] { city.map { $0.eagerPeers + $0.lazyPeers } ?? [] }
+
+    /// A dissemination message from another community's gateway.
+    mutating func receiveCity(_ message: GossipMessage, from peer: NodeID) {
+        guard city != nil else { return }
+        carryCity(city!.receive(message, from: peer, now: gossipNow) { topic, _ in !topic.isCommunityTopic })
+    }
+
+    mutating func cityPeerUp(_ peer: NodeID) {
+        guard city != nil else { return }
+        carryCity(city!.peerUp(peer, now: gossipNow))
+    }
+
+    mutating func cityPeerDown(_ peer: NodeID) {
+        guard city != nil else { return }
+        carryCity(city!.peerDown(peer, now: gossipNow))
+    }
+
+    mutating func tickCity() {
+        guard city != nil, let wake = cityWake, gossipNow >= wake else { return }
+        carryCity(city!.tick(now: gossipNow))
+    }
+
+    mutating func carryCity(_ d: PlumtreeDirectives) {
+        cityWake = d.nextWakeup
+        for send in d.sends { out.gossipSends.append((send.to, send.message)) }
+        for (peer, reason) in d.disconnects { out.disconnects.append((peer, .dissemination(reason))) }
+        for delivery in d.deliveries {
+            out.events.append(.cityDelivery(topic: delivery.topic, payload: delivery.payload, from: delivery.from))
+        }
+    }
+
+    /// The city overlay's settings: the community's, carrying the city topics only.
+    static func citySettings(_ community: PlumtreeSettings) -> PlumtreeSettings {
+        var settings = community
+        settings.topics = Set(GossipTopic.allCases.filter { !$0.isCommunityTopic })
+        return settings
+    }
+}

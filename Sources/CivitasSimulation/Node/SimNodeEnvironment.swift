@@ -1,0 +1,153 @@
+import CivitasCodec
+import CivitasGossip
+import CivitasLedger
+import CivitasNodeCore
+import CivitasRaft
+import CivitasStorage
+
+/// A simulated node's world, the node driver's other environment: the node's
+/// real `RaftWAL` and `BlockStore` on its simulated disk (a crash loses what
+/// a real crash would: unsynced writes, possibly torn), the in-memory
+/// governance state as the application state, the node's own clocks on the
+/// simulation's virtual time (a monotonic one, and a wall clock with the
+/// node's offset, which drills step), and an outbox of what the node sends,
+/// dials and closes, which the simulation carries over its links.
+final class SimNodeEnvironment: NodeEnvironment {
+    static let walDirectory = "/node/wal"
+    static let blocksDirectory = "/node/blocks"
+
+    /// Something the node asked the world to do; the simulation carries it out after each driver call.
+    enum Outgoing {
+        case consensus(to: NodeID, bytes: [UInt8])
+        case gossip(to: NodeID, GossipMessage)
+        case dial(address: String, node: NodeID?)
+        case disconnect(NodeID, NodeDisconnect)
+        case event(NodeEvent)
+        case finished(SubmissionTicket, SubmitOutcome?)
+        /// A block stored and applied here (checked by the simulation's invariants).
+        case applied(SealedBlock)
+    }
+
+    let fs: SimFileSystem
+    let wal: RaftWAL?
+    let blocks: BlockStore
+    private(set) var ledger: SimLedger
+    /// Where each transaction ID first appears in the stored chain, and how it was decided.
+    private(set) var places: [Hash: CommittedPlace] = [:]
+    private let genesis: GenesisDocument
+    var outbox: [Outgoing] = []
+
+    /// The simulation's virtual time (µs), set before each driver call.
+    var virtualMicros: SimTime = 0
+    /// Where this node's monotonic clock starts (it counts from its own boot, in ms).
+    let monotonicOrigin: Timestamp
+    /// The node's wall clock against true time (ms): its skew, changed by clock steps.
+    var wallOffsetMillis: Int64
+
+    /// Opens (or recovers) the node's storage on `fs` and rebuilds its state from the stored blocks.
+    init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: Timestamp, wallOffsetMillis: Int64,
+         virtualMicros: SimTime) throws(StorageError) {
+        self.fs = fs
+        self.genesis = genesis
+        self.monotonicOrigin = monotonicOrigin
+        self.wallOffsetMillis = wallOffsetMillis
+        self.virtualMicros = virtualMicros
+        try fs.createDirectory("/node")
+        wal = runsRaft ? try RaftWAL(directory: Self.walDirectory, fileSystem: fs) : nil
+        blocks = try BlockStore(directory: Self.blocksDirectory, fileSystem: fs)
+        ledger = SimLedger(genesis: genesis)
+        // The state is rebuilt from the stored blocks, as the state database catches up at start.
+        if blocks.height > 0 {
+            for block in try blocks.blocks(from: 1, through: blocks.height, maxBytes: .max) { record(block) }
+        }
+    }
+
+    /// What the Raft log held at start (nil for a node without Raft, or a new log).
+    var raftRestore: NodeCore.RaftRestore? {
+        guard let r = wal?.recovered, r.hardState.term > 0 || !r.entries.isEmpty || r.snapshot != nil else { return nil }
+        return NodeCore.RaftRestore(hardState: r.hardState, snapshot: r.snapshot, entries: r.entries)
+    }
+
+    /// The stored chain's head.
+    func head() throws(StorageError) -> ChainPosition {
+        guard blocks.height > 0, let block = try blocks.block(at: blocks.height) else { return .genesis(genesis) }
+        return ChainPosition(height: block.height, hash: block.header.hash, time: block.header.time)
+    }
+
+    // MARK: Clocks
+
+    var monotonicMillis: Timestamp { monotonicOrigin + virtualMicros / 1_000 }
+    var wallMillis: Timestamp {
+        let truth = Int64(genesis.time) + Int64(virtualMicros / 1_000)
+        return Timestamp(max(0, truth + wallOffsetMillis))
+    }
+
+    // MARK: Raft's log
+
+    func persist(_ ready: Ready) throws {
+        guard let wal else { return }
+        try wal.append(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
+        if ready.mustSync || ready.snapshot != nil { try wal.sync() }
+    }
+
+    func persistCompaction(_ snapshot: Snapshot) throws {
+        guard let wal else { return }
+        try wal.append(snapshot: snapshot)
+        try wal.sync()
+    }
+
+    // MARK: Blocks and state
+
+    var storedHeight: UInt64 { blocks.height }
+
+    func storeBlocks(_ sealed: [SealedBlock]) throws {
+        for block in sealed { try blocks.append(block) }
+        try blocks.sync()
+    }
+
+    func readBlocks(from: UInt64, through: UInt64, maxBytes: Int) throws -> [SealedBlock] {
+        try blocks.blocks(from: from, through: through, maxBytes: maxBytes)
+    }
+
+    func apply(_ block: SealedBlock) throws -> [Hash: String] {
+        let rejected = record(block)
+        outbox.append(.applied(block))
+        return rejected
+    }
+
+    /// Applies `block` to the state and notes where its transactions are.
+    @discardableResult
+    private func record(_ block: SealedBlock) -> [Hash: String] {
+        guard let outcomes = ledger.apply(block.block) else {
+            preconditionFailure("block \(block.height) does not extend the node's state (the driver applies in order)")
+        }
+        var rejected: [Hash: String] = [:]
+        for (i, tx) in block.block.transactions.enumerated() {
+            let reason = outcomes[i].rejectionReason
+            if let reason { rejected[tx.id] = reason }
+            if places[tx.id] == nil {
+                places[tx.id] = CommittedPlace(height: block.height, index: UInt32(i), applied: reason == nil, reason: reason)
+            }
+        }
+        return rejected
+    }
+
+    func storedNonce(of signer: PublicKey) -> UInt64 { ledger.view(genesis).committedNonce(of: signer) }
+    func permission(for transaction: Transaction) -> String? { ledger.view(genesis).permission(for: transaction) }
+    func committedPlace(of id: Hash) -> CommittedPlace? { places[id] }
+
+    // MARK: Links and reports
+
+    func send(_ message: ConsensusMessage, to node: NodeID) { outbox.append(.consensus(to: node, bytes: message.encoded())) }
+    func send(_ message: GossipMessage, to node: NodeID, lane: GossipLane) { outbox.append(.gossip(to: node, message)) }
+    func dial(_ address: String, expecting node: NodeID?) { outbox.append(.dial(address: address, node: node)) }
+    func disconnect(_ node: NodeID, reason: NodeDisconnect) { outbox.append(.disconnect(node, reason)) }
+    func note(_ event: NodeEvent) { outbox.append(.event(event)) }
+    func submissionFinished(_ ticket: SubmissionTicket, _ outcome: SubmitOutcome?) { outbox.append(.finished(ticket, outcome)) }
+
+    /// Takes what the node asked for since the last call.
+    func takeOutbox() -> [Outgoing] {
+        defer { outbox = [] }
+        return outbox
+    }
+}
