@@ -164,10 +164,7 @@ public struct BoardDraft: Codable, Sendable, Equatable {
         let t = d.terms
         id = d.id.hex; height = d.height; time = d.time; proposer = names.person(d.proposer); title = t.title
         description = t.description; options = t.options; eligibleRoles = t.eligibleRoles.roles.map(\.description)
-        switch t.closing {
-        case let .height(h): closingKind = "height"; closingValue = h
-        case let .time(ms): closingKind = "time"; closingValue = ms
-        }
+        (closingKind, closingValue) = t.closing.jsonFields
         quorumBasisPoints = t.quorumBasisPoints; passBasisPoints = t.passBasisPoints
         self.endorsements = endorsements.map {
             Endorsing(endorser: names.person($0.endorser), transaction: $0.transaction.hex, height: $0.height)
