@@ -47,6 +47,42 @@ import Testing
         }
     }
 
+    /// What an accessibility checker would flag on the page as it stands: form controls
+    /// without a label, images without alt text, buttons without a name, and text whose
+    /// contrast with its background is under 4.5:1 (3:1 for large text, WCAG 2.1 AA).
+    static let accessibilityProblems = """
+        (() => {
+          const problems = [];
+          const visible = (el) => { const r = el.getBoundingClientRect(); const cs = getComputedStyle(el);
+            return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.display !== 'none'; };
+          for (const el of document.querySelectorAll('input, select, textarea')) {
+            if (el.type === 'hidden' || !visible(el)) continue;
+            if (!(el.labels && el.labels.length) && !el.getAttribute('aria-label')) problems.push('unlabelled ' + el.outerHTML.slice(0, 80));
+          }
+          for (const el of document.querySelectorAll('img')) if (!el.hasAttribute('alt')) problems.push('image without alt ' + el.outerHTML.slice(0, 80));
+          for (const el of document.querySelectorAll('button')) if (visible(el) && !el.innerText.trim() && !el.getAttribute('aria-label')) problems.push('unnamed button');
+          const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+          const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+          const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c; } return [255, 255, 255]; };
+          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          const seen = new Set();
+          for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+            const el = t.parentElement;
+            if (!t.textContent.trim() || !el || seen.has(el) || !visible(el)) continue;
+            seen.add(el);
+            const cs = getComputedStyle(el);
+            const a = lum(rgb(cs.color)), b = lum(background(el));
+            const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+            const size = parseFloat(cs.fontSize), bold = Number(cs.fontWeight) >= 700;
+            const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+            if (ratio < needed) problems.push('contrast ' + ratio.toFixed(2) + ' for "' + t.textContent.trim().slice(0, 30) + '"');
+          }
+          return problems.join('\\n');
+        })()
+        """
+
     static func screenshotDirectory() throws -> (path: String, keep: Bool) {
         if let dir = ProcessInfo.processInfo.environment["CIVITAS_SCREENSHOTS"] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -123,9 +159,18 @@ import Testing
                 if view != "providers" && view != "points" { try await page.waitFor(Self.allVerified) }
                 let text = try await page.string("document.querySelector('main').innerText")
                 for t in texts { #expect(text.contains(t), "\(view) lacks '\(t)':\n\(text.prefix(1500))") }
+                #expect(try await page.string(Self.accessibilityProblems) == "", "\(view)")
                 // People and offices by name: no subject ID or key in what is shown.
                 #expect(text.range(of: "[0-9a-f]{32}", options: .regularExpression) == nil, "\(view) shows hex:\n\(text.prefix(1500))")
             }
+
+            // The audit itself notices what it looks for (a pale line, a field without a label).
+            let planted = try await page.string("""
+                (() => { const p = document.createElement('p'); p.textContent = 'pale'; p.style.color = '#bbbbbb';
+                  const i = document.createElement('input'); i.type = 'text'; document.querySelector('main').append(p, i);
+                  const found = \(Self.accessibilityProblems); p.remove(); i.remove(); return found; })()
+                """)
+            #expect(planted.contains("contrast") && planted.contains("unlabelled"), "\(planted)")
 
             // English, switched in the page.
             try await page.click("#lang-button")
@@ -251,6 +296,7 @@ import Testing
             try await wang.type("#request-location", "3号楼 2 单元")
             try await wang.evaluate("document.querySelector(\"details[data-key='composer-newRequest']\").scrollIntoView()")
             try await Self.capture(wang, "request-form-phone-zh", in: dir)
+            #expect(try await wang.string(Self.accessibilityProblems) == "", "the request form on a phone")
             let filed = try await Self.act(wang, click: "details[data-key='composer-newRequest'] button[type=submit]")
             #expect(filed.contains("已记录在区块"))
             try await wang.waitFor("document.querySelector('main li.card h3')?.innerText === '电梯门关不上，困住过人。'")
@@ -288,8 +334,24 @@ import Testing
             try await wang.evaluate("document.querySelector('main ol.timeline').scrollIntoView()")
             try await Self.capture(wang, "request-closed-phone-zh", in: dir)
 
-            // The committee opens a proposal from the page; Wang's ballot is counted in the live tally.
+            // The committee publishes a notice and corrects it: the trail keeps both versions.
             try await Self.openKey(desk, community, "committee")
+            try await Self.go(desk, "notices")
+            try await desk.click("details[data-key='composer-publishNotice'] > summary")
+            try await desk.evaluate("document.getElementById('notice-category').value = 'finance'")
+            try await desk.type("#notice-title", "三季度维修基金")
+            try await desk.type("#notice-body", "支出 61,200 元。")
+            #expect(try await desk.string(Self.accessibilityProblems) == "", "notices with the composer open")
+            try await Self.act(desk, click: "details[data-key='composer-publishNotice'] button[type=submit]")
+            try await desk.waitFor("document.querySelector('main li.card h3')?.innerText === '三季度维修基金'")
+            try await desk.click("main li.card button.secondary")
+            try await desk.waitFor("document.getElementById('correction-title')?.value === '三季度维修基金'")
+            try await desk.type("#correction-body", "支出 61,020 元。")
+            try await Self.act(desk, click: "details[data-key='composer-correctNotice'] button[type=submit]")
+            try await desk.waitFor("document.querySelector('main li.card')?.innerText.includes('更正记录（共 2 版）')")
+            try await desk.waitFor(Self.allVerified)
+
+            // The committee opens a proposal from the page; Wang's ballot is counted in the live tally.
             try await Self.go(desk, "proposals")
             try await desk.click("details[data-key='composer-openProposal'] > summary")
             try await desk.type("#proposal-title", "周末开放活动室")
@@ -434,6 +496,73 @@ import Testing
             let seeds = ["wang", "li", "zhao", "elders"].map { community.seed($0) }
             Self.expectOnlyOwnOrigin(wang, community, seeds: seeds)
             Self.expectOnlyOwnOrigin(neighbour, community, seeds: seeds)
+        }
+    }
+
+    // MARK: - Bad input on a real node
+
+    @Test func theNewKindsRefuseForgedReplayedMalformedAndRuleBreakingInputWithAReasonAndStoreNothing() async throws {
+        try await Self.with("refuse", offset: 3) { community in
+            let wang = community.pilot.members["wang"]!.key
+            try await community.record(.volunteerRecord(VolunteerRecord(volunteer: wang.publicKey.subjectID, activity: "x", minutes: 120, day: 1)),
+                                       as: "elders")
+            let offer = try await community.record(.rewardOffer(RewardOffer(title: "Cinema", description: "", price: 15, quantity: 5)),
+                                                   as: "elders")
+            guard let client = NodeHTTPClient(base: community.url) else { throw Chromium.Failure("bad URL") }
+            func nextNonce(_ key: SigningKey) async throws -> UInt64 {
+                try JSONDecoder().decode(SubjectBody.self, from: try await client.get("/v1/subjects/\(key.publicKey.raw.hex)").body).nextNonce
+            }
+            func sign(_ key: SigningKey, _ payload: TransactionPayload, nonce: UInt64) -> Transaction {
+                UnsignedTransaction(community: CommunityID(community.pilot.community)!, signer: key.publicKey, nonce: nonce,
+                                    time: Timestamp(Date().timeIntervalSince1970 * 1000), payload: payload).signed(with: key)
+            }
+            func post(_ bytes: [UInt8]) async throws -> (Int, String) {
+                let answer = try await client.post("/v1/transactions?wait=committed&timeout_ms=10000", body: Data(bytes),
+                                                   contentType: "application/octet-stream")
+                return (answer.status, String(decoding: answer.body, as: UTF8.self))
+            }
+            // A redemption that is committed, for the replay below.
+            let nonce = try await nextNonce(wang)
+            let redeemed = sign(wang, .redemption(Redemption(offer: offer.id)), nonce: nonce)
+            let (ok, body) = try await post(redeemed.encoded())
+            #expect(ok == 200 && body.contains("\"applied\":true"), "\(body)")
+
+            // An offer the rules would allow, but not signed by its signer.
+            let elders = community.pilot.members["elders"]!.key
+            var forged = sign(elders, .rewardOffer(RewardOffer(title: "Free cinema", description: "", price: 1, quantity: 9)),
+                              nonce: try await nextNonce(elders))
+            forged.signature = Signature(Array(repeating: 7, count: 64))!
+            let li = community.pilot.members["li"]!.key
+            var overlong = sign(li, .rewardOffer(RewardOffer(title: "t", description: "", price: 1, quantity: 1)), nonce: 1).encoded()
+            overlong = Array(overlong.prefix(overlong.count - 64 - 6)) + [0x00] + Array(overlong.suffix(64 + 5))   // price 0
+            let cases: [(String, [UInt8], Int, String)] = [
+                ("forged signature", forged.encoded(), 422, "signature"),
+                ("a replayed nonce, other content", sign(wang, .redemption(Redemption(offer: Hashing.sha256([1]))), nonce: nonce).encoded(),
+                 409, "nonce"),
+                ("price 0", overlong, 400, "not a transaction"),
+                ("a title over 256 bytes", sign(li, .rewardOffer(RewardOffer(title: String(repeating: "长", count: 90), description: "", price: 1,
+                                                                             quantity: 1)), nonce: 1).encoded(), 400, "not a transaction"),
+                ("truncated", Array(redeemed.encoded().dropLast(3)), 400, "not a transaction"),
+                ("unknown draft", sign(li, .endorsement(DraftEndorsement(draft: Hashing.sha256([2]))), nonce: try await nextNonce(li)).encoded(),
+                 422, "endorsement of unknown draft"),
+                ("more points than held", sign(wang, .redemption(Redemption(offer: offer.id)), nonce: nonce + 1).encoded(), 422,
+                 "holds 5 points"),
+                ("a resident's reward offer", sign(li, .rewardOffer(RewardOffer(title: "t", description: "", price: 1, quantity: 1)),
+                                                   nonce: try await nextNonce(li)).encoded(), 422, "may be issued only by socialOrganization"),
+            ]
+            for (name, bytes, status, reason) in cases {
+                let (code, text) = try await post(bytes)
+                #expect(code == status, "\(name): HTTP \(code) \(text)")
+                #expect(text.contains(reason) && (text.contains("\"error\"") || text.contains("\"reason\"")), "\(name): \(text)")
+            }
+            // Nothing of it was stored: one redemption, no draft, the supply as the one redemption left it, an empty mempool.
+            let redemptions = try JSONDecoder().decode(ListBody<BoardRedemption>.self, from: try await client.get("/v1/board/redemptions").body)
+            #expect(redemptions.items.map(\.id) == [redeemed.id.hex])
+            let drafts = try JSONDecoder().decode(ListBody<BoardDraft>.self, from: try await client.get("/v1/board/drafts").body)
+            #expect(drafts.items.isEmpty)
+            let points = try JSONDecoder().decode(BoardPoints.self, from: try await client.get("/v1/board/points").body)
+            #expect(points.issued == 20 && points.redeemed == 15 && points.outstanding == 5 && points.addsUp)
+            #expect(await community.pilot.status(0)?.mempool.transactions == 0)
         }
     }
 }

@@ -405,9 +405,11 @@ function issuableCategories() {
 function noticeComposer(correcting) {
   const categories = correcting ? [correcting.category] : issuableCategories();
   if (categories.length === 0) return null;
-  const category = h('select', { id: 'notice-category' }, categories.map(c => h('option', { value: c }, T('category.' + c))));
-  const title = h('input', { type: 'text', id: 'notice-title', maxlength: 256, value: correcting ? correcting.title : '' });
-  const body = h('textarea', { id: 'notice-body', rows: 5 });
+  // A correction's fields have IDs of their own: a refresh must not put a new notice's typed text into them.
+  const prefix = correcting ? 'correction' : 'notice';
+  const category = h('select', { id: prefix + '-category' }, categories.map(c => h('option', { value: c }, T('category.' + c))));
+  const title = h('input', { type: 'text', id: prefix + '-title', maxlength: 256, value: correcting ? correcting.title : '' });
+  const body = h('textarea', { id: prefix + '-body', rows: 5 });
   if (correcting) body.value = correcting.body;
   const form = actionForm(correcting ? T('signCorrection') : T('signPublish'), [
     correcting ? h('p', { class: 'muted' }, T('correcting', { title: correcting.title })) : null,
