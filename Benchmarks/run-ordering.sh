@@ -184,16 +184,20 @@ civitas_reason=""
 # arrived while its earlier proposals (at most 4) were being replicated, as etcd does.
 start_civitas() {
     local bin c i subject node n=0
-    if ! swift build -c release --package-path "$root" --product civitas > "$work/civitas-build.log" 2>&1; then
+    # CIVITAS_SCRATCH: another build directory for the release civitas (default: the package's .build).
+    scratch=(--scratch-path "${CIVITAS_SCRATCH:-$root/.build}")
+    if ! swift build -c release --package-path "$root" "${scratch[@]}" --product civitas > "$work/civitas-build.log" 2>&1; then
         civitas_reason="the release build of civitas failed (see the build log)"; return 1
     fi
-    bin="$(swift build -c release --package-path "$root" --show-bin-path)/civitas"
+    bin="$(swift build -c release --package-path "$root" "${scratch[@]}" --show-bin-path)/civitas"
     c="$work/civitas"
     mkdir -p "$c"
     "$bin" ca init --community "$community" --out "$c/ca" > "$c/setup.log" 2>&1 || { civitas_reason="civitas ca init failed"; return 1; }
     for i in 1 2 3; do
         "$bin" init --community "$community" --role validator --dir "$c/v$i" --ca-dir "$c/ca" \
-            --listen "127.0.0.1:$((28000 + i))" > "$c/v$i.out" 2>&1 || { civitas_reason="civitas init failed"; return 1; }
+            --listen "127.0.0.1:$((28000 + i))" --client-listen "127.0.0.1:$((28100 + i))" --admin-listen "127.0.0.1:$((28200 + i))" \
+            --seed 127.0.0.1:28001 --seed 127.0.0.1:28002 --seed 127.0.0.1:28003 \
+            > "$c/v$i.out" 2>&1 || { civitas_reason="civitas init failed"; return 1; }
     done
     {
         echo "community = \"$community\""
@@ -213,10 +217,9 @@ start_civitas() {
     civitas_urls=""
     for i in 1 2 3; do
         cp "$c/genesis.civ" "$c/v$i/genesis.civ"
-        sed -i -e 's/^seeds = \[\].*/seeds = ["127.0.0.1:28001", "127.0.0.1:28002", "127.0.0.1:28003"]/' \
-            -e "s/^client_listen = .*/client_listen = \"127.0.0.1:$((28100 + i))\"/" \
-            -e "s/^admin_listen = .*/admin_listen = \"127.0.0.1:$((28200 + i))\"/" \
-            -e 's/^level = .*/level = "warning"/' "$c/v$i/node.toml"
+        # The load generator's connections all come from 127.0.0.1: lift the per-address cap.
+        sed -i -e 's/^level = .*/level = "warning"/' \
+            -e '/^admin_listen = /a max_connections = 2048\nmax_connections_per_address = 2048' "$c/v$i/node.toml"
         "$bin" node run --config "$c/v$i/node.toml" > "$c/v$i.log" 2>&1 &
         civitas_pids+=("$!")
         civitas_urls="${civitas_urls:+$civitas_urls,}http://127.0.0.1:$((28100 + i))"

@@ -87,11 +87,11 @@ public actor GossipNode {
     public func start() {
         guard loops.isEmpty else { return }
         links.start()
-        let inputs = links.inputs
+        let links = self.links
         loops.append(Task { [weak self] in
-            for await input in inputs {
+            for await _ in links.wakeups {
                 guard let self else { return }
-                await self.handle(input)
+                for input in links.take() { await self.handle(input) }
             }
         })
         loops.append(Task { [weak self] in

@@ -3,11 +3,15 @@ public import CivitasLedger
 import Synchronization
 
 /// The node's links, as one object: what the node talks to on the network.
-/// It turns the transport's events into one ordered stream of inputs —
+/// It turns the transport's events into one ordered queue of inputs —
 /// consensus frames (undecoded), gossip messages (decoded; a malformed one
 /// closes its link), links opening and closing — and carries the node's
 /// sends, dials and disconnects to the transport. It decides nothing about
 /// what a message means: the node does.
+///
+/// The node takes the inputs in batches (`take()` after each `wakeups`
+/// signal): everything that arrived while it was busy is handled together,
+/// so a burst of Raft appends costs one fsync and one set of replies.
 public final class LinkMultiplexer: Sendable {
     /// One input for the node, in the order the links produced them.
     public enum Input: Sendable {
@@ -23,9 +27,10 @@ public final class LinkMultiplexer: Sendable {
     }
 
     public let transport: Transport
-    /// Everything the links produce, for one consumer.
-    public let inputs: AsyncStream<Input>
-    private let continuation: AsyncStream<Input>.Continuation
+    /// A signal for the one consumer: inputs wait in `take()`.
+    public let wakeups: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+    private let queue = Mutex<(inputs: [Input], finished: Bool)>(([], false))
     private let reader = Mutex<Task<Void, Never>?>(nil)
     private let sentCounts = Mutex<[String: MessageCount]>([:])
 
@@ -38,33 +43,50 @@ public final class LinkMultiplexer: Sendable {
 
     public init(transport: Transport) {
         self.transport = transport
-        (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+        (wakeups, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Every input that arrived since the last call, in order.
+    public func take() -> [Input] {
+        queue.withLock { q in
+            defer { q.inputs = [] }
+            return q.inputs
+        }
+    }
+
+    /// Queues `input` and wakes the consumer if it was idle.
+    private func push(_ input: Input) {
+        let wasEmpty = queue.withLock { q -> Bool in
+            guard !q.finished else { return false }
+            q.inputs.append(input)
+            return q.inputs.count == 1
+        }
+        if wasEmpty { continuation.yield() }
     }
 
     /// Starts turning the transport's events into inputs.
     public func start() {
         let events = transport.events
-        let continuation = self.continuation
         let transport = self.transport
         reader.withLock { task in
             guard task == nil else { return }
-            task = Task {
+            task = Task { [self] in
                 for await event in events {
                     switch event {
                     case let .connected(info):
                         let address = info.direction == .outbound ? info.remoteAddress : nil
-                        continuation.yield(.up(info.identity.nodeID, address: address, community: info.identity.community))
+                        push(.up(info.identity.nodeID, address: address, community: info.identity.community))
                     case let .disconnected(node, _):
-                        continuation.yield(.down(node))
+                        push(.down(node))
                     case .rejected:
                         break
                     case let .message(from, traffic, bytes):
                         if traffic == .consensus {
-                            continuation.yield(.consensus(from: from, bytes))
+                            push(.consensus(from: from, bytes))
                             continue
                         }
                         do {
-                            continuation.yield(.gossip(from: from, try GossipMessage(canonicalBytes: bytes)))
+                            push(.gossip(from: from, try GossipMessage(canonicalBytes: bytes)))
                         } catch {
                             transport.disconnect(from, reason: "malformed gossip message: \(error)")
                         }
@@ -77,6 +99,7 @@ public final class LinkMultiplexer: Sendable {
     /// Stops the inputs and the transport.
     public func stop() async {
         reader.withLock { $0?.cancel() }
+        queue.withLock { $0.finished = true }
         continuation.finish()
         await transport.shutdown()
     }
@@ -111,19 +134,18 @@ public final class LinkMultiplexer: Sendable {
     /// expected; a failure comes back as `.dialFailed` (a link to that node
     /// already open, the other side having dialled too, is no failure).
     public func dial(_ address: String, expecting node: NodeID?) {
-        let continuation = self.continuation
         let transport = self.transport
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            continuation.yield(.dialFailed(address: address, node: node))
+            push(.dialFailed(address: address, node: node))
             return
         }
         let host = String(address[..<colon])
-        Task {
+        Task { [self] in
             do throws(LinkRejection) {
                 _ = try await transport.connect(host: host, port: port)
             } catch {
                 if let node, transport.peers.contains(where: { $0.identity.nodeID == node }) { return }
-                continuation.yield(.dialFailed(address: address, node: node))
+                push(.dialFailed(address: address, node: node))
             }
         }
     }

@@ -123,7 +123,7 @@ extension NodeCore {
         if !batch.isEmpty { publishOffer(batch) }
     }
 
-    private mutating func publishOffer(_ batch: [Transaction]) {
+    mutating func publishOffer(_ batch: [Transaction]) {
         let payload = TransactionOffer(time: now, transactions: batch).encoded()
         guard payload.count <= plumtree.settings.maxPayloadBytes else { return }
         carry(plumtree.broadcast(topic: .communityTransactions, payload: payload, now: gossipNow).directives)
@@ -166,7 +166,7 @@ extension NodeCore {
     }
 
     /// Transactions delivered by Plumtree go to the mempool as any gossiped transaction.
-    private mutating func admitInbox(view: some MempoolView) {
+    mutating func admitInbox(view: some MempoolView) {
         guard !inbox.isEmpty else { return }
         let transactions = inbox
         inbox = []

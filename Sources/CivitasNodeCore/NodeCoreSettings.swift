@@ -41,11 +41,15 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// A node behind its peers with nothing fetched and no progress for this
     /// long restarts block sync from its applied head. 3 s: three height reports.
     public var stallMillis: UInt64 = 3_000
-    /// A node more than this many blocks below the best height its peers
-    /// report refuses submissions until it catches up (`notReadyForSubmissions`).
-    /// 2: a peer's height report may run a block or two ahead of the block
-    /// itself reaching this node by gossip in normal operation.
+    /// A node more than `submitLagBlocks` below the best height its peers
+    /// report, for `submitLagMillis` or by `farBehindBlocks` at once, refuses
+    /// submissions until it catches up (`notReadyForSubmissions`): it cannot
+    /// tell which nonces the blocks it lacks used. A peer's height report may
+    /// run a few blocks ahead of the blocks reaching this node by gossip, and
+    /// at a busy leader's pace that gap is normal for a moment.
     public var submitLagBlocks: UInt64 = 2
+    public var submitLagMillis: UInt64 = 1_000
+    public var farBehindBlocks: UInt64 = 64
     /// The Raft log is compacted every this many applied blocks.
     public var compactEveryBlocks: UInt64 = 1_024
     /// Sealed blocks and votes more than this far above the applied height are

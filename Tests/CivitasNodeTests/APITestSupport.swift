@@ -39,3 +39,11 @@ func withScratchDirectory<T>(_ body: (String) throws -> T) throws -> T {
     defer { try? FileManager.default.removeItem(at: url) }
     return try body(url.path)
 }
+
+/// A scratch directory removed at the end of `body` (async).
+func withScratchDirectoryAsync<T>(_ body: (String) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-node-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url.path)
+}

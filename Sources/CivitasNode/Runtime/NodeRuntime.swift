@@ -1,4 +1,4 @@
-public import CivitasCodec
+import CivitasCodec
 import CivitasGovernance
 public import CivitasLedger
 public import CivitasNetwork
@@ -86,39 +86,31 @@ public actor NodeRuntime: NodeService, Service {
         let directory = DataDirectory(parameters.dataDirectory)
         let fileSystem = POSIXFileSystem()
         try FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
-        let blocks = try BlockStore(directory: directory.blocks, fileSystem: fileSystem)
+        let validatorKeys = Set(parameters.genesis.validators.map(\.nodeKey))
+        if let both = parameters.learnerKeys.first(where: validatorKeys.contains) {
+            throw NodeRuntimeError("raft.learners lists \(both.raw.hex), a genesis validator's node key: a validator cannot also be a learner")
+        }
+        let configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
+                                                  learnerKeys: parameters.learnerKeys, settings: parameters.settings,
+                                                  gossip: parameters.gossip)
+        if configuration.replicaID == nil, parameters.role == .validator {
+            throw NodeRuntimeError("this node's key is not one of the genesis validators' node keys, so it cannot run as a validator")
+        } else if configuration.replicaID == nil, parameters.role == .learner {
+            throw NodeRuntimeError("this node's key \(parameters.nodeKey.publicKey.raw.hex) is not in raft.learners, so it cannot run as a learner (every validator and learner lists the learners' node keys, in the same order)")
+        }
+        let storage = try NodeStorage(walDirectory: directory.wal, blocksDirectory: directory.blocks,
+                                      runsRaft: configuration.replicaID != nil, fileSystem: fileSystem)
+        let blocks = storage.blocks
         // Blocks are synced in the block store before the state applies them,
         // and `catchUp` below replays any the state lost: its commits need no fsync of their own.
         let state = try StateDatabase.open(path: directory.stateDatabase, genesis: parameters.genesis, durability: .afterBlockStore)
         // A crash between the block store and the state database leaves the state behind: catch up.
         let caughtUp = try state.catchUp { height throws(StorageError) in try blocks.block(at: height) }
-        var restore: NodeCore.RaftRestore?
-        var wal: RaftWAL?
-        let configuration = NodeCoreConfiguration(genesis: parameters.genesis, nodeKey: parameters.nodeKey, role: parameters.role,
-                                                  learnerKeys: parameters.learnerKeys, settings: parameters.settings,
-                                                  gossip: parameters.gossip)
-        let validatorKeys = Set(parameters.genesis.validators.map(\.nodeKey))
-        if let both = parameters.learnerKeys.first(where: validatorKeys.contains) {
-            throw NodeRuntimeError("raft.learners lists \(both.raw.hex), a genesis validator's node key: a validator cannot also be a learner")
-        }
-        if configuration.replicaID != nil {
-            let log = try RaftWAL(directory: directory.wal, fileSystem: fileSystem)
-            let r = log.recovered
-            if r.hardState.term > 0 || !r.entries.isEmpty || r.snapshot != nil {
-                restore = NodeCore.RaftRestore(hardState: r.hardState, snapshot: r.snapshot, entries: r.entries)
-            }
-            wal = log
-        } else if parameters.role == .validator {
-            throw NodeRuntimeError("this node's key is not one of the genesis validators' node keys, so it cannot run as a validator")
-        } else if parameters.role == .learner {
-            throw NodeRuntimeError("this node's key \(parameters.nodeKey.publicKey.raw.hex) is not in raft.learners, so it cannot run as a learner (every validator and learner lists the learners' node keys, in the same order)")
-        }
+        let restore = storage.recoveredRaft.map { NodeCore.RaftRestore(hardState: $0.hardState, snapshot: $0.snapshot, entries: $0.entries) }
         let height = blocks.height
-        var position = ChainPosition.genesis(parameters.genesis)
-        if height > 0, let head = try blocks.block(at: height) {
-            position = ChainPosition(height: height, hash: head.header.hash, time: head.header.time)
-        }
-        let environment = RuntimeEnvironment(blocks: blocks, wal: wal, state: state, links: links, logger: logger, metrics: metrics)
+        let position = try storage.head().map { ChainPosition(height: $0.height, hash: $0.header.hash, time: $0.header.time) }
+            ?? .genesis(parameters.genesis)
+        let environment = RuntimeEnvironment(storage: storage, state: state, links: links, logger: logger, metrics: metrics)
         let seed = UInt64(truncatingIfNeeded: Int64(WallClock.nowMillis)) ^ 0x5EED
         driver = NodeDriver(configuration: configuration, environment: environment, applied: position, restoring: restore, seed: seed)
         self.environment = environment
@@ -143,8 +135,7 @@ public actor NodeRuntime: NodeService, Service {
     /// Throws if storage failed.
     public func run() async throws {
         links.start()
-        let inputs = links.inputs
-        let reader = Task { await self.consume(inputs) }
+        let reader = Task { await self.consume() }
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled && failure == nil {
             step()
@@ -163,9 +154,7 @@ public actor NodeRuntime: NodeService, Service {
         reader.cancel()
         saveAddressBook()
         await links.stop()
-        try? environment.blocks.sync()
-        try? environment.blocks.close()
-        environment.wal?.close()
+        environment.storage.close()
         try? state.close()
         if let failure {
             logger.critical("stopped: storage failed", metadata: ["error": "\(failure)"])
@@ -197,26 +186,22 @@ public actor NodeRuntime: NodeService, Service {
         }
     }
 
-    /// Handles the links' inputs in order, on this actor's thread.
-    private func consume(_ inputs: AsyncStream<LinkMultiplexer.Input>) async {
-        for await input in inputs {
-            handle(input)
-        }
-    }
-
-    private func handle(_ input: LinkMultiplexer.Input) {
-        switch input {
-        case let .consensus(from, bytes):
-            perform { try $0.receive(consensus: bytes, from: from) }
-        case let .gossip(from, message):
-            perform { try $0.receive(gossip: message, from: from) }
-        case let .up(node, address, community):
-            let inCommunity = community == parameters.genesis.community
-            perform { try $0.linkUp(node, address: address, inCommunity: inCommunity) }
-        case let .down(node):
-            perform { try $0.linkDown(node) }
-        case let .dialFailed(address, node):
-            perform { try $0.dialFailed(address: address, node: node) }
+    /// Handles the links' inputs in order, on this actor's thread: all that
+    /// arrived while it was busy, as one batch.
+    private func consume() async {
+        let links = self.links
+        let community = parameters.genesis.community
+        for await _ in links.wakeups {
+            let batch = links.take().map { input -> NodeDriver<RuntimeEnvironment>.Input in
+                switch input {
+                case let .consensus(from, bytes): .consensus(from: from, bytes)
+                case let .gossip(from, message): .gossip(from: from, message)
+                case let .up(node, address, peerCommunity): .linkUp(node, address: address, inCommunity: peerCommunity == community)
+                case let .down(node): .linkDown(node)
+                case let .dialFailed(address, node): .dialFailed(address: address, node: node)
+                }
+            }
+            if !batch.isEmpty { perform { try $0.receive(batch) } }
         }
     }
 
@@ -272,72 +257,6 @@ public actor NodeRuntime: NodeService, Service {
         case .unavailable: "unavailable"
         }
     }
-
-    public func transactionStatus(_ id: Hash) async -> TransactionStatusReport {
-        if let record = try? state.transactions(id: id).first, let block = try? environment.blocks.block(at: record.height) {
-            return .committed(height: record.height, index: UInt32(record.index), applied: record.isApplied,
-                              reason: record.rejectionReason, blockHash: block.header.hash,
-                              transactionRoot: block.header.transactionRoot, proof: block.block.inclusionProof(index: record.index))
-        }
-        return core.mempool.contains(id) ? .pending : .unknown
-    }
-
-    public func block(at height: UInt64) async -> SealedBlock? {
-        try? environment.blocks.block(at: height)
-    }
-
-    public func status() async -> NodeStatusReport {
-        let nodeID = NodeID(deriving: parameters.nodeKey.publicKey)
-        let genesis = parameters.genesis
-        let now = WallClock.nowMillis
-        let raft = core.raft.map {
-            NodeStatusReport.Raft(term: $0.term, role: $0.role.rawValue, leader: core.leaderNode?.description,
-                                  commitIndex: $0.commitIndex, appliedIndex: $0.appliedIndex)
-        }
-        let applied = core.applied
-        let chain = NodeStatusReport.Chain(height: applied.height, headHash: applied.hash.hex,
-                                           headAgeMillis: applied.height == 0 ? nil : now > applied.time ? now - applied.time : 0,
-                                           bestPeerHeight: core.bestKnownHeight)
-        let peers = transport.peers.map {
-            NodeStatusReport.Peer(nodeID: $0.identity.nodeID.description, community: $0.identity.community.name,
-                                  role: $0.identity.role.description,
-                                  address: $0.listenAddress.isEmpty ? $0.remoteAddress : $0.listenAddress,
-                                  roundTripMillis: transport.roundTrip(to: $0.identity.nodeID).map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3 })
-        }.sorted { ($0.community, $0.nodeID) < ($1.community, $1.nodeID) }
-        var counters: [String: UInt64] = [:]
-        for (kind, count) in links.sentByKind {
-            counters["\(kind)_messages"] = UInt64(count.messages)
-            counters["\(kind)_bytes"] = UInt64(count.bytes)
-        }
-        let traffic = transport.traffic
-        counters["frames_sent"] = UInt64(traffic.framesSent)
-        counters["frames_received"] = UInt64(traffic.framesReceived)
-        // What the core's membership knows: live members (not this node) and address-book entries.
-        counters["members_alive"] = UInt64(core.liveMembers.count)
-        counters["address_book_entries"] = UInt64(core.addressBook.entries.count)
-        let mempool = NodeStatusReport.Mempool(transactions: core.mempool.count, bytes: core.mempool.bytes,
-                                               signers: core.mempool.signerCount)
-        let disk = diskUsage.report(directory: parameters.dataDirectory)
-        let secondsLeft = Int64(parameters.certificateNotAfter.timeIntervalSinceNow)
-        let certificate = NodeStatusReport.Certificate(notAfter: ISO8601DateFormatter().string(from: parameters.certificateNotAfter),
-                                                       secondsLeft: secondsLeft)
-        var checkpoints: [NodeStatusReport.FederationCheckpoint] = []
-        for community in (try? state.checkpointCommunities()) ?? [] where community != genesis.community {
-            if let latest = try? state.checkpoints(of: community).max(by: { $0.height < $1.height }) {
-                checkpoints.append(.init(community: community.name, height: latest.height, headerHash: latest.headerHash.hex))
-            }
-        }
-        let communityPeers = transport.peers.filter { $0.identity.community == genesis.community }.count
-        let health = HealthReport.evaluate(HealthInputs(
-            hasLeader: core.raft.map { $0.leader != nil }, height: applied.height, bestPeerHeight: core.bestKnownHeight,
-            communityPeers: communityPeers, diskFreeBytes: disk.freeBytes, diskTotalBytes: disk.totalBytes,
-            certificateSecondsLeft: secondsLeft), thresholds: parameters.health)
-        return NodeStatusReport(
-            identity: .init(nodeID: nodeID.description, community: genesis.community.name, role: parameters.role.rawValue,
-                            version: parameters.version),
-            raft: raft, chain: chain, peers: peers, gossip: counters, mempool: mempool, disk: disk, certificate: certificate,
-            checkpoints: checkpoints, health: health)
-    }
 }
 
 /// What the runtime records as it goes (the node's `NodeMetrics` implements it).
@@ -349,26 +268,4 @@ public protocol RuntimeMetrics: Sendable {
 public struct NodeRuntimeError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// The data directory's size, walked at most every 30 s (a status request
-/// must stay cheap on a big chain), and its file system's free space, read each time.
-struct DiskUsageCache {
-    private var lastWalk: ContinuousClock.Instant?
-    private var used: UInt64 = 0
-
-    mutating func report(directory: String) -> NodeStatusReport.Disk {
-        if lastWalk.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
-            lastWalk = ContinuousClock.now
-            used = DiskUsage.used(by: directory)
-        }
-        let space = DiskUsage.fileSystem(of: directory)
-        return NodeStatusReport.Disk(dataDirectory: directory, usedBytes: used, freeBytes: space?.free ?? 0, totalBytes: space?.total ?? 0)
-    }
-}
-
-/// The process's wall clock in milliseconds since the Unix epoch: stamped
-/// into records and reports, never used for timers.
-enum WallClock {
-    static var nowMillis: Timestamp { Timestamp(max(0, Date().timeIntervalSince1970 * 1_000)) }
 }

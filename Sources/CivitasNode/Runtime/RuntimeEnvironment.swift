@@ -11,8 +11,8 @@ import Logging
 /// store on the node's disk, the state database, TLS links, the process's
 /// clocks, the log. Used only from the `NodeRuntime` actor.
 final class RuntimeEnvironment: NodeEnvironment {
-    let blocks: BlockStore
-    let wal: RaftWAL?
+    let storage: NodeStorage
+    var blocks: BlockStore { storage.blocks }
     let state: StateDatabase
     let links: LinkMultiplexer
     let logger: Logger
@@ -21,9 +21,8 @@ final class RuntimeEnvironment: NodeEnvironment {
     var waiting: [SubmissionTicket: CheckedContinuation<SubmitOutcome?, Never>] = [:]
     private let origin = ContinuousClock.now
 
-    init(blocks: BlockStore, wal: RaftWAL?, state: StateDatabase, links: LinkMultiplexer, logger: Logger, metrics: (any RuntimeMetrics)?) {
-        self.blocks = blocks
-        self.wal = wal
+    init(storage: NodeStorage, state: StateDatabase, links: LinkMultiplexer, logger: Logger, metrics: (any RuntimeMetrics)?) {
+        self.storage = storage
         self.state = state
         self.links = links
         self.logger = logger
@@ -39,32 +38,17 @@ final class RuntimeEnvironment: NodeEnvironment {
 
     var wallMillis: Timestamp { WallClock.nowMillis }
 
-    // MARK: Raft's log
+    // MARK: Raft's log and blocks (`NodeStorage`)
 
-    func persist(_ ready: Ready) throws {
-        guard let wal else { return }
-        try wal.append(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
-        if ready.mustSync || ready.snapshot != nil { try wal.sync() }
-    }
-
-    func persistCompaction(_ snapshot: Snapshot) throws {
-        guard let wal else { return }
-        try wal.append(snapshot: snapshot)
-        try wal.sync()
-    }
-
-    // MARK: Blocks and state
-
-    var storedHeight: UInt64 { blocks.height }
-
-    func storeBlocks(_ sealed: [SealedBlock]) throws {
-        for block in sealed { try blocks.append(block) }
-        try blocks.sync()
-    }
-
+    func persist(_ ready: Ready) throws { try storage.persist(ready) }
+    func persistCompaction(_ snapshot: Snapshot) throws { try storage.persistCompaction(snapshot) }
+    var storedHeight: UInt64 { storage.blocks.height }
+    func storeBlocks(_ sealed: [SealedBlock]) throws { try storage.storeBlocks(sealed) }
     func readBlocks(from: UInt64, through: UInt64, maxBytes: Int) throws -> [SealedBlock] {
-        try blocks.blocks(from: from, through: through, maxBytes: maxBytes)
+        try storage.readBlocks(from: from, through: through, maxBytes: maxBytes)
     }
+
+    // MARK: State
 
     func apply(_ block: SealedBlock) throws -> [Hash: String] {
         let started = ContinuousClock.now

@@ -108,23 +108,56 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         return .waiting(ticket)
     }
 
-    /// A consensus-class message (Raft or a vote) from `peer`, undecoded.
-    public mutating func receive(consensus bytes: [UInt8], from peer: NodeID) throws {
-        let message: ConsensusMessage
-        do {
-            message = try ConsensusMessage(encoded: bytes)
-        } catch {
-            environment.disconnect(peer, reason: .malformedConsensus("\(error)"))
-            return
-        }
-        core.receive(message, from: peer, view: view)
+    /// Something the links brought.
+    public enum Input: Sendable {
+        /// A consensus-class message (Raft or a vote), undecoded.
+        case consensus(from: NodeID, [UInt8])
+        case gossip(from: NodeID, GossipMessage)
+        /// A link opened (`address`: the one dialled; nil for an inbound link).
+        case linkUp(NodeID, address: String?, inCommunity: Bool)
+        case linkDown(NodeID)
+        /// A dial the core asked for failed.
+        case dialFailed(address: String, node: NodeID?)
+    }
+
+    /// Inputs that arrived together, handled together: the core takes them
+    /// all, then its outputs are carried out once — a burst of Raft appends
+    /// costs one write-ahead-log sync and one set of replies.
+    public mutating func receive(_ inputs: [Input]) throws {
+        for input in inputs { take(input) }
         try drain()
     }
 
-    /// A gossip message from a linked peer. Block requests are answered here
-    /// from the block store; everything else goes to the core.
+    public mutating func receive(consensus bytes: [UInt8], from peer: NodeID) throws {
+        try receive([.consensus(from: peer, bytes)])
+    }
+
     public mutating func receive(gossip message: GossipMessage, from peer: NodeID) throws {
-        if case let .blockRequest(requestID, start, count) = message {
+        try receive([.gossip(from: peer, message)])
+    }
+
+    public mutating func linkUp(_ peer: NodeID, address: String?, inCommunity: Bool = true) throws {
+        try receive([.linkUp(peer, address: address, inCommunity: inCommunity)])
+    }
+
+    public mutating func linkDown(_ peer: NodeID) throws {
+        try receive([.linkDown(peer)])
+    }
+
+    public mutating func dialFailed(address: String, node: NodeID?) throws {
+        try receive([.dialFailed(address: address, node: node)])
+    }
+
+    /// Hands one input to the core (block requests are answered here, from the block store).
+    private mutating func take(_ input: Input) {
+        switch input {
+        case let .consensus(peer, bytes):
+            do {
+                core.receive(try ConsensusMessage(encoded: bytes), from: peer, view: view)
+            } catch {
+                environment.disconnect(peer, reason: .malformedConsensus("\(error)"))
+            }
+        case let .gossip(peer, .blockRequest(requestID, start, count)):
             let env = environment
             let (response, failure) = BlockRangeService.respond(requestID: requestID, start: start, count: count,
                                                                 storedHeight: env.storedHeight) { from, through, maxBytes in
@@ -132,28 +165,15 @@ public struct NodeDriver<Environment: NodeEnvironment> {
             }
             if let failure { env.note(.blockReadFailed("blocks from \(start) for \(peer): \(failure)")) }
             env.send(response, to: peer, lane: .bulk)
-            return
+        case let .gossip(peer, message):
+            core.receive(gossip: message, from: peer, view: view)
+        case let .linkUp(peer, address, inCommunity):
+            core.peerUp(peer, address: address, inCommunity: inCommunity)
+        case let .linkDown(peer):
+            core.peerDown(peer)
+        case let .dialFailed(address, node):
+            core.dialFailed(address: address, node: node)
         }
-        core.receive(gossip: message, from: peer, view: view)
-        try drain()
-    }
-
-    /// A link to `peer` opened (`address`: the one dialled; nil for an inbound link).
-    public mutating func linkUp(_ peer: NodeID, address: String?, inCommunity: Bool = true) throws {
-        core.peerUp(peer, address: address, inCommunity: inCommunity)
-        try drain()
-    }
-
-    /// The link to `peer` closed.
-    public mutating func linkDown(_ peer: NodeID) throws {
-        core.peerDown(peer)
-        try drain()
-    }
-
-    /// A dial the core asked for failed.
-    public mutating func dialFailed(address: String, node: NodeID?) throws {
-        core.dialFailed(address: address, node: node)
-        try drain()
     }
 
     /// Publishes `payload` city-wide on a city topic (gateways only).

@@ -29,8 +29,8 @@ final class SimNodeEnvironment: NodeEnvironment {
     }
 
     let fs: SimFileSystem
-    let wal: RaftWAL?
-    let blocks: BlockStore
+    let storage: NodeStorage
+    var blocks: BlockStore { storage.blocks }
     private(set) var ledger: SimLedger
     /// Where each transaction ID first appears in the stored chain, and how it was decided.
     private(set) var places: [Hash: CommittedPlace] = [:]
@@ -53,25 +53,22 @@ final class SimNodeEnvironment: NodeEnvironment {
         self.wallOffsetMillis = wallOffsetMillis
         self.virtualMicros = virtualMicros
         try fs.createDirectory("/node")
-        wal = runsRaft ? try RaftWAL(directory: Self.walDirectory, fileSystem: fs) : nil
-        blocks = try BlockStore(directory: Self.blocksDirectory, fileSystem: fs)
+        storage = try NodeStorage(walDirectory: Self.walDirectory, blocksDirectory: Self.blocksDirectory, runsRaft: runsRaft, fileSystem: fs)
         ledger = SimLedger(genesis: genesis)
         // The state is rebuilt from the stored blocks, as the state database catches up at start.
-        if blocks.height > 0 {
-            for block in try blocks.blocks(from: 1, through: blocks.height, maxBytes: .max) { record(block) }
+        if storage.blocks.height > 0 {
+            for block in try storage.readBlocks(from: 1, through: storage.blocks.height, maxBytes: .max) { record(block) }
         }
     }
 
     /// What the Raft log held at start (nil for a node without Raft, or a new log).
     var raftRestore: NodeCore.RaftRestore? {
-        guard let r = wal?.recovered, r.hardState.term > 0 || !r.entries.isEmpty || r.snapshot != nil else { return nil }
-        return NodeCore.RaftRestore(hardState: r.hardState, snapshot: r.snapshot, entries: r.entries)
+        storage.recoveredRaft.map { NodeCore.RaftRestore(hardState: $0.hardState, snapshot: $0.snapshot, entries: $0.entries) }
     }
 
     /// The stored chain's head.
     func head() throws(StorageError) -> ChainPosition {
-        guard blocks.height > 0, let block = try blocks.block(at: blocks.height) else { return .genesis(genesis) }
-        return ChainPosition(height: block.height, hash: block.header.hash, time: block.header.time)
+        try storage.head().map { ChainPosition(height: $0.height, hash: $0.header.hash, time: $0.header.time) } ?? .genesis(genesis)
     }
 
     // MARK: Clocks
@@ -82,32 +79,17 @@ final class SimNodeEnvironment: NodeEnvironment {
         return Timestamp(max(0, truth + wallOffsetMillis))
     }
 
-    // MARK: Raft's log
+    // MARK: Raft's log and blocks (`NodeStorage`)
 
-    func persist(_ ready: Ready) throws {
-        guard let wal else { return }
-        try wal.append(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
-        if ready.mustSync || ready.snapshot != nil { try wal.sync() }
-    }
-
-    func persistCompaction(_ snapshot: Snapshot) throws {
-        guard let wal else { return }
-        try wal.append(snapshot: snapshot)
-        try wal.sync()
-    }
-
-    // MARK: Blocks and state
-
-    var storedHeight: UInt64 { blocks.height }
-
-    func storeBlocks(_ sealed: [SealedBlock]) throws {
-        for block in sealed { try blocks.append(block) }
-        try blocks.sync()
-    }
-
+    func persist(_ ready: Ready) throws { try storage.persist(ready) }
+    func persistCompaction(_ snapshot: Snapshot) throws { try storage.persistCompaction(snapshot) }
+    var storedHeight: UInt64 { storage.blocks.height }
+    func storeBlocks(_ sealed: [SealedBlock]) throws { try storage.storeBlocks(sealed) }
     func readBlocks(from: UInt64, through: UInt64, maxBytes: Int) throws -> [SealedBlock] {
-        try blocks.blocks(from: from, through: through, maxBytes: maxBytes)
+        try storage.readBlocks(from: from, through: through, maxBytes: maxBytes)
     }
+
+    // MARK: State
 
     func apply(_ block: SealedBlock) throws -> [Hash: String] {
         let rejected = record(block)

@@ -1,0 +1,72 @@
+import CivitasCodec
+import CivitasLedger
+import CivitasRaft
+import CivitasGossip
+
+/// The leader cuts batches from the mempool and proposes them to Raft.
+extension NodeCore {
+    // MARK: - Block production (leader)
+
+    /// Cuts batches while the pipeline has room. A new transaction cuts only a
+    /// full batch (`onlyFull`); one waiting out the block interval is cut by
+    /// the next tick, so a busy leader proposes (and fsyncs) once per tick at
+    /// most for partial batches, not once per arriving transaction.
+    mutating func produce(view: some MempoolView, onlyFull: Bool = false) {
+        guard let raft, raft.role == .leader, let index = validatorIndex else {
+            if !inFlight.isEmpty { inFlight.removeAll() }
+            return
+        }
+        inFlight.removeAll { $0 <= raft.commitIndex }
+        // Configured learners join through the leader, one membership change at a time.
+        if let learner = configuration.learners.first(where: { !raft.configuration.isMember($0) }) {
+            _ = try? self.raft!.propose(configuration: .addLearner(learner))
+        }
+        let params = configuration.genesis.parameters
+        let local = configuration.settings
+        let maxCount = min(local.maxBlockTransactions ?? Int.max, Int(params.maxBlockTransactions))
+        let maxBytes = min(local.maxBlockBytes ?? Int.max, Int(params.maxBlockBytes))
+        let interval = min(local.blockInterval ?? UInt64.max, params.blockInterval)
+        // Batches proposed and not committed, plus blocks built and not yet
+        // applied here: while these are in the pipeline, transactions gather
+        // for the next batch, so blocks grow with the load instead of the
+        // pipeline filling with one-transaction blocks.
+        while inFlight.count + unsealed.count < configuration.settings.maxProposalsInFlight {
+            let batch = mempool.batch(maxCount: maxCount, maxBytes: maxBytes, view: pendingView(view))
+            guard !batch.isEmpty else { return }
+            var bytes = 0
+            var oldest = now
+            for tx in batch {
+                bytes += Mempool.encodedSize(of: tx)
+                if let arrival = mempool.arrival(of: tx.id) { oldest = min(oldest, arrival) }
+            }
+            let full = batch.count >= maxCount || bytes + configuration.settings.mempool.maxTransactionBytes > maxBytes
+            guard full || (!onlyFull && now - oldest >= interval) else { return }
+            // Wall time: a block's time never goes back on the chain (`build` takes the later of it and the previous block's).
+            let proposal = BlockProposal(time: wall, proposer: index, transactions: batch)
+            guard case let .appended(_, first, _)? = try? self.raft!.propose([proposal.encoded()]) else { return }
+            inFlight.append(first)
+            notePending(batch)
+            out.events.append(.proposed(transactions: batch.count, raftIndex: first))
+        }
+    }
+
+    mutating func notePending(_ transactions: [Transaction]) {
+        for tx in transactions where tx.nonce > pendingNonces[tx.signer, default: 0] {
+            pendingNonces[tx.signer] = tx.nonce
+        }
+    }
+
+    func pendingView<V: MempoolView>(_ view: V) -> PendingNonceView<V> {
+        PendingNonceView(base: view, pending: pendingNonces)
+    }
+}
+
+/// A view whose committed nonces include those of batches proposed or built
+/// but not yet applied, so the next batch starts after them.
+struct PendingNonceView<Base: MempoolView>: MempoolView {
+    let base: Base
+    let pending: [PublicKey: UInt64]
+    var community: CommunityID { base.community }
+    func committedNonce(of signer: PublicKey) -> UInt64 { max(base.committedNonce(of: signer), pending[signer] ?? 0) }
+    func permission(for transaction: Transaction) -> String? { base.permission(for: transaction) }
+}
