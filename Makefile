@@ -5,7 +5,7 @@ APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3 pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
 SOAK_SEEDS   ?= 1..20000
 
-.PHONY: all deps build release test demo bench bench-codec bench-raft bench-storage bench-network bench-ordering soak fuzz fuzz-build clean
+.PHONY: all deps browser-deps build release test demo bench bench-codec bench-raft bench-storage bench-network bench-ordering soak fuzz fuzz-build clean
 
 all: build
 
@@ -18,20 +18,32 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# Headless Chromium for the board's browser tests (Tests/CivitasNodeTests/Board/),
+# and a small Chinese font so their screenshots show the text; only where absent.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+browser-deps:
+	@missing=""; for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
 build: deps
 	$(SWIFT) build
 
 release: deps
 	$(SWIFT) build -c release --product civitas
 
-# The real-socket tests (the TLS transport, and the pilot community of real node
-# processes) run first, alone: beside the storage crash and disk-full tests and
-# the simulation campaigns on a two-core machine, TLS handshakes and elections
-# were starved into timeouts.
-test: deps
+# The real-socket tests (the TLS transport, the pilot community of real node
+# processes, and the board in headless Chromium against a real node) run first,
+# alone: beside the storage crash and disk-full tests and the simulation
+# campaigns on a two-core machine, TLS handshakes and elections were starved
+# into timeouts.
+test: deps browser-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter 'CivitasNetworkTests|PilotProcessTests|ReadmeHandSetupTests|HostileNodeTests'
-	$(SWIFT) test --skip-build --skip 'CivitasNetworkTests|PilotProcessTests|ReadmeHandSetupTests|HostileNodeTests'
+	$(SWIFT) test --skip-build --filter 'CivitasNetworkTests|PilotProcessTests|ReadmeHandSetupTests|HostileNodeTests|BoardBrowserTests'
+	$(SWIFT) test --skip-build --skip 'CivitasNetworkTests|PilotProcessTests|ReadmeHandSetupTests|HostileNodeTests|BoardBrowserTests'
 
 # A pilot community: 3 validators and 2 observers as real processes on loopback
 # (generated CA, certificates and genesis), a workload through the HTTP API,

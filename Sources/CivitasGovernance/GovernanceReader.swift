@@ -89,6 +89,14 @@ public protocol GovernanceReader {
     func assignment(request: Hash, seq: Int) throws(Failure) -> AssignmentEntry?
     /// A volunteer's totals; nil before the first record.
     func volunteerTotals(_ volunteer: SubjectID) throws(Failure) -> VolunteerTotals?
+    /// The draft proposal with transaction ID `id` (a draft, or opened).
+    func draft(_ id: Hash) throws(Failure) -> DraftEntry?
+    /// Every endorsement of draft `draft` (in any order).
+    func endorsements(draft: Hash) throws(Failure) -> [EndorsementEntry]
+    /// The reward offer with transaction ID `id`.
+    func rewardOffer(_ id: Hash) throws(Failure) -> RewardOfferEntry?
+    /// The points `subject` has spent; nil before its first redemption.
+    func redeemedTotals(_ subject: SubjectID) throws(Failure) -> RedeemedTotals?
     /// True if a checkpoint with this community, height and header hash is recorded.
     func hasCheckpoint(community: CommunityID, height: UInt64, headerHash: Hash) throws(Failure) -> Bool
     /// The kind of the applied transaction `id`; nil if none was applied.

@@ -52,6 +52,10 @@ public enum GovernanceRules {
         case let .volunteerRecord(p): return try decide(VolunteerRecordTransition.self, p, s, withEffects)
         case let .checkpoint(p): return try decide(CheckpointTransition.self, p, s, withEffects)
         case let .referral(p): return try decide(ReferralTransition.self, p, s, withEffects)
+        case let .proposalDraft(p): return try decide(ProposalDraftTransition.self, p, s, withEffects)
+        case let .endorsement(p): return try decide(EndorsementTransition.self, p, s, withEffects)
+        case let .rewardOffer(p): return try decide(RewardOfferTransition.self, p, s, withEffects)
+        case let .redemption(p): return try decide(RedemptionTransition.self, p, s, withEffects)
         }
     }
 

@@ -25,6 +25,11 @@ public struct GovernanceSnapshot: Hashable, Sendable {
     public var volunteerTotals: [VolunteerTotals]
     public var checkpoints: [CheckpointEntry]
     public var referrals: [ReferralEntry]
+    public var drafts: [DraftEntry]
+    public var endorsements: [EndorsementEntry]
+    public var rewardOffers: [RewardOfferEntry]
+    public var redemptions: [RedemptionEntry]
+    public var redeemedTotals: [RedeemedTotals]
     public var appliedTransactions: [AppliedTransaction]
 
     /// A snapshot of these entries; each list is put in key order (a store may list in any order).
@@ -33,7 +38,8 @@ public struct GovernanceSnapshot: Hashable, Sendable {
                 serviceRequests: [ServiceRequestEntry], assignments: [AssignmentEntry],
                 serviceEvents: [ServiceEventEntry], volunteerRecords: [VolunteerEntry],
                 volunteerTotals: [VolunteerTotals], checkpoints: [CheckpointEntry], referrals: [ReferralEntry],
-                appliedTransactions: [AppliedTransaction]) {
+                drafts: [DraftEntry], endorsements: [EndorsementEntry], rewardOffers: [RewardOfferEntry],
+                redemptions: [RedemptionEntry], redeemedTotals: [RedeemedTotals], appliedTransactions: [AppliedTransaction]) {
         func ordered<E: StateEntry>(_ entries: [E]) -> [E] { entries.sorted(by: E.precedes) }
         self.head = head
         self.nonces = ordered(nonces)
@@ -49,6 +55,11 @@ public struct GovernanceSnapshot: Hashable, Sendable {
         self.volunteerTotals = ordered(volunteerTotals)
         self.checkpoints = ordered(checkpoints)
         self.referrals = ordered(referrals)
+        self.drafts = ordered(drafts)
+        self.endorsements = ordered(endorsements)
+        self.rewardOffers = ordered(rewardOffers)
+        self.redemptions = ordered(redemptions)
+        self.redeemedTotals = ordered(redeemedTotals)
         self.appliedTransactions = ordered(appliedTransactions)
     }
 
@@ -68,6 +79,8 @@ public struct GovernanceSnapshot: Hashable, Sendable {
             table("serviceRequests", serviceRequests), table("assignments", assignments),
             table("serviceEvents", serviceEvents), table("volunteerRecords", volunteerRecords),
             table("volunteerTotals", volunteerTotals), table("checkpoints", checkpoints), table("referrals", referrals),
+            table("drafts", drafts), table("endorsements", endorsements), table("rewardOffers", rewardOffers),
+            table("redemptions", redemptions), table("redeemedTotals", redeemedTotals),
             table("appliedTransactions", appliedTransactions),
         ]
     }

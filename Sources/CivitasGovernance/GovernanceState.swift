@@ -35,6 +35,12 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
     public private(set) var volunteers: [SubjectID: VolunteerTotals] = [:]
     public private(set) var checkpoints: [CheckpointKey: CheckpointEntry] = [:]
     public private(set) var referrals: [Hash: ReferralEntry] = [:]
+    public private(set) var drafts: [Hash: DraftEntry] = [:]
+    /// Endorsements by draft, then endorser.
+    public private(set) var endorsements: [Hash: [SubjectID: EndorsementEntry]] = [:]
+    public private(set) var rewardOffers: [Hash: RewardOfferEntry] = [:]
+    public private(set) var redemptions: [Hash: RedemptionEntry] = [:]
+    public private(set) var redeemed: [SubjectID: RedeemedTotals] = [:]
     public private(set) var appliedTransactions: [Hash: AppliedTransaction] = [:]
 
     /// Indexes over the entries above, kept as the changes arrive.
@@ -102,6 +108,16 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
             checkpoints[CheckpointKey(community: c.community, height: c.height, headerHash: c.headerHash)] = c
         case let .referralRecorded(r):
             referrals[r.id] = r
+        case let .draftRecorded(d):
+            drafts[d.id] = d
+        case let .draftEndorsed(e):
+            endorsements[e.draft, default: [:]][e.endorser] = e
+        case let .rewardOfferRecorded(o):
+            rewardOffers[o.id] = o
+        case let .pointsRedeemed(redemption, offer, totals):
+            redemptions[redemption.id] = redemption
+            rewardOffers[offer.id] = offer
+            redeemed[totals.subject] = totals
         case let .transactionRecorded(t):
             if t.isApplied {
                 appliedTransactions[t.id] = AppliedTransaction(id: t.id, kind: t.kind, height: t.height, index: t.index)
@@ -156,6 +172,14 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
 
     public func volunteerTotals(_ volunteer: SubjectID) -> VolunteerTotals? { volunteers[volunteer] }
 
+    public func draft(_ id: Hash) -> DraftEntry? { drafts[id] }
+
+    public func endorsements(draft: Hash) -> [EndorsementEntry] { endorsements[draft].map { Array($0.values) } ?? [] }
+
+    public func rewardOffer(_ id: Hash) -> RewardOfferEntry? { rewardOffers[id] }
+
+    public func redeemedTotals(_ subject: SubjectID) -> RedeemedTotals? { redeemed[subject] }
+
     public func hasCheckpoint(community: CommunityID, height: UInt64, headerHash: Hash) -> Bool {
         checkpoints[CheckpointKey(community: community, height: height, headerHash: headerHash)] != nil
     }
@@ -200,7 +224,9 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
             serviceRequests: Array(serviceRequests.values), assignments: Array(assignments.values.joined()),
             serviceEvents: Array(serviceEvents.values.joined()), volunteerRecords: Array(volunteerRecords.values),
             volunteerTotals: Array(volunteers.values), checkpoints: Array(checkpoints.values),
-            referrals: Array(referrals.values), appliedTransactions: Array(appliedTransactions.values))
+            referrals: Array(referrals.values), drafts: Array(drafts.values), endorsements: endorsements.values.flatMap(\.values),
+            rewardOffers: Array(rewardOffers.values), redemptions: Array(redemptions.values), redeemedTotals: Array(redeemed.values),
+            appliedTransactions: Array(appliedTransactions.values))
     }
 
     /// The state digest (`GovernanceSnapshot.digest`): equal for two nodes

@@ -32,6 +32,14 @@ public enum StateChange: Hashable, Sendable {
     case checkpointRecorded(CheckpointEntry)
     /// A referral to another community.
     case referralRecorded(ReferralEntry)
+    /// A resident's draft proposal as it now stands: recorded, or opened.
+    case draftRecorded(DraftEntry)
+    /// A resident's endorsement of a draft.
+    case draftEndorsed(EndorsementEntry)
+    /// A reward offer as it now stands.
+    case rewardOfferRecorded(RewardOfferEntry)
+    /// An item of a reward redeemed, with the offer and the redeemer's spent points as they now stand.
+    case pointsRedeemed(RedemptionEntry, offer: RewardOfferEntry, totals: RedeemedTotals)
     /// A transaction of the block, applied or rejected (written after its effects).
     case transactionRecorded(TransactionEntry)
     /// The block is applied: it is the new head (the last change of a block).

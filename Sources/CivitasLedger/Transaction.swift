@@ -13,6 +13,10 @@ public enum TransactionPayload: Hashable, Sendable, Codable {
     case volunteerRecord(VolunteerRecord)
     case checkpoint(Checkpoint)
     case referral(Referral)
+    case proposalDraft(ProposalDraft)
+    case endorsement(DraftEndorsement)
+    case rewardOffer(RewardOffer)
+    case redemption(Redemption)
 
     /// The kind byte on the wire.
     public var kind: TransactionKind {
@@ -28,6 +32,10 @@ public enum TransactionPayload: Hashable, Sendable, Codable {
         case .volunteerRecord: return .volunteerRecord
         case .checkpoint: return .checkpoint
         case .referral: return .referral
+        case .proposalDraft: return .proposalDraft
+        case .endorsement: return .endorsement
+        case .rewardOffer: return .rewardOffer
+        case .redemption: return .redemption
         }
     }
 }
@@ -45,6 +53,10 @@ public enum TransactionKind: UInt8, Sendable, Codable, CaseIterable, CustomStrin
     case volunteerRecord = 9
     case checkpoint = 10
     case referral = 11
+    case proposalDraft = 12
+    case endorsement = 13
+    case rewardOffer = 14
+    case redemption = 15
 
     public var description: String {
         switch self {
@@ -59,6 +71,10 @@ public enum TransactionKind: UInt8, Sendable, Codable, CaseIterable, CustomStrin
         case .volunteerRecord: return "volunteerRecord"
         case .checkpoint: return "checkpoint"
         case .referral: return "referral"
+        case .proposalDraft: return "proposalDraft"
+        case .endorsement: return "endorsement"
+        case .rewardOffer: return "rewardOffer"
+        case .redemption: return "redemption"
         }
     }
 }
@@ -78,6 +94,10 @@ extension TransactionPayload: CanonicalCodable {
         case let .volunteerRecord(p): w.write(p)
         case let .checkpoint(p): w.write(p)
         case let .referral(p): w.write(p)
+        case let .proposalDraft(p): w.write(p)
+        case let .endorsement(p): w.write(p)
+        case let .rewardOffer(p): w.write(p)
+        case let .redemption(p): w.write(p)
         }
     }
 
@@ -99,6 +119,10 @@ extension TransactionPayload: CanonicalCodable {
         case .volunteerRecord: self = .volunteerRecord(try r.read())
         case .checkpoint: self = .checkpoint(try r.read())
         case .referral: self = .referral(try r.read())
+        case .proposalDraft: self = .proposalDraft(try r.read())
+        case .endorsement: self = .endorsement(try r.read())
+        case .rewardOffer: self = .rewardOffer(try r.read())
+        case .redemption: self = .redemption(try r.read())
         }
     }
 

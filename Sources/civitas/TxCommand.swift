@@ -145,8 +145,9 @@ struct TxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tx", abstract: "Sign a transaction with a key file and submit it to a node.",
         discussion: "Exit status 0 when the node accepted (or committed and applied) it, 1 otherwise.",
-        subcommands: [NoticeTx.self, ProposalTx.self, BallotTx.self, ServiceRequestTx.self, AssignmentTx.self, ResponseTx.self,
-                      ClosureTx.self, VolunteerTx.self, RegistrationTx.self])
+        subcommands: [NoticeTx.self, ProposalTx.self, DraftTx.self, EndorseTx.self, BallotTx.self, ServiceRequestTx.self,
+                      AssignmentTx.self, ResponseTx.self, ClosureTx.self, VolunteerTx.self, RewardTx.self, RedeemTx.self,
+                      RegistrationTx.self])
 
     struct NoticeTx: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "notice", abstract: "Publish a notice (or a correction).")
@@ -168,9 +169,8 @@ struct TxCommand: AsyncParsableCommand {
         }
     }
 
-    struct ProposalTx: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "proposal", abstract: "Open a proposal for a vote.")
-        @OptionGroup var common: TxOptions
+    /// The terms of a proposal or a draft: what is asked and how it is decided.
+    struct TermsOptions: ParsableArguments {
         @Option var title: String
         @Option var description: String
         @Option(name: .customLong("option"), help: "A choice (repeat, at least two).") var options: [String] = []
@@ -179,18 +179,75 @@ struct TxCommand: AsyncParsableCommand {
         @Option(help: "Close once a block at or after this time (ms since the epoch) is applied.") var closesAtTime: UInt64?
         @Option(help: "Quorum in basis points of the electorate.") var quorumBp: UInt32 = 5_000
         @Option(help: "Pass threshold in basis points of the ballots.") var passBp: UInt32 = 5_001
-        @Option(name: .customLong("endorser-key"), help: "A key file of an endorser (repeat).") var endorserKeys: [String] = []
 
-        func run() async throws {
+        func terms() throws -> ProposalTerms {
             guard (closesAtHeight == nil) != (closesAtTime == nil) else {
                 throw ToolError("give exactly one of --closes-at-height and --closes-at-time")
             }
             let closing: ClosingRule = closesAtHeight.map { .height($0) } ?? .time(closesAtTime!)
-            let terms = ProposalTerms(title: title, description: description, options: options,
-                                      eligibleRoles: try KeyReference.roles(eligible, what: "--eligible"), closing: closing,
-                                      quorumBasisPoints: quorumBp, passBasisPoints: passBp)
+            return ProposalTerms(title: title, description: description, options: options,
+                                 eligibleRoles: try KeyReference.roles(eligible, what: "--eligible"), closing: closing,
+                                 quorumBasisPoints: quorumBp, passBasisPoints: passBp)
+        }
+    }
+
+    struct ProposalTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "proposal", abstract: "Open a proposal for a vote.")
+        @OptionGroup var common: TxOptions
+        @OptionGroup var terms: TermsOptions
+        @Option(name: .customLong("endorser-key"), help: "A key file of an endorser (repeat).") var endorserKeys: [String] = []
+
+        func run() async throws {
+            let terms = try terms.terms()
             let endorsements = try endorserKeys.map { Endorsement(endorsing: terms, with: try KeyFile.read($0)) }.sorted()
             try await common.submit(.proposal(Proposal(terms: terms, endorsements: endorsements)))
+        }
+    }
+
+    struct DraftTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "draft", abstract: "Record a resident's proposal as a draft for other residents to endorse.",
+            discussion: "It opens as a proposal (its ID the draft's) in the block where the genesis document's number of residents have endorsed it with `civitas tx endorse`.")
+        @OptionGroup var common: TxOptions
+        @OptionGroup var terms: TermsOptions
+
+        func run() async throws {
+            try await common.submit(.proposalDraft(ProposalDraft(terms: try terms.terms())))
+        }
+    }
+
+    struct EndorseTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "endorse", abstract: "Endorse (co-sign) a resident's draft proposal.")
+        @OptionGroup var common: TxOptions
+        @Option(help: "The draft's transaction ID.") var draft: String
+
+        func run() async throws {
+            try await common.submit(.endorsement(DraftEndorsement(draft: try KeyReference.hash(draft, what: "--draft"))))
+        }
+    }
+
+    struct RewardTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "reward", abstract: "Offer a reward for volunteer points (social organisations, the property manager).")
+        @OptionGroup var common: TxOptions
+        @Option var title: String
+        @Option var description = ""
+        @Option(help: "Points one item costs (1 to \(RewardOffer.maxPrice)).") var price: UInt32
+        @Option(help: "Items on offer (1 to \(RewardOffer.maxQuantity)).") var quantity: UInt32
+
+        func run() async throws {
+            guard (1...RewardOffer.maxPrice).contains(price) else { throw ToolError("--price must be 1 to \(RewardOffer.maxPrice)") }
+            guard (1...RewardOffer.maxQuantity).contains(quantity) else { throw ToolError("--quantity must be 1 to \(RewardOffer.maxQuantity)") }
+            try await common.submit(.rewardOffer(RewardOffer(title: title, description: description, price: price, quantity: quantity)))
+        }
+    }
+
+    struct RedeemTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "redeem", abstract: "Spend volunteer points on one item of a reward.")
+        @OptionGroup var common: TxOptions
+        @Option(help: "The reward offer's transaction ID.") var offer: String
+
+        func run() async throws {
+            try await common.submit(.redemption(Redemption(offer: try KeyReference.hash(offer, what: "--offer"))))
         }
     }
 

@@ -20,6 +20,11 @@ struct TestChain: Sendable {
     private(set) var openProposal = Hash()
     private(set) var request = Hash()
     private(set) var firstTransaction = Hash()
+    // With `rewardsAndDrafts`: a draft that opened, one still gathering endorsements, a reward and its redemption.
+    private(set) var openedDraft = Hash()
+    private(set) var draft = Hash()
+    private(set) var reward = Hash()
+    private(set) var redemption = Hash()
 
     static func key(_ n: UInt8) -> SigningKey {
         var seed = Bytes32()
@@ -30,7 +35,9 @@ struct TestChain: Sendable {
     func key(_ name: String) -> SigningKey { keys[name]! }
     func subject(_ name: String) -> SubjectID { keys[name]!.publicKey.subjectID }
 
-    init() {
+    /// `rewardsAndDrafts` adds block 4: Wang's draft, opened by Li's endorsement; Zhao's draft, still a draft;
+    /// a reward of the volunteers' organisation (5 points, 2 of them) and Zhao's redemption of one.
+    init(rewardsAndDrafts: Bool = false) {
         let people: [(String, String, [Role])] = [
             ("committee", "Residents' Committee", [.residentsCommittee]), ("owners", "Owners' Committee", [.ownersCommittee]),
             ("elders", "Silver Age Volunteers", [.socialOrganization]), ("lifts", "Steady Lift Co.", [.serviceProvider]),
@@ -103,6 +110,23 @@ struct TestChain: Sendable {
                                  passBasisPoints: 5_000)
         let p2 = add("committee", .proposal(Proposal(terms: open, endorsements: [Endorsement(endorsing: open, with: keys["zhao"]!)])))
         seal()
+
+        if rewardsAndDrafts {
+            let bench = ProposalTerms(title: "A bench by gate 2", description: "", options: ["yes", "no"], eligibleRoles: RoleSet([.resident]),
+                                      closing: .height(1_000), quorumBasisPoints: 0, passBasisPoints: 5_001)
+            let opened = add("wang", .proposalDraft(ProposalDraft(terms: bench)))
+            _ = add("li", .endorsement(DraftEndorsement(draft: opened.id)))
+            var lamps = bench
+            lamps.title = "Brighter lamps"
+            let waiting = add("zhao", .proposalDraft(ProposalDraft(terms: lamps)))
+            let offer = add("elders", .rewardOffer(RewardOffer(title: "Cinema ticket", description: "Saturday", price: 5, quantity: 2)))
+            let redeemed = add("zhao", .redemption(Redemption(offer: offer.id)))
+            seal()
+            openedDraft = opened.id
+            draft = waiting.id
+            reward = offer.id
+            redemption = redeemed.id
+        }
 
         notice = n1.id
         correction = n2.id

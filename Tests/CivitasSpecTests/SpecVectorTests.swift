@@ -25,6 +25,14 @@ import Testing
             community: community, signer: resident.publicKey, nonce: 7, time: 1_767_225_660_000,
             payload: .ballot(Ballot(proposal: Hashing.sha256(Array("proposal".utf8)), choice: 1)))
             .signed(with: resident)
+        let endorsement = UnsignedTransaction(
+            community: community, signer: key(3).publicKey, nonce: 2, time: 1_767_225_720_000,
+            payload: .endorsement(DraftEndorsement(draft: Hashing.sha256(Array("draft".utf8)))))
+            .signed(with: key(3))
+        let offer = UnsignedTransaction(
+            community: community, signer: key(4).publicKey, nonce: 1, time: 1_767_225_780_000,
+            payload: .rewardOffer(RewardOffer(title: "Cinema", description: "Two tickets", price: 30, quantity: 20)))
+            .signed(with: key(4))
         let block = Block(community: community, height: 1, previous: Hashing.sha256(Array("genesis".utf8)),
                           time: 1_767_225_700_000, proposer: 0, transactions: [registration, ballot])
         let headerHash = block.header.hash
@@ -45,6 +53,8 @@ import Testing
             ("varint-max", Varint.encode(UInt64.max)),
             ("registration-transaction", registration.encoded()),
             ("ballot-transaction", ballot.encoded()),
+            ("endorsement-transaction", endorsement.encoded()),
+            ("reward-offer-transaction", offer.encoded()),
             ("transaction-id", registration.id.bytes),
             ("block-header", block.header.encoded()),
             ("commit-certificate", certificate.encoded()),

@@ -22,7 +22,11 @@ struct GovernanceDifferentialTests {
     /// checkpoints (duplicates, this community's own), referrals (to this
     /// community, naming applied or unknown transactions), registrations,
     /// another community's transactions, nonce gaps and replays of earlier
-    /// transactions; now and then a block whose time runs backwards.
+    /// transactions; residents' drafts and endorsements (by their proposers,
+    /// twice, by organisations, of unknown drafts, of drafts that opened or can
+    /// no longer open), reward offers by anyone and redemptions with and
+    /// without the points (of sold-out, unknown and one's own offers); now and
+    /// then a block whose time runs backwards.
     func workload(seed: UInt64, blocks: Int, perBlock: Int) -> [SealedBlock] {
         var rng = SplitMix64(seed: seed)
         var b = ChainBuilder(c)
@@ -33,6 +37,9 @@ struct GovernanceDifferentialTests {
         var proposals: [(id: Hash, options: Int)] = []
         var opened: [(id: Hash, options: Int)] = []   // by a proposing role: applied unless a rule of the terms breaks
         var requests: [(id: Hash, requester: String, provider: String?)] = []
+        /// Drafts, and whether one could open (a resident's, closing far ahead) and how often it was endorsed.
+        var drafts: [(id: Hash, proposer: String, promising: Bool, endorsed: Int)] = []
+        var offers: [(id: Hash, publisher: String)] = []
         var history: [Transaction] = []
         func pick(_ names: [String]) -> String { names[rng.int(0...(names.count - 1))] }
         func anyone() -> String { rng.chance(50) ? pick(organisations) : pick(everyone) }
@@ -40,6 +47,46 @@ struct GovernanceDifferentialTests {
         /// A recent request (most likely still in progress) by its index, or nil for an unknown one.
         func request() -> Int? {
             requests.isEmpty || rng.chance(4) ? nil : rng.int((rng.chance(80) ? max(0, requests.count - 12) : 0)...(requests.count - 1))
+        }
+        // Drafts, endorsements, rewards and redemptions come from a generator of their own, between
+        // the others, so the rest of the workload is the same as before they existed.
+        var x = SplitMix64(seed: seed &+ 18)
+        func pickX(_ names: [String]) -> String { names[x.int(0...(names.count - 1))] }
+        func anyoneX() -> String { x.chance(50) ? pickX(organisations) : pickX(everyone) }
+        func unknownX() -> Hash { Hashing.sha256(x.bytes(8)) }
+        func draftsAndRewards() -> Transaction {
+            let tx: Transaction
+            switch x.int(0...11) {
+            case 0..<1:
+                // Mostly far enough ahead to gather the ten endorsements the community needs.
+                let far = x.chance(80)
+                let closing: ClosingRule = far ? .height(b.nextHeight + UInt64(x.int(15...60)))
+                    : x.chance(50) ? .height(b.nextHeight + UInt64(x.int(0...2))) : .time(b.time + UInt64(x.int(0...3_600)) * 1000)
+                let terms = ProposalTerms(title: "Draft", description: "", options: ["yes", "no"], eligibleRoles: RoleSet([.resident]),
+                                          closing: closing, quorumBasisPoints: UInt32(x.int(0...3_000)), passBasisPoints: 5_001)
+                let proposer = x.chance(85) ? pickX(residents) : anyoneX()
+                tx = b.add(proposer, .proposalDraft(ProposalDraft(terms: terms)))
+                drafts.append((tx.id, proposer, far && residents.contains(proposer), 0))
+            case 1..<8:
+                // Mostly another resident endorsing the earliest recent draft that has not had a dozen
+                // endorsements yet (so drafts open), sometimes its proposer, anyone, any draft or an unknown one.
+                let campaign = drafts.indices.first { drafts[$0].promising && drafts[$0].endorsed < 14 } ?? drafts.indices.last
+                let chosen = drafts.isEmpty || x.chance(3) ? nil : x.chance(80) ? campaign : x.int(0...(drafts.count - 1))
+                let (draft, proposer) = chosen.map { (drafts[$0].id, drafts[$0].proposer) } ?? (unknownX(), "")
+                if let chosen { drafts[chosen].endorsed += 1 }
+                let endorser = x.chance(5) && !proposer.isEmpty ? proposer : x.chance(90) ? pickX(residents) : anyoneX()
+                tx = b.add(endorser, .endorsement(DraftEndorsement(draft: draft)))
+            case 8..<10:
+                let publisher = x.chance(75) ? pickX(["elders", "manager"]) : anyoneX()
+                tx = b.add(publisher, .rewardOffer(RewardOffer(title: "Reward", description: "", price: UInt32(x.int(1...40)),
+                                                               quantity: UInt32(x.int(1...3)))))
+                offers.append((tx.id, publisher))
+            default:
+                let offer = offers.isEmpty || x.chance(5) ? (unknownX(), "") : offers[x.int(max(0, offers.count - 4)...(offers.count - 1))]
+                let redeemer = x.chance(5) && !offer.1.isEmpty ? offer.1 : x.chance(85) ? pickX(residents) : anyoneX()
+                tx = b.add(redeemer, .redemption(Redemption(offer: offer.0)))
+            }
+            return tx
         }
         for _ in 0..<blocks {
             for _ in 0..<perBlock {
@@ -152,6 +199,7 @@ struct GovernanceDifferentialTests {
                                nonce: UInt64(rng.int(0...40)))
                 }
                 history.append(tx)
+                if x.chance(11) { _ = draftsAndRewards() }   // not in `history`: replays stay as they were
             }
             if rng.chance(2) && b.time > StateTestCommunity.startTime + 60_000 {
                 b.seal(at: b.time - 60_000)   // a leader's clock behind its predecessor's
@@ -252,6 +300,13 @@ struct GovernanceDifferentialTests {
                 ("a subject registered", state.subjects.values.contains { $0.registeredHeight > 0 }),
                 ("a subject revoked", state.subjects.values.contains { !$0.isActive }),
                 ("a subject updated", state.subjects.values.contains { $0.updatedHeight > $0.registeredHeight }),
+                ("a draft opened by its endorsements", state.drafts.values.contains { $0.openedHeight != nil }
+                    && state.proposals.values.contains { state.drafts[$0.id] != nil && $0.endorsementCount >= 10 }),
+                ("a draft still gathering endorsements", state.drafts.values.contains { $0.openedHeight == nil }
+                    && state.endorsements.values.contains { !$0.isEmpty }),
+                ("a reward redeemed", !state.redemptions.isEmpty),
+                ("a reward all taken", state.rewardOffers.values.contains { $0.redeemed == UInt64($0.quantity) }),
+                ("a subject that redeemed twice", state.redeemed.values.contains { $0.redemptions > 1 }),
             ]
             for (effect, seen) in effects { #expect(seen, "the workload never made \(effect)") }
             #expect(try db.providerSupervision() == state.providerSupervision())

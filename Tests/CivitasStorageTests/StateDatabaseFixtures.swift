@@ -241,6 +241,13 @@ struct GovernanceChain {
         b.add("wang", .closure(Closure(request: lift.id, outcome: .closed, rating: 5, comment: "Fixed quickly.")))
         b.add("lamps", .serviceResponse(ServiceResponse(request: lamp.id, status: .inProgress, note: "Parts ordered.")))
         b.add("elders", .volunteerRecord(VolunteerRecord(volunteer: c.subject("zhao"), activity: "Elder visits", minutes: 60, day: 20_456)))
+        // A resident's draft with one endorsement (of the ten it needs), and 10 of Zhao's 35 points spent on a reward.
+        let bench = ProposalTerms(title: "A bench by gate 2", description: "", options: ["yes", "no"], eligibleRoles: RoleSet([.resident]),
+                                  closing: .height(50), quorumBasisPoints: 0, passBasisPoints: 5_001)
+        let draft = b.add("li", .proposalDraft(ProposalDraft(terms: bench)))
+        b.add("zhao", .endorsement(DraftEndorsement(draft: draft.id)))
+        let offer = b.add("elders", .rewardOffer(RewardOffer(title: "Cinema ticket", description: "Saturday", price: 10, quantity: 1)))
+        b.add("zhao", .redemption(Redemption(offer: offer.id)))
         b.seal(after: 48 * StateTestCommunity.hour)
 
         builder = b

@@ -12,13 +12,7 @@ enum ProposalTransition: KindTransition {
 
     static func check<R: GovernanceReader>(_ p: Proposal, _ s: Submission<R>) throws(R.Failure) -> String? {
         let t = p.terms
-        switch t.closing {
-        case let .height(h) where h <= s.context.height:
-            return "the proposal closes at height \(h), which is not after this block (height \(s.context.height))"
-        case let .time(ms) where ms <= s.context.time:
-            return "the proposal closes at time \(ms), which is not after this block's time \(s.context.time)"
-        default: break
-        }
+        if let refused = closingRefusal(t.closing, "the proposal", s) { return refused }
         // Every co-signature carried must be genuine, whoever proposes:
         // the chain records the endorsers.
         var endorsers = Set<SubjectID>()
@@ -42,26 +36,48 @@ enum ProposalTransition: KindTransition {
         return nil
     }
 
-    /// The opened proposal. Its electorate is every active subject holding an
-    /// eligible role now (subjects registered earlier in this block included),
-    /// ascending, with its RFC 6962 Merkle root, so the quorum's denominator
-    /// cannot move and anyone can check a voter's membership.
     static func effects<R: GovernanceReader>(_ p: Proposal, _ s: Submission<R>) throws(R.Failure) -> [StateChange] {
-        let t = p.terms
+        [.proposalOpened(try opened(id: s.id, proposer: s.signerID, terms: p.terms, endorsementCount: p.endorsements.count,
+                                    endorsers: p.endorsements.map(\.signer), s))]
+    }
+
+    /// Nil if a proposal closing by `closing` may open in this block; a
+    /// proposal that would close in the block that opens it could take no ballot.
+    static func closingRefusal<R: GovernanceReader>(_ closing: ClosingRule, _ what: String, _ s: Submission<R>) -> String? {
+        switch closing {
+        case let .height(h) where h <= s.context.height:
+            return "\(what) closes at height \(h), which is not after this block (height \(s.context.height))"
+        case let .time(ms) where ms <= s.context.time:
+            return "\(what) closes at time \(ms), which is not after this block's time \(s.context.time)"
+        default: return nil
+        }
+    }
+
+    /// The proposal `id` opening at `s`'s place in the chain (a committee's own,
+    /// or a resident's draft that `s` endorsed enough). Its electorate is every
+    /// active subject holding an eligible role now (subjects registered earlier
+    /// in this block included), ascending, with its RFC 6962 Merkle root, so the
+    /// quorum's denominator cannot move and anyone can check a voter's membership.
+    static func opened<R: GovernanceReader>(id: Hash, proposer: SubjectID, terms t: ProposalTerms, endorsementCount: Int,
+                                            endorsers: [PublicKey], _ s: Submission<R>) throws(R.Failure) -> ProposalEntry {
         let eligible = t.eligibleRoles.mask
         let electorate = try s.state.subjects(holdingAnyOf: t.eligibleRoles)
             .filter { $0.isActive && $0.roles.mask & eligible != 0 }.map(\.id).sorted()
-        let closing: ClosingRule = switch t.closing {
+        return ProposalEntry(
+            id: id, height: s.height, index: s.index, time: s.time, proposer: proposer, title: t.title,
+            description: t.description, eligibleRoles: t.eligibleRoles, closing: clamped(t.closing),
+            quorumBasisPoints: t.quorumBasisPoints, passBasisPoints: t.passBasisPoints, options: t.options,
+            endorsementCount: endorsementCount, endorsers: Set(endorsers).sorted(),
+            electorate: electorate, electorateRoot: Merkle.root(electorate.map { Merkle.leafHash($0.canonicalBytes()) }),
+            isOpen: true, closedHeight: nil)
+    }
+
+    /// `closing` with its value in `StateInteger`'s range, as the state holds it.
+    static func clamped(_ closing: ClosingRule) -> ClosingRule {
+        switch closing {
         case let .height(h): .height(StateInteger.clamp(h))
         case let .time(ms): .time(StateInteger.clamp(ms))
         }
-        return [.proposalOpened(ProposalEntry(
-            id: s.id, height: s.height, index: s.index, time: s.time, proposer: s.signerID, title: t.title,
-            description: t.description, eligibleRoles: t.eligibleRoles, closing: closing,
-            quorumBasisPoints: t.quorumBasisPoints, passBasisPoints: t.passBasisPoints, options: t.options,
-            endorsementCount: p.endorsements.count, endorsers: Set(p.endorsements.map(\.signer)).sorted(),
-            electorate: electorate, electorateRoot: Merkle.root(electorate.map { Merkle.leafHash($0.canonicalBytes()) }),
-            isOpen: true, closedHeight: nil))]
     }
 
     /// The proposals a block at `height` and (clamped) `time` closes, in

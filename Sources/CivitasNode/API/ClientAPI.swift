@@ -5,8 +5,9 @@ import CivitasNodeCore
 import CivitasStorage
 import Foundation
 
-/// The client API (`/v1/…`): submit transactions and query the state. Built
-/// over any `NodeService`, so tests serve it from a fixed chain.
+/// The client API (`/v1/…`): submit transactions and query the state; the
+/// community board at `/` (Board/) and Open311's read endpoints (Open311/).
+/// Built over any `NodeService`, so tests serve it from a fixed chain.
 public enum ClientAPI {
     /// Limits of the client API.
     public struct Settings: Sendable {
@@ -16,6 +17,8 @@ public enum ClientAPI {
         public var maxWait: Duration = .seconds(30)
         /// The wait when `timeout_ms` is not given.
         public var defaultWait: Duration = .seconds(10)
+        /// The community board's limits (event streams).
+        public var board = Board.Settings()
         public init() {}
     }
 
@@ -30,6 +33,8 @@ public enum ClientAPI {
             try await transactionStatus(Parameters(request: request, context: context), service: service)
         }
         addQueries(to: router, service: service)
+        Board.addRoutes(to: router, service: service, settings: settings.board)
+        Open311.addRoutes(to: router, service: service)
         return router
     }
 

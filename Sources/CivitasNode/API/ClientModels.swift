@@ -120,10 +120,7 @@ public struct ProposalBody: Codable, Sendable, Equatable {
     init(_ r: ProposalRecord) {
         id = r.id.hex; height = r.height; proposer = r.proposer.raw.hex; title = r.title; description = r.description
         options = r.options; eligibleRoles = r.eligibleRoles.roles.map(\.description)
-        switch r.closing {
-        case let .height(h): closingKind = "height"; closingValue = h
-        case let .time(t): closingKind = "time"; closingValue = t
-        }
+        (closingKind, closingValue) = r.closing.jsonFields
         quorumBasisPoints = r.quorumBasisPoints; passBasisPoints = r.passBasisPoints; endorsements = r.endorsementCount
         electorateSize = r.electorateSize; electorateRoot = r.electorateRoot.hex; ballotsCast = r.ballotsCast
         status = r.isOpen ? "open" : "closed"; closedHeight = r.closedHeight; closedTime = r.closedTime
@@ -245,4 +242,14 @@ public struct CheckpointBody: Codable, Sendable, Equatable {
 /// A list answer: `{"items": […]}` so fields can be added beside it later.
 public struct ListBody<Item: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
     public var items: [Item]
+}
+
+extension ClosingRule {
+    /// How the JSON answers write a closing rule: its kind ("height" or "time") and its value.
+    var jsonFields: (kind: String, value: UInt64) {
+        switch self {
+        case let .height(h): ("height", h)
+        case let .time(t): ("time", t)
+        }
+    }
 }

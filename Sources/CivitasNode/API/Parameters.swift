@@ -43,7 +43,17 @@ struct Parameters {
 
     /// A subject by its ID (32 hex digits, optionally `sub_…`) or public key (64 hex digits).
     func subject(_ name: String) throws(APIError) -> (id: SubjectID, key: PublicKey?) {
-        var text = try path(name)
+        try Self.subject(try path(name), name: name)
+    }
+
+    /// The query parameter `name` as a subject (as `subject(_:)` reads a path parameter); its ID.
+    func subjectQuery(_ name: String) throws(APIError) -> SubjectID {
+        guard let text = query(name) else { throw .badRequest("missing query parameter '\(name)'") }
+        return try Self.subject(text, name: name).id
+    }
+
+    static func subject(_ given: String, name: String) throws(APIError) -> (id: SubjectID, key: PublicKey?) {
+        var text = given
         if text.hasPrefix("sub_") { text.removeFirst(4) }
         if text.count == 32, let raw = Bytes16(hex: text) { return (SubjectID(raw: raw), nil) }
         if text.count == 64, let raw = Bytes32(hex: text) {

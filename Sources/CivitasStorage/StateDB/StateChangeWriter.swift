@@ -68,6 +68,19 @@ struct SQLGovernanceStore: GovernanceStore {
             try db.run("INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", c.sqlValues)
         case let .referralRecorded(r):
             try db.run("INSERT INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.sqlValues)
+        case let .draftRecorded(d):
+            try db.run("INSERT OR REPLACE INTO proposal_drafts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", d.sqlValues)
+            for (i, label) in d.terms.options.enumerated() {
+                try db.run("INSERT OR REPLACE INTO draft_options VALUES (?, ?, ?)", [d.id.sql, Int64(i), label])
+            }
+        case let .draftEndorsed(e):
+            try db.run("INSERT INTO draft_endorsements VALUES (?, ?, ?, ?, ?, ?)", e.sqlValues)
+        case let .rewardOfferRecorded(o):
+            try db.run("INSERT OR REPLACE INTO reward_offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", o.sqlValues)
+        case let .pointsRedeemed(redemption, offer, totals):
+            try db.run("INSERT INTO redemptions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", redemption.sqlValues)
+            try db.run("INSERT OR REPLACE INTO reward_offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", offer.sqlValues)
+            try db.run("INSERT OR REPLACE INTO redeemed_totals VALUES (?, ?, ?)", totals.sqlValues)
         case let .transactionRecorded(t):
             try db.run("INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.sqlValues)
             try afterTransaction?(t.index)

@@ -63,6 +63,25 @@ struct SQLGovernanceReader: GovernanceReader {
         try db.row("SELECT * FROM volunteer_totals WHERE volunteer = ?", [volunteer.raw.sql]).map(VolunteerTotals.init(row:))
     }
 
+    func draft(_ id: Hash) throws -> DraftEntry? {
+        guard let row = try db.row("SELECT * FROM proposal_drafts WHERE id = ?", [id.sql]) else { return nil }
+        let options = try db.rows("SELECT label FROM draft_options WHERE draft_id = ? ORDER BY option_index", [id.sql])
+            .map { try $0.text("label") }
+        return try DraftEntry(row: row, options: options)
+    }
+
+    func endorsements(draft: Hash) throws -> [EndorsementEntry] {
+        try db.rows("SELECT * FROM draft_endorsements WHERE draft_id = ?", [draft.sql]).map(EndorsementEntry.init(row:))
+    }
+
+    func rewardOffer(_ id: Hash) throws -> RewardOfferEntry? {
+        try db.row("SELECT * FROM reward_offers WHERE id = ?", [id.sql]).map(RewardOfferEntry.init(row:))
+    }
+
+    func redeemedTotals(_ subject: SubjectID) throws -> RedeemedTotals? {
+        try db.row("SELECT * FROM redeemed_totals WHERE subject = ?", [subject.raw.sql]).map(RedeemedTotals.init(row:))
+    }
+
     func hasCheckpoint(community: CommunityID, height: UInt64, headerHash: Hash) throws -> Bool {
         try db.integer("SELECT 1 FROM checkpoints WHERE community = ? AND height = ? AND header_hash = ?",
                        [community.name, sqlInt(height), headerHash.sql]) != nil

@@ -33,6 +33,8 @@ extension StateDatabase {
                                       key: "proposal_id") { try $0.subjectID("subject_id") }
         let votes = try grouped(db, "SELECT proposal_id, votes FROM tally_options ORDER BY proposal_id, option_index",
                                 key: "proposal_id") { try $0.uint("votes") }
+        let draftOptions = try grouped(db, "SELECT draft_id, label FROM draft_options ORDER BY draft_id, option_index",
+                                       key: "draft_id") { try $0.text("label") }
         return GovernanceSnapshot(
             head: HeadEntry(height: head.height, hash: head.hash, time: head.time, appliedTransactions: UInt64(applied),
                             rejectedTransactions: UInt64(rejected)),
@@ -57,6 +59,13 @@ extension StateDatabase {
             volunteerTotals: try db.rows("SELECT * FROM volunteer_totals ORDER BY volunteer").map(VolunteerTotals.init(row:)),
             checkpoints: try db.rows("SELECT * FROM checkpoints ORDER BY community, height, header_hash").map(CheckpointEntry.init(row:)),
             referrals: try db.rows("SELECT * FROM referrals ORDER BY id").map(ReferralEntry.init(row:)),
+            drafts: try db.rows("SELECT * FROM proposal_drafts ORDER BY id").map { row in
+                try DraftEntry(row: row, options: draftOptions[try row.hash("id")] ?? [])
+            },
+            endorsements: try db.rows("SELECT * FROM draft_endorsements ORDER BY draft_id, endorser").map(EndorsementEntry.init(row:)),
+            rewardOffers: try db.rows("SELECT * FROM reward_offers ORDER BY id").map(RewardOfferEntry.init(row:)),
+            redemptions: try db.rows("SELECT * FROM redemptions ORDER BY id").map(RedemptionEntry.init(row:)),
+            redeemedTotals: try db.rows("SELECT * FROM redeemed_totals ORDER BY subject").map(RedeemedTotals.init(row:)),
             appliedTransactions: try db.rows("SELECT id, kind, height, idx FROM transactions WHERE status = 'applied' ORDER BY id").map { row in
                 AppliedTransaction(id: try row.hash("id"),
                                    kind: try named(try row.text("kind"), column: "transactions.kind", \TransactionKind.description),

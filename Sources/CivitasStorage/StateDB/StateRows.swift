@@ -84,6 +84,69 @@ extension ProposalEntry {
     }
 }
 
+extension DraftEntry {
+    init(row: Row, options: [String]) throws {
+        let terms = ProposalTerms(title: try row.text("title"), description: try row.text("description"), options: options,
+                                  eligibleRoles: RoleSet.fromSQL(try row.int("eligible_roles")), closing: try ClosingRule(row: row),
+                                  quorumBasisPoints: UInt32(clamping: try row.int("quorum_bp")),
+                                  passBasisPoints: UInt32(clamping: try row.int("pass_bp")))
+        self.init(id: try row.hash("id"), height: try row.uint("height"), index: Int(try row.int("idx")), time: try row.uint("time"),
+                  proposer: try row.subjectID("proposer"), terms: terms, openedHeight: try row.optionalUInt("opened_height"))
+    }
+
+    var sqlValues: StatementArguments {
+        let (closingKind, closingValue) = terms.closing.sqlValues
+        return [id.sql, sqlInt(height), Int64(index), sqlInt(time), proposer.raw.sql, terms.title, terms.description,
+                Int64(terms.eligibleRoles.mask), closingKind, closingValue, Int64(terms.quorumBasisPoints),
+                Int64(terms.passBasisPoints), openedHeight.map(sqlInt)]
+    }
+}
+
+extension EndorsementEntry {
+    init(row: Row) throws {
+        self.init(draft: try row.hash("draft_id"), endorser: try row.subjectID("endorser"), endorserKey: try row.publicKey("endorser_key"),
+                  height: try row.uint("height"), index: Int(try row.int("idx")), transaction: try row.hash("tx_id"))
+    }
+
+    var sqlValues: StatementArguments {
+        [draft.sql, endorser.raw.sql, endorserKey.raw.sql, sqlInt(height), Int64(index), transaction.sql]
+    }
+}
+
+extension RewardOfferEntry {
+    init(row: Row) throws {
+        self.init(id: try row.hash("id"), height: try row.uint("height"), index: Int(try row.int("idx")), time: try row.uint("time"),
+                  publisher: try row.subjectID("publisher"), title: try row.text("title"), description: try row.text("description"),
+                  price: UInt32(clamping: try row.int("price")), quantity: UInt32(clamping: try row.int("quantity")),
+                  redeemed: try row.uint("redeemed"))
+    }
+
+    var sqlValues: StatementArguments {
+        [id.sql, sqlInt(height), Int64(index), sqlInt(time), publisher.raw.sql, title, description, Int64(price), Int64(quantity),
+         sqlInt(redeemed)]
+    }
+}
+
+extension RedemptionEntry {
+    init(row: Row) throws {
+        self.init(id: try row.hash("id"), height: try row.uint("height"), index: Int(try row.int("idx")), time: try row.uint("time"),
+                  offer: try row.hash("offer"), redeemer: try row.subjectID("redeemer"), publisher: try row.subjectID("publisher"),
+                  points: try row.uint("points"))
+    }
+
+    var sqlValues: StatementArguments {
+        [id.sql, sqlInt(height), Int64(index), sqlInt(time), offer.sql, redeemer.raw.sql, publisher.raw.sql, sqlInt(points)]
+    }
+}
+
+extension RedeemedTotals {
+    init(row: Row) throws {
+        self.init(subject: try row.subjectID("subject"), redemptions: try row.uint("redemptions"), points: try row.uint("points"))
+    }
+
+    var sqlValues: StatementArguments { [subject.raw.sql, sqlInt(redemptions), sqlInt(points)] }
+}
+
 extension GovernanceProposal {
     /// From a `proposals` row (any columns beyond the summary's are ignored).
     init(row: Row) throws {

@@ -331,6 +331,75 @@ enum StateSchema {
         ) STRICT;
         """
 
+    /// Version 3: residents' draft proposals and their endorsements, reward
+    /// offers, redemptions and the points each subject spent (#18).
+    static let version3 = """
+        CREATE TABLE proposal_drafts (
+            id BLOB PRIMARY KEY,
+            height INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            proposer BLOB NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            eligible_roles INTEGER NOT NULL,
+            closing_kind TEXT NOT NULL CHECK (closing_kind IN ('height', 'time')),
+            closing_value INTEGER NOT NULL,
+            quorum_bp INTEGER NOT NULL,
+            pass_bp INTEGER NOT NULL,
+            opened_height INTEGER
+        ) STRICT;
+
+        CREATE TABLE draft_options (
+            draft_id BLOB NOT NULL,
+            option_index INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            PRIMARY KEY (draft_id, option_index)
+        ) STRICT;
+
+        CREATE TABLE draft_endorsements (
+            draft_id BLOB NOT NULL,
+            endorser BLOB NOT NULL,
+            endorser_key BLOB NOT NULL,
+            height INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            tx_id BLOB NOT NULL,
+            PRIMARY KEY (draft_id, endorser)
+        ) STRICT;
+
+        CREATE TABLE reward_offers (
+            id BLOB PRIMARY KEY,
+            height INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            publisher BLOB NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            price INTEGER NOT NULL,
+            quantity INTEGER NOT NULL,
+            redeemed INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE redemptions (
+            id BLOB PRIMARY KEY,
+            height INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            offer BLOB NOT NULL,
+            redeemer BLOB NOT NULL,
+            publisher BLOB NOT NULL,
+            points INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX redemptions_by_offer ON redemptions (offer, height, idx);
+        CREATE INDEX redemptions_by_redeemer ON redemptions (redeemer, height, idx);
+
+        CREATE TABLE redeemed_totals (
+            subject BLOB PRIMARY KEY,
+            redemptions INTEGER NOT NULL,
+            points INTEGER NOT NULL
+        ) STRICT;
+        """
+
     /// Every table and the order its rows are hashed in (`StateDatabase.stateDigest`).
     /// The order is each table's primary key, so it does not depend on
     /// insertion order or on the query planner.
@@ -360,13 +429,21 @@ enum StateSchema {
         ("volunteer_totals", "volunteer"),
         ("checkpoints", "community, height, header_hash"),
         ("referrals", "id"),
+        ("proposal_drafts", "id"),
+        ("draft_options", "draft_id, option_index"),
+        ("draft_endorsements", "draft_id, endorser"),
+        ("reward_offers", "id"),
+        ("redemptions", "id"),
+        ("redeemed_totals", "subject"),
     ]
 
     /// The migrator: version 1 creates the schema and records `genesis` in
     /// the same transaction, so a database either has both or neither.
     /// Version 2 drops the `provider_supervision` view: the figures are
     /// computed by `ProviderSupervision.figures` (CivitasGovernance), the one
-    /// definition the in-memory state uses too.
+    /// definition the in-memory state uses too. Version 3 adds the tables of
+    /// drafts, endorsements, rewards and redemptions (empty until their kinds
+    /// are used, so an older database needs no rebuild).
     static func migrator(genesis: GenesisDocument) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -375,6 +452,9 @@ enum StateSchema {
         }
         migrator.registerMigration("v2") { db in
             try db.execute(sql: "DROP VIEW provider_supervision")
+        }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: version3)
         }
         return migrator
     }

@@ -132,6 +132,17 @@ struct Gen {
         case .referral:
             return .referral(Referral(
                 toCommunity: community(), kind: pick(Referral.Kind.allCases), reference: optionalHash(), summary: text(FieldLimits.note)))
+        case .proposalDraft:
+            return .proposalDraft(ProposalDraft(terms: terms()))
+        case .endorsement:
+            return .endorsement(DraftEndorsement(draft: hash()))
+        case .rewardOffer:
+            return .rewardOffer(RewardOffer(
+                title: text(FieldLimits.title), description: text(FieldLimits.note),
+                price: UInt32(chance(10) ? pick([1, Int(RewardOffer.maxPrice)]) : int(1...Int(RewardOffer.maxPrice))),
+                quantity: UInt32(chance(10) ? pick([1, Int(RewardOffer.maxQuantity)]) : int(1...Int(RewardOffer.maxQuantity)))))
+        case .redemption:
+            return .redemption(Redemption(offer: hash()))
         }
     }
 
