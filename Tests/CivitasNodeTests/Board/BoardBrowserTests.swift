@@ -1,6 +1,7 @@
 import CivitasCodec
 import CivitasLedger
 import CivitasNode
+import CivitasPilot
 import Foundation
 import Testing
 
@@ -123,11 +124,11 @@ import Testing
             try await community.record(.ballot(Ballot(proposal: proposal.id, choice: 0)), as: "li")
             let request = try await community.record(.serviceRequest(ServiceRequest(serviceCode: "elevator", description: "电梯门关不上",
                                                                                     location: "3号楼")), as: "wang")
-            let lifts = community.pilot.members["lifts"]!.key.publicKey.subjectID
+            let lifts = try community.pilot.key("lifts").publicKey.subjectID
             try await community.record(.assignment(Assignment(request: request.id, provider: lifts, note: "加急")), as: "committee")
             try await community.record(.serviceResponse(ServiceResponse(request: request.id, status: .resolvedFixed, note: "更换门感应器")), as: "lifts")
             try await community.record(.closure(Closure(request: request.id, outcome: .closed, rating: 4, comment: "谢谢")), as: "wang")
-            let wang = community.pilot.members["wang"]!.key.publicKey.subjectID
+            let wang = try community.pilot.key("wang").publicKey.subjectID
             try await community.record(.volunteerRecord(VolunteerRecord(volunteer: wang, activity: "探访老人", minutes: 120, day: 20_454)), as: "elders")
 
             let browser = try Chromium()
@@ -408,7 +409,7 @@ import Testing
     @Test func aResidentsDraftOpensWithEndorsementsFromAnotherBrowserAndRewardsSpendPointsThatAddUp() async throws {
         try await Self.with("endorse", offset: 2) { community in
             // 120 minutes at 10 points an hour: Wang holds 20 points.
-            let wangID = community.pilot.members["wang"]!.key.publicKey.subjectID
+            let wangID = try community.pilot.key("wang").publicKey.subjectID
             try await community.record(.volunteerRecord(VolunteerRecord(volunteer: wangID, activity: "楼道清洁", minutes: 120, day: 20_454)),
                                        as: "elders")
             let (dir, keep) = try Self.screenshotDirectory()
@@ -503,7 +504,7 @@ import Testing
 
     @Test func theNewKindsRefuseForgedReplayedMalformedAndRuleBreakingInputWithAReasonAndStoreNothing() async throws {
         try await Self.with("refuse", offset: 3) { community in
-            let wang = community.pilot.members["wang"]!.key
+            let wang = try community.pilot.key("wang")
             try await community.record(.volunteerRecord(VolunteerRecord(volunteer: wang.publicKey.subjectID, activity: "x", minutes: 120, day: 1)),
                                        as: "elders")
             let offer = try await community.record(.rewardOffer(RewardOffer(title: "Cinema", description: "", price: 15, quantity: 5)),
@@ -513,7 +514,7 @@ import Testing
                 try JSONDecoder().decode(SubjectBody.self, from: try await client.get("/v1/subjects/\(key.publicKey.raw.hex)").body).nextNonce
             }
             func sign(_ key: SigningKey, _ payload: TransactionPayload, nonce: UInt64) -> Transaction {
-                UnsignedTransaction(community: CommunityID(community.pilot.community)!, signer: key.publicKey, nonce: nonce,
+                UnsignedTransaction(community: community.pilot.community, signer: key.publicKey, nonce: nonce,
                                     time: Timestamp(Date().timeIntervalSince1970 * 1000), payload: payload).signed(with: key)
             }
             func post(_ bytes: [UInt8]) async throws -> (Int, String) {
@@ -528,11 +529,11 @@ import Testing
             #expect(ok == 200 && body.contains("\"applied\":true"), "\(body)")
 
             // An offer the rules would allow, but not signed by its signer.
-            let elders = community.pilot.members["elders"]!.key
+            let elders = try community.pilot.key("elders")
             var forged = sign(elders, .rewardOffer(RewardOffer(title: "Free cinema", description: "", price: 1, quantity: 9)),
                               nonce: try await nextNonce(elders))
             forged.signature = Signature(Array(repeating: 7, count: 64))!
-            let li = community.pilot.members["li"]!.key
+            let li = try community.pilot.key("li")
             var overlong = sign(li, .rewardOffer(RewardOffer(title: "t", description: "", price: 1, quantity: 1)), nonce: 1).encoded()
             overlong = Array(overlong.prefix(overlong.count - 64 - 6)) + [0x00] + Array(overlong.suffix(64 + 5))   // price 0
             let cases: [(String, [UInt8], Int, String)] = [

@@ -1,5 +1,6 @@
 import CivitasLedger
 import CivitasNode
+import CivitasPilot
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +24,7 @@ final class BoardCommunity: @unchecked Sendable {
         // One validator has no peers to count; it is ready on its own.
         let config = pilot.nodes[0].directory + "/node.toml"
         let written = try String(contentsOfFile: config, encoding: .utf8)
-        guard written.contains("min_peers = 1") else { throw PilotCommunity.Failure("civitas init no longer writes min_peers = 1: \(config)") }
+        guard written.contains("min_peers = 1") else { throw PilotFailure("civitas init no longer writes min_peers = 1: \(config)") }
         let toml = written.replacingOccurrences(of: "min_peers = 1", with: "min_peers = 0")
         try toml.write(toFile: config, atomically: true, encoding: .utf8)
         try pilot.startAll()
@@ -31,11 +32,11 @@ final class BoardCommunity: @unchecked Sendable {
         do {
             try await pilot.waitUntilReady(timeout: .seconds(60))
             // waitUntilReady asks only the nodes still running: a node that exited at once must fail here.
-            guard pilot.isRunning(0) else { throw PilotCommunity.Failure("the node exited at start:\n\(community.log())") }
+            guard pilot.isRunning(0) else { throw PilotFailure("the node exited at start:\n\(community.log())") }
         } catch {
             let log = community.log()
             await community.stop()
-            throw PilotCommunity.Failure("\(error)\n--- node.log:\n\(log)")
+            throw PilotFailure("\(error)\n--- node.log:\n\(log)")
         }
         return community
     }
@@ -69,17 +70,17 @@ final class BoardCommunity: @unchecked Sendable {
         member == "committee" ? pilot.nodes[0].directory + "/subject.key" : pilot.root + "/subjects/\(member).key"
     }
 
-    func seed(_ member: String) -> String { pilot.members[member]!.key.seed.hex }
+    func seed(_ member: String) -> String { (try? pilot.key(member))?.seed.hex ?? "" }
 
     /// Signs as `member` and waits for the commit; fails the test if it was not applied.
     @discardableResult
     func record(_ payload: TransactionPayload, as member: String) async throws -> Transaction {
         // The nonce comes from the node: the browser signs as the same members.
-        guard let client = NodeHTTPClient(base: url), let key = pilot.members[member]?.key else { throw PilotCommunity.Failure("no \(member)") }
+        guard let client = NodeHTTPClient(base: url), let key = try? pilot.key(member) else { throw PilotFailure("no \(member)") }
         let answer = try await client.get("/v1/subjects/\(key.publicKey.raw.hex)")
         let subject = try JSONDecoder().decode(SubjectBody.self, from: answer.body)
         let s = try await pilot.submit(payload, as: member, to: 0, nonce: subject.nextNonce)
-        guard s.applied else { throw PilotCommunity.Failure("\(payload.kind) by \(member) was not applied: HTTP \(s.status) \(s.body)") }
+        guard s.applied else { throw PilotFailure("\(payload.kind) by \(member) was not applied: \(s)") }
         return s.transaction
     }
 
