@@ -161,7 +161,7 @@ let package = Package(
             name: "CivitasNode",
             dependencies: [
                 "CivitasCodec", "CivitasLedger", "CivitasGovernance", "CivitasRaft", "CivitasNodeCore", "CivitasStorage",
-                "CivitasIdentity", "CivitasGossip", "CivitasNetwork",
+                "CivitasIdentity", "CivitasGossip", "CivitasNetwork", "CivitasTime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -293,7 +293,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasNodeCoreTests",
-            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasRaft", "CivitasTestSupport"],
+            dependencies: ["CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasRaft", "CivitasTime", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 public import CivitasCodec
 import CivitasGovernance
 public import CivitasLedger
+public import CivitasTime
 
 /// The transactions a node holds between their arrival and their inclusion in
 /// a committed block: a value type with no clock, no randomness and no I/O.
@@ -34,7 +35,7 @@ public struct Mempool: Sendable {
         /// Encoded size (`Transaction.encoded().count`).
         let bytes: Int
         /// This node's time when it was admitted.
-        let arrival: Timestamp
+        let arrival: MonotonicTime
         /// Admission order: unique, increasing.
         let sequence: UInt64
     }
@@ -102,7 +103,7 @@ public struct Mempool: Sendable {
     /// The held transaction with `id`.
     public func transaction(_ id: Hash) -> Transaction? { entries[id]?.transaction }
     /// When the transaction with `id` was admitted (this node's time).
-    public func arrival(of id: Hash) -> Timestamp? { entries[id]?.arrival }
+    public func arrival(of id: Hash) -> MonotonicTime? { entries[id]?.arrival }
     /// How many transactions `signer` holds.
     public func pendingCount(of signer: PublicKey) -> Int { queues[signer]?.count ?? 0 }
     /// `signer`'s held transactions in nonce order.
@@ -123,7 +124,7 @@ public struct Mempool: Sendable {
 
     /// Checks `transaction` against the settings and `view` and holds it if
     /// it passes; see the type's contract for the order of the checks.
-    public mutating func admit(_ transaction: Transaction, view: some MempoolView, now: Timestamp) -> Admission {
+    public mutating func admit(_ transaction: Transaction, view: some MempoolView, now: MonotonicTime) -> Admission {
         let signer = transaction.signer, nonce = transaction.nonce
         guard transaction.community == view.community else {
             return .rejected(.wrongCommunity(transaction: transaction.community, node: view.community))
@@ -295,7 +296,7 @@ public struct Mempool: Sendable {
     /// a transaction's arrival (a clock stepped back) never makes it stale.
     /// It looks at every held transaction (a few milliseconds for 50,000), so
     /// call it about once a second, not per admission.
-    public mutating func evictStale(now: Timestamp) -> [EvictedTransaction] {
+    public mutating func evictStale(now: MonotonicTime) -> [EvictedTransaction] {
         let stale = entries.values.filter { now > $0.arrival && now - $0.arrival > settings.staleAfter }
             .sorted { $0.sequence < $1.sequence }
         return stale.map { EvictedTransaction(id: $0.id, transaction: remove($0.id).transaction, reason: .stale) }

@@ -24,13 +24,13 @@ public struct MempoolSettings: Sendable, Hashable {
     /// options and 256 endorsements) is about 43 KiB, so every valid record
     /// fits, with headroom, and nothing larger is ever held.
     public var maxTransactionBytes: Int = 64 << 10
-    /// A transaction that has waited this long since it arrived (milliseconds)
+    /// A transaction that has waited this long since it arrived
     /// is evicted as stale by `Mempool.evictStale(now:)`. 10 minutes: a block
     /// is cut every second or so, so a transaction still pending after
     /// hundreds of blocks is stuck behind a nonce gap the client never filled
     /// or a rule it no longer meets; the client resubmits. Arrival time is
     /// this node's, never the signer's `time` field, which nobody checks.
-    public var staleAfter: Timestamp = 10 * 60 * 1_000
+    public var staleAfter: Duration = .seconds(10 * 60)
     /// A nonce may be at most this far past the signer's committed nonce.
     /// 1,024: four times `maxPerSigner`, so a client that lost some
     /// transactions (a node restarted) can keep sending later nonces while it

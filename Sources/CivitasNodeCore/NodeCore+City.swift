@@ -1,6 +1,7 @@
 import CivitasCodec
 public import CivitasLedger
 public import CivitasGossip
+import CivitasTime
 
 /// A gateway's city overlay: dissemination of the city topics (checkpoints,
 /// referrals) over its links to other communities' gateways, with a Plumtree
@@ -14,7 +15,7 @@ extension NodeCore {
             out.events.append(.refused("only a gateway publishes on the city topic \(topic)"))
             return
         }
-        carryCity(city!.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
+        carryCity(city!.broadcast(topic: topic, payload: payload, now: now).directives)
     }
 
     /// The gateways this node is linked to in other communities.
@@ -23,22 +24,22 @@ extension NodeCore {
     /// A dissemination message from another community's gateway.
     mutating func receiveCity(_ message: GossipMessage, from peer: NodeID) {
         guard city != nil else { return }
-        carryCity(city!.receive(message, from: peer, now: gossipNow) { topic, _ in !topic.isCommunityTopic })
+        carryCity(city!.receive(message, from: peer, now: now) { topic, _ in !topic.isCommunityTopic })
     }
 
     mutating func cityPeerUp(_ peer: NodeID) {
         guard city != nil else { return }
-        carryCity(city!.peerUp(peer, now: gossipNow))
+        carryCity(city!.peerUp(peer, now: now))
     }
 
     mutating func cityPeerDown(_ peer: NodeID) {
         guard city != nil else { return }
-        carryCity(city!.peerDown(peer, now: gossipNow))
+        carryCity(city!.peerDown(peer, now: now))
     }
 
     mutating func tickCity() {
-        guard city != nil, let wake = cityWake, gossipNow >= wake else { return }
-        carryCity(city!.tick(now: gossipNow))
+        guard city != nil, let wake = cityWake, now >= wake else { return }
+        carryCity(city!.tick(now: now))
     }
 
     mutating func carryCity(_ d: PlumtreeDirectives) {

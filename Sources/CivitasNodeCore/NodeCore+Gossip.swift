@@ -1,6 +1,7 @@
 import CivitasCodec
 public import CivitasLedger
 public import CivitasGossip
+import CivitasTime
 
 /// Discovery and dissemination inside the community, run by the core:
 /// `Membership` (SWIM failure detection,
@@ -10,7 +11,7 @@ public import CivitasGossip
 /// The shell reports links (`peerUp`, `peerDown`, `dialFailed`), passes
 /// every gossip message from a community link to `receive(gossip:from:view:)`
 /// and carries out `gossipSends`, `dials` and `disconnects`. Time is the
-/// core's clock in the cores' unit (`gossipNow`); randomness comes from the
+/// core's clock in the cores' unit (`now`); randomness comes from the
 /// core's seed. A transaction Plumtree delivers goes to the mempool
 /// (`receive(transaction:view:)`), a sealed block to `receive(sealed:from:)`.
 /// What the core publishes (a submitted transaction, a block it sealed as
@@ -39,7 +40,7 @@ extension NodeCore {
     public mutating func receive(gossip message: GossipMessage, from peer: NodeID, view: some MempoolView) {
         switch message {
         case .ping, .ack, .pingRequest, .nack, .sync, .digest:
-            carry(membership.receive(message, from: peer, now: gossipNow))
+            carry(membership.receive(message, from: peer, now: now))
         case .gossip, .ihave, .graft, .prune:
             guard !foreignPeers.contains(peer) else {
                 receiveCity(message, from: peer)
@@ -48,7 +49,7 @@ extension NodeCore {
             // Plumtree asks the application to check a new payload before it
             // forwards it; the payload decoded then is the one delivered.
             var decoded: DecodedPayload?
-            let directives = plumtree.receive(message, from: peer, now: gossipNow) { topic, payload in
+            let directives = plumtree.receive(message, from: peer, now: now) { topic, payload in
                 decoded = Self.decode(topic, payload)
                 return decoded != nil
             }
@@ -63,7 +64,7 @@ extension NodeCore {
     /// A dial the core asked for (`NodeOutput.dials`) failed: refused, timed
     /// out, or the handshake was refused.
     public mutating func dialFailed(address: String, node: NodeID?) {
-        carry(membership.dialFailed(address: address, node: node, now: gossipNow))
+        carry(membership.dialFailed(address: address, node: node, now: now))
     }
 
     // MARK: - Publishing
@@ -86,7 +87,7 @@ extension NodeCore {
             out.events.append(.refused("a \(topic) payload of \(payload.count) bytes is above the dissemination limit; not published"))
             return
         }
-        carry(plumtree.broadcast(topic: topic, payload: payload, now: gossipNow).directives)
+        carry(plumtree.broadcast(topic: topic, payload: payload, now: now).directives)
     }
 
     /// Publishes the transactions submitted since the last tick: one alone as
@@ -124,16 +125,16 @@ extension NodeCore {
     }
 
     mutating func publishOffer(_ batch: [Transaction]) {
-        let payload = TransactionOffer(time: now, transactions: batch).encoded()
+        let payload = TransactionOffer(time: now.nanosecondsSinceOrigin / 1_000_000, transactions: batch).encoded()
         guard payload.count <= plumtree.settings.maxPayloadBytes else { return }
-        carry(plumtree.broadcast(topic: .communityTransactions, payload: payload, now: gossipNow).directives)
+        carry(plumtree.broadcast(topic: .communityTransactions, payload: payload, now: now).directives)
     }
 
     // MARK: - Timers and directives
 
     /// Both cores' timers, each when its last directives asked (`nextWakeup`).
     mutating func tickGossip(view: some MempoolView) {
-        let t = gossipNow
+        let t = now
         if t >= membershipWake { carry(membership.tick(now: t)) }
         if let wake = plumtreeWake, t >= wake { carry(plumtree.tick(now: t)) }
         tickCity()

@@ -2,6 +2,7 @@ import CivitasCodec
 public import CivitasLedger
 import CivitasRaft
 public import CivitasGossip
+public import CivitasTime
 
 /// What the shell hands the core: time, transactions, messages, link events.
 extension NodeCore {
@@ -12,12 +13,11 @@ extension NodeCore {
     /// timers. `now` is the monotonic clock (a shell's monotonic clock never
     /// goes back; an earlier value is taken as no time passing); `wall` the
     /// wall clock, which may step either way and is only stamped into proposals.
-    public mutating func tick(now newNow: Timestamp, wall newWall: Timestamp, view: some MempoolView) {
+    public mutating func tick(now newNow: MonotonicTime, wall newWall: Timestamp, view: some MempoolView) {
         wall = newWall
         guard newNow >= now else { return }
         now = newNow
-        let tickMillis = max(configuration.settings.tickMillis, 1)
-        if raft != nil, now - lastRaftTick >= tickMillis {
+        if raft != nil, now - lastRaftTick >= configuration.settings.tick {
             // One tick per call however long it has been, as a ticker that drops
             // ticks would: a node whose shell was busy (a stalled process, a
             // backlog of inputs it has not read yet) must not wake up to a burst
@@ -29,7 +29,7 @@ extension NodeCore {
         produce(view: view)
         resendVotes()
         if now >= nextMaintenance {
-            nextMaintenance = now + 1_000
+            nextMaintenance = now + .seconds(1)
             for evicted in mempool.evictStale(now: now) {
                 lastOffered[evicted.id] = nil
                 out.events.append(.evicted(evicted))
@@ -37,12 +37,12 @@ extension NodeCore {
             rebroadcast()
         }
         if now >= nextStatus {
-            nextStatus = now + configuration.settings.statusMillis
+            nextStatus = now + configuration.settings.statusInterval
             for peer in syncPeers {
                 out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
             }
         }
-        carry(blockSync.tick(now: gossipNow))
+        carry(blockSync.tick(now: now))
         restartStalledSync()
         publishSubmitted()
         tickGossip(view: view)
@@ -55,7 +55,7 @@ extension NodeCore {
     /// block sync afresh from its applied head (docs/gossip.md tells the stall it guards against).
     mutating func restartStalledSync() {
         let behind = blockSync.targetHeight > applied.height || !sealedAhead.isEmpty
-        guard behind, blockSync.outstanding == 0, now - lastProgress >= configuration.settings.stallMillis else { return }
+        guard behind, blockSync.outstanding == 0, now - lastProgress >= configuration.settings.stallAfter else { return }
         blockSync = BlockSync(height: applied.height, head: applied.hash, verifier: verifier, settings: configuration.settings.blockSync)
         lastProgress = now
         for peer in syncPeers {
@@ -125,7 +125,7 @@ extension NodeCore {
     /// shell's to answer (it reads the block store).
     public mutating func receive(sync message: GossipMessage, from peer: NodeID) {
         if case .chainStatus = message { heardPeerHeight = true }
-        carry(blockSync.receive(message, from: peer, now: gossipNow))
+        carry(blockSync.receive(message, from: peer, now: now))
     }
 
     /// A link to `peer` opened; `address` is the one dialled (nil for an
@@ -134,26 +134,26 @@ extension NodeCore {
     /// community's gateway) also joins the Plumtree neighbours, and the peer
     /// is told our height (block sync may ask it).
     public mutating func peerUp(_ peer: NodeID, address: String? = nil, inCommunity: Bool = true) {
-        carry(membership.connected(peer, address: address, now: gossipNow))
+        carry(membership.connected(peer, address: address, now: now))
         guard inCommunity else {
             foreignPeers.insert(peer)
             cityPeerUp(peer)
             return
         }
-        carry(plumtree.peerUp(peer, now: gossipNow))
+        carry(plumtree.peerUp(peer, now: now))
         if !syncPeers.contains(peer) { syncPeers.append(peer) }
         out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
     }
 
     /// The link to `peer` closed.
     public mutating func peerDown(_ peer: NodeID) {
-        carry(membership.disconnected(peer, now: gossipNow))
+        carry(membership.disconnected(peer, now: now))
         if foreignPeers.remove(peer) != nil {
             cityPeerDown(peer)
             return
         }
-        carry(plumtree.peerDown(peer, now: gossipNow))
+        carry(plumtree.peerDown(peer, now: now))
         syncPeers.removeAll { $0 == peer }
-        carry(blockSync.peerDown(peer, now: gossipNow))
+        carry(blockSync.peerDown(peer, now: now))
     }
 }

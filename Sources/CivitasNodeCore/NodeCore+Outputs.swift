@@ -2,6 +2,7 @@ import CivitasCodec
 public import CivitasLedger
 import CivitasRaft
 import CivitasGossip
+import CivitasTime
 
 /// What the core asks of the shell (`poll`), and the shell reporting it done.
 extension NodeCore {

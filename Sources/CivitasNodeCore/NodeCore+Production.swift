@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 import CivitasRaft
 import CivitasGossip
+import CivitasTime
 
 /// The leader cuts batches from the mempool and proposes them to Raft.
 extension NodeCore {
@@ -25,7 +26,7 @@ extension NodeCore {
         let local = configuration.settings
         let maxCount = min(local.maxBlockTransactions ?? Int.max, Int(params.maxBlockTransactions))
         let maxBytes = min(local.maxBlockBytes ?? Int.max, Int(params.maxBlockBytes))
-        let interval = min(local.blockInterval ?? UInt64.max, params.blockInterval)
+        let interval = min(local.blockInterval ?? .milliseconds(params.blockInterval), .milliseconds(params.blockInterval))
         // Batches proposed and not committed, plus blocks built and not yet
         // applied here: while these are in the pipeline, transactions gather
         // for the next batch, so blocks grow with the load instead of the

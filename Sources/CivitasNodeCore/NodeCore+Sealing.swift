@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 import CivitasRaft
 import CivitasGossip
+import CivitasTime
 
 /// Blocks built from the committed Raft log, votes, certificates, and sealed
 /// blocks handed to the shell strictly in height order.
@@ -81,7 +82,7 @@ extension NodeCore {
     }
 
     mutating func resendVotes() {
-        let period = configuration.settings.voteResendMillis
+        let period = configuration.settings.voteResend
         for height in unsealed.keys.sorted() {
             guard let vote = unsealed[height]?.ownVote, now - unsealed[height]!.lastSent >= period else { continue }
             unsealed[height]!.lastSent = now
@@ -121,7 +122,7 @@ extension NodeCore {
         }
         // Blocks block sync holds just above the new head come back in its
         // directives' `apply` and through `carry` to here again, each once.
-        carry(blockSync.advanced(to: applied.height, head: applied.hash, now: gossipNow))
+        carry(blockSync.advanced(to: applied.height, head: applied.hash, now: now))
     }
 
     mutating func carry(_ d: BlockSyncDirectives) {

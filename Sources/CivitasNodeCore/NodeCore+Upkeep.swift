@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 import CivitasRaft
 import CivitasGossip
+import CivitasTime
 
 /// The mempool's upkeep: displaced and stale transactions, and offering pending ones again.
 extension NodeCore {
@@ -17,7 +18,7 @@ extension NodeCore {
     /// Offers again the pending transactions that waited longest since they
     /// were last offered (one may have missed the leader while links changed).
     mutating func rebroadcast() {
-        let period = configuration.settings.rebroadcastMillis
+        let period = configuration.settings.rebroadcast
         let due = lastOffered.filter { now - $0.value >= period }
             .sorted { ($0.value, $0.key) < ($1.value, $1.key) }
             .prefix(configuration.settings.rebroadcastBatch)

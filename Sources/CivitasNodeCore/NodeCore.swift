@@ -2,7 +2,7 @@ import CivitasCodec
 public import CivitasLedger
 public import CivitasRaft
 import CivitasGossip
-import CivitasTime
+public import CivitasTime
 
 /// One community node as a deterministic value: Raft ordering, the mempool,
 /// block production, certificate collection, the order in which sealed blocks
@@ -43,8 +43,8 @@ public struct NodeCore: Sendable {
     public internal(set) var applied: ChainPosition
     /// The last block built from the committed Raft log (validators and learners).
     public internal(set) var built: ChainPosition
-    /// The node's monotonic clock, in milliseconds: every timer runs on it.
-    public internal(set) var now: Timestamp
+    /// The node's monotonic clock: every timer runs on it.
+    public internal(set) var now: MonotonicTime
     /// Wall-clock time (ms since the Unix epoch) as of the last tick: only
     /// stamped into what the node proposes, never used for timers.
     public internal(set) var wall: Timestamp
@@ -52,7 +52,7 @@ public struct NodeCore: Sendable {
     var blockSync: BlockSync<CertificateVerifier>
     let verifier: CertificateVerifier
     let validatorIndex: UInt32?
-    var lastRaftTick: Timestamp
+    var lastRaftTick: MonotonicTime
     /// The Ready handed out by `poll()` and not yet reported persisted.
     var pendingReady: Ready?
     var out = NodeOutput()
@@ -62,7 +62,7 @@ public struct NodeCore: Sendable {
         var hash: Hash
         var votes: [UInt32: BlockVote] = [:]
         var ownVote: VoteMessage?
-        var lastSent: Timestamp = 0
+        var lastSent: MonotonicTime = .origin
     }
     /// Built blocks waiting for their certificate, by height.
     var unsealed: [UInt64: Unsealed] = [:]
@@ -81,14 +81,14 @@ public struct NodeCore: Sendable {
     var pendingNonces: [PublicKey: UInt64] = [:]
     /// Community peers block sync may ask, in the order they came.
     var syncPeers: [NodeID] = []
-    var nextStatus: Timestamp = 0
-    var nextMaintenance: Timestamp = 0
+    var nextStatus: MonotonicTime = .origin
+    var nextMaintenance: MonotonicTime = .origin
     /// When the applied height last moved (block sync's watchdog).
-    var lastProgress: Timestamp = 0
+    var lastProgress: MonotonicTime = .origin
     /// A community peer told this node its height since it started.
     var heardPeerHeight = false
-    /// Since when the node has been more than `submitLagBlocks` behind its peers (monotonic ms).
-    var behindSince: Timestamp?
+    /// Since when the node has been more than `submitLagBlocks` behind its peers.
+    var behindSince: MonotonicTime?
     /// Transactions submitted here since the last tick, published together
     /// at the next one: one dissemination message per batch and neighbour
     /// instead of one per transaction.
@@ -97,7 +97,7 @@ public struct NodeCore: Sendable {
     /// A batch this large goes out at once rather than at the next tick.
     static let publishBatchBytes = 64 << 10
     /// When each pending transaction was last offered to the community.
-    var lastOffered: [Hash: Timestamp] = [:]
+    var lastOffered: [Hash: MonotonicTime] = [:]
     /// Discovery and failure detection, and dissemination in the community: NodeCore+Gossip.swift.
     var membership: Membership
     var plumtree: Plumtree
@@ -128,8 +128,8 @@ public struct NodeCore: Sendable {
     /// A validator or learner passes what its Raft log held (`restoring`), or
     /// nil to start a new log: founding validators bootstrap the genesis
     /// voters, learners join empty.
-    /// `now` is the monotonic clock, `wall` the wall clock (both milliseconds).
-    public init(configuration: NodeCoreConfiguration, applied: ChainPosition, restoring: RaftRestore?, now: Timestamp,
+    /// `now` is the monotonic clock, `wall` the wall clock (ms since the Unix epoch).
+    public init(configuration: NodeCoreConfiguration, applied: ChainPosition, restoring: RaftRestore?, now: MonotonicTime,
                 wall: Timestamp, seed: UInt64) {
         self.configuration = configuration
         self.applied = applied
@@ -146,7 +146,7 @@ public struct NodeCore: Sendable {
         recentHashes[applied.height] = applied.hash
         let gossip = configuration.gossip
         membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
-                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: .origin + .milliseconds(now))
+                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now)
         plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
         if configuration.role == .gateway {
             city = Plumtree(settings: Self.citySettings(configuration.settings.plumtree), seed: seed &+ 0x6369_7479)
@@ -191,7 +191,7 @@ public struct NodeCore: Sendable {
         let lag = best > applied.height ? best - applied.height : 0
         // A block or two in flight is normal; a gap that is large, or lasts, is catching up.
         if lag > settings.submitLagBlocks,
-           lag >= settings.farBehindBlocks || now - (behindSince ?? now) >= settings.submitLagMillis {
+           lag >= settings.farBehindBlocks || now - (behindSince ?? now) >= settings.submitLagTime {
             return "this node is behind the chain (at height \(applied.height), peers are at \(best)) and cannot check nonces yet; retry shortly or submit to another node"
         }
         return nil
@@ -212,6 +212,4 @@ public struct NodeCore: Sendable {
             + "\(unsealed.count) unsealed, mempool \(mempool.count), \(gossipDescription), raft \(raft.map { "\($0.role) term \($0.term) commit \($0.commitIndex)" } ?? "-")"
     }
     public func node(of replica: ReplicaID) -> NodeID? { configuration.node(of: replica) }
-    /// The gossip cores' clock: the node's milliseconds as a `MonotonicTime`.
-    var gossipNow: MonotonicTime { .origin + .milliseconds(now) }
 }

@@ -1,6 +1,7 @@
 public import CivitasLedger
 public import CivitasRaft
 public import CivitasGossip
+public import CivitasTime
 
 /// What a node does in its community.
 public enum NodeCoreRole: String, Sendable, Hashable, CaseIterable {
@@ -17,9 +18,9 @@ public enum NodeCoreRole: String, Sendable, Hashable, CaseIterable {
 
 /// Tunables of the node core; every default says why.
 public struct NodeCoreSettings: Sendable, Hashable {
-    /// Milliseconds per Raft tick. 100 ms with Raft's 10-tick election timeout
+    /// One Raft tick. 100 ms with Raft's 10-tick election timeout
     /// gives a 1-2 s failover, etcd's default.
-    public var tickMillis: UInt64 = 100
+    public var tick: Duration = .milliseconds(100)
     public var raft: RaftSettings = RaftSettings()
     public var mempool: MempoolSettings = MempoolSettings()
     /// Batches the leader may have in the pipeline: proposed and not yet
@@ -30,25 +31,25 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// A validator sends its vote again this often while the block it voted
     /// for has no certificate here (votes are sent once, and links lose
     /// messages while they reconnect).
-    public var voteResendMillis: UInt64 = 500
+    public var voteResend: Duration = .milliseconds(500)
     /// A pending transaction older than this is offered to the community
     /// again, at most once per period (it may have missed the leader).
-    public var rebroadcastMillis: UInt64 = 3_000
+    public var rebroadcast: Duration = .seconds(3)
     /// Transactions re-offered in one tick at most.
     public var rebroadcastBatch: Int = 256
     /// Height reports to community peers this often (block sync's trigger).
-    public var statusMillis: UInt64 = 1_000
+    public var statusInterval: Duration = .seconds(1)
     /// A node behind its peers with nothing fetched and no progress for this
     /// long restarts block sync from its applied head. 3 s: three height reports.
-    public var stallMillis: UInt64 = 3_000
+    public var stallAfter: Duration = .seconds(3)
     /// A node more than `submitLagBlocks` below the best height its peers
-    /// report, for `submitLagMillis` or by `farBehindBlocks` at once, refuses
+    /// report, for `submitLagTime` or by `farBehindBlocks` at once, refuses
     /// submissions until it catches up (`notReadyForSubmissions`): it cannot
     /// tell which nonces the blocks it lacks used. A peer's height report may
     /// run a few blocks ahead of the blocks reaching this node by gossip, and
     /// at a busy leader's pace that gap is normal for a moment.
     public var submitLagBlocks: UInt64 = 2
-    public var submitLagMillis: UInt64 = 1_000
+    public var submitLagTime: Duration = .seconds(1)
     public var farBehindBlocks: UInt64 = 64
     /// The Raft log is compacted every this many applied blocks.
     public var compactEveryBlocks: UInt64 = 1_024
@@ -69,7 +70,7 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// This node's own limits on the blocks it proposes as leader (nil: the
     /// genesis parameters). Each is capped at the genesis parameter: a node
     /// may cut smaller or sooner blocks, never larger ones.
-    public var blockInterval: UInt64? = nil
+    public var blockInterval: Duration? = nil
     public var maxBlockTransactions: Int? = nil
     public var maxBlockBytes: Int? = nil
     /// Discovery and failure detection inside the community (SWIM).

@@ -3,6 +3,7 @@ import CivitasGossip
 import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
+import CivitasTime
 
 /// The node driver's environment for the node-level tests: a lossless
 /// in-memory world. Storage is durable at once, every rule lets every
@@ -39,7 +40,7 @@ final class LosslessEnvironment: NodeEnvironment {
         self.community = community
     }
 
-    var monotonicMillis: Timestamp { clock.millis }
+    var monotonicNow: MonotonicTime { .origin + .milliseconds(clock.millis) }
     var wallMillis: Timestamp { clock.millis }
 
     func persist(_ ready: Ready) throws {

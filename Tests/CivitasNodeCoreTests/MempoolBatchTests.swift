@@ -1,6 +1,7 @@
 import CivitasCodec
 import CivitasLedger
 @testable import CivitasNodeCore
+import CivitasTime
 import Testing
 
 /// Batches for the block producer: nonce order, gaps, round-robin, bounds.
@@ -115,9 +116,9 @@ struct MempoolBatchTests {
         let wanted = keys.flatMap { k in (1...3).map { Fixtures.tx(k, UInt64($0)) } }
         let extra = (5...40).map { Fixtures.tx(Fixtures.key(UInt8($0)), 1) }
         for (i, tx) in wanted.enumerated() {
-            _ = direct.admit(tx, view: view, now: Timestamp(i))
-            _ = detour.admit(extra[i], view: view, now: Timestamp(i))
-            _ = detour.admit(tx, view: view, now: Timestamp(i))
+            _ = direct.admit(tx, view: view, now: .origin + .milliseconds(i))
+            _ = detour.admit(extra[i], view: view, now: .origin + .milliseconds(i))
+            _ = detour.admit(tx, view: view, now: .origin + .milliseconds(i))
         }
         detour.committed(Array(extra.prefix(wanted.count)), view: view)
         #expect(detour.count == direct.count)

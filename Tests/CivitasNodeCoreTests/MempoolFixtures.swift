@@ -43,7 +43,7 @@ enum Fixtures {
         s.maxBytes = bytes
         s.maxTransactionBytes = transactionBytes
         s.maxNonceGap = nonceGap
-        s.staleAfter = staleAfter
+        s.staleAfter = .milliseconds(staleAfter)
         return s
     }
 }

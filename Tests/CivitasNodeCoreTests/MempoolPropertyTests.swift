@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 @testable import CivitasNodeCore
 import CivitasTestSupport
+import CivitasTime
 import Testing
 
 /// A seeded random workload (admissions good and bad, blocks, foreign commits,
@@ -19,16 +20,16 @@ struct MempoolPropertyTests {
         settings.maxNonceGap = 10
         settings.maxBytes = 16 * 220
         settings.maxTransactionBytes = 400
-        settings.staleAfter = 20_000
+        settings.staleAfter = .seconds(20)
         var pool = Mempool(settings: settings)
         var view = StubView()
         view.roles[Self.keys[0].publicKey] = RoleSet([.partyBranch])
         var held: [Hash: Transaction] = [:]  // what the outputs say the pool holds
-        var now: Timestamp = 0
+        var now: MonotonicTime = .origin
         var counts: [String: Int] = [:]
 
         for step in 0..<500 {
-            now += UInt64(g.int(0...150))
+            now += .milliseconds(g.int(0...150))
             switch g.int(0...99) {
             case 0..<65:
                 // One busy key sends a third of the traffic, so its bound and fair admission come into play.
@@ -85,7 +86,7 @@ struct MempoolPropertyTests {
                     #expect(d.reason == .nonceUsed && held.removeValue(forKey: d.id) != nil)
                 }
             case 88..<95:
-                now += UInt64(g.int(0...6_000))
+                now += .milliseconds(g.int(0...6_000))
                 for e in pool.evictStale(now: now) {
                     counts["stale", default: 0] += 1
                     #expect(e.reason == .stale && held.removeValue(forKey: e.id) != nil)

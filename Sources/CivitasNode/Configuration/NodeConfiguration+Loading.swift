@@ -127,7 +127,7 @@ final class ConfigurationReader {
         if let n = mempool.integer("max_bytes", in: 1_024...(16 << 30)) { pool.maxBytes = n }
         if let n = mempool.integer("max_per_signer", in: 1...1_000_000) { pool.maxPerSigner = n }
         if let n = mempool.integer("max_transaction_bytes", in: 256...(16 << 20)) { pool.maxTransactionBytes = n }
-        if let n = mempool.integer("stale_after_ms", in: 1_000...(7 * 86_400_000)) { pool.staleAfter = Timestamp(n) }
+        if let n = mempool.integer("stale_after_ms", in: 1_000...(7 * 86_400_000)) { pool.staleAfter = .milliseconds(n) }
         if let n = mempool.integer("max_nonce_gap", in: 1...1_000_000) { pool.maxNonceGap = UInt64(n) }
 
         var healthSettings = NodeConfiguration.Health()

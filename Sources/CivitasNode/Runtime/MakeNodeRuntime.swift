@@ -82,7 +82,7 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     let links = LinkMultiplexer(transport: transport)
     var settings = NodeCoreSettings()
     settings.mempool = c.mempool
-    settings.blockInterval = c.blocks.intervalMillis
+    settings.blockInterval = c.blocks.intervalMillis.map { .milliseconds($0) }
     settings.maxBlockTransactions = c.blocks.maxTransactions
     settings.maxBlockBytes = c.blocks.maxBytes
     // TLS over TCP: a message queued on a link that stays open arrives.

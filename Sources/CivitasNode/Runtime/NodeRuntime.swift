@@ -6,6 +6,7 @@ public import CivitasNodeCore
 public import CivitasStorage
 import CivitasGossip
 import CivitasRaft
+import CivitasTime
 public import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -77,7 +78,7 @@ public actor NodeRuntime: NodeService, Service {
     /// The leader last logged, to log changes once.
     private var knownLeader: NodeID?
     /// When the address book was last saved (monotonic ms).
-    private var bookSaved: Timestamp = 0
+    private var bookSaved: MonotonicTime = .origin
 
     /// Opens the node's storage under `parameters.dataDirectory` (creating it
     /// on first start) and restores the driver from it. Starts nothing.
@@ -166,8 +167,8 @@ public actor NodeRuntime: NodeService, Service {
     /// One timer step: time passes for the driver.
     private func step() {
         perform { try $0.tick() }
-        let now = environment.monotonicMillis
-        if now >= bookSaved + 30_000 {
+        let now = environment.monotonicNow
+        if now >= bookSaved + .seconds(30) {
             bookSaved = now
             saveAddressBook()
         }
@@ -229,8 +230,7 @@ public actor NodeRuntime: NodeService, Service {
 
     public func submit(_ transaction: Transaction, waitForCommit: Duration?) async -> SubmitOutcome {
         guard !stopping, failure == nil else { return .unavailable(reason: "the node is shutting down") }
-        let waitMillis = waitForCommit.map { UInt64(max(0, $0.components.seconds)) * 1_000 + UInt64(max(0, $0.components.attoseconds) / 1_000_000_000_000_000) }
-        guard let start = perform({ try $0.submit(transaction, waitMillis: waitMillis) }) else {
+        guard let start = perform({ try $0.submit(transaction, wait: waitForCommit) }) else {
             return .unavailable(reason: "the node is shutting down")
         }
         switch start {

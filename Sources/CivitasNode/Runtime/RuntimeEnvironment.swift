@@ -5,6 +5,7 @@ import CivitasNetwork
 import CivitasNodeCore
 import CivitasRaft
 import CivitasStorage
+import CivitasTime
 import Logging
 
 /// The real world of the node driver: the Raft write-ahead log and the block
@@ -31,10 +32,7 @@ final class RuntimeEnvironment: NodeEnvironment {
 
     // MARK: Clocks
 
-    var monotonicMillis: Timestamp {
-        let elapsed = ContinuousClock.now - origin
-        return Timestamp(elapsed.components.seconds) * 1_000 + Timestamp(elapsed.components.attoseconds / 1_000_000_000_000_000)
-    }
+    var monotonicNow: MonotonicTime { .origin + (ContinuousClock.now - origin) }
 
     var wallMillis: Timestamp { WallClock.nowMillis }
 

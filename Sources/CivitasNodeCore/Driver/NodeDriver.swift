@@ -2,6 +2,7 @@ import CivitasCodec
 public import CivitasGossip
 public import CivitasLedger
 import CivitasRaft
+public import CivitasTime
 
 /// The one code that carries out `NodeCore`'s outputs, generic over the
 /// world it runs in (`NodeEnvironment`): the real node and the simulator
@@ -31,12 +32,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     private var waiting: [Hash: [Waiter]] = [:]
     private var nextTicket: UInt64 = 1
     /// When waiting submissions were last checked for their deadline.
-    private var nextExpiry: Timestamp = 0
+    private var nextExpiry: MonotonicTime = .origin
 
     private struct Waiter {
         let ticket: SubmissionTicket
         /// On the monotonic clock.
-        let deadline: Timestamp
+        let deadline: MonotonicTime
     }
 
     /// What `submit` answers at once, or the ticket a later answer comes with
@@ -51,7 +52,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     public init(configuration: NodeCoreConfiguration, environment: Environment, applied: ChainPosition,
                 restoring: NodeCore.RaftRestore?, seed: UInt64) {
         self.environment = environment
-        core = NodeCore(configuration: configuration, applied: applied, restoring: restoring, now: environment.monotonicMillis,
+        core = NodeCore(configuration: configuration, applied: applied, restoring: restoring, now: environment.monotonicNow,
                         wall: environment.wallMillis, seed: seed)
         nonces = NonceCache(community: configuration.genesis.community) { [unowned environment] in environment.storedNonce(of: $0) }
     }
@@ -63,18 +64,18 @@ public struct NodeDriver<Environment: NodeEnvironment> {
 
     /// Time passed: the core's timers run, waits past their deadline end.
     public mutating func tick() throws {
-        let now = environment.monotonicMillis
+        let now = environment.monotonicNow
         core.tick(now: now, wall: environment.wallMillis, view: view)
         try drain()
         if now >= nextExpiry {
-            nextExpiry = now + 50
+            nextExpiry = now + .milliseconds(50)
             expireWaiters(now: now)
         }
     }
 
-    /// A client's transaction. With `waitMillis`, a transaction admitted (or
+    /// A client's transaction. With `wait`, a transaction admitted (or
     /// already pending) is answered when it commits here or the wait ends.
-    public mutating func submit(_ transaction: Transaction, waitMillis: UInt64? = nil) throws -> SubmitStart {
+    public mutating func submit(_ transaction: Transaction, wait: Duration? = nil) throws -> SubmitStart {
         let id = transaction.id
         if let reason = core.notReadyForSubmissions {
             // A committed transaction is still answered as such: a retrying client needs its place.
@@ -101,10 +102,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
                 return .answered(.rejected(id: id, reason: reason.description, replay: false))
             }
         }
-        guard let waitMillis, waitMillis > 0 else { return .answered(accepted) }
+        guard let wait, wait > .zero else { return .answered(accepted) }
         let ticket = SubmissionTicket(value: nextTicket)
         nextTicket += 1
-        waiting[id, default: []].append(Waiter(ticket: ticket, deadline: environment.monotonicMillis + waitMillis))
+        waiting[id, default: []].append(Waiter(ticket: ticket, deadline: environment.monotonicNow + wait))
         return .waiting(ticket)
     }
 
@@ -241,7 +242,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         core.applied(blocks, view: view)
     }
 
-    private mutating func expireWaiters(now: Timestamp) {
+    private mutating func expireWaiters(now: MonotonicTime) {
         var due: [SubmissionTicket] = []
         for (id, list) in waiting where list.contains(where: { $0.deadline <= now }) {
             due += list.filter { $0.deadline <= now }.map(\.ticket)

@@ -1,4 +1,5 @@
 public import CivitasGossip
+public import CivitasTime
 public import CivitasLedger
 public import CivitasRaft
 
@@ -15,8 +16,8 @@ public import CivitasRaft
 public protocol NodeEnvironment: AnyObject {
     // MARK: Clocks
 
-    /// The monotonic clock in milliseconds: timers only. It never goes back.
-    var monotonicMillis: Timestamp { get }
+    /// The monotonic clock: timers only. It never goes back.
+    var monotonicNow: MonotonicTime { get }
     /// The wall clock in milliseconds since the Unix epoch: only stamped into
     /// what the node proposes. It may step either way.
     var wallMillis: Timestamp { get }

@@ -372,7 +372,7 @@ public struct NodeSimulation {
         nodes[target].environment!.virtualMicros = now
         let start: NodeDriver<SimNodeEnvironment>.SubmitStart
         do {
-            start = try nodes[target].driver!.submit(tx, waitMillis: options.retryMillis)
+            start = try nodes[target].driver!.submit(tx, wait: .milliseconds(options.retryMillis))
         } catch {
             storageFailed(target, error)
             return

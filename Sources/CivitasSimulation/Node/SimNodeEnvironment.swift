@@ -4,6 +4,7 @@ import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
 import CivitasStorage
+import CivitasTime
 
 /// A simulated node's world, the node driver's other environment: the node's
 /// real `RaftWAL` and `BlockStore` on its simulated disk (a crash loses what
@@ -73,7 +74,7 @@ final class SimNodeEnvironment: NodeEnvironment {
 
     // MARK: Clocks
 
-    var monotonicMillis: Timestamp { monotonicOrigin + virtualMicros / 1_000 }
+    var monotonicNow: MonotonicTime { .origin + .milliseconds(monotonicOrigin) + .microseconds(virtualMicros) }
     var wallMillis: Timestamp {
         let truth = Int64(genesis.time) + Int64(virtualMicros / 1_000)
         return Timestamp(max(0, truth + wallOffsetMillis))
