@@ -76,4 +76,34 @@ import Testing
         #expect(after.latencyP99Millis < 2_000, "p99 \(after.latencyP99Millis) ms")
         #expect(after.acknowledged == after.transactionsSubmitted)
     }
+
+    /// Service-request deadlines are judged on block times, which every node
+    /// agrees on, so with wall clocks 2 s apart, stepping by up to 30 s either
+    /// way, and crashes, every node computes the same supervision figures (the
+    /// final checks fail the run otherwise) — and the workload's assignments,
+    /// answered 1-20 s later against 10 s and 30 s deadlines, produce both
+    /// answers in time and breaches.
+    @Test func deadlinesComeOutTheSameOnEveryNodeWhateverItsClock() {
+        var o = NodeSimulationOptions(seed: 12)
+        o.validators = 3
+        o.observers = 4
+        o.faultSeconds = 20
+        o.quietSeconds = 20
+        o.partitionEvery = 0
+        o.submissionsPerSecond = 20
+        o.clockSkewMillis = 2_000
+        o.clockStepEvery = 4
+        var simulation = NodeSimulation(options: o)
+        let report = simulation.run()
+        #expect(report.passed, "\(report.summary)\n\(report.trace.suffix(20).joined(separator: "\n"))")
+        #expect(report.clockSteps > 0)
+        #expect(report.supervision.count == 1)
+        guard let lifts = report.supervision.first else {
+            Issue.record("no provider had an assignment: \(report.summary)")
+            return
+        }
+        #expect(lifts.assignments >= 20, "\(lifts)")
+        #expect(lifts.responded > 0 && lifts.responded <= lifts.assignments, "\(lifts)")
+        #expect(lifts.breaches > 0 && lifts.breaches < lifts.assignments, "\(lifts)")
+    }
 }

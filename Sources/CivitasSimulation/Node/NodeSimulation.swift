@@ -113,7 +113,8 @@ public struct NodeSimulation {
         random = r.fork()
         faultRandom = r.fork()
         report = NodeSimulationReport(seed: options.seed)
-        clients = ClientLedger(signers: signerKeys, community: genesis.community)
+        clients = ClientLedger(residents: signerKeys, committee: committee, provider: SimCommunity.providerKey(committee: committee),
+                               community: genesis.community)
         var skew = SimRandom(seed: options.seed ^ 0x636C_6F63_6B00)
         for i in 0..<total {
             var node = SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer,
@@ -508,6 +509,14 @@ public struct NodeSimulation {
             fail(.stateAgreement, node: nil, "nodes at height \(top) hold \(digests.count) different states")
             return
         }
+        // Deadlines and response times come from block times, which every node
+        // agrees on, whatever its own wall clock did.
+        let figures = live.map { nodes[$0].ledger!.state.providerSupervision() }
+        guard Set(figures).count == 1 else {
+            fail(.stateAgreement, node: nil, "nodes at height \(top) compute different supervision figures")
+            return
+        }
+        report.supervision = figures.first ?? []
         for (id, place) in clients.acknowledged.sorted(by: { $0.key < $1.key }) {
             for i in live {
                 guard let found = nodes[i].location(of: id) else {

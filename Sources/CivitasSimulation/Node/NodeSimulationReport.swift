@@ -1,5 +1,6 @@
 public import CivitasLedger
 public import CivitasCodec
+public import CivitasGovernance
 import CivitasNodeCore
 
 /// What a node campaign run did, and the first invariant it broke, if any.
@@ -63,6 +64,9 @@ public struct NodeSimulationReport: Sendable {
     /// Simulated ms, submission to first commit.
     public var latencyP50Millis: UInt64 = 0
     public var latencyP99Millis: UInt64 = 0
+    /// The providers' supervision figures at the final head, as every live
+    /// node computed them from its own state (the final checks require them equal).
+    public var supervision: [ProviderSupervision] = []
     /// A hash over the final chain and every node's state: equal runs have equal digests.
     public var digest = Hash()
     public var trace: [String] = []
@@ -105,6 +109,8 @@ public struct NodeSimulationReport: Sendable {
         return "seed \(seed): \(status) — height \(height), \(acknowledged)/\(transactionsSubmitted) transactions committed, "
             + "p50 \(latencyP50Millis) ms p99 \(latencyP99Millis) ms, \(crashes) crashes, \(partitions) partitions, "
             + "\(retries) retries, \(snapshotsInstalled) snapshots installed, \(refusals) refusals, "
-            + "\(linksOpened) links opened, \(dialFailures) dials failed, \(clockSteps) clock steps, digest \(digest.hex.prefix(16))"
+            + "\(linksOpened) links opened, \(dialFailures) dials failed, \(clockSteps) clock steps, "
+            + "\(supervision.map(\.assignments).reduce(0, +)) assignments (\(supervision.map(\.breaches).reduce(0, +)) past deadline), "
+            + "digest \(digest.hex.prefix(16))"
     }
 }

@@ -1,13 +1,25 @@
 import CivitasLedger
 
-/// The simulated residents: each signs service requests with its next nonce;
-/// the ledger remembers every transaction still wanted and where a node told
-/// its client it was committed (a client waiting on `wait=committed`).
+/// The simulated clients: residents sign service requests; the residents'
+/// committee assigns some of them, once committed, to the lift company, which
+/// answers after a delay (some past the request's deadline), so supervision
+/// figures and deadline breaches come out of every run. Each signs with its
+/// next nonce; the ledger remembers every transaction still wanted and where a
+/// node told its client it was committed (a client waiting on `wait=committed`).
 struct ClientLedger {
+    /// Residents, then the committee, then the provider.
     let signers: [SigningKey]
     let community: CommunityID
+    private let committee: Int
+    private let provider: Int
     private var nextNonce: [Int]
     private var sequence = 0
+    /// Payloads due once an earlier transaction committed: (due at µs, signer, payload), in order.
+    private var followUps: [(due: UInt64, signer: Int, payload: TransactionPayload)] = []
+    /// What each still-wanted transaction carried, for its follow-up.
+    private var payloads: [Hash: TransactionPayload] = [:]
+    /// Service codes of the requests: the sample's two with deadlines, and two without.
+    static let serviceCodes = ["elevator", "streetlight", "sanitation", "greening"]
     /// Submitted and not yet seen committed.
     private(set) var wanted: [Hash: Transaction] = [:]
     /// Seen committed: where.
@@ -17,28 +29,64 @@ struct ClientLedger {
     private(set) var latencies: [UInt64] = []
     private var submittedAt: [Hash: UInt64] = [:]
 
-    init(signers: [SigningKey], community: CommunityID) {
-        self.signers = signers
+    init(residents: [SigningKey], committee: SigningKey, provider: SigningKey, community: CommunityID) {
+        signers = residents + [committee, provider]
+        self.committee = residents.count
+        self.provider = residents.count + 1
         self.community = community
         nextNonce = Array(repeating: 1, count: signers.count)
     }
 
+    /// The next transaction to submit at `now`: a follow-up that is due, else a resident's new request.
     mutating func next(time: Timestamp, at now: UInt64, random: inout SimRandom) -> Transaction? {
-        guard !signers.isEmpty else { return nil }
-        let s = Int(random.below(UInt64(signers.count)))
+        if let i = followUps.firstIndex(where: { $0.due <= now }) {
+            let f = followUps.remove(at: i)
+            return sign(f.payload, by: f.signer, time: time, at: now)
+        }
+        guard committee > 0 else { return nil }
+        let s = Int(random.below(UInt64(committee)))
+        sequence += 1
+        let code = Self.serviceCodes[sequence % Self.serviceCodes.count]
+        return sign(.serviceRequest(ServiceRequest(serviceCode: code, description: "request \(sequence): \(code) at stair \(sequence % 7 + 1)",
+                                                   location: "building \(s % 5 + 1)")), by: s, time: time, at: now)
+    }
+
+    private mutating func sign(_ payload: TransactionPayload, by s: Int, time: Timestamp, at now: UInt64) -> Transaction {
         let nonce = UInt64(nextNonce[s])
         nextNonce[s] += 1
-        sequence += 1
-        let payload = TransactionPayload.serviceRequest(ServiceRequest(
-            serviceCode: ["repair", "sanitation", "security", "greening"][sequence % 4],
-            description: "request \(sequence): the light on stair \(sequence % 7 + 1) is out",
-            location: "building \(s % 5 + 1)"))
         let tx = UnsignedTransaction(community: community, signer: signers[s].publicKey, nonce: nonce, time: time, payload: payload)
             .signed(with: signers[s])
         wanted[tx.id] = tx
+        payloads[tx.id] = payload
         submittedAt[tx.id] = now
         submitted += 1
         return tx
+    }
+
+    /// Once `id` committed: the committee assigns half the requests with a
+    /// deadline (and a quarter of the rest) to the provider 1-2.5 s later; the
+    /// provider answers each assignment 1-20 s later (the simulated deadlines
+    /// are 10 s and 30 s). Drawn from the transaction ID, so a run is repeatable.
+    private mutating func followUp(_ id: Hash, now: UInt64) {
+        guard let payload = payloads.removeValue(forKey: id) else { return }
+        let draw = UInt64(id.bytes[0]) | UInt64(id.bytes[1]) << 8
+        switch payload {
+        case let .serviceRequest(r):
+            let hasDeadline = Self.serviceCodes.prefix(2).contains(r.serviceCode)
+            guard draw % (hasDeadline ? 2 : 4) == 0 else { return }
+            let provider = SubjectID(deriving: signers[provider].publicKey)
+            // A person reads the request a second or two after it committed (by
+            // then every node has applied it, so no node refuses the assignment
+            // for a request it has not seen yet).
+            followUps.append((now + 1_000_000 + (draw % 4) * 500_000, committee,
+                              .assignment(Assignment(request: id, provider: provider, note: "please attend"))))
+        case let .assignment(a):
+            let delay = 1_000_000 + (draw % 39) * 500_000
+            followUps.append((now + delay, provider, .serviceResponse(ServiceResponse(request: a.request, status: .resolvedFixed,
+                                                                                       note: "fixed"))))
+        default:
+            return
+        }
     }
 
     func stillWanted(_ id: Hash) -> Transaction? { wanted[id] }
@@ -47,6 +95,7 @@ struct ClientLedger {
     mutating func acknowledge(_ id: Hash, at place: ChainPlace, now: UInt64) {
         guard wanted.removeValue(forKey: id) != nil else { return }
         acknowledged[id] = place
+        followUp(id, now: now)
         if let start = submittedAt.removeValue(forKey: id) { latencies.append(now - start) }
     }
 

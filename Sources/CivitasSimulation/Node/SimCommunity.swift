@@ -4,8 +4,14 @@ import CivitasSample
 /// The simulated community's genesis: the sample community
 /// (`SampleCommunity.lianhuaEast`, the one `civitas demo` runs) with the
 /// simulation's validators, its many generated residents (they sign the
-/// workload) and its block limits.
+/// workload), its block limits, and response deadlines short enough to fall
+/// inside a run (10 s for a lift, 30 s for a street light).
 enum SimCommunity {
+    /// The key of the sample's lift company ("lifts"), who answers the committee's assignments.
+    static func providerKey(committee: SigningKey) -> SigningKey {
+        SampleKeys(seed: committee.publicKey.raw.bytes).member("lifts")
+    }
+
     static func genesis(validatorKeys: [SigningKey], committee: SigningKey, residents: [PublicKey],
                         blockInterval: UInt64) -> GenesisDocument {
         let sample = SampleCommunity.lianhuaEast
@@ -16,6 +22,8 @@ enum SimCommunity {
         parameters.maxBlockTransactions = 500
         parameters.maxBlockBytes = 256 << 10
         parameters.blockInterval = blockInterval
+        parameters.responseDeadlines = [ResponseDeadline(serviceCode: "elevator", seconds: 10),
+                                        ResponseDeadline(serviceCode: "streetlight", seconds: 30)]
         let generated = residents.enumerated().map { i, key in
             GenesisSubject(key: key, displayName: "Resident \(i + 1)", unit: "\(i / 4 + 1)-\(i % 4 + 1)", roles: RoleSet([.resident]))
         }
