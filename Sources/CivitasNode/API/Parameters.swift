@@ -13,7 +13,7 @@ struct Parameters {
             let k = String(key)
             if !names.contains(k) {
                 let allowed = names.isEmpty ? "none" : names.sorted().joined(separator: ", ")
-                throw .badRequest("unknown query parameter '\(k)' (allowed: \(allowed))")
+                throw .badRequest("unknown query parameter '\(Self.clip(k))' (allowed: \(allowed))")
             }
         }
     }
