@@ -216,6 +216,7 @@ import Testing
         ("/v1/board/points?subject=zz", 400, "subject 'zz' is neither a subject ID"),
         ("/v1/board/points?holder=1", 400, "unknown query parameter 'holder' (allowed: subject)"),
         ("/v1/board/points?subject=", 400, "subject '' is neither a subject ID"),
+        ("/v1/board/points?subject=00000000000000000000000000000000", 404, "subject 00000000000000000000000000000000 is not registered"),
         ("/v1/board/drafts?limit=0", 400, "limit '0' is not a number from 1 to 200"),
         ("/v1/board/drafts?limit=201", 400, "limit '201' is not a number from 1 to 200"),
         ("/v1/board/drafts?limit=%20", 400, "limit ' ' is not a number from 1 to 200"),
