@@ -136,9 +136,10 @@ import Testing
             #expect(notices.contains("Greenleaf Property Management"))
 
             let views: [(String, [String])] = [
-                ("proposals", ["加装自行车棚", "1 票（100%）", "选民 4 人"]),
+                // Electorate, quorum, pass threshold, closing time and the live tally.
+                ("proposals", ["加装自行车棚", "选民 4 人", "法定参与率 25%", "通过需 50.01%", " 截止", "1 票（100%）"]),
                 ("requests", ["电梯门关不上", "指派给 Steady Lift Maintenance Co.", "回复：已解决（已修复）", "评价并关闭 ★★★★☆", "Wang (resident)（Bldg 3-201）"]),
-                ("providers", ["Steady Lift Maintenance Co.", "100%", "4.00 ★ (1)"]),
+                ("providers", ["Steady Lift Maintenance Co.", "平均首次响应", "平均解决用时", "解决率", "超时次数", "平均评分", "100%", "4.00 ★ (1)"]),
                 ("points", ["Wang (resident)", "2.0", "20"]),
                 ("blocks", ["区块 #", "服务请求"]),
             ]
