@@ -14,11 +14,7 @@ extension ClientAPI {
 
         get("/v1/subjects/:subject") { p in
             try p.allowQuery([])
-            let (id, key) = try p.subject("subject")
-            guard let record = try state.subject(id) else { throw APIError.notFound("subject \(id.raw.hex) is not registered") }
-            if let key, key != record.publicKey {
-                throw APIError.notFound("no subject has public key \(key.raw.hex)")
-            }
+            let record = try registeredSubject(try p.subject("subject"), state: state)
             return JSONBody.response(SubjectBody(record, nonce: try state.latestNonce(of: record.publicKey)))
         }
 
@@ -109,6 +105,15 @@ extension ClientAPI {
             }
             return JSONBody.response(ListBody(items: try state.checkpoints(of: community).map { CheckpointBody($0) }))
         }
+    }
+
+    /// The subject a parameter names, if it is registered here and, when named by key, that key is its current one; else a 404.
+    static func registeredSubject(_ named: (id: SubjectID, key: PublicKey?), state: StateDatabase) throws -> SubjectRecord {
+        guard let record = try state.subject(named.id) else { throw APIError.notFound("subject \(named.id.raw.hex) is not registered") }
+        if let key = named.key, key != record.publicKey {
+            throw APIError.notFound("no subject has public key \(key.raw.hex)")
+        }
+        return record
     }
 
     static func blockResponse(height: UInt64, _ p: Parameters, service: any NodeService) async throws -> Response {

@@ -13,7 +13,7 @@ struct Parameters {
             let k = String(key)
             if !names.contains(k) {
                 let allowed = names.isEmpty ? "none" : names.sorted().joined(separator: ", ")
-                throw .badRequest("unknown query parameter '\(k)' (allowed: \(allowed))")
+                throw .badRequest("unknown query parameter '\(Self.clip(k))' (allowed: \(allowed))")
             }
         }
     }
@@ -46,10 +46,10 @@ struct Parameters {
         try Self.subject(try path(name), name: name)
     }
 
-    /// The query parameter `name` as a subject (as `subject(_:)` reads a path parameter); its ID.
-    func subjectQuery(_ name: String) throws(APIError) -> SubjectID {
+    /// The query parameter `name` as a subject (as `subject(_:)` reads a path parameter).
+    func subjectQuery(_ name: String) throws(APIError) -> (id: SubjectID, key: PublicKey?) {
         guard let text = query(name) else { throw .badRequest("missing query parameter '\(name)'") }
-        return try Self.subject(text, name: name).id
+        return try Self.subject(text, name: name)
     }
 
     static func subject(_ given: String, name: String) throws(APIError) -> (id: SubjectID, key: PublicKey?) {

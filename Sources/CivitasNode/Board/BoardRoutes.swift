@@ -106,7 +106,8 @@ public enum Board {
             try p.allowQuery(["subject"])
             var holder: BoardPoints.Holder?
             if p.query("subject") != nil {
-                let id = try p.subjectQuery("subject")
+                // Like /v1/subjects/{subject}: an unregistered subject is a 404, not a holder of nothing.
+                let id = try ClientAPI.registeredSubject(try p.subjectQuery("subject"), state: state).id
                 let names = try NameBook([id], state: state)
                 let earned = try state.volunteerTotals(id).points
                 let spent = try state.redeemedTotals(id)?.points ?? 0

@@ -215,9 +215,15 @@ import Testing
         ("/v1/board/nothing", 404, "no such endpoint: GET /v1/board/nothing"),
         ("/v1/board/points?subject=zz", 400, "subject 'zz' is neither a subject ID"),
         ("/v1/board/points?holder=1", 400, "unknown query parameter 'holder' (allowed: subject)"),
+        ("/v1/board/points?subject=", 400, "subject '' is neither a subject ID"),
+        ("/v1/board/points?subject=00000000000000000000000000000000", 404, "subject 00000000000000000000000000000000 is not registered"),
         ("/v1/board/drafts?limit=0", 400, "limit '0' is not a number from 1 to 200"),
+        ("/v1/board/drafts?limit=201", 400, "limit '201' is not a number from 1 to 200"),
+        ("/v1/board/drafts?limit=%20", 400, "limit ' ' is not a number from 1 to 200"),
         ("/v1/board/rewards?sort=price", 400, "unknown query parameter 'sort' (allowed: limit)"),
+        ("/v1/board/rewards?limit=1.5", 400, "limit '1.5' is not a number from 1 to 200"),
         ("/v1/board/redemptions?limit=abc", 400, "limit 'abc' is not a number from 1 to 200"),
+        ("/v1/board/redemptions?limit=-1", 400, "limit '-1' is not a number from 1 to 200"),
     ])
     func badInputIsRefusedWithAReason(path: String, status: Int, reason: String) async throws {
         try await Self.expectRefusal(GET: path, status: status, reason: reason, chain: chain)
@@ -234,14 +240,72 @@ import Testing
         #expect(service.submissions.isEmpty)
     }
 
-    @Test func anOversizedQueryIsRefusedWithoutEchoingIt() async throws {
-        let service = try FakeNodeService(chain: chain)
-        let huge = String(repeating: "z", count: 20_000)
-        try await withClientAPI(service) { client in
-            let r = try await client.execute(uri: "/?lang=\(huge)", method: .get)
-            #expect(r.status == .badRequest)
-            #expect(r.reason.count < 200)
+    /// Every route the board and Open311 added (as docs/openapi.yaml names it), a path that reaches it, and the
+    /// query parameters it takes.
+    static func newRoutes(_ chain: TestChain) -> [(template: String, path: String, parameters: [String])] {
+        [("/", "/", ["lang"]),
+         ("/board/{file}", "/board/app.js", []),
+         ("/v1/board/genesis", "/v1/board/genesis", []),
+         ("/v1/board/subjects", "/v1/board/subjects", ["role", "limit"]),
+         ("/v1/board/notices", "/v1/board/notices", ["category", "limit"]),
+         ("/v1/board/proposals", "/v1/board/proposals", ["limit"]),
+         ("/v1/board/service-requests", "/v1/board/service-requests", ["status", "limit"]),
+         ("/v1/board/providers", "/v1/board/providers", []),
+         ("/v1/board/volunteers", "/v1/board/volunteers", ["limit"]),
+         ("/v1/board/drafts", "/v1/board/drafts", ["limit"]),
+         ("/v1/board/rewards", "/v1/board/rewards", ["limit"]),
+         ("/v1/board/redemptions", "/v1/board/redemptions", ["limit"]),
+         ("/v1/board/points", "/v1/board/points", ["subject"]),
+         ("/v1/board/blocks", "/v1/board/blocks", ["limit", "before"]),
+         ("/v1/board/transactions/{id}", "/v1/board/transactions/\(chain.request.hex)", []),
+         ("/v1/board/events", "/v1/board/events", []),
+         ("/open311/v2/services.json", "/open311/v2/services.json", ["jurisdiction_id"]),
+         ("/open311/v2/requests.json", "/open311/v2/requests.json",
+          ["jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date", "status"]),
+         ("/open311/v2/requests/{file}", "/open311/v2/requests/\(chain.request.hex).json", ["jurisdiction_id"])]
+    }
+
+    @Test func theBadInputTablesCoverEveryRouteTheBoardAndOpen311Added() {
+        let added = OpenAPIDocumentTests.served.filter {
+            $0 == "/" || $0.hasPrefix("/board/") || $0.hasPrefix("/v1/board/") || $0.hasPrefix("/open311/")
         }
+        #expect(Set(Self.newRoutes(chain).map(\.template)) == added)
+    }
+
+    @Test func everyNewRouteRefusesAnUnknownLanguageWithAReason() async throws {
+        let service = try FakeNodeService(chain: chain)
+        try await withClientAPI(service) { client in
+            for route in Self.newRoutes(chain) {
+                let r = try await client.execute(uri: route.path + "?lang=fr", method: .get)
+                #expect(r.status == .badRequest, "\(route.path): \(r.status)")
+                // The page takes a language; the JSON routes are the same in every language and take none.
+                let reason = route.parameters.contains("lang") ? "lang 'fr' is not one of zh, en" : "unknown query parameter 'lang'"
+                #expect(r.reason.hasPrefix(reason), "\(route.path): \(r.reason)")
+            }
+        }
+        #expect(service.submissions.isEmpty)
+    }
+
+    @Test func everyNewRouteRefusesAnOversizedParameterWithoutEchoingIt() async throws {
+        let service = try FakeNodeService(chain: chain)
+        let huge = String(repeating: "9", count: 20_000)
+        try await withClientAPI(service) { client in
+            for route in Self.newRoutes(chain) {
+                // Each parameter it takes, too long to be right, and a parameter name as long.
+                for query in route.parameters.map({ "\($0)=\(huge)" }) + ["\(huge)=1"] {
+                    let r = try await client.execute(uri: route.path + "?" + query, method: .get)
+                    #expect(r.status == .badRequest, "\(route.path)?\(query.prefix(20))…: \(r.status)")
+                    #expect(!r.reason.isEmpty && r.reason.utf8.count < 300, "\(route.path)?\(query.prefix(20))…: \(r.reason.prefix(300))")
+                }
+            }
+            // Path parameters as long.
+            for path in ["/board/\(huge)", "/v1/board/transactions/\(huge)", "/open311/v2/requests/\(huge).json"] {
+                let r = try await client.execute(uri: path, method: .get)
+                #expect(r.status == .badRequest || r.status == .notFound, "\(path.prefix(30))…: \(r.status)")
+                #expect(!r.reason.isEmpty && r.reason.utf8.count < 300, "\(path.prefix(30))…: \(r.reason.prefix(300))")
+            }
+        }
+        #expect(service.submissions.isEmpty)
     }
 
     @Test func noBoardRouteTakesABodyOrAPrivateKey() async throws {

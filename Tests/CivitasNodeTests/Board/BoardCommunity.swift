@@ -43,6 +43,18 @@ final class BoardCommunity: @unchecked Sendable {
 
     private init(pilot: PilotCommunity) { self.pilot = pilot }
 
+    /// Runs `body` on a started community and stops it afterwards, whatever `body` did.
+    static func with(_ name: String, offset: Int, _ body: (BoardCommunity) async throws -> Void) async throws {
+        let community = try await start(name, offset: offset)
+        do {
+            try await body(community)
+        } catch {
+            await community.stop()
+            throw error
+        }
+        await community.stop()
+    }
+
     /// True if nothing listens on 127.0.0.1:`port` (a bind succeeds).
     static func isFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
