@@ -18,6 +18,18 @@ extension NodeCore {
         carryCity(city!.broadcast(topic: topic, payload: payload, now: now).directives)
     }
 
+    /// A gateway publishes its community's head city-wide every
+    /// `checkpointInterval` blocks (a genesis parameter): height, header hash
+    /// and commit certificate, so other communities can anchor it. A gateway
+    /// catching up publishes each one it passes; receivers keep each once.
+    mutating func publishCheckpointIfDue(_ sealed: SealedBlock) {
+        let genesis = configuration.genesis
+        let interval = genesis.parameters.checkpointInterval
+        guard city != nil, interval > 0, sealed.height % interval == 0 else { return }
+        let checkpoint = Checkpoint(community: genesis.community, genesisHash: genesis.hash, certificate: sealed.certificate)
+        publishCity(topic: .cityCheckpoints, payload: checkpoint.encoded())
+    }
+
     /// The gateways this node is linked to in other communities.
     public var cityPeers: [NodeID] { city.map { $0.eagerPeers + $0.lazyPeers } ?? [] }
 

@@ -19,25 +19,28 @@ struct NodeCoreTests {
         let genesis: GenesisDocument
         /// Open links, by node index (both directions).
         var links: Set<[Int]> = []
+        /// Gossip sent to nodes outside the community (a gateway's city peers), in order.
+        var leftTheCommunity: [(to: NodeID, message: GossipMessage)] = []
 
         static func address(_ i: Int) -> String { "node-\(i):7000" }
 
         /// `seeds(i)`: the nodes node `i` joins through (by default the validators).
         init(interval: UInt64 = 100, maxTransactions: UInt32 = 2_000, maxBytes: UInt32 = 1 << 20,
              settings: NodeCoreSettings = NodeCoreSettings(), seeds: (Int) -> [Int] = { _ in [0, 1, 2] },
-             fourthIsLearner: Bool = false) {
+             fourthIsLearner: Bool = false, fourthIsGateway: Bool = false, checkpointInterval: UInt64 = 100) {
             let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
             let observer = Fixtures.key(110)
             genesis = GenesisDocument(
                 community: Fixtures.community, time: 1_000_000,
                 validators: validators.enumerated().map { ValidatorEntry(name: "v\($0.offset)", subject: Fixtures.key(120).publicKey, nodeKey: $0.element.publicKey) },
                 registrars: [], subjects: [],
-                parameters: GenesisParameters(maxBlockTransactions: maxTransactions, maxBlockBytes: maxBytes, blockInterval: interval))
+                parameters: GenesisParameters(maxBlockTransactions: maxTransactions, maxBlockBytes: maxBytes, blockInterval: interval,
+                                              checkpointInterval: checkpointInterval))
             var drivers: [NodeDriver<LosslessEnvironment>] = []
             // A learner is configured on every validator and on itself (node.toml's [raft] learners).
             let learnerKeys = fourthIsLearner ? [observer.publicKey] : []
             for (i, key) in (validators + [observer]).enumerated() {
-                let role: NodeCoreRole = i < 3 ? .validator : fourthIsLearner ? .learner : .observer
+                let role: NodeCoreRole = i < 3 ? .validator : fourthIsLearner ? .learner : fourthIsGateway ? .gateway : .observer
                 let configuration = Self.configuration(i, key: key, role: role, genesis: genesis, learnerKeys: learnerKeys,
                                                        settings: settings, seeds: seeds(i))
                 drivers.append(NodeDriver(configuration: configuration, environment: LosslessEnvironment(clock: clock, community: Fixtures.community),
@@ -101,7 +104,11 @@ struct NodeCoreTests {
             case let .consensus(to, bytes):
                 if let j = index(of: to) { try! drivers[j].receive(consensus: bytes, from: id(i)) }
             case let .gossip(to, message):
-                guard let j = index(of: to), linked(i, j) else { return }
+                guard let j = index(of: to) else {
+                    leftTheCommunity.append((to, message))
+                    return
+                }
+                guard linked(i, j) else { return }
                 env(j).gossipReceived.append(message)
                 try! drivers[j].receive(gossip: message, from: id(i))
             case let .dial(address, node):
@@ -371,6 +378,37 @@ struct NodeCoreTests {
     }
 
     typealias Community = NodeCoreTests.Community
+
+    /// A gateway publishes its community's certified head to the city every
+    /// `checkpointInterval` blocks, and nothing in between; what it publishes
+    /// verifies against the community's genesis validators.
+    @Test func aGatewayPublishesACheckpointEveryIntervalBlocks() throws {
+        var c = Community(fourthIsGateway: true, checkpointInterval: 3)
+        c.run(millis: 3_000)
+        let leader = try #require(c.leader)
+        let neighbour = NodeID(deriving: Fixtures.key(200).publicKey)
+        try c.drivers[3].linkUp(neighbour, address: "pine-row:7000", inCommunity: false)
+        for n in 1...12 {
+            c.submit(Fixtures.tx(Fixtures.key(1), UInt64(n)), to: leader)
+            c.run(millis: 150)
+        }
+        c.run(millis: 1_000)
+        let height = c.core(3).applied.height
+        #expect(height >= 6, "only \(height) blocks")
+        var heights: [UInt64] = []
+        for case let (to, .gossip(topic, _, _, payload)) in c.leftTheCommunity.map({ ($0.to, $0.message) }) where to == neighbour {
+            #expect(topic == .cityCheckpoints)
+            let checkpoint = try Checkpoint(encoded: payload)
+            #expect(checkpoint.community == c.genesis.community && checkpoint.genesisHash == c.genesis.hash)
+            let block = try #require(c.stored(3).first { $0.height == checkpoint.height })
+            #expect(checkpoint.headerHash == block.header.hash)
+            try SealedBlock(block: block.block, certificate: checkpoint.certificate).verify(validators: c.genesis.validatorKeys)
+            heights.append(checkpoint.height)
+        }
+        #expect(heights == Array(stride(from: 3, through: height, by: 3)), "published \(heights) up to height \(height)")
+        // Observers and validators publish nothing city-wide.
+        #expect(c.leftTheCommunity.allSatisfy { $0.to == neighbour })
+    }
 
     @Test func gatewaysOfTwoCommunitiesSpreadACityPayload() throws {
         let clock = LosslessEnvironment.Clock()

@@ -2,7 +2,7 @@ import CivitasCodec
 public import CivitasGossip
 public import CivitasLedger
 import CivitasRaft
-public import CivitasTime
+import CivitasTime
 
 /// The one code that carries out `NodeCore`'s outputs, generic over the
 /// world it runs in (`NodeEnvironment`): the real node and the simulator
