@@ -117,7 +117,7 @@ struct FederationDocumentTests {
         #expect(decodeFailure(FederationDocument.self, wire)?.kind == .lengthAboveLimit(length: UInt64(wire.count - 2), limit: FieldLimits.federationDocument))
     }
 
-    @Test func fortyCommunitiesOfTwentyValidatorsFitTheDocumentsLimit() throws {
+    @Test func fortyCommunitiesOfTwentyValidatorsFitOneAdoptionTransaction() throws {
         // Names of 64 bytes and CA certificates of 770 bytes (`civitas ca init` writes about 540, 765 for a 64-byte name).
         let validators = (0..<20).map { i in PublicKey(raw: Bytes32(Hashing.sha256([UInt8(i)]).bytes)!) }
         let members = (0..<40).map { i in
@@ -125,8 +125,10 @@ struct FederationDocumentTests {
                              validators: validators, caCertificate: [UInt8](repeating: 0x30, count: 770))
         }
         let document = try FederationDocument(sequence: 1, communities: members)
-        #expect(document.fieldsSize <= FieldLimits.federationDocument)
-        #expect(try FederationDocument(encoded: document.encoded()) == document)
+        let tx = UnsignedTransaction(community: Self.east, signer: Keys.pool[0].publicKey, nonce: UInt64(UInt32.max), time: UInt64(Int64.max),
+                                     payload: .federationAdoption(FederationAdoption(document: document))).signed(with: Keys.pool[0])
+        #expect(tx.encoded().count <= 64 << 10, "the mempool's default maxTransactionBytes")
+        #expect(try Transaction(encoded: tx.encoded()) == tx)
     }
 
     @Test func settingAMemberAddsOrReplacesItAndRaisesTheSequence() throws {

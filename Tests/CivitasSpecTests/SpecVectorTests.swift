@@ -48,7 +48,7 @@ import Testing
             validators: [ValidatorEntry(name: "RC", subject: committee.publicKey, nodeKey: v0.publicKey)],
             registrars: [committee.publicKey], subjects: [],
             parameters: GenesisParameters(responseDeadlines: [ResponseDeadline(serviceCode: "elevator", seconds: 14_400)]))
-        let (federation, checkpoint) = federationVectors(genesis: genesis)
+        let (federation, adoption, checkpoint) = federationVectors(genesis: genesis)
         return [
             ("varint-300", Varint.encode(300)),
             ("varint-max", Varint.encode(UInt64.max)),
@@ -65,6 +65,7 @@ import Testing
             ("genesis", genesis.encoded()),
             ("federation-document", federation.encoded()),
             ("federation-hash", federation.hash.bytes),
+            ("federation-adoption-transaction", adoption.encoded()),
             ("federation-checkpoint", checkpoint.encoded()),
         ]
     }
@@ -73,19 +74,24 @@ import Testing
     static let northGenesis = Hashing.sha256(Array("hehua-north genesis".utf8))
 
     /// The city of the federation vectors: `lianhua-east` (the minimal genesis
-    /// above) and `hehua-north` (validators `key(21)`, `key(22)`, `key(23)`),
-    /// and a checkpoint of `hehua-north` that verifies against it.
-    static func federationVectors(genesis: GenesisDocument) -> (FederationDocument, Checkpoint) {
+    /// above) and `hehua-north` (validators `key(21)`, `key(22)`, `key(23)`);
+    /// the committee's adoption of it; and a checkpoint of `hehua-north` that
+    /// verifies against it.
+    static func federationVectors(genesis: GenesisDocument) -> (FederationDocument, Transaction, Checkpoint) {
+        let committee = key(1)
         let federation = try! FederationDocument(sequence: 1, communities: [
             FederationMember(genesis: genesis, caCertificate: Array("lianhua-east CA (DER)".utf8)),
             FederationMember(community: north, genesisHash: northGenesis, validators: [key(21), key(22), key(23)].map(\.publicKey),
                              caCertificate: Array("hehua-north CA (DER)".utf8)),
         ])
+        let adoption = UnsignedTransaction(
+            community: community, signer: committee.publicKey, nonce: 2, time: 1_767_225_840_000,
+            payload: .federationAdoption(FederationAdoption(document: federation))).signed(with: committee)
         let head = Hashing.sha256(Array("hehua-north block 40".utf8))
         let checkpoint = Checkpoint(community: north, genesisHash: northGenesis, certificate: CommitCertificate(height: 40, headerHash: head, votes: [
             BlockVote(index: 0, key: key(21), headerHash: head), BlockVote(index: 2, key: key(23), headerHash: head),
         ]))
-        return (federation, checkpoint)
+        return (federation, adoption, checkpoint)
     }
 
     /// Named ```hex blocks of docs/codec.md.
@@ -146,6 +152,8 @@ import Testing
         let federation = try FederationDocument(encoded: try #require(spec["federation-document"]))
         #expect(federation.hash.bytes == spec["federation-hash"])
         #expect(federation.member(genesis.community) == FederationMember(genesis: genesis, caCertificate: Array("lianhua-east CA (DER)".utf8)))
+        let adoption = try Transaction(encoded: try #require(spec["federation-adoption-transaction"]))
+        #expect(adoption.hasValidSignature() && adoption.payload == .federationAdoption(FederationAdoption(document: federation)))
         let checkpoint = try Checkpoint(encoded: try #require(spec["federation-checkpoint"]))
         try federation.verify(checkpoint)
     }

@@ -143,6 +143,8 @@ struct Gen {
                 quantity: UInt32(chance(10) ? pick([1, Int(RewardOffer.maxQuantity)]) : int(1...Int(RewardOffer.maxQuantity)))))
         case .redemption:
             return .redemption(Redemption(offer: hash()))
+        case .federationAdoption:
+            return .federationAdoption(FederationAdoption(document: federation()))
         }
     }
 
