@@ -53,6 +53,29 @@ public struct FederationMember: Hashable, Sendable, Codable, CanonicalCodable, C
     public static func < (a: Self, b: Self) -> Bool { a.community < b.community }
 }
 
+extension FederationMember {
+    private enum CodingKeys: String, CodingKey { case community, genesisHash, validators, caCertificate }
+
+    /// In JSON (`civitas inspect`) the CA certificate is hex, like every other byte field.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(community, forKey: .community)
+        try c.encode(genesisHash, forKey: .genesisHash)
+        try c.encode(validators, forKey: .validators)
+        try c.encode(Hex.encode(caCertificate), forKey: .caCertificate)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let hex = try c.decode(String.self, forKey: .caCertificate)
+        guard let der = Hex.decode(hex) else {
+            throw DecodingError.dataCorruptedError(forKey: .caCertificate, in: c, debugDescription: "not hex")
+        }
+        self.init(community: try c.decode(CommunityID.self, forKey: .community), genesisHash: try c.decode(Hash.self, forKey: .genesisHash),
+                  validators: try c.decode([PublicKey].self, forKey: .validators), caCertificate: der)
+    }
+}
+
 /// The city's federation document (type 0x41): every community's chain,
 /// validators and CA, in one canonical, hashed object. A community joins by
 /// adopting it on its own chain (`FederationAdoption`, kind 16); checkpoints
