@@ -15,6 +15,7 @@ TARGETS=(
     checkpoint
     peer-record
     genesis
+    federation-document
     inclusion-proof
     raft-message
     gossip-message
@@ -24,7 +25,7 @@ TARGETS=(
 # Build products the harnesses link. Only these *.build directories are
 # searched for object files, so a stray main() (an executable or test target
 # built into the same scratch directory by someone else) is never linked in.
-LINK_MODULES=(CivitasCodec CivitasLedger CivitasRaft CivitasGossip Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims)
+LINK_MODULES=(CivitasTime CivitasCodec CivitasLedger CivitasRaft CivitasGossip Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims)
 
 # "-D FUZZ_SEALED_BLOCK" for "sealed-block".
 fuzz_define() {

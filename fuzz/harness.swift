@@ -39,6 +39,8 @@ typealias Target = Checkpoint
 typealias Target = PeerRecord
 #elseif FUZZ_GENESIS
 typealias Target = GenesisDocument
+#elseif FUZZ_FEDERATION_DOCUMENT
+typealias Target = FederationDocument
 #elseif FUZZ_INCLUSION_PROOF
 typealias Target = InclusionProof
 #elseif FUZZ_RAFT_MESSAGE

@@ -99,6 +99,13 @@ public protocol GovernanceReader {
     func redeemedTotals(_ subject: SubjectID) throws(Failure) -> RedeemedTotals?
     /// True if a checkpoint with this community, height and header hash is recorded.
     func hasCheckpoint(community: CommunityID, height: UInt64, headerHash: Hash) throws(Failure) -> Bool
+    /// The checkpoint of `community`'s chain `genesisHash` anchored first at
+    /// `height` (the lowest recorded height and index); nil if none.
+    func anchoredCheckpoint(community: CommunityID, genesisHash: Hash, height: UInt64) throws(Failure) -> CheckpointEntry?
+    /// True if tamper evidence of `community` at `height` against header `headerHash` is recorded.
+    func hasTamperEvidence(community: CommunityID, height: UInt64, headerHash: Hash) throws(Failure) -> Bool
+    /// The federation document adopted last (the highest sequence); nil before the first adoption.
+    func adoptedFederation() throws(Failure) -> FederationAdoptionEntry?
     /// The kind of the applied transaction `id`; nil if none was applied.
     func appliedKind(of transaction: Hash) throws(Failure) -> TransactionKind?
     /// The signer's last consumed nonce (0 if none).

@@ -56,6 +56,7 @@ public enum GovernanceRules {
         case let .endorsement(p): return try decide(EndorsementTransition.self, p, s, withEffects)
         case let .rewardOffer(p): return try decide(RewardOfferTransition.self, p, s, withEffects)
         case let .redemption(p): return try decide(RedemptionTransition.self, p, s, withEffects)
+        case let .federationAdoption(p): return try decide(FederationAdoptionTransition.self, p, s, withEffects)
         }
     }
 

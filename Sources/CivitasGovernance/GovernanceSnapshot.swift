@@ -24,12 +24,14 @@ public struct GovernanceSnapshot: Hashable, Sendable {
     public var volunteerRecords: [VolunteerEntry]
     public var volunteerTotals: [VolunteerTotals]
     public var checkpoints: [CheckpointEntry]
+    public var tamperEvidence: [TamperEvidenceEntry]
     public var referrals: [ReferralEntry]
     public var drafts: [DraftEntry]
     public var endorsements: [EndorsementEntry]
     public var rewardOffers: [RewardOfferEntry]
     public var redemptions: [RedemptionEntry]
     public var redeemedTotals: [RedeemedTotals]
+    public var federationAdoptions: [FederationAdoptionEntry]
     public var appliedTransactions: [AppliedTransaction]
 
     /// A snapshot of these entries; each list is put in key order (a store may list in any order).
@@ -37,9 +39,10 @@ public struct GovernanceSnapshot: Hashable, Sendable {
                 proposals: [ProposalEntry], ballots: [BallotEntry], tallies: [TallyEntry],
                 serviceRequests: [ServiceRequestEntry], assignments: [AssignmentEntry],
                 serviceEvents: [ServiceEventEntry], volunteerRecords: [VolunteerEntry],
-                volunteerTotals: [VolunteerTotals], checkpoints: [CheckpointEntry], referrals: [ReferralEntry],
-                drafts: [DraftEntry], endorsements: [EndorsementEntry], rewardOffers: [RewardOfferEntry],
-                redemptions: [RedemptionEntry], redeemedTotals: [RedeemedTotals], appliedTransactions: [AppliedTransaction]) {
+                volunteerTotals: [VolunteerTotals], checkpoints: [CheckpointEntry], tamperEvidence: [TamperEvidenceEntry],
+                referrals: [ReferralEntry], drafts: [DraftEntry], endorsements: [EndorsementEntry], rewardOffers: [RewardOfferEntry],
+                redemptions: [RedemptionEntry], redeemedTotals: [RedeemedTotals], federationAdoptions: [FederationAdoptionEntry],
+                appliedTransactions: [AppliedTransaction]) {
         func ordered<E: StateEntry>(_ entries: [E]) -> [E] { entries.sorted(by: E.precedes) }
         self.head = head
         self.nonces = ordered(nonces)
@@ -54,12 +57,14 @@ public struct GovernanceSnapshot: Hashable, Sendable {
         self.volunteerRecords = ordered(volunteerRecords)
         self.volunteerTotals = ordered(volunteerTotals)
         self.checkpoints = ordered(checkpoints)
+        self.tamperEvidence = ordered(tamperEvidence)
         self.referrals = ordered(referrals)
         self.drafts = ordered(drafts)
         self.endorsements = ordered(endorsements)
         self.rewardOffers = ordered(rewardOffers)
         self.redemptions = ordered(redemptions)
         self.redeemedTotals = ordered(redeemedTotals)
+        self.federationAdoptions = ordered(federationAdoptions)
         self.appliedTransactions = ordered(appliedTransactions)
     }
 
@@ -78,9 +83,11 @@ public struct GovernanceSnapshot: Hashable, Sendable {
             table("proposals", proposals), table("ballots", ballots), table("tallies", tallies),
             table("serviceRequests", serviceRequests), table("assignments", assignments),
             table("serviceEvents", serviceEvents), table("volunteerRecords", volunteerRecords),
-            table("volunteerTotals", volunteerTotals), table("checkpoints", checkpoints), table("referrals", referrals),
+            table("volunteerTotals", volunteerTotals), table("checkpoints", checkpoints),
+            table("tamperEvidence", tamperEvidence), table("referrals", referrals),
             table("drafts", drafts), table("endorsements", endorsements), table("rewardOffers", rewardOffers),
             table("redemptions", redemptions), table("redeemedTotals", redeemedTotals),
+            table("federationAdoptions", federationAdoptions),
             table("appliedTransactions", appliedTransactions),
         ]
     }

@@ -34,6 +34,10 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
     public private(set) var volunteerRecords: [Hash: VolunteerEntry] = [:]
     public private(set) var volunteers: [SubjectID: VolunteerTotals] = [:]
     public private(set) var checkpoints: [CheckpointKey: CheckpointEntry] = [:]
+    /// Tamper evidence by community, height and the conflicting header's hash.
+    public private(set) var tamperEvidence: [CheckpointKey: TamperEvidenceEntry] = [:]
+    /// Adopted federation documents by sequence (the highest is the current one).
+    public private(set) var federationAdoptions: [UInt64: FederationAdoptionEntry] = [:]
     public private(set) var referrals: [Hash: ReferralEntry] = [:]
     public private(set) var drafts: [Hash: DraftEntry] = [:]
     /// Endorsements by draft, then endorser.
@@ -46,6 +50,15 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
     /// Indexes over the entries above, kept as the changes arrive.
     private var openIDs: Set<Hash> = []
     private var electorates: [Hash: Set<SubjectID>] = [:]
+    /// The checkpoint anchored first at each height of each chain.
+    private var anchors: [AnchorKey: CheckpointKey] = [:]
+    private var currentFederation: UInt64?
+
+    private struct AnchorKey: Hashable, Sendable {
+        var community: CommunityID
+        var genesisHash: Hash
+        var height: UInt64
+    }
 
     /// The state at height 0: the genesis subjects registered.
     public init(genesis: GenesisDocument) {
@@ -105,7 +118,15 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
             volunteerRecords[record.id] = record
             volunteers[totals.volunteer] = totals
         case let .checkpointRecorded(c):
-            checkpoints[CheckpointKey(community: c.community, height: c.height, headerHash: c.headerHash)] = c
+            let key = CheckpointKey(community: c.community, height: c.height, headerHash: c.headerHash)
+            checkpoints[key] = c
+            let anchor = AnchorKey(community: c.community, genesisHash: c.genesisHash, height: c.height)
+            if anchors[anchor] == nil { anchors[anchor] = key }
+        case let .tamperEvidenceRecorded(e):
+            tamperEvidence[CheckpointKey(community: e.community, height: e.height, headerHash: e.conflictingHeaderHash)] = e
+        case let .federationAdopted(a):
+            federationAdoptions[a.sequence] = a
+            currentFederation = max(currentFederation ?? a.sequence, a.sequence)
         case let .referralRecorded(r):
             referrals[r.id] = r
         case let .draftRecorded(d):
@@ -184,6 +205,16 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
         checkpoints[CheckpointKey(community: community, height: height, headerHash: headerHash)] != nil
     }
 
+    public func anchoredCheckpoint(community: CommunityID, genesisHash: Hash, height: UInt64) -> CheckpointEntry? {
+        anchors[AnchorKey(community: community, genesisHash: genesisHash, height: height)].flatMap { checkpoints[$0] }
+    }
+
+    public func hasTamperEvidence(community: CommunityID, height: UInt64, headerHash: Hash) -> Bool {
+        tamperEvidence[CheckpointKey(community: community, height: height, headerHash: headerHash)] != nil
+    }
+
+    public func adoptedFederation() -> FederationAdoptionEntry? { currentFederation.flatMap { federationAdoptions[$0] } }
+
     public func appliedKind(of transaction: Hash) -> TransactionKind? { appliedTransactions[transaction]?.kind }
 
     public func latestNonce(of signer: PublicKey) -> UInt64 { nonces[signer]?.nonce ?? 0 }
@@ -216,6 +247,27 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
         return ProviderSupervision.figures(of: all, now: head.time)
     }
 
+    /// Tamper evidence of `community` at `height`, by conflicting header hash.
+    public func tamperEvidence(of community: CommunityID, height: UInt64) -> [TamperEvidenceEntry] {
+        tamperEvidence.values.filter { $0.community == community && $0.height == height }.sorted(by: TamperEvidenceEntry.precedes)
+    }
+
+    /// Per neighbour chain, its last anchored checkpoint (by community, then genesis hash).
+    public func neighbourAnchors() -> [NeighbourAnchor] {
+        var last: [AnchorKey: NeighbourAnchor] = [:]
+        for c in checkpoints.values where !c.isOwn {
+            let chain = AnchorKey(community: c.community, genesisHash: c.genesisHash, height: 0)
+            let count = (last[chain]?.anchored ?? 0) + 1
+            if let seen = last[chain], seen.height >= c.height {
+                last[chain]?.anchored = count
+            } else {
+                last[chain] = NeighbourAnchor(community: c.community, genesisHash: c.genesisHash, height: c.height, headerHash: c.headerHash,
+                                              recordedHeight: c.recordedHeight, recordedTime: c.recordedTime, anchored: count)
+            }
+        }
+        return last.values.sorted { ($0.community, $0.genesisHash) < ($1.community, $1.genesisHash) }
+    }
+
     /// Every table as a list (`GovernanceSnapshot`).
     public var snapshot: GovernanceSnapshot {
         GovernanceSnapshot(
@@ -224,9 +276,9 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
             serviceRequests: Array(serviceRequests.values), assignments: Array(assignments.values.joined()),
             serviceEvents: Array(serviceEvents.values.joined()), volunteerRecords: Array(volunteerRecords.values),
             volunteerTotals: Array(volunteers.values), checkpoints: Array(checkpoints.values),
-            referrals: Array(referrals.values), drafts: Array(drafts.values), endorsements: endorsements.values.flatMap(\.values),
+            tamperEvidence: Array(tamperEvidence.values), referrals: Array(referrals.values), drafts: Array(drafts.values), endorsements: endorsements.values.flatMap(\.values),
             rewardOffers: Array(rewardOffers.values), redemptions: Array(redemptions.values), redeemedTotals: Array(redeemed.values),
-            appliedTransactions: Array(appliedTransactions.values))
+            federationAdoptions: Array(federationAdoptions.values), appliedTransactions: Array(appliedTransactions.values))
     }
 
     /// The state digest (`GovernanceSnapshot.digest`): equal for two nodes

@@ -28,8 +28,12 @@ public enum StateChange: Hashable, Sendable {
     case serviceEventRecorded(ServiceEventEntry)
     /// A volunteer record, and the volunteer's totals with it.
     case volunteerHoursRecorded(VolunteerEntry, totals: VolunteerTotals)
-    /// An own or a received checkpoint.
+    /// An own checkpoint, or a neighbour's anchored (the first valid one at its height).
     case checkpointRecorded(CheckpointEntry)
+    /// A neighbour's valid checkpoint that contradicts the one anchored at its height.
+    case tamperEvidenceRecorded(TamperEvidenceEntry)
+    /// The community adopted a federation document (the current one from now on).
+    case federationAdopted(FederationAdoptionEntry)
     /// A referral to another community.
     case referralRecorded(ReferralEntry)
     /// A resident's draft proposal as it now stands: recorded, or opened.

@@ -47,3 +47,27 @@ public struct TrustBundle: Hashable, Sendable {
             .joined()
     }
 }
+
+extension TrustBundle {
+    /// The bundle a federation document describes: each community's CA
+    /// certificate, which must be a Civitas community CA serving the community
+    /// it is listed for. Gateways trust the city's CAs from the document their
+    /// community adopted rather than from a file kept beside it.
+    public init(federation: FederationDocument) throws(IdentityError) {
+        let source = "federation document \(federation.sequence)"
+        var cas: [CommunityCACertificate] = []
+        for member in federation.communities {
+            let ca: CommunityCACertificate
+            do {
+                ca = try CommunityCACertificate(try CertificateDER.certificate(member.caCertificate))
+            } catch {
+                throw .notACommunityCA(path: source, reason: "the CA certificate of '\(member.community)': \(error)")
+            }
+            guard ca.community == member.community else {
+                throw .notACommunityCA(path: source, reason: "the CA certificate listed for '\(member.community)' serves '\(ca.community)'")
+            }
+            cas.append(ca)
+        }
+        self.init(cas)
+    }
+}

@@ -117,6 +117,12 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case badPeerRecordSignature
     /// A genesis document breaks a rule.
     case genesis(String)
+    /// A federation document breaks a rule (a community twice, a limit passed).
+    case federation(String)
+    /// The federation document does not list this community.
+    case notInFederation(CommunityID)
+    /// The federation document lists the community with another genesis hash (another chain).
+    case federationGenesisMismatch(community: CommunityID, documented: Hash, claimed: Hash)
 
     public var description: String {
         switch self {
@@ -125,6 +131,10 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .blockMismatch(why): return "block refused: \(why)"
         case .badPeerRecordSignature: return "peer record signature is invalid"
         case let .genesis(why): return "genesis document refused: \(why)"
+        case let .federation(why): return "federation document refused: \(why)"
+        case let .notInFederation(community): return "community '\(community)' is not in the federation document"
+        case let .federationGenesisMismatch(community, documented, claimed):
+            return "the federation document lists community '\(community)' with genesis \(documented.hex), not \(claimed.hex)"
         }
     }
 }

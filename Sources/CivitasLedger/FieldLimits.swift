@@ -28,4 +28,15 @@ public enum FieldLimits {
     public static let blockTransactions = 65_536
     /// Subjects, registrars and deadline entries in a genesis document.
     public static let genesisEntries = 100_000
+    /// Communities in a federation document.
+    public static let federationCommunities = 256
+    /// DER bytes of one community's CA certificate in a federation document
+    /// (a `civitas ca init` certificate, P-256, takes about 540; 765 with a 64-byte name).
+    public static let caCertificate = 2_048
+    /// Bytes of a federation document's fields (its encoding without the two
+    /// header bytes). 60 KiB: an adoption transaction (kind 16) carries the
+    /// whole document, and with its envelope it must stay under the mempool's
+    /// 64 KiB `maxTransactionBytes`. About 75 communities of 7 validators fit,
+    /// and 40 of up to 20 validators each whatever their names (docs/codec.md).
+    public static let federationDocument = 61_440
 }

@@ -17,6 +17,7 @@ public enum TransactionPayload: Hashable, Sendable, Codable {
     case endorsement(DraftEndorsement)
     case rewardOffer(RewardOffer)
     case redemption(Redemption)
+    case federationAdoption(FederationAdoption)
 
     /// The kind byte on the wire.
     public var kind: TransactionKind {
@@ -36,6 +37,7 @@ public enum TransactionPayload: Hashable, Sendable, Codable {
         case .endorsement: return .endorsement
         case .rewardOffer: return .rewardOffer
         case .redemption: return .redemption
+        case .federationAdoption: return .federationAdoption
         }
     }
 }
@@ -57,6 +59,7 @@ public enum TransactionKind: UInt8, Sendable, Codable, CaseIterable, CustomStrin
     case endorsement = 13
     case rewardOffer = 14
     case redemption = 15
+    case federationAdoption = 16
 
     public var description: String {
         switch self {
@@ -75,6 +78,7 @@ public enum TransactionKind: UInt8, Sendable, Codable, CaseIterable, CustomStrin
         case .endorsement: return "endorsement"
         case .rewardOffer: return "rewardOffer"
         case .redemption: return "redemption"
+        case .federationAdoption: return "federationAdoption"
         }
     }
 }
@@ -98,6 +102,7 @@ extension TransactionPayload: CanonicalCodable {
         case let .endorsement(p): w.write(p)
         case let .rewardOffer(p): w.write(p)
         case let .redemption(p): w.write(p)
+        case let .federationAdoption(p): w.write(p)
         }
     }
 
@@ -123,6 +128,7 @@ extension TransactionPayload: CanonicalCodable {
         case .endorsement: self = .endorsement(try r.read())
         case .rewardOffer: self = .rewardOffer(try r.read())
         case .redemption: self = .redemption(try r.read())
+        case .federationAdoption: self = .federationAdoption(try r.read())
         }
     }
 

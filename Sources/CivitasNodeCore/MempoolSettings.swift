@@ -20,9 +20,11 @@ public struct MempoolSettings: Sendable, Hashable {
     /// a building's residents (a client waits for commits, then sends more).
     public var maxPerSigner: Int = 256
     /// Encoded bytes of one transaction at most. 64 KiB: the largest record
-    /// the field limits allow (a proposal with a 16 KiB description, 16
-    /// options and 256 endorsements) is about 43 KiB, so every valid record
-    /// fits, with headroom, and nothing larger is ever held.
+    /// the field limits allow is a federation adoption (a document of at most
+    /// 61,440 bytes, `FieldLimits.federationDocument`, and about 150 bytes of
+    /// envelope); the largest other is a proposal with a 16 KiB description,
+    /// 16 options and 256 endorsements (about 43 KiB). So every valid record
+    /// fits, and nothing larger is ever held.
     public var maxTransactionBytes: Int = 64 << 10
     /// A transaction that has waited this long since it arrived
     /// is evicted as stale by `Mempool.evictStale(now:)`. 10 minutes: a block

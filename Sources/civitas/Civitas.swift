@@ -11,7 +11,7 @@ struct Civitas: AsyncParsableCommand {
         `civitas node run`; watch it with `civitas status`; use it with `civitas tx` and `civitas query`.
         """,
         subcommands: [Demo.self, Keys.self, Inspect.self, Sim.self, Verify.self, CA.self, InitCommand.self, GenesisCommand.self,
-                      NodeCommand.self, StatusCommand.self, TxCommand.self, QueryCommand.self]
+                      NodeCommand.self, StatusCommand.self, TxCommand.self, QueryCommand.self, FederationCommand.self]
     )
 }
 

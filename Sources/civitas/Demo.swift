@@ -40,11 +40,19 @@ struct OfflineDemo: ParsableCommand {
             community: neighbourHeader.community, genesisHash: neighbour.genesis.hash,
             certificate: certify(neighbourHeader, by: neighbour.validatorNodes))
 
-        let txs = c.sampleTransactions(neighbourCheckpoint: neighbourCheckpoint)
+        // The city's federation document: both communities' chains and validators. (The CA
+        // certificates are stand-ins: the rules never read them; a real document carries each ca.pem.)
+        let federation = try FederationDocument(sequence: 1, communities: [
+            FederationMember(genesis: genesis, caCertificate: Array("CA of \(c.community)".utf8)),
+            FederationMember(community: neighbourHeader.community, genesisHash: neighbour.genesis.hash,
+                             validators: neighbour.validatorNodes.map(\.publicKey), caCertificate: Array("CA of hehua-north".utf8)),
+        ])
+
+        let txs = c.sampleTransactions(federation: federation, neighbourCheckpoint: neighbourCheckpoint)
         step("2. Signed \(txs.count) governance records (Ed25519, domain-separated)")
         for tx in txs {
             let who = c.displayName(of: tx.signer) ?? tx.signer.description
-            print("   \(pad(tx.kind.description, 16)) nonce \(tx.nonce)  \(pad(who, 30)) id \(short(tx.id))  \(tx.encoded().count) B")
+            print("   \(pad(tx.kind.description, 18)) nonce \(tx.nonce)  \(pad(who, 30)) id \(short(tx.id))  \(tx.encoded().count) B")
         }
 
         let block = Block(community: c.community, height: 1, previous: genesis.hash,

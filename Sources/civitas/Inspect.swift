@@ -51,6 +51,7 @@ struct Inspect: ParsableCommand {
         case Checkpoint.typeTag: return ("checkpoint", try encoder.encode(try Checkpoint(encoded: bytes)))
         case PeerRecord.typeTag: return ("peer record", try encoder.encode(try PeerRecord(encoded: bytes)))
         case GenesisDocument.typeTag: return ("genesis document", try encoder.encode(try GenesisDocument(encoded: bytes)))
+        case FederationDocument.typeTag: return ("federation document", try encoder.encode(try FederationDocument(encoded: bytes)))
         case InclusionProof.typeTag: return ("inclusion proof", try encoder.encode(try InclusionProof(encoded: bytes)))
         default: throw ToolError("unknown object type byte 0x\(String(type, radix: 16)) (see docs/codec.md)")
         }

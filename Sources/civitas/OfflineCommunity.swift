@@ -30,8 +30,9 @@ struct OfflineCommunity {
         sample.members.first { keys.member($0.name).publicKey == signer }?.displayName
     }
 
-    /// One record of every kind, signed by the subject entitled to issue it.
-    func sampleTransactions(neighbourCheckpoint: Checkpoint) -> [Transaction] {
+    /// One record of every kind, signed by the subject entitled to issue it
+    /// (the federation adopted before the neighbour's checkpoint it verifies).
+    func sampleTransactions(federation: FederationDocument, neighbourCheckpoint: Checkpoint) -> [Transaction] {
         var nonces: [String: UInt64] = [:]
         var time = startTime + 3_600_000
         var txs: [Transaction] = []
@@ -71,6 +72,7 @@ struct OfflineCommunity {
         sign("wang", .closure(Closure(request: request.id, outcome: .closed, rating: 5, comment: "Fixed within two hours.")))
         sign("elders", .volunteerRecord(VolunteerRecord(
             volunteer: key("zhao").publicKey.subjectID, activity: "Weekly visits to elderly residents", minutes: 150, day: 20_454)))
+        sign("committee", .federationAdoption(FederationAdoption(document: federation)))
         sign("street", .checkpoint(neighbourCheckpoint))
         sign("committee", .referral(Referral(
             toCommunity: CommunityID("hehua-north")!, kind: .request, reference: request.id,

@@ -147,7 +147,7 @@ struct TxCommand: AsyncParsableCommand {
         discussion: "Exit status 0 when the node accepted (or committed and applied) it, 1 otherwise.",
         subcommands: [NoticeTx.self, ProposalTx.self, DraftTx.self, EndorseTx.self, BallotTx.self, ServiceRequestTx.self,
                       AssignmentTx.self, ResponseTx.self, ClosureTx.self, VolunteerTx.self, RewardTx.self, RedeemTx.self,
-                      RegistrationTx.self])
+                      RegistrationTx.self, FederationAdoptTx.self])
 
     struct NoticeTx: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "notice", abstract: "Publish a notice (or a correction).")
@@ -340,6 +340,22 @@ struct TxCommand: AsyncParsableCommand {
             try await common.submit(.volunteerRecord(VolunteerRecord(
                 volunteer: try KeyReference.subjectID(volunteer, what: "--volunteer"), activity: activity, minutes: minutes,
                 day: day ?? today)))
+        }
+    }
+
+    struct FederationAdoptTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "federation-adopt", abstract: "Adopt the city's federation document for this community (the residents' committee).",
+            discussion: "The document (from `civitas federation add`) must list this community with its own genesis and validators, and carry a higher sequence than the one adopted before.")
+        @OptionGroup var common: TxOptions
+        @Option(help: "The federation document file.") var document: String
+
+        func run() async throws {
+            let federation = try FederationFile.read(document)
+            if let community = CommunityID(common.community), federation.member(community) == nil {
+                throw ToolError("\(document) does not list community '\(community)'; add it with `civitas federation add` first")
+            }
+            try await common.submit(.federationAdoption(FederationAdoption(document: federation)))
         }
     }
 

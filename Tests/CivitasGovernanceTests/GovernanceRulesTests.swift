@@ -222,6 +222,8 @@ struct GovernanceRulesTests {
 
     @Test func checkpointsAndReferrals() {
         var d = GovernanceDriver(c)
+        d.add("committee", .federationAdoption(FederationAdoption(document: c.federation())))
+        d.seal()
         let cp = c.neighbourCheckpoint(height: 7)
         #expect(d.check("wang", .checkpoint(cp))?.contains("is not a genesis validator subject") == true)
         #expect(d.check("owners", .checkpoint(cp)) == nil)    // a validator's subject

@@ -64,6 +64,7 @@ struct ObjectCase: Sendable, CustomTestStringConvertible {
         .make("PeerRecord", PeerRecord.self, salt: 0x300) { $0.peerRecord() },
         .make("GenesisDocument", GenesisDocument.self, salt: 0x400) { $0.genesis() },
         .make("InclusionProof", InclusionProof.self, salt: 0x500) { $0.inclusionProof() },
+        .make("FederationDocument", FederationDocument.self, salt: 0x410, seeds: 100) { $0.federation() },
     ]
 
     /// Sealed blocks whose body is a zstd frame: the value round-trips, but the frame bytes are not canonical
@@ -141,6 +142,7 @@ struct EncodingPropertyTests {
         #expect(PeerRecord.typeTag == 0x30)
         #expect(GenesisDocument.typeTag == 0x40)
         #expect(InclusionProof.typeTag == 0x50)
+        #expect(FederationDocument.typeTag == 0x41)
     }
 
     /// An object's bytes are never accepted as another object type: the type byte is checked first.
@@ -150,6 +152,7 @@ struct EncodingPropertyTests {
             (0x10, g.transaction().encoded()), (0x20, g.header().encoded()), (0x21, g.block().encoded()),
             (0x22, g.sealed().sealed.encoded()), (0x23, g.certificate().encoded()), (0x24, g.checkpoint().encoded()),
             (0x30, g.peerRecord().encoded()), (0x40, g.genesis().encoded()), (0x50, g.inclusionProof().encoded()),
+            (0x41, g.federation().encoded()),
         ]
         for (tag, bytes) in samples {
             func check<T: CanonicalObject>(_ t: T.Type) {
@@ -164,7 +167,7 @@ struct EncodingPropertyTests {
             }
             check(Transaction.self); check(BlockHeader.self); check(Block.self); check(SealedBlock.self)
             check(CommitCertificate.self); check(Checkpoint.self); check(PeerRecord.self)
-            check(GenesisDocument.self); check(InclusionProof.self)
+            check(GenesisDocument.self); check(InclusionProof.self); check(FederationDocument.self)
         }
     }
 
@@ -173,7 +176,7 @@ struct EncodingPropertyTests {
         let samples: [[UInt8]] = [
             g.transaction().encoded(), g.header().encoded(), g.block().encoded(), g.sealed().sealed.encoded(),
             g.certificate().encoded(), g.checkpoint().encoded(), g.peerRecord().encoded(), g.genesis().encoded(),
-            g.inclusionProof().encoded(),
+            g.inclusionProof().encoded(), g.federation().encoded(),
         ]
         for bytes in samples {
             for version in [0, 2, 0xff] as [UInt8] {
@@ -189,6 +192,7 @@ struct EncodingPropertyTests {
                 case 0x24: #expect(decodeFailure(Checkpoint.self, m) == expected)
                 case 0x30: #expect(decodeFailure(PeerRecord.self, m) == expected)
                 case 0x40: #expect(decodeFailure(GenesisDocument.self, m) == expected)
+                case 0x41: #expect(decodeFailure(FederationDocument.self, m) == expected)
                 default: #expect(decodeFailure(InclusionProof.self, m) == expected)
                 }
             }

@@ -57,6 +57,12 @@ enum BoardVectors {
             ("rewardOffer", organisation, .rewardOffer(RewardOffer(title: "电影票 Cinema ticket", description: "周末场次，两张。", price: 30,
                                                                   quantity: 20))),
             ("redemption", resident, .redemption(Redemption(offer: h("offer")))),
+            ("federationAdoption", committee, .federationAdoption(FederationAdoption(document: try! FederationDocument(sequence: 2, communities: [
+                FederationMember(community: CommunityID("hehua-north")!, genesisHash: h("hehua genesis"), validators: [key(21), key(22)].map(\.publicKey),
+                                 caCertificate: Array("hehua-north CA (DER)".utf8)),
+                FederationMember(community: community, genesisHash: h("lianhua genesis"), validators: validators.map(\.publicKey),
+                                 caCertificate: Array("lianhua-east CA (DER)".utf8)),
+            ])))),
         ]
     }
 
@@ -122,6 +128,11 @@ enum BoardVectors {
             o["title"] = r.title; o["description"] = r.description; o["price"] = n(r.price); o["quantity"] = n(r.quantity)
         case let .redemption(r):
             o["offer"] = r.offer.hex
+        case let .federationAdoption(a):
+            o["document"] = ["sequence": n(a.document.sequence), "communities": a.document.communities.map { m -> [String: Any] in
+                ["community": m.community.name, "genesisHash": m.genesisHash.hex, "validators": m.validators.map(\.raw.hex),
+                 "caCertificate": Hex.encode(m.caCertificate)]
+            }] as [String: Any]
         }
         return o
     }

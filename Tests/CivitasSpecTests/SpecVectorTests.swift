@@ -48,6 +48,7 @@ import Testing
             validators: [ValidatorEntry(name: "RC", subject: committee.publicKey, nodeKey: v0.publicKey)],
             registrars: [committee.publicKey], subjects: [],
             parameters: GenesisParameters(responseDeadlines: [ResponseDeadline(serviceCode: "elevator", seconds: 14_400)]))
+        let (federation, adoption, checkpoint) = federationVectors(genesis: genesis)
         return [
             ("varint-300", Varint.encode(300)),
             ("varint-max", Varint.encode(UInt64.max)),
@@ -62,7 +63,35 @@ import Testing
             ("inclusion-proof", block.inclusionProof(index: 1).encoded()),
             ("peer-record", peer.encoded()),
             ("genesis", genesis.encoded()),
+            ("federation-document", federation.encoded()),
+            ("federation-hash", federation.hash.bytes),
+            ("federation-adoption-transaction", adoption.encoded()),
+            ("federation-checkpoint", checkpoint.encoded()),
         ]
+    }
+
+    static let north = CommunityID("hehua-north")!
+    static let northGenesis = Hashing.sha256(Array("hehua-north genesis".utf8))
+
+    /// The city of the federation vectors: `lianhua-east` (the minimal genesis
+    /// above) and `hehua-north` (validators `key(21)`, `key(22)`, `key(23)`);
+    /// the committee's adoption of it; and a checkpoint of `hehua-north` that
+    /// verifies against it.
+    static func federationVectors(genesis: GenesisDocument) -> (FederationDocument, Transaction, Checkpoint) {
+        let committee = key(1)
+        let federation = try! FederationDocument(sequence: 1, communities: [
+            FederationMember(genesis: genesis, caCertificate: Array("lianhua-east CA (DER)".utf8)),
+            FederationMember(community: north, genesisHash: northGenesis, validators: [key(21), key(22), key(23)].map(\.publicKey),
+                             caCertificate: Array("hehua-north CA (DER)".utf8)),
+        ])
+        let adoption = UnsignedTransaction(
+            community: community, signer: committee.publicKey, nonce: 2, time: 1_767_225_840_000,
+            payload: .federationAdoption(FederationAdoption(document: federation))).signed(with: committee)
+        let head = Hashing.sha256(Array("hehua-north block 40".utf8))
+        let checkpoint = Checkpoint(community: north, genesisHash: northGenesis, certificate: CommitCertificate(height: 40, headerHash: head, votes: [
+            BlockVote(index: 0, key: key(21), headerHash: head), BlockVote(index: 2, key: key(23), headerHash: head),
+        ]))
+        return (federation, adoption, checkpoint)
     }
 
     /// Named ```hex blocks of docs/codec.md.
@@ -119,6 +148,13 @@ import Testing
         #expect(proof.verify(leafHash: Merkle.leafHash(sealed.block.transactions[1].encoded()), root: sealed.header.transactionRoot))
         let peer = try PeerRecord(encoded: try #require(spec["peer-record"]))
         #expect(peer.hasValidSignature())
-        _ = try GenesisDocument(encoded: try #require(spec["genesis"]))
+        let genesis = try GenesisDocument(encoded: try #require(spec["genesis"]))
+        let federation = try FederationDocument(encoded: try #require(spec["federation-document"]))
+        #expect(federation.hash.bytes == spec["federation-hash"])
+        #expect(federation.member(genesis.community) == FederationMember(genesis: genesis, caCertificate: Array("lianhua-east CA (DER)".utf8)))
+        let adoption = try Transaction(encoded: try #require(spec["federation-adoption-transaction"]))
+        #expect(adoption.hasValidSignature() && adoption.payload == .federationAdoption(FederationAdoption(document: federation)))
+        let checkpoint = try Checkpoint(encoded: try #require(spec["federation-checkpoint"]))
+        try federation.verify(checkpoint)
     }
 }

@@ -25,8 +25,12 @@ struct GovernanceDifferentialTests {
     /// transactions; residents' drafts and endorsements (by their proposers,
     /// twice, by organisations, of unknown drafts, of drafts that opened or can
     /// no longer open), reward offers by anyone and redemptions with and
-    /// without the points (of sold-out, unknown and one's own offers); now and
-    /// then a block whose time runs backwards.
+    /// without the points (of sold-out, unknown and one's own offers);
+    /// federation adoptions (later versions, repeated and stale ones, ones
+    /// without this community, by anyone) and the neighbour's checkpoints
+    /// against them (valid, equivocating, forged, under quorum, of unknown
+    /// communities and other chains, repeated); now and then a block whose
+    /// time runs backwards.
     func workload(seed: UInt64, blocks: Int, perBlock: Int) -> [SealedBlock] {
         var rng = SplitMix64(seed: seed)
         var b = ChainBuilder(c)
@@ -87,6 +91,42 @@ struct GovernanceDifferentialTests {
                 tx = b.add(redeemer, .redemption(Redemption(offer: offer.0)))
             }
             return tx
+        }
+        // Adoptions and the neighbour's checkpoints, from a generator of their own as well.
+        var f = SplitMix64(seed: seed &+ 16)
+        var adopted: UInt64 = 0
+        var checkpoints: [Checkpoint] = []
+        let newChain = Hashing.sha256(Array("hehua-north, second genesis".utf8))
+        func pickF(_ names: [String]) -> String { names[f.int(0...(names.count - 1))] }
+        func federationRecords() -> Transaction {
+            if adopted == 0 || f.chance(6) {
+                // Mostly the committee adopting the next version (now and then one listing the neighbour's
+                // new chain); sometimes the same or an older version, one without this community, or anyone signing.
+                var document = c.federation(sequence: adopted + 1, neighbourGenesis: f.chance(15) ? newChain : StateTestCommunity.neighbour.genesis.hash)
+                if adopted > 0 && f.chance(15) { document = c.federation(sequence: UInt64(f.int(1...Int(adopted)))) }
+                if f.chance(8) { document = try! FederationDocument(sequence: adopted + 1, communities: [document.communities[0]]) }
+                let signer = adopted == 0 || f.chance(85) ? "committee" : pickF(everyone)
+                if signer == "committee" && document.sequence > adopted && document.member(c.community) != nil { adopted = document.sequence }
+                return b.add(signer, .federationAdoption(FederationAdoption(document: document)))
+            }
+            if !checkpoints.isEmpty && f.chance(10) {
+                return b.add(pickF(["street", "committee"]), .checkpoint(checkpoints[f.int(0...(checkpoints.count - 1))]))
+            }
+            let neighbour = StateTestCommunity.neighbour
+            let height = UInt64(f.int(1...30))
+            let fork = UInt8(f.chance(12) ? f.int(1...2) : 0)
+            let chain = f.chance(10) ? newChain : neighbour.genesis.hash
+            let header = BlockHeader(community: CommunityID(f.chance(5) ? "baihe" : "hehua-north")!, height: height,
+                                     previous: Hashing.sha256([UInt8(height & 0xff), fork, chain.bytes[0]]),
+                                     time: StateTestCommunity.startTime, proposer: 0, transactionCount: 0, transactionRoot: Merkle.emptyRoot)
+            let hash = header.hash
+            // Mostly all three of the neighbour's validators; some 2 of 3, some 1 (no majority), some forged by this community's keys.
+            let signers = f.chance(4) ? c.validatorNodes : neighbour.validatorNodes
+            let voters = f.chance(85) ? [0, 1, 2] : f.chance(70) ? [[0, 1], [0, 2], [1, 2]][f.int(0...2)] : [f.int(0...2)]
+            let checkpoint = Checkpoint(community: header.community, genesisHash: chain, certificate: CommitCertificate(
+                height: height, headerHash: hash, votes: voters.map { BlockVote(index: UInt32($0), key: signers[$0], headerHash: hash) }))
+            checkpoints.append(checkpoint)
+            return b.add(f.chance(85) ? pickF(["street", "committee", "owners", "party"]) : pickF(everyone), .checkpoint(checkpoint))
         }
         for _ in 0..<blocks {
             for _ in 0..<perBlock {
@@ -200,6 +240,7 @@ struct GovernanceDifferentialTests {
                 }
                 history.append(tx)
                 if x.chance(11) { _ = draftsAndRewards() }   // not in `history`: replays stay as they were
+                if f.chance(6) { _ = federationRecords() }
             }
             if rng.chance(2) && b.time > StateTestCommunity.startTime + 60_000 {
                 b.seal(at: b.time - 60_000)   // a leader's clock behind its predecessor's
@@ -307,9 +348,20 @@ struct GovernanceDifferentialTests {
                 ("a reward redeemed", !state.redemptions.isEmpty),
                 ("a reward all taken", state.rewardOffers.values.contains { $0.redeemed == UInt64($0.quantity) }),
                 ("a subject that redeemed twice", state.redeemed.values.contains { $0.redemptions > 1 }),
+                ("a federation document replaced by a later version", state.federationAdoptions.count > 1),
+                ("tamper evidence", !state.tamperEvidence.isEmpty),
+                ("two heads contradicting one anchor", Dictionary(grouping: state.tamperEvidence.values) { "\($0.community)/\($0.height)" }
+                    .values.contains { $0.count > 1 }),
+                ("a neighbour's new chain anchored", Set(state.checkpoints.values.filter { !$0.isOwn }.map(\.genesisHash)).count > 1),
             ]
             for (effect, seen) in effects { #expect(seen, "the workload never made \(effect)") }
             #expect(try db.providerSupervision() == state.providerSupervision())
+            // The federation's queries agree too.
+            #expect(try db.adoptedFederation() == state.adoptedFederation())
+            #expect(try db.neighbourAnchors() == state.neighbourAnchors() && !state.neighbourAnchors().isEmpty)
+            for e in state.tamperEvidence.values {
+                #expect(try db.tamperEvidence(of: e.community, height: e.height) == state.tamperEvidence(of: e.community, height: e.height))
+            }
         }
     }
 

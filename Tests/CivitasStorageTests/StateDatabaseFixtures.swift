@@ -92,12 +92,24 @@ struct StateTestCommunity: Sendable {
 
     static let neighbour = StateTestCommunity(seed: 1_000)
 
-    /// A checkpoint of a neighbouring community, certified by its own validators.
-    func neighbourCheckpoint(height: UInt64) -> Checkpoint {
+    /// A checkpoint of a neighbouring community, certified by its own validators
+    /// (`fork` picks another header at the same height: an equivocation).
+    func neighbourCheckpoint(height: UInt64, fork: UInt8 = 0) -> Checkpoint {
         let neighbour = Self.neighbour
-        let header = BlockHeader(community: CommunityID("hehua-north")!, height: height, previous: Hashing.sha256([UInt8(height & 0xff)]),
+        let header = BlockHeader(community: CommunityID("hehua-north")!, height: height,
+                                 previous: Hashing.sha256([UInt8(height & 0xff), fork]),
                                  time: Self.startTime, proposer: 0, transactionCount: 0, transactionRoot: Merkle.emptyRoot)
         return Checkpoint(community: header.community, genesisHash: neighbour.genesis.hash, certificate: neighbour.certify(header))
+    }
+
+    /// The city's federation document: this community and its neighbour "hehua-north"
+    /// (the neighbour's chain and validators), with stand-in CA bytes (the rules never read them).
+    func federation(sequence: UInt64 = 1, neighbourGenesis: Hash = neighbour.genesis.hash) -> FederationDocument {
+        try! FederationDocument(sequence: sequence, communities: [
+            FederationMember(genesis: genesis, caCertificate: Array("ca of lianhua-east".utf8)),
+            FederationMember(community: CommunityID("hehua-north")!, genesisHash: neighbourGenesis,
+                             validators: Self.neighbour.validatorNodes.map(\.publicKey), caCertificate: Array("ca of hehua-north".utf8)),
+        ])
     }
 }
 
@@ -206,6 +218,7 @@ struct GovernanceChain {
                                                                 location: "Bldg 3 lift")))
         let lamp = b.add("zhao", .serviceRequest(ServiceRequest(serviceCode: "streetlight", description: "Lamp out by gate 2.",
                                                                 location: "Gate 2")))
+        b.add("committee", .federationAdoption(FederationAdoption(document: c.federation())))
         b.seal(after: 60_000)
         // Block 2, 10 minutes later
         let n2 = b.add("owners", .notice(Notice(category: .finance, title: "2026 Q1 maintenance fund accounts (corrected)",
@@ -274,6 +287,8 @@ func randomChain(_ c: StateTestCommunity, blocks: Int, transactionsPerBlock: Int
     var proposals: [(id: Hash, options: Int)] = []
     var requests: [(id: Hash, requester: String, provider: String, step: Int)] = []
     var revoked: Set<String> = []
+    // The federation adopted first, so the neighbour's checkpoints verify.
+    b.add("committee", .federationAdoption(FederationAdoption(document: c.federation())))
     for _ in 0..<blocks {
         for _ in 0..<transactionsPerBlock {
             let anyResident = residents[rng.int(0...(residents.count - 1))]

@@ -68,7 +68,7 @@ import Testing
             #expect(try db.rejectedTransactions() == [])
             let first = try #require(try db.transactions(id: chain.lift).first)
             #expect(first.height == 1 && first.index == 3 && first.kind == .serviceRequest && first.isApplied)
-            #expect(try db.latestNonce(of: c.key("committee").publicKey) == 7)
+            #expect(try db.latestNonce(of: c.key("committee").publicKey) == 8)
             #expect(try db.latestNonce(of: c.key("wang").publicKey) == 3)
             #expect(try db.latestNonce(of: c.key("mallory").publicKey) == 0)
 
@@ -151,12 +151,13 @@ import Testing
             #expect(received.kind == .checkpoint)
             #expect(theirs == [CheckpointRecord(community: CommunityID("hehua-north")!, height: 40, headerHash: chain.checkpoint.headerHash,
                                                 genesisHash: chain.checkpoint.genesisHash, isOwn: false, recordedHeight: 2,
-                                                recordedIndex: 7, transaction: received.id, submitter: c.subject("street"),
+                                                recordedTime: chain.blocks[1].header.time, recordedIndex: 7, transaction: received.id, submitter: c.subject("street"),
                                                 votes: chain.checkpoint.certificate.votes.count,
                                                 certificate: chain.checkpoint.certificate.encoded())])
             let ours = try db.checkpoints(of: c.community)
             #expect(ours == [CheckpointRecord(community: c.community, height: 4, headerHash: chain.blocks[3].header.hash,
-                                              genesisHash: c.genesis.hash, isOwn: true, recordedHeight: 4, recordedIndex: nil,
+                                              genesisHash: c.genesis.hash, isOwn: true, recordedHeight: 4,
+                                              recordedTime: chain.blocks[3].header.time, recordedIndex: nil,
                                               transaction: nil, submitter: nil, votes: nil, certificate: nil)])
         }
     }

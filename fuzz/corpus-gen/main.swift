@@ -11,6 +11,7 @@
 import CivitasCodec
 import CivitasGossip
 import CivitasLedger
+import CivitasTime
 import Foundation
 
 let arguments = CommandLine.arguments
@@ -52,6 +53,7 @@ func emitRaw(_ target: String, _ name: String, _ bytes: [UInt8]) {
     case "checkpoint": valid = decodes(Checkpoint.self, bytes)
     case "peer-record": valid = decodes(PeerRecord.self, bytes)
     case "genesis": valid = decodes(GenesisDocument.self, bytes)
+    case "federation-document": valid = decodes(FederationDocument.self, bytes)
     case "inclusion-proof": valid = decodes(InclusionProof.self, bytes)
     case "gossip-message": valid = decodes(GossipMessage.self, bytes)
     case "address-book": valid = decodes(AddressBook.self, bytes)
@@ -146,6 +148,21 @@ let farHeader = BlockHeader(community: lianhua, height: 1_000_000, previous: sha
 emit("checkpoint", "lianhua-east-height-1000000", Checkpoint(community: lianhua, genesisHash: genesis.hash,
                                                              certificate: certify(farHeader, by: validatorNodes)))
 
+// MARK: - Federation documents
+
+let hehuaMember = FederationMember(genesis: neighbourGenesis, caCertificate: Array("hehua-north community CA (DER)".utf8))
+let city = try! FederationDocument(sequence: 3, communities: [
+    FederationMember(genesis: genesis, caCertificate: Array("lianhua-east community CA (DER)".utf8)), hehuaMember,
+    FederationMember(community: CommunityID("baihe-2")!, genesisHash: sha("baihe-2 genesis"), validators: [key(31).publicKey],
+                     caCertificate: [0x30, 0x82, 0x01, 0xf4] + Array(repeating: 0x5a, count: 500)),
+])
+emit("federation-document", "three-communities", city)
+emit("federation-document", "empty", try! FederationDocument(sequence: 0, communities: []))
+emit("federation-document", "sequence-max-64-validators", try! FederationDocument(sequence: FederationDocument.maxSequence, communities: [
+    FederationMember(community: CommunityID(String(repeating: "q", count: 64))!, genesisHash: sha("q"),
+                     validators: (0..<64).map { key(100 + UInt8($0)).publicKey }, caCertificate: Array(repeating: 0xca, count: FieldLimits.caCertificate)),
+]))
+
 // MARK: - Transactions: one of every kind, and some variants
 
 var nonces: [PublicKey: UInt64] = [:]
@@ -215,6 +232,9 @@ let variants = [
     sign(manager, .notice(Notice(category: .housingAffairs, title: "Water off on Tuesday", body: "Pipe replacement, 10:00-14:00."))),
     sign(resident, .ballot(Ballot(proposal: proposal.id, choice: 2)), community: hehua),
 ]
+
+// The federation adoption (kind 16) apart from `everyKind`, so block1 and its seeds stay as they were.
+emit("transaction", "federation-adoption", sign(committee, .federationAdoption(FederationAdoption(document: city))))
 
 func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 for (i, tx) in everyKind.enumerated() { emit("transaction", "every-kind-\(twoDigits(i))-\(tx.kind)", tx) }
@@ -342,12 +362,14 @@ let gossipSeeds: [(String, GossipMessage)] = [
 ]
 for (name, message) in gossipSeeds { emit("gossip-message", name, message) }
 
+/// `ms` milliseconds after the monotonic clock's origin.
+func instant(_ ms: UInt64) -> MonotonicTime { MonotonicTime(nanosecondsSinceOrigin: ms * 1_000_000) }
 var book = AddressBook()
 emit("address-book", "empty", book)
-book.learn(gatewayRecord, now: 1_000)
-book.learn(observerRecord, now: 2_000)
-book.record(node: gatewayRecord.nodeID, address: gatewayRecord.addresses[0], success: true, now: 3_000)
-book.record(node: observerRecord.nodeID, address: observerRecord.addresses[0], success: false, now: 3_000)
+book.learn(gatewayRecord, now: instant(1_000))
+book.learn(observerRecord, now: instant(2_000))
+book.record(node: gatewayRecord.nodeID, address: gatewayRecord.addresses[0], success: true, now: instant(3_000))
+book.record(node: observerRecord.nodeID, address: observerRecord.addresses[0], success: false, now: instant(3_000))
 emit("address-book", "two-peers-scored", book)
 
 // MARK: - The vectors of docs/codec.md
@@ -378,7 +400,8 @@ func specBlocks(_ text: String) -> [(String, [UInt8])] {
 let specTargets: [String: String] = [
     "registration-transaction": "transaction", "ballot-transaction": "transaction", "block-header": "block-header",
     "commit-certificate": "commit-certificate", "sealed-block": "sealed-block", "inclusion-proof": "inclusion-proof",
-    "peer-record": "peer-record", "genesis": "genesis",
+    "peer-record": "peer-record", "genesis": "genesis", "federation-document": "federation-document",
+    "federation-adoption-transaction": "transaction", "federation-checkpoint": "checkpoint",
 ]
 let spec = specBlocks(try! String(contentsOfFile: specPath, encoding: .utf8))
 var specUsed = 0

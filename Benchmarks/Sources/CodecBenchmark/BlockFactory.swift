@@ -175,7 +175,7 @@ enum BlockFactory {
                 payload = .referral(Referral(toCommunity: neighbour, kind: r.chance(70) ? .request : .resource,
                                              reference: r.chance(50) ? r.pick(oldRequests) : nil,
                                              summary: r.pick(Texts.referralSummaries)(&r)))
-            case .proposalDraft, .endorsement, .rewardOffer, .redemption:
+            case .proposalDraft, .endorsement, .rewardOffer, .redemption, .federationAdoption:
                 // The mix holds the eleven kinds of the comparison's protobuf schema (ProtoConversion.swift).
                 preconditionFailure("\(kind) is not in the benchmark's mix")
             }

@@ -154,7 +154,7 @@ extension Civitas_Bench_UnsignedTransaction {
                 if let ref = p.reference { $0.reference = data(ref) }
                 $0.summary = p.summary
             }
-        case .proposalDraft, .endorsement, .rewardOffer, .redemption:
+        case .proposalDraft, .endorsement, .rewardOffer, .redemption, .federationAdoption:
             // The comparison's protobuf schema has the eleven kinds its blocks hold (BlockFactory makes no others).
             preconditionFailure("\(t.payload.kind) is not in the benchmark's protobuf schema")
         }

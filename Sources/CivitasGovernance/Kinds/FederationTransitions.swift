@@ -2,9 +2,15 @@ import CivitasCodec
 import CivitasLedger
 
 /// Checkpoints: a neighbour's certified head, relayed by a genesis
-/// validator's subject, the residents' committee or the street office, and
-/// recorded once. This community's own heads are recorded by the state
-/// itself every `checkpointInterval` blocks.
+/// validator's subject, the residents' committee or the street office. Every
+/// replica re-verifies it against the adopted federation document: the
+/// neighbour must be listed there with the checkpoint's genesis hash, and the
+/// certificate must carry valid votes of a majority of the validators listed
+/// for it. The first valid checkpoint at a height of a neighbour's chain is
+/// anchored; a valid one with another header at that height is tamper
+/// evidence (both headers and certificates recorded), never refused. This
+/// community's own heads are recorded by the state itself every
+/// `checkpointInterval` blocks.
 enum CheckpointTransition: KindTransition {
     typealias Payload = Checkpoint
 
@@ -19,18 +25,41 @@ enum CheckpointTransition: KindTransition {
         if cp.community == s.genesis.community {
             return "a checkpoint records another community's head, not this community's ('\(cp.community)')"
         }
-        if try s.state.hasCheckpoint(community: cp.community, height: StateInteger.clamp(cp.height), headerHash: cp.headerHash) {
+        guard (1...StateInteger.max).contains(cp.height) else {
+            return "a checkpoint's height must be 1 to \(StateInteger.max), not \(cp.height)"
+        }
+        guard let adopted = try s.state.adoptedFederation() else {
+            return "no federation document is adopted: a neighbour's checkpoint is verified against the one the residents' committee adopted (kind 16)"
+        }
+        do {
+            try adopted.document.verify(cp)
+        } catch {
+            return "checkpoint of '\(cp.community)' at height \(cp.height) does not verify against federation document \(adopted.sequence): \(error)"
+        }
+        if try s.state.hasCheckpoint(community: cp.community, height: cp.height, headerHash: cp.headerHash) {
             return "checkpoint of '\(cp.community)' at height \(cp.height) (\(cp.headerHash.hex)) is already recorded"
+        }
+        if try s.state.hasTamperEvidence(community: cp.community, height: cp.height, headerHash: cp.headerHash) {
+            return "checkpoint of '\(cp.community)' at height \(cp.height) (\(cp.headerHash.hex)) is already recorded as tamper evidence"
         }
         return nil
     }
 
+    /// The anchor, or tamper evidence against the anchor already at this height of that chain.
     static func effects<R: GovernanceReader>(_ cp: Checkpoint, _ s: Submission<R>) throws(R.Failure) -> [StateChange] {
-        [.checkpointRecorded(CheckpointEntry(
-            community: cp.community, height: StateInteger.clamp(cp.height), headerHash: cp.headerHash,
-            genesisHash: cp.genesisHash, isOwn: false, recordedHeight: s.height, recordedIndex: s.index,
-            transaction: s.id, submitter: s.signerID, votes: cp.certificate.votes.count,
-            certificate: cp.certificate.encoded()))]
+        let certificate = cp.certificate.encoded()
+        if let anchor = try s.state.anchoredCheckpoint(community: cp.community, genesisHash: cp.genesisHash, height: cp.height),
+           anchor.headerHash != cp.headerHash {
+            return [.tamperEvidenceRecorded(TamperEvidenceEntry(
+                community: cp.community, genesisHash: cp.genesisHash, height: cp.height, anchoredHeaderHash: anchor.headerHash,
+                anchoredCertificate: anchor.certificate ?? [], conflictingHeaderHash: cp.headerHash,
+                conflictingCertificate: certificate, recordedHeight: s.height, recordedTime: s.time, recordedIndex: s.index,
+                transaction: s.id, submitter: s.signerID))]
+        }
+        return [.checkpointRecorded(CheckpointEntry(
+            community: cp.community, height: cp.height, headerHash: cp.headerHash, genesisHash: cp.genesisHash, isOwn: false,
+            recordedHeight: s.height, recordedTime: s.time, recordedIndex: s.index, transaction: s.id, submitter: s.signerID,
+            votes: cp.certificate.votes.count, certificate: certificate))]
     }
 
     /// This community's own head at `header`, if its height is a multiple of
@@ -39,8 +68,45 @@ enum CheckpointTransition: KindTransition {
         guard header.height % max(genesis.parameters.checkpointInterval, 1) == 0 else { return nil }
         return .checkpointRecorded(CheckpointEntry(
             community: genesis.community, height: header.height, headerHash: header.hash, genesisHash: genesis.hash,
-            isOwn: true, recordedHeight: header.height, recordedIndex: nil, transaction: nil, submitter: nil,
-            votes: nil, certificate: nil))
+            isOwn: true, recordedHeight: header.height, recordedTime: StateInteger.clamp(header.time), recordedIndex: nil,
+            transaction: nil, submitter: nil, votes: nil, certificate: nil))
+    }
+}
+
+/// Adopting the city's federation document (kind 16): the residents'
+/// committee's decision for its community. The document must list this
+/// community as its own chain is — this genesis hash and these validators —
+/// so neighbours verify its checkpoints against the right keys; a later
+/// version replaces the adopted one only with a higher sequence.
+enum FederationAdoptionTransition: KindTransition {
+    typealias Payload = FederationAdoption
+
+    /// Roles that may adopt a federation document.
+    static let adoptionRoles: [Role] = [.residentsCommittee]
+
+    static func check<R: GovernanceReader>(_ a: FederationAdoption, _ s: Submission<R>) throws(R.Failure) -> String? {
+        if let refused = s.refusal("a federation adoption", adoptionRoles) { return refused }
+        let document = a.document
+        let own = s.genesis.community
+        guard let me = document.member(own) else {
+            return "federation document \(document.sequence) does not list this community ('\(own)'), so adopting it would not join it"
+        }
+        guard me.genesisHash == s.genesis.hash else {
+            return "federation document \(document.sequence) lists '\(own)' with genesis \(me.genesisHash.hex), not this chain's \(s.genesis.hash.hex)"
+        }
+        guard me.validators == s.genesis.validatorKeys else {
+            return "federation document \(document.sequence) lists other validator keys for '\(own)' than its genesis document does, so neighbours would check its checkpoints against the wrong keys"
+        }
+        if let current = try s.state.adoptedFederation(), document.sequence <= current.sequence {
+            if document.hash == current.hash { return "federation document \(document.sequence) (\(current.hash.hex)) is already adopted" }
+            return "federation document sequence \(document.sequence) is not above the adopted one's (\(current.sequence))"
+        }
+        return nil
+    }
+
+    static func effects<R: GovernanceReader>(_ a: FederationAdoption, _ s: Submission<R>) throws(R.Failure) -> [StateChange] {
+        [.federationAdopted(FederationAdoptionEntry(document: a.document, height: s.height, time: s.time, index: s.index,
+                                                    transaction: s.id, adopter: s.signerID))]
     }
 }
 

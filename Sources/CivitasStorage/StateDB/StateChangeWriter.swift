@@ -65,7 +65,11 @@ struct SQLGovernanceStore: GovernanceStore {
             try db.run("INSERT INTO volunteer_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", record.sqlValues)
             try db.run("INSERT OR REPLACE INTO volunteer_totals VALUES (?, ?, ?, ?)", totals.sqlValues)
         case let .checkpointRecorded(c):
-            try db.run("INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", c.sqlValues)
+            try db.run("INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", c.sqlValues)
+        case let .tamperEvidenceRecorded(e):
+            try db.run("INSERT INTO tamper_evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e.sqlValues)
+        case let .federationAdopted(a):
+            try db.run("INSERT INTO federation_adoptions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", a.sqlValues)
         case let .referralRecorded(r):
             try db.run("INSERT INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.sqlValues)
         case let .draftRecorded(d):

@@ -87,6 +87,22 @@ struct SQLGovernanceReader: GovernanceReader {
                        [community.name, sqlInt(height), headerHash.sql]) != nil
     }
 
+    func anchoredCheckpoint(community: CommunityID, genesisHash: Hash, height: UInt64) throws -> CheckpointEntry? {
+        try db.row("""
+            SELECT * FROM checkpoints WHERE community = ? AND genesis_hash = ? AND height = ?
+            ORDER BY recorded_height, recorded_idx LIMIT 1
+            """, [community.name, genesisHash.sql, sqlInt(height)]).map(CheckpointEntry.init(row:))
+    }
+
+    func hasTamperEvidence(community: CommunityID, height: UInt64, headerHash: Hash) throws -> Bool {
+        try db.integer("SELECT 1 FROM tamper_evidence WHERE community = ? AND height = ? AND conflicting_header_hash = ?",
+                       [community.name, sqlInt(height), headerHash.sql]) != nil
+    }
+
+    func adoptedFederation() throws -> FederationAdoptionEntry? {
+        try db.row("SELECT * FROM federation_adoptions ORDER BY sequence DESC LIMIT 1").map(FederationAdoptionEntry.init(row:))
+    }
+
     func appliedKind(of transaction: Hash) throws -> TransactionKind? {
         try optionalNamed(try String.fetchOne(db.cachedStatement(sql: """
             SELECT kind FROM transactions WHERE id = ? AND status = 'applied' LIMIT 1

@@ -58,6 +58,8 @@ extension StateDatabase {
             volunteerRecords: try db.rows("SELECT * FROM volunteer_records ORDER BY id").map(VolunteerEntry.init(row:)),
             volunteerTotals: try db.rows("SELECT * FROM volunteer_totals ORDER BY volunteer").map(VolunteerTotals.init(row:)),
             checkpoints: try db.rows("SELECT * FROM checkpoints ORDER BY community, height, header_hash").map(CheckpointEntry.init(row:)),
+            tamperEvidence: try db.rows("SELECT * FROM tamper_evidence ORDER BY community, height, conflicting_header_hash")
+                .map(TamperEvidenceEntry.init(row:)),
             referrals: try db.rows("SELECT * FROM referrals ORDER BY id").map(ReferralEntry.init(row:)),
             drafts: try db.rows("SELECT * FROM proposal_drafts ORDER BY id").map { row in
                 try DraftEntry(row: row, options: draftOptions[try row.hash("id")] ?? [])
@@ -66,6 +68,7 @@ extension StateDatabase {
             rewardOffers: try db.rows("SELECT * FROM reward_offers ORDER BY id").map(RewardOfferEntry.init(row:)),
             redemptions: try db.rows("SELECT * FROM redemptions ORDER BY id").map(RedemptionEntry.init(row:)),
             redeemedTotals: try db.rows("SELECT * FROM redeemed_totals ORDER BY subject").map(RedeemedTotals.init(row:)),
+            federationAdoptions: try db.rows("SELECT * FROM federation_adoptions ORDER BY sequence").map(FederationAdoptionEntry.init(row:)),
             appliedTransactions: try db.rows("SELECT id, kind, height, idx FROM transactions WHERE status = 'applied' ORDER BY id").map { row in
                 AppliedTransaction(id: try row.hash("id"),
                                    kind: try named(try row.text("kind"), column: "transactions.kind", \TransactionKind.description),

@@ -272,7 +272,7 @@ extension CheckpointEntry {
         guard let community = CommunityID(name) else { throw UnexpectedValue(column: "checkpoints.community", detail: name) }
         self.init(community: community, height: try row.uint("height"), headerHash: try row.hash("header_hash"),
                   genesisHash: try row.hash("genesis_hash"), isOwn: try row.text("source") == "own",
-                  recordedHeight: try row.uint("recorded_height"),
+                  recordedHeight: try row.uint("recorded_height"), recordedTime: try row.uint("recorded_time"),
                   recordedIndex: try row.optionalInt("recorded_idx").map { Int($0) }, transaction: try row.optionalHash("tx_id"),
                   submitter: try row.optionalSubjectID("submitter"), votes: try row.optionalInt("votes").map { Int($0) },
                   certificate: try row.decode(Data?.self, forColumn: "certificate").map { [UInt8]($0) })
@@ -281,7 +281,48 @@ extension CheckpointEntry {
     var sqlValues: StatementArguments {
         [community.name, sqlInt(height), headerHash.sql, genesisHash.sql, isOwn ? "own" : "received", sqlInt(recordedHeight),
          recordedIndex.map { Int64($0) }, transaction?.sql, submitter?.raw.sql, votes.map { Int64($0) },
-         certificate.map { Data($0) }]
+         certificate.map { Data($0) }, sqlInt(recordedTime)]
+    }
+}
+
+extension TamperEvidenceEntry {
+    init(row: Row) throws {
+        let name = try row.text("community")
+        guard let community = CommunityID(name) else { throw UnexpectedValue(column: "tamper_evidence.community", detail: name) }
+        self.init(community: community, genesisHash: try row.hash("genesis_hash"), height: try row.uint("height"),
+                  anchoredHeaderHash: try row.hash("anchored_header_hash"),
+                  anchoredCertificate: [UInt8](try row.decode(Data.self, forColumn: "anchored_certificate")),
+                  conflictingHeaderHash: try row.hash("conflicting_header_hash"),
+                  conflictingCertificate: [UInt8](try row.decode(Data.self, forColumn: "conflicting_certificate")),
+                  recordedHeight: try row.uint("recorded_height"), recordedTime: try row.uint("recorded_time"),
+                  recordedIndex: Int(try row.int("recorded_idx")), transaction: try row.hash("tx_id"),
+                  submitter: try row.subjectID("submitter"))
+    }
+
+    var sqlValues: StatementArguments {
+        [community.name, sqlInt(height), conflictingHeaderHash.sql, genesisHash.sql, anchoredHeaderHash.sql, Data(anchoredCertificate),
+         Data(conflictingCertificate), sqlInt(recordedHeight), sqlInt(recordedTime), Int64(recordedIndex), transaction.sql,
+         submitter.raw.sql]
+    }
+}
+
+extension FederationAdoptionEntry {
+    init(row: Row) throws {
+        let bytes = [UInt8](try row.decode(Data.self, forColumn: "document"))
+        let document: FederationDocument
+        do { document = try FederationDocument(encoded: bytes) } catch {
+            throw UnexpectedValue(column: "federation_adoptions.document", detail: "\(error)")
+        }
+        self.init(document: document, height: try row.uint("height"), time: try row.uint("time"), index: Int(try row.int("idx")),
+                  transaction: try row.hash("tx_id"), adopter: try row.subjectID("adopter"))
+        guard sequence == (try row.uint("sequence")), hash == (try row.hash("hash")) else {
+            throw UnexpectedValue(column: "federation_adoptions.hash", detail: "does not match the document")
+        }
+    }
+
+    var sqlValues: StatementArguments {
+        [sqlInt(sequence), hash.sql, Data(document.encoded()), sqlInt(height), sqlInt(time), Int64(index), transaction.sql,
+         adopter.raw.sql]
     }
 }
 

@@ -400,6 +400,46 @@ enum StateSchema {
         ) STRICT;
         """
 
+    /// Version 4: the city federation (#16). The federation documents the
+    /// community adopted (kind 16); tamper evidence — a neighbour's valid
+    /// checkpoint whose header differs from the one anchored at its height,
+    /// with both certificates; and each checkpoint's block time of recording
+    /// (filled from `blocks` for rows written before), for the anchors' age.
+    /// Evidence is its own table now, so the `checkpoint_conflicts` view goes.
+    static let version4 = """
+        ALTER TABLE checkpoints ADD COLUMN recorded_time INTEGER NOT NULL DEFAULT 0;
+        UPDATE checkpoints SET recorded_time = COALESCE((SELECT time FROM blocks WHERE blocks.height = checkpoints.recorded_height), 0);
+        CREATE INDEX checkpoints_by_chain ON checkpoints (community, genesis_hash, height) WHERE source = 'received';
+        DROP VIEW checkpoint_conflicts;
+
+        CREATE TABLE tamper_evidence (
+            community TEXT NOT NULL,
+            height INTEGER NOT NULL,
+            conflicting_header_hash BLOB NOT NULL,
+            genesis_hash BLOB NOT NULL,
+            anchored_header_hash BLOB NOT NULL,
+            anchored_certificate BLOB NOT NULL,
+            conflicting_certificate BLOB NOT NULL,
+            recorded_height INTEGER NOT NULL,
+            recorded_time INTEGER NOT NULL,
+            recorded_idx INTEGER NOT NULL,
+            tx_id BLOB NOT NULL,
+            submitter BLOB NOT NULL,
+            PRIMARY KEY (community, height, conflicting_header_hash)
+        ) STRICT;
+
+        CREATE TABLE federation_adoptions (
+            sequence INTEGER PRIMARY KEY,
+            hash BLOB NOT NULL,
+            document BLOB NOT NULL,
+            height INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            tx_id BLOB NOT NULL,
+            adopter BLOB NOT NULL
+        ) STRICT;
+        """
+
     /// Every table and the order its rows are hashed in (`StateDatabase.stateDigest`).
     /// The order is each table's primary key, so it does not depend on
     /// insertion order or on the query planner.
@@ -435,6 +475,8 @@ enum StateSchema {
         ("reward_offers", "id"),
         ("redemptions", "id"),
         ("redeemed_totals", "subject"),
+        ("tamper_evidence", "community, height, conflicting_header_hash"),
+        ("federation_adoptions", "sequence"),
     ]
 
     /// The migrator: version 1 creates the schema and records `genesis` in
@@ -443,7 +485,9 @@ enum StateSchema {
     /// computed by `ProviderSupervision.figures` (CivitasGovernance), the one
     /// definition the in-memory state uses too. Version 3 adds the tables of
     /// drafts, endorsements, rewards and redemptions (empty until their kinds
-    /// are used, so an older database needs no rebuild).
+    /// are used, so an older database needs no rebuild). Version 4 adds the
+    /// federation's tables and the checkpoints' recording time (see
+    /// `version4`; docs/storage.md on the checkpoint rule that came with it).
     static func migrator(genesis: GenesisDocument) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -455,6 +499,9 @@ enum StateSchema {
         }
         migrator.registerMigration("v3") { db in
             try db.execute(sql: version3)
+        }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: version4)
         }
         return migrator
     }

@@ -49,14 +49,38 @@ struct GovernanceCommunity {
     func key(_ name: String) -> SigningKey { keys[name]! }
     func subject(_ name: String) -> SubjectID { keys[name]!.publicKey.subjectID }
 
-    /// A checkpoint of the neighbouring community at `height` (its certificate is not checked by the rules).
-    func neighbourCheckpoint(height: UInt64) -> Checkpoint {
-        let header = BlockHeader(community: Self.neighbour, height: height, previous: Hashing.sha256([UInt8(height & 0xff)]),
-                                 time: Self.startTime, proposer: 0, transactionCount: 0, transactionRoot: Merkle.emptyRoot)
-        let hash = header.hash
-        let cert = CommitCertificate(height: height, headerHash: hash,
-                                     votes: [BlockVote(index: 0, key: key("node0"), headerHash: hash)])
-        return Checkpoint(community: Self.neighbour, genesisHash: Hashing.sha256([1]), certificate: cert)
+    /// The neighbouring community's validators (node keys) and the hash naming its chain.
+    static let neighbourValidators: [SigningKey] = (0..<3).map { SigningKey(seed: Bytes32(Array(repeating: 0x70 + UInt8($0), count: 32))!) }
+    static let neighbourGenesis = Hashing.sha256(Array("hehua-north genesis".utf8))
+
+    /// The neighbour's header at `height` (`fork` picks another header at the same height).
+    func neighbourHeader(height: UInt64, fork: UInt8 = 0) -> BlockHeader {
+        BlockHeader(community: Self.neighbour, height: height, previous: Hashing.sha256([UInt8(height & 0xff), fork]),
+                    time: Self.startTime, proposer: 0, transactionCount: 0, transactionRoot: Merkle.emptyRoot)
+    }
+
+    /// A checkpoint of the neighbouring community at `height`, with votes of
+    /// the neighbour's validators `voters` (by index; a majority by default).
+    func neighbourCheckpoint(height: UInt64, fork: UInt8 = 0, voters: [Int] = [0, 1, 2],
+                             genesisHash: Hash = GovernanceCommunity.neighbourGenesis) -> Checkpoint {
+        let hash = neighbourHeader(height: height, fork: fork).hash
+        let votes = voters.map { BlockVote(index: UInt32($0), key: Self.neighbourValidators[$0], headerHash: hash) }
+        return Checkpoint(community: Self.neighbour, genesisHash: genesisHash,
+                          certificate: CommitCertificate(height: height, headerHash: hash, votes: votes))
+    }
+
+    /// This community as its chain is (genesis hash, validators), with stand-in CA bytes.
+    var member: FederationMember { FederationMember(genesis: genesis, caCertificate: Array("ca of lianhua-east".utf8)) }
+
+    /// The neighbour (chain `genesisHash`, its three validators).
+    static func neighbourMember(genesisHash: Hash = neighbourGenesis) -> FederationMember {
+        FederationMember(community: neighbour, genesisHash: genesisHash, validators: neighbourValidators.map(\.publicKey),
+                         caCertificate: Array("ca of hehua-north".utf8))
+    }
+
+    /// The city's federation document: this community and its neighbour.
+    func federation(sequence: UInt64 = 1, neighbourGenesis: Hash = GovernanceCommunity.neighbourGenesis) -> FederationDocument {
+        try! FederationDocument(sequence: sequence, communities: [member, Self.neighbourMember(genesisHash: neighbourGenesis)])
     }
 }
 

@@ -143,6 +143,8 @@ struct Gen {
                 quantity: UInt32(chance(10) ? pick([1, Int(RewardOffer.maxQuantity)]) : int(1...Int(RewardOffer.maxQuantity)))))
         case .redemption:
             return .redemption(Redemption(offer: hash()))
+        case .federationAdoption:
+            return .federationAdoption(FederationAdoption(document: federation()))
         }
     }
 
@@ -265,6 +267,32 @@ struct Gen {
             community: community(), time: u64(), validators: validators, registrars: Array(registrars),
             subjects: subjectKeys.sorted().map { GenesisSubject(key: $0, displayName: text(FieldLimits.name), unit: text(FieldLimits.shortText), roles: roles()) },
             parameters: parameters)
+    }
+
+    /// A community of a federation: 1 to 7 validators (sometimes 64), a CA certificate's worth of random bytes (sometimes the most allowed).
+    mutating func federationMember() -> FederationMember {
+        var keys = Set<PublicKey>()
+        let n = chance(5) ? FieldLimits.validators : int(1...7)
+        while keys.count < n { keys.insert(publicKey()) }
+        let ca = bytes(chance(5) ? FieldLimits.caCertificate : int(1...700))
+        return FederationMember(community: community(), genesisHash: hash(), validators: keys.sorted().shuffled(using: &rng), caCertificate: ca)
+    }
+
+    /// A federation document of distinct communities, as many as the count drawn and the document's byte limit allow.
+    mutating func federation() -> FederationDocument {
+        var members: [CommunityID: FederationMember] = [:]
+        var size = 0
+        for _ in 0..<count(FieldLimits.federationCommunities, typical: 5) {
+            let m = federationMember()
+            let bytes = m.canonicalBytes().count
+            guard size + bytes + 12 <= FieldLimits.federationDocument else { break }
+            if members[m.community] == nil {
+                members[m.community] = m
+                size += bytes
+            }
+        }
+        let sequence = chance(10) ? pick([0, FederationDocument.maxSequence]) : u64() & FederationDocument.maxSequence
+        return try! FederationDocument(sequence: sequence, communities: Array(members.values))
     }
 
     mutating func inclusionProof() -> InclusionProof {

@@ -32,6 +32,9 @@ extension LedgerError {
         case .blockMismatch: return "blockMismatch"
         case .badPeerRecordSignature: return "badPeerRecordSignature"
         case .genesis: return "genesis"
+        case .federation: return "federation"
+        case .notInFederation: return "notInFederation"
+        case .federationGenesisMismatch: return "federationGenesisMismatch"
         }
     }
 }

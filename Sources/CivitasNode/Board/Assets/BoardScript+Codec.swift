@@ -54,6 +54,7 @@ export function compareBytes(a, b) {
 export const LIMITS = {
   name: 128, shortText: 256, title: 256, longText: 16384, note: 4096, attachments: 16, options: 16,
   endorsements: 256, validators: 64, genesisEntries: 100000, community: 64, blockTransactions: 65536,
+  federationCommunities: 256, caCertificate: 2048, federationDocument: 61440,
 };
 
 export const ROLES = ['resident', 'residentsCommittee', 'partyBranch', 'ownersCommittee', 'propertyManager',
@@ -63,7 +64,7 @@ export const RESPONSE_STATUSES = ['acknowledged', 'inProgress', 'resolvedFixed',
   'resolvedDuplicate', 'resolvedReferred'];
 export const KINDS = ['', 'registration', 'notice', 'proposal', 'ballot', 'serviceRequest', 'assignment',
   'serviceResponse', 'closure', 'volunteerRecord', 'checkpoint', 'referral', 'proposalDraft', 'endorsement',
-  'rewardOffer', 'redemption'];
+  'rewardOffer', 'redemption', 'federationAdoption'];
 
 // Rewards (Sources/CivitasLedger/Governance/Rewards.swift).
 export const REWARD_MAX_PRICE = 1000000;
@@ -363,7 +364,60 @@ const PAYLOADS = {
     write(w, p) { w.fixed(p.offer, 32, 'offer'); },
     read(r) { return { offer: r.hex(32) }; },
   },
+  federationAdoption: {
+    write(w, p) { writeFederation(w, p.document); },
+    read(r) { return { document: readFederation(r) }; },
+  },
 };
+
+// Federation documents (0x41), as an adoption (kind 16) carries them: the fields only.
+const MAX_FEDERATION_SEQUENCE = 0x7fffffffffffffffn;
+
+function writeFederation(w, d) {
+  const start = w.bytes.length;
+  if (bigOf(d.sequence, 'sequence') > MAX_FEDERATION_SEQUENCE) throw new CodecError('sequence is above 2^63 - 1');
+  w.varint(d.sequence, 'sequence');
+  if (d.communities.length > LIMITS.federationCommunities) throw new CodecError('too many communities');
+  w.varint(d.communities.length);
+  let previous = null;
+  for (const m of d.communities) {
+    const name = utf8.encode(m.community);
+    if (previous && compareBytes(previous, name) >= 0) throw new CodecError('communities must be sorted by name, each once');
+    previous = name;
+    writeCommunity(w, m.community);
+    w.fixed(m.genesisHash, 32, 'genesis hash');
+    if (m.validators.length < 1 || m.validators.length > LIMITS.validators || new Set(m.validators).size !== m.validators.length) {
+      throw new CodecError('a community needs 1 to 64 distinct validator keys');
+    }
+    w.varint(m.validators.length);
+    for (const k of m.validators) w.fixed(k, 32, 'validator key');
+    const ca = fromHex(m.caCertificate);
+    if (ca.length < 1 || ca.length > LIMITS.caCertificate) throw new CodecError('a CA certificate takes 1 to 2048 bytes');
+    w.varint(ca.length); w.raw(ca);
+  }
+  if (w.bytes.length - start > LIMITS.federationDocument) throw new CodecError('the federation document is too large');
+}
+
+function readFederation(r) {
+  const start = r.o;
+  const sequence = r.big();
+  if (sequence > MAX_FEDERATION_SEQUENCE) r.fail('sequence above 2^63 - 1');
+  let previous = null;
+  const communities = r.list(LIMITS.federationCommunities, 69, 'communities', () => {
+    const community = readCommunity(r);
+    const name = utf8.encode(community);
+    if (previous && compareBytes(previous, name) >= 0) r.fail('communities not sorted by name, each once');
+    previous = name;
+    const genesisHash = r.hex(32);
+    const validators = r.list(LIMITS.validators, 32, 'validators', () => r.hex(32));
+    if (validators.length === 0 || new Set(validators).size !== validators.length) r.fail('validators must be 1 or more distinct keys');
+    const n = r.small('CA certificate length', LIMITS.caCertificate);
+    if (n === 0) r.fail('empty CA certificate');
+    return { community, genesisHash, validators, caCertificate: toHex(r.take(n)) };
+  });
+  if (r.o - start > LIMITS.federationDocument) r.fail('federation document above its size limit');
+  return { sequence: sequence <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sequence) : sequence, communities };
+}
 
 // ---- Transactions (type 0x10) ------------------------------------------------
 

@@ -6,29 +6,29 @@ extension BoardAssets {
   "blocks" : [
     {
       "certificate" : {
-        "headerHash" : "504a7fa1671d46a3a6babd84245411c04d680d08a694f8ab9240ac2a2d4439b0",
+        "headerHash" : "db92cb901e8a126fce9792375bfdb6da8dbc405f39c448618cbd4849b69b3fc8",
         "height" : 7,
         "votes" : [
           {
-            "signature" : "be9d1787b31eed229dcf1d6ff501ed1a1b428ee1c1ee9a3a840d8a6eda06f21dbceeb34661bd75df4a362e3ded7b46b0d497e9dd2855a66c3a225a77014c6b01",
+            "signature" : "4e8d062b80fb4aecea1054f53d4658707a64d805a1204ee1c48eaa775711adce8e6c9bb833f68c9aca7011e2dd599cf0529b8e782ffab872145a1110553dbb0d",
             "validator" : 0
           },
           {
-            "signature" : "d3fe1231b9f03a2c628bcc8da21c779b46be9ca7efb1c425c1dc41ee0bda188b5d9847c63a814d80f8bac754bcb7a010e605d9f39054fa94d2d95526b410f20b",
+            "signature" : "501b8ab189e5aff4dceaf9d015c46780529c727eaf814e129f0969eab4fb55f381ec6768cb75dde1495d1ed58de9694e28e28e879e6aafb60c3caf955b677200",
             "validator" : 2
           }
         ]
       },
-      "encodedHeader" : "20010c6c69616e6875612d6561737407a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9e0a4eeb6b73301108d4617b8dd69a58d9c72c5c7dfdbc8b5873f56406008b28a84d53bfe8ec237fa",
-      "hash" : "504a7fa1671d46a3a6babd84245411c04d680d08a694f8ab9240ac2a2d4439b0",
+      "encodedHeader" : "20010c6c69616e6875612d6561737407a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9e0a4eeb6b7330111b4c66ece11cce61a3b44f80eb208cdc8b40c47028aa88fc1ba6baf9b2e0de5f4",
+      "hash" : "db92cb901e8a126fce9792375bfdb6da8dbc405f39c448618cbd4849b69b3fc8",
       "header" : {
         "community" : "lianhua-east",
         "height" : 7,
         "previous" : "a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9",
         "proposer" : 1,
         "time" : 1767225660000,
-        "transactionCount" : 16,
-        "transactionRoot" : "8d4617b8dd69a58d9c72c5c7dfdbc8b5873f56406008b28a84d53bfe8ec237fa"
+        "transactionCount" : 17,
+        "transactionRoot" : "b4c66ece11cce61a3b44f80eb208cdc8b40c47028aa88fc1ba6baf9b2e0de5f4"
       },
       "name" : "block 7",
       "proofs" : [
@@ -39,9 +39,10 @@ extension BoardAssets {
             "3e6db7cba39cd89b8daaa21ed74ac620b707c1462d8ddecf337f65f654d89621",
             "69bc981c61fb0e0b8cfaed74ea543017d24186d6263efcf49356898680f3695a",
             "8eb1a4931f8ac407553f1a1f4c0cf94766fe73a3f9c7aafc5e0226c0682bf16d",
-            "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e"
+            "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e",
+            "e04c0f7988e78e97f138f471e457c9bf75213369d6d629a30eebd069f4b5da9e"
           ],
-          "treeSize" : 16
+          "treeSize" : 17
         },
         {
           "leafHash" : "9743ddff089810608ebd05bb55c617f34cddd21a62a6984effc3c2a15b50965d",
@@ -50,20 +51,18 @@ extension BoardAssets {
             "ca8baa445d316085fc3f798bd9bafb932ec6a6d39db2533fde7e3a70919ee809",
             "bf3148382c7adee680c9e01a057661a9d404909c3040ddfa14ff04ccf217241c",
             "c7e3ca7acd1080462628e2e82b500e61569df65df980ed060ef31030b86681d2",
-            "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e"
+            "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e",
+            "e04c0f7988e78e97f138f471e457c9bf75213369d6d629a30eebd069f4b5da9e"
           ],
-          "treeSize" : 16
+          "treeSize" : 17
         },
         {
-          "leafHash" : "5b84d99d225f76e42780615dddbfc80d219f6f84f9b681513e9bc4a28c065632",
-          "leafIndex" : 15,
+          "leafHash" : "e04c0f7988e78e97f138f471e457c9bf75213369d6d629a30eebd069f4b5da9e",
+          "leafIndex" : 16,
           "path" : [
-            "b738fac7e14609b8782d06a5fa17491e1406af3a4ca8d0f653bee90577eb150e",
-            "429bd4768d64ce8deb6dd199cb1c3f1dda90616b95a1e563e4950927ebc78c72",
-            "72cf0578ccdb6d05053bc29070b4c09368843a1787b514029b2dd43dc9b394a5",
-            "9dbf732ee5255873c3be655c031dc886810f820dfcf92692732edb30557224bf"
+            "8d4617b8dd69a58d9c72c5c7dfdbc8b5873f56406008b28a84d53bfe8ec237fa"
           ],
-          "treeSize" : 16
+          "treeSize" : 17
         }
       ],
       "validatorKeys" : [
@@ -524,6 +523,47 @@ extension BoardAssets {
         },
         "signer" : "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394",
         "time" : 1767225615000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d656173748a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c1180cdebb6b7331002020b68656875612d6e6f7274686c8fdc5de2fdab00f4c00787fb5e0ed135e0db6c353e6c79531c844f49e8aad302d54207da194977dcf46adbfec2bc2e75b52d5a8a42184fedfdc00024f0e3e8da511c34a1a2cb521df16bb246b8de8e7997ce235c7e76b22a3d7503a24819dd8a1468656875612d6e6f7274682043412028444552290c6c69616e6875612d6561737444601ecb82094a78b5c2dc538aeea009d36bb0e4245d0527a5de087ee752e6d90366be7e332c7a453332bd9d0a7f7db055f5c5ef1a06ada66d98b39fb6810c473a0b513ad9b4924015ca0902ed079044d3ac5dbec2306f06948c10da8eb6e39f2d91a28a0b74381593a4d9469579208926afc8ad82c8839b7644359b9eba9a4b3a156c69616e6875612d65617374204341202844455229518e768eb076b5a9252bdf815766941d03ae9dca37417b26ac953cdb6fd675c58f12da6ef35c85ebb01e6d3b191af540b491b94061e1744120f968fe39272405",
+      "id" : "14d9c789a7c9669763cc0fd9c1923b1730542f5b32440133e1e51d9d0f03797d",
+      "name" : "federationAdoption",
+      "seed" : "0101010101010101010101010101010101010101010101010101010101010101",
+      "signature" : "518e768eb076b5a9252bdf815766941d03ae9dca37417b26ac953cdb6fd675c58f12da6ef35c85ebb01e6d3b191af540b491b94061e1744120f968fe39272405",
+      "signingMessage" : "10010c6c69616e6875612d656173748a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c1180cdebb6b7331002020b68656875612d6e6f7274686c8fdc5de2fdab00f4c00787fb5e0ed135e0db6c353e6c79531c844f49e8aad302d54207da194977dcf46adbfec2bc2e75b52d5a8a42184fedfdc00024f0e3e8da511c34a1a2cb521df16bb246b8de8e7997ce235c7e76b22a3d7503a24819dd8a1468656875612d6e6f7274682043412028444552290c6c69616e6875612d6561737444601ecb82094a78b5c2dc538aeea009d36bb0e4245d0527a5de087ee752e6d90366be7e332c7a453332bd9d0a7f7db055f5c5ef1a06ada66d98b39fb6810c473a0b513ad9b4924015ca0902ed079044d3ac5dbec2306f06948c10da8eb6e39f2d91a28a0b74381593a4d9469579208926afc8ad82c8839b7644359b9eba9a4b3a156c69616e6875612d65617374204341202844455229",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 17,
+        "payload" : {
+          "document" : {
+            "communities" : [
+              {
+                "caCertificate" : "68656875612d6e6f727468204341202844455229",
+                "community" : "hehua-north",
+                "genesisHash" : "6c8fdc5de2fdab00f4c00787fb5e0ed135e0db6c353e6c79531c844f49e8aad3",
+                "validators" : [
+                  "d54207da194977dcf46adbfec2bc2e75b52d5a8a42184fedfdc00024f0e3e8da",
+                  "511c34a1a2cb521df16bb246b8de8e7997ce235c7e76b22a3d7503a24819dd8a"
+                ]
+              },
+              {
+                "caCertificate" : "6c69616e6875612d65617374204341202844455229",
+                "community" : "lianhua-east",
+                "genesisHash" : "44601ecb82094a78b5c2dc538aeea009d36bb0e4245d0527a5de087ee752e6d9",
+                "validators" : [
+                  "66be7e332c7a453332bd9d0a7f7db055f5c5ef1a06ada66d98b39fb6810c473a",
+                  "0b513ad9b4924015ca0902ed079044d3ac5dbec2306f06948c10da8eb6e39f2d",
+                  "91a28a0b74381593a4d9469579208926afc8ad82c8839b7644359b9eba9a4b3a"
+                ]
+              }
+            ],
+            "sequence" : 2
+          },
+          "kind" : "federationAdoption"
+        },
+        "signer" : "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+        "time" : 1767225616000
       }
     }
   ]
