@@ -1,4 +1,4 @@
-public import CivitasLedger
+import CivitasLedger
 
 /// Bounds of the mempool; every default says why. Sizes are a transaction's
 /// encoded size (`Transaction.encoded()`: what a client submits and what a

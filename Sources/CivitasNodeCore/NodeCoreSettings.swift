@@ -1,7 +1,6 @@
 public import CivitasLedger
 public import CivitasRaft
 public import CivitasGossip
-public import CivitasTime
 
 /// What a node does in its community.
 public enum NodeCoreRole: String, Sendable, Hashable, CaseIterable {
