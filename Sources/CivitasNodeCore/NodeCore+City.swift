@@ -33,10 +33,43 @@ extension NodeCore {
     /// The gateways this node is linked to in other communities.
     public var cityPeers: [NodeID] { city.map { $0.eagerPeers + $0.lazyPeers } ?? [] }
 
-    /// A dissemination message from another community's gateway.
+    /// A dissemination message from another community's gateway. Checked
+    /// before anything else: a checkpoint whose certificate does not verify
+    /// against the adopted federation document is neither delivered nor
+    /// relayed, and counts against its sender (Plumtree's penalty). Without
+    /// an adopted document the gateway has nothing to check against and
+    /// ignores city traffic.
     mutating func receiveCity(_ message: GossipMessage, from peer: NodeID) {
         guard city != nil else { return }
-        carryCity(city!.receive(message, from: peer, now: now) { topic, _ in !topic.isCommunityTopic })
+        guard let federation else {
+            if !saidNoFederation {
+                saidNoFederation = true
+                out.events.append(.refused("city traffic ignored: this community has not adopted a federation document"))
+            }
+            return
+        }
+        carryCity(city!.receive(message, from: peer, now: now) { topic, payload in
+            Self.cityPayloadIsValid(topic: topic, payload: payload, federation: federation)
+        })
+    }
+
+    /// Whether a city payload may be delivered and relayed.
+    static func cityPayloadIsValid(topic: GossipTopic, payload: [UInt8], federation: FederationDocument) -> Bool {
+        switch topic {
+        case .cityCheckpoints:
+            guard let checkpoint = try? Checkpoint(encoded: payload) else { return false }
+            return (try? federation.verify(checkpoint)) != nil
+        case .cityReferrals:
+            return true
+        case .communityTransactions, .communityBlocks, .blockSignatures:
+            return false
+        }
+    }
+
+    /// The driver's copy of the adopted federation document.
+    public mutating func adopt(federation document: FederationDocument?) {
+        federation = document
+        if document != nil { saidNoFederation = false }
     }
 
     mutating func cityPeerUp(_ peer: NodeID) {

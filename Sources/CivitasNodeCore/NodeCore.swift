@@ -106,6 +106,12 @@ public struct NodeCore: Sendable {
     /// A gateway's city overlay (NodeCore+City.swift); nil on other roles.
     var city: Plumtree?
     var cityWake: MonotonicTime?
+    /// The city's federation document this community adopted (the driver
+    /// keeps it current from the state): a gateway relays and delivers only
+    /// checkpoints whose certificates verify against it.
+    public internal(set) var federation: FederationDocument?
+    /// A gateway without an adopted document said once that it ignores city traffic.
+    var saidNoFederation = false
     /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
     var inbox: [Transaction] = []
     /// When each gossip core asked to be ticked next (its last directives' `nextWakeup`).

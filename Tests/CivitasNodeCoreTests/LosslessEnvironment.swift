@@ -43,6 +43,11 @@ final class LosslessEnvironment: NodeEnvironment {
     var monotonicNow: MonotonicTime { .origin + .milliseconds(clock.millis) }
     var wallMillis: Timestamp { clock.millis }
 
+    /// The federation document a test says this community adopted, and a gateway's anchoring key.
+    var federation: FederationDocument?
+    var anchoringKey: SigningKey?
+    func adoptedFederation() -> FederationDocument? { federation }
+
     func persist(_ ready: Ready) throws {
         if let s = ready.snapshot {
             snapshot = s

@@ -19,6 +19,9 @@ struct NodeCoreTests {
         let genesis: GenesisDocument
         /// Open links, by node index (both directions).
         var links: Set<[Int]> = []
+        /// What nodes (re)started by `restartEmpty` find adopted, and the anchoring keys they sign with, by node.
+        var federation: FederationDocument?
+        var anchoringKeys: [Int: SigningKey] = [:]
         /// Gossip sent to nodes outside the community (a gateway's city peers), in order.
         var leftTheCommunity: [(to: NodeID, message: GossipMessage)] = []
 
@@ -27,11 +30,12 @@ struct NodeCoreTests {
         /// `seeds(i)`: the nodes node `i` joins through (by default the validators).
         init(interval: UInt64 = 100, maxTransactions: UInt32 = 2_000, maxBytes: UInt32 = 1 << 20,
              settings: NodeCoreSettings = NodeCoreSettings(), seeds: (Int) -> [Int] = { _ in [0, 1, 2] },
-             fourthIsLearner: Bool = false, fourthIsGateway: Bool = false, checkpointInterval: UInt64 = 100) {
-            let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
-            let observer = Fixtures.key(110)
+             fourthIsLearner: Bool = false, fourthIsGateway: Bool = false, checkpointInterval: UInt64 = 100,
+             community: CommunityID = Fixtures.community, keyBase: UInt8 = 100) {
+            let validators = (0..<3).map { Fixtures.key(keyBase + UInt8($0)) }
+            let observer = Fixtures.key(keyBase + 10)
             genesis = GenesisDocument(
-                community: Fixtures.community, time: 1_000_000,
+                community: community, time: 1_000_000,
                 validators: validators.enumerated().map { ValidatorEntry(name: "v\($0.offset)", subject: Fixtures.key(120).publicKey, nodeKey: $0.element.publicKey) },
                 registrars: [], subjects: [],
                 parameters: GenesisParameters(maxBlockTransactions: maxTransactions, maxBlockBytes: maxBytes, blockInterval: interval,
@@ -43,7 +47,7 @@ struct NodeCoreTests {
                 let role: NodeCoreRole = i < 3 ? .validator : fourthIsLearner ? .learner : fourthIsGateway ? .gateway : .observer
                 let configuration = Self.configuration(i, key: key, role: role, genesis: genesis, learnerKeys: learnerKeys,
                                                        settings: settings, seeds: seeds(i))
-                drivers.append(NodeDriver(configuration: configuration, environment: LosslessEnvironment(clock: clock, community: Fixtures.community),
+                drivers.append(NodeDriver(configuration: configuration, environment: LosslessEnvironment(clock: clock, community: community),
                                           applied: .genesis(genesis), restoring: nil, seed: UInt64(i)))
             }
             self.drivers = drivers
@@ -51,7 +55,7 @@ struct NodeCoreTests {
 
         static func configuration(_ i: Int, key: SigningKey, role: NodeCoreRole, genesis: GenesisDocument, learnerKeys: [PublicKey],
                                   settings: NodeCoreSettings, seeds: [Int]) -> NodeCoreConfiguration {
-            let record = PeerRecord(key: key, community: Fixtures.community, role: role == .observer ? .observer : .validator,
+            let record = PeerRecord(key: key, community: genesis.community, role: role == .observer ? .observer : .validator,
                                     addresses: [address(i)], sequence: 1, time: 1_000_000)
             let gossip = NodeGossipConfiguration(record: record, seeds: seeds.map(address))
             return NodeCoreConfiguration(genesis: genesis, nodeKey: key, role: role, learnerKeys: learnerKeys, settings: settings, gossip: gossip)
@@ -63,7 +67,10 @@ struct NodeCoreTests {
                 links.remove([min(i, j), max(i, j)])
                 try! drivers[j].linkDown(id(i))
             }
-            drivers[i] = NodeDriver(configuration: core(i).configuration, environment: LosslessEnvironment(clock: clock, community: Fixtures.community),
+            let environment = LosslessEnvironment(clock: clock, community: genesis.community)
+            environment.federation = federation
+            environment.anchoringKey = anchoringKeys[i]
+            drivers[i] = NodeDriver(configuration: core(i).configuration, environment: environment,
                                     applied: .genesis(genesis), restoring: nil, seed: seed)
         }
 
@@ -363,18 +370,25 @@ struct NodeCoreTests {
 /// linked to each other, spread a city payload with a Plumtree of their own;
 /// community payloads never cross, and a non-gateway publishes nothing city-wide.
 @Suite struct CityOverlayTests {
-    static func gateway(_ community: String, key: UInt8, clock: LosslessEnvironment.Clock) -> NodeDriver<LosslessEnvironment> {
-        let id = CommunityID(community)!
+    static func genesis(_ community: String, key: UInt8) -> GenesisDocument {
         let validator = Fixtures.key(key + 100)
-        let genesis = GenesisDocument(community: id, time: 1_000_000,
-                                      validators: [ValidatorEntry(name: "v", subject: Fixtures.key(key + 50).publicKey, nodeKey: validator.publicKey)],
-                                      registrars: [], subjects: [], parameters: GenesisParameters())
+        return GenesisDocument(community: CommunityID(community)!, time: 1_000_000,
+                               validators: [ValidatorEntry(name: "v", subject: Fixtures.key(key + 50).publicKey, nodeKey: validator.publicKey)],
+                               registrars: [], subjects: [], parameters: GenesisParameters())
+    }
+
+    /// The gateway of a one-validator community, whose community adopted `federation`.
+    static func gateway(_ community: String, key: UInt8, clock: LosslessEnvironment.Clock,
+                        federation: FederationDocument?) -> NodeDriver<LosslessEnvironment> {
+        let genesis = genesis(community, key: key)
         let node = Fixtures.key(key)
-        let record = PeerRecord(key: node, community: id, role: .gateway, addresses: ["\(community):7000"], sequence: 1, time: 1_000_000)
+        let record = PeerRecord(key: node, community: genesis.community, role: .gateway, addresses: ["\(community):7000"], sequence: 1,
+                                time: 1_000_000)
         let configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: node, role: .gateway,
                                                   gossip: NodeGossipConfiguration(record: record, seeds: []))
-        return NodeDriver(configuration: configuration, environment: LosslessEnvironment(clock: clock, community: id),
-                          applied: .genesis(genesis), restoring: nil, seed: UInt64(key))
+        let environment = LosslessEnvironment(clock: clock, community: genesis.community)
+        environment.federation = federation
+        return NodeDriver(configuration: configuration, environment: environment, applied: .genesis(genesis), restoring: nil, seed: UInt64(key))
     }
 
     typealias Community = NodeCoreTests.Community
@@ -410,28 +424,105 @@ struct NodeCoreTests {
         #expect(c.leftTheCommunity.allSatisfy { $0.to == neighbour })
     }
 
+    /// A gateway checks a neighbour's checkpoint against the adopted
+    /// federation document before anything else: a valid one is delivered
+    /// and recorded in its own chain by a transaction it signs with its
+    /// anchoring key; a forged one (signed by keys the document does not
+    /// list) is neither delivered, relayed nor recorded. Without an adopted
+    /// document the gateway ignores city traffic.
+    @Test func aGatewayRecordsTheNeighboursValidCheckpointsInItsOwnChain() throws {
+        // Maple Court makes blocks; its gateway publishes checkpoints every 3.
+        var maple = Community(fourthIsGateway: true, checkpointInterval: 3)
+        maple.run(millis: 3_000)
+        let mapleLeader = try #require(maple.leader)
+        let pineGatewayKey = Fixtures.key(140)
+        let pineGateway = NodeID(deriving: pineGatewayKey.publicKey)
+        try maple.drivers[3].linkUp(pineGateway, address: "pine-row:7000", inCommunity: false)
+        for n in 1...8 {
+            maple.submit(Fixtures.tx(Fixtures.key(1), UInt64(n)), to: mapleLeader)
+            maple.run(millis: 150)
+        }
+        maple.run(millis: 1_000)
+        let published = maple.leftTheCommunity.filter { $0.to == pineGateway }.map(\.message)
+        let checkpointsPublished = published.filter { if case .gossip(.cityCheckpoints, _, _, _) = $0 { true } else { false } }.count
+        #expect(checkpointsPublished >= 2)
+
+        // Pine Row: its gateway (node 3) signs with the committee's key.
+        var pine = Community(fourthIsGateway: true, community: CommunityID("pine-row")!, keyBase: 130)
+        pine.run(millis: 3_000)
+        let committee = Fixtures.key(7)
+        pine.anchoringKeys[3] = committee
+        pine.restartEmpty(3, seed: 8)
+        pine.run(millis: 1_000)
+        let mapleGateway = maple.id(3)
+        try pine.drivers[3].linkUp(mapleGateway, address: nil, inCommunity: false)
+        // Before any adoption: ignored.
+        try pine.drivers[3].receive(gossip: published[0], from: mapleGateway)
+        pine.settle()
+        #expect(pine.env(3).events.contains { if case let .refused(why) = $0 { why.contains("federation document") } else { false } })
+
+        // The community adopts a document listing both (the gateway restarts to read it here;
+        // a running node reads it when the adoption's block is applied), then the checkpoints arrive again.
+        let document = try FederationDocument(sequence: 1, communities: [
+            FederationMember(genesis: maple.genesis, caCertificate: [0x30, 0x00]),
+            FederationMember(genesis: pine.genesis, caCertificate: [0x30, 0x00]),
+        ])
+        pine.federation = document
+        pine.restartEmpty(3, seed: 9)
+        pine.run(millis: 2_000)
+        try pine.drivers[3].linkUp(mapleGateway, address: nil, inCommunity: false)
+        // A forged checkpoint of Maple Court: a block "certified" by keys the document does not list.
+        let forger = Fixtures.key(99)
+        let forgedHeader = BlockHeader(community: maple.genesis.community, height: 300, previous: Hash(), time: 5, proposer: 0,
+                                       transactionCount: 0, transactionRoot: Hash())
+        let forgedVotes = (0..<2).map { BlockVote(index: UInt32($0), key: forger, headerHash: forgedHeader.hash) }
+        let forged = Checkpoint(community: maple.genesis.community, genesisHash: maple.genesis.hash,
+                                certificate: CommitCertificate(height: 300, headerHash: forgedHeader.hash, votes: forgedVotes))
+        let forgedBytes = forged.encoded()
+        let forgedMessage = GossipMessage.gossip(topic: .cityCheckpoints, round: 0, id: MessageID.of(topic: .cityCheckpoints, payload: forgedBytes),
+                                                 payload: forgedBytes)
+        for message in [forgedMessage] + published {
+            try pine.drivers[3].receive(gossip: message, from: mapleGateway)
+        }
+        pine.run(millis: 2_000)
+        let delivered = pine.env(3).events.compactMap { event -> Checkpoint? in
+            if case let .cityDelivery(.cityCheckpoints, payload, _) = event { try? Checkpoint(encoded: payload) } else { nil }
+        }
+        #expect(delivered.count == checkpointsPublished && !delivered.contains(forged), "delivered \(delivered.map(\.height))")
+        let recorded = pine.stored(0).flatMap(\.block.transactions).compactMap { tx -> Checkpoint? in
+            if case let .checkpoint(c) = tx.payload, tx.signer == committee.publicKey { c } else { nil }
+        }
+        #expect(recorded.map(\.height) == delivered.map(\.height), "recorded \(recorded.map(\.height)) of \(delivered.map(\.height))")
+        #expect(recorded.allSatisfy { $0.community == maple.genesis.community })
+    }
+
     @Test func gatewaysOfTwoCommunitiesSpreadACityPayload() throws {
         let clock = LosslessEnvironment.Clock()
-        var a = Self.gateway("maple-court", key: 1, clock: clock), b = Self.gateway("pine-row", key: 2, clock: clock)
+        let federation = try FederationDocument(sequence: 1, communities: [
+            FederationMember(genesis: Self.genesis("maple-court", key: 1), caCertificate: [0x30, 0x00]),
+            FederationMember(genesis: Self.genesis("pine-row", key: 2), caCertificate: [0x30, 0x00]),
+        ])
+        var a = Self.gateway("maple-court", key: 1, clock: clock, federation: federation)
+        var b = Self.gateway("pine-row", key: 2, clock: clock, federation: federation)
         let idA = NodeID(deriving: a.core.configuration.nodeKey.publicKey), idB = NodeID(deriving: b.core.configuration.nodeKey.publicKey)
         try a.linkUp(idB, address: "pine-row:7000", inCommunity: false)
         try b.linkUp(idA, address: nil, inCommunity: false)
         #expect(a.core.cityPeers == [idB] && b.core.cityPeers == [idA])
-        let payload: [UInt8] = Array("checkpoint of maple-court".utf8)
-        try a.publishCity(topic: .cityCheckpoints, payload: payload)
+        let payload: [UInt8] = Array("a referral from maple-court".utf8)
+        try a.publishCity(topic: .cityReferrals, payload: payload)
         // Carry a's messages to b as the links would.
         for case let .gossip(to, message) in a.environment.outbox where to == idB {
             try b.receive(gossip: message, from: idA)
         }
         let delivered = b.environment.events.contains {
-            if case let .cityDelivery(topic, got, from) = $0 { topic == .cityCheckpoints && got == payload && from == idA } else { false }
+            if case let .cityDelivery(topic, got, from) = $0 { topic == .cityReferrals && got == payload && from == idA } else { false }
         }
         #expect(delivered, "the other community's gateway did not deliver the city payload")
         let leaked = b.environment.outbox.contains { if case let .gossip(_, .gossip(topic, _, _, _)) = $0 { topic.isCommunityTopic } else { false } }
         #expect(!leaked)
         // A node that is not a gateway publishes nothing city-wide.
         var observer = Community()
-        try observer.drivers[3].publishCity(topic: .cityCheckpoints, payload: payload)
+        try observer.drivers[3].publishCity(topic: .cityReferrals, payload: payload)
         #expect(observer.env(3).events.contains { if case .refused = $0 { true } else { false } })
         #expect(!observer.env(3).outbox.contains { if case .gossip = $0 { true } else { false } })
     }

@@ -19,6 +19,7 @@ extension NodeConfiguration {
         "mempool": ["max_transactions", "max_bytes", "max_per_signer", "max_transaction_bytes", "stale_after_ms", "max_nonce_gap"],
         "health": ["min_peers", "max_lag_blocks", "disk_free_percent", "cert_warn_days"],
         "raft": ["learners"],
+        "federation": ["anchoring_key_file"],
     ]
 
     /// Reads and validates the file at `path`. Every problem found is reported
@@ -82,6 +83,7 @@ final class ConfigurationReader {
         let mempool = section("mempool")
         let health = section("health")
         let raft = section("raft")
+        let federation = section("federation")
 
         let dataDirectory = node.path("data_dir", required: true, mustExist: .parentDirectory)
         let role = node.choice("role", NodeConfiguration.Role.self, required: true)
@@ -136,6 +138,9 @@ final class ConfigurationReader {
         if let n = health.integer("disk_free_percent", in: 0...99) { healthSettings.diskFreePercent = n }
         if let n = health.integer("cert_warn_days", in: 0...3_650) { healthSettings.certificateWarnDays = n }
 
+        let anchoringKey = federation.path("anchoring_key_file", mustExist: .file)
+        if anchoringKey != nil, role != .gateway { problem("federation.anchoring_key_file", "only a gateway records neighbours' checkpoints") }
+
         let learners = raft.publicKeys("learners") ?? []
         if Set(learners).count != learners.count { problem("raft.learners", "lists a node key more than once") }
 
@@ -147,7 +152,7 @@ final class ConfigurationReader {
             network: .init(listen: listen, seeds: seeds ?? [], advertise: advertise),
             tls: .init(caFile: caFile, certificateFile: certFile, keyFile: tlsKey, trustBundle: bundle, revocationDirectory: crlDirectory),
             api: apiSettings, genesisFile: genesisFile, log: logSettings, blocks: blockSettings, mempool: pool, health: healthSettings,
-            raft: NodeConfiguration.Raft(learners: learners))
+            raft: NodeConfiguration.Raft(learners: learners), federation: .init(anchoringKeyFile: anchoringKey))
     }
 
     /// The HTTP servers' timeouts, connection caps and client API TLS (`[api]`).

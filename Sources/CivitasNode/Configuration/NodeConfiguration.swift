@@ -96,6 +96,16 @@ public struct NodeConfiguration: Sendable {
         public init(learners: [PublicKey] = []) { self.learners = learners }
     }
 
+    /// A gateway's part in the city federation.
+    public struct Federation: Sendable, Equatable {
+        /// The subject key a gateway signs neighbours' checkpoints with to
+        /// record them in this chain (a genesis validator's subject, the
+        /// residents' committee or the street office); nil: it relays and
+        /// checks them but records none.
+        public var anchoringKeyFile: String?
+        public init(anchoringKeyFile: String? = nil) { self.anchoringKeyFile = anchoringKeyFile }
+    }
+
     /// When `/readyz` and `civitas status` call the node degraded.
     public struct Health: Sendable, Equatable {
         public var minPeers: Int = 1
@@ -118,13 +128,15 @@ public struct NodeConfiguration: Sendable {
     public var mempool: MempoolSettings
     public var health: Health
     public var raft: Raft
+    public var federation: Federation
 
     public init(path: String, node: Node, network: Network, tls: TLS, api: API = API(), genesisFile: String, log: Log = Log(),
                 blocks: Blocks = Blocks(), mempool: MempoolSettings = MempoolSettings(), health: Health = Health(),
-                raft: Raft = Raft()) {
+                raft: Raft = Raft(), federation: Federation = Federation()) {
         self.path = path; self.node = node; self.network = network; self.tls = tls; self.api = api
         self.genesisFile = genesisFile; self.log = log; self.blocks = blocks; self.mempool = mempool; self.health = health
         self.raft = raft
+        self.federation = federation
     }
 }
 

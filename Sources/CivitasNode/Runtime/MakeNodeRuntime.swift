@@ -18,6 +18,14 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     } catch {
         throw NodeRuntimeError("node.key_file \(c.node.keyFile): not an Ed25519 private key: \(error)")
     }
+    var anchoringKey: SigningKey?
+    if let file = c.federation.anchoringKeyFile {
+        do {
+            anchoringKey = try SigningKey(pem: try String(contentsOfFile: file, encoding: .utf8))
+        } catch {
+            throw NodeRuntimeError("federation.anchoring_key_file \(file): not an Ed25519 private key: \(error)")
+        }
+    }
     let genesis: GenesisDocument
     do {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: c.genesisFile)))
@@ -91,7 +99,7 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     let communityGossip = NodeGossipConfiguration(record: record, seeds: c.network.seeds.map(\.description), addressBook: book)
     let parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
                                             settings: settings, certificateNotAfter: identity.notAfter, health: c.health,
-                                            learnerKeys: c.raft.learners, gossip: communityGossip)
+                                            learnerKeys: c.raft.learners, gossip: communityGossip, anchoringKey: anchoringKey)
     let runtime = try NodeRuntime(parameters: parameters, links: links, addressBook: bookFile, logger: logger, metrics: metrics)
     logger.info("listening for peers", metadata: ["address": "\(advertised)", "node_id": "\(identity.nodeID)"])
     let reloadLogger = logger

@@ -38,11 +38,14 @@ public actor NodeRuntime: NodeService, Service {
         public var learnerKeys: [PublicKey]
         /// The node's record, seeds and saved address book, for the core's membership.
         public var gossip: NodeGossipConfiguration
+        /// A gateway's key for recording neighbours' checkpoints (`[federation] anchoring_key_file`).
+        public var anchoringKey: SigningKey?
 
         public init(dataDirectory: String, genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole,
                     settings: NodeCoreSettings = NodeCoreSettings(), certificateNotAfter: Date,
                     health: NodeConfiguration.Health = NodeConfiguration.Health(), version: String = "0.6.0",
-                    learnerKeys: [PublicKey] = [], gossip: NodeGossipConfiguration) {
+                    learnerKeys: [PublicKey] = [], gossip: NodeGossipConfiguration, anchoringKey: SigningKey? = nil) {
+            self.anchoringKey = anchoringKey
             self.learnerKeys = learnerKeys
             self.dataDirectory = dataDirectory
             self.genesis = genesis
@@ -111,7 +114,8 @@ public actor NodeRuntime: NodeService, Service {
         let height = blocks.height
         let position = try storage.head().map { ChainPosition(height: $0.height, hash: $0.header.hash, time: $0.header.time) }
             ?? .genesis(parameters.genesis)
-        let environment = RuntimeEnvironment(storage: storage, state: state, links: links, logger: logger, metrics: metrics)
+        let environment = RuntimeEnvironment(storage: storage, state: state, links: links, logger: logger, metrics: metrics,
+                                             anchoringKey: parameters.anchoringKey)
         let seed = UInt64(truncatingIfNeeded: Int64(WallClock.nowMillis)) ^ 0x5EED
         driver = NodeDriver(configuration: configuration, environment: environment, applied: position, restoring: restore, seed: seed)
         self.environment = environment

@@ -22,7 +22,13 @@ final class RuntimeEnvironment: NodeEnvironment {
     var waiting: [SubmissionTicket: CheckedContinuation<SubmitOutcome?, Never>] = [:]
     private let origin = ContinuousClock.now
 
-    init(storage: NodeStorage, state: StateDatabase, links: LinkMultiplexer, logger: Logger, metrics: (any RuntimeMetrics)?) {
+    let anchoringKey: SigningKey?
+    /// The adopted federation document, read from the state once per adoption.
+    private var federation: (sequence: UInt64, document: FederationDocument)?
+
+    init(storage: NodeStorage, state: StateDatabase, links: LinkMultiplexer, logger: Logger, metrics: (any RuntimeMetrics)?,
+         anchoringKey: SigningKey? = nil) {
+        self.anchoringKey = anchoringKey
         self.storage = storage
         self.state = state
         self.links = links
@@ -35,6 +41,19 @@ final class RuntimeEnvironment: NodeEnvironment {
     var monotonicNow: MonotonicTime { .origin + (ContinuousClock.now - origin) }
 
     var wallMillis: Timestamp { WallClock.nowMillis }
+
+    // MARK: Federation
+
+    func adoptedFederation() -> FederationDocument? {
+        do {
+            guard let adopted = try state.adoptedFederation() else { return nil }
+            if federation?.sequence != adopted.sequence { federation = (adopted.sequence, adopted.document) }
+            return federation?.document
+        } catch {
+            logger.error("reading the adopted federation document failed", metadata: ["error": "\(error)"])
+            return federation?.document
+        }
+    }
 
     // MARK: Raft's log and blocks (`NodeStorage`)
 

@@ -31,6 +31,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     private let nonces: NonceCache
     private var waiting: [Hash: [Waiter]] = [:]
     private var nextTicket: UInt64 = 1
+    /// Neighbours' checkpoints the city overlay delivered, to record in this chain.
+    private var anchorsDue: [Checkpoint] = []
     /// When waiting submissions were last checked for their deadline.
     private var nextExpiry: MonotonicTime = .origin
 
@@ -55,6 +57,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         core = NodeCore(configuration: configuration, applied: applied, restoring: restoring, now: environment.monotonicNow,
                         wall: environment.wallMillis, seed: seed)
         nonces = NonceCache(community: configuration.genesis.community) { [unowned environment] in environment.storedNonce(of: $0) }
+        core.adopt(federation: environment.adoptedFederation())
     }
 
     /// The mempool's view of the committed state: cached nonces, the rules against the state.
@@ -197,7 +200,11 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         var rounds = 0
         while true {
             let out = core.poll()
-            if out.isEmpty { return }
+            if out.isEmpty {
+                guard !anchorsDue.isEmpty else { return }
+                anchor()
+                continue
+            }
             try carry(out)
             rounds += 1
             if rounds >= 10_000 {
@@ -220,7 +227,13 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         for (to, message) in out.gossipSends { env.send(message, to: to, lane: .gossip) }
         for (address, node) in out.dials { env.dial(address, expecting: node) }
         if !out.apply.isEmpty { try apply(out.apply) }
-        for event in out.events { env.note(event) }
+        for event in out.events {
+            env.note(event)
+            if case let .cityDelivery(.cityCheckpoints, payload, _) = event, let checkpoint = try? Checkpoint(encoded: payload),
+               checkpoint.community != core.configuration.genesis.community {
+                anchorsDue.append(checkpoint)
+            }
+        }
         for (peer, reason) in out.disconnects { env.disconnect(peer, reason: reason) }
         if out.raft != nil { core.raftPersisted(view: view) }
     }
@@ -240,6 +253,36 @@ public struct NodeDriver<Environment: NodeEnvironment> {
             nonces.advance(by: block.block.transactions)
         }
         core.applied(blocks, view: view)
+        if blocks.contains(where: { $0.block.transactions.contains { $0.payload.kind == .federationAdoption } }) {
+            core.adopt(federation: env.adoptedFederation())
+        }
+    }
+
+    /// A gateway records the neighbours' checkpoints its city overlay
+    /// delivered (their certificates already checked against the adopted
+    /// document) as transactions of this chain, signed with its anchoring
+    /// key, through its own mempool and its community's ordering; every
+    /// replica checks each certificate again when it applies the block. One
+    /// another gateway of this community recorded first is refused by the
+    /// rules as already recorded, and is dropped.
+    private mutating func anchor() {
+        let due = anchorsDue
+        anchorsDue = []
+        guard let key = environment.anchoringKey else { return }
+        if let reason = core.notReadyForSubmissions {
+            environment.note(.refused("\(due.count) neighbour checkpoints not recorded now: \(reason)"))
+            return
+        }
+        let community = core.configuration.genesis.community
+        for checkpoint in due {
+            let pending = core.mempool.pending(of: key.publicKey).map(\.nonce).max() ?? 0
+            let nonce = max(nonces.nonce(of: key.publicKey), pending) + 1
+            let tx = UnsignedTransaction(community: community, signer: key.publicKey, nonce: nonce, time: core.wall,
+                                         payload: .checkpoint(checkpoint)).signed(with: key)
+            if case let .rejected(reason) = core.submit(tx, view: view) {
+                environment.note(.refused("checkpoint of \(checkpoint.community) at height \(checkpoint.height) not recorded: \(reason)"))
+            }
+        }
     }
 
     private mutating func expireWaiters(now: MonotonicTime) {

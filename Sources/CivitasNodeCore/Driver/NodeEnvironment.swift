@@ -50,6 +50,15 @@ public protocol NodeEnvironment: AnyObject {
     /// Where a committed transaction is, if it is in the applied chain.
     func committedPlace(of id: Hash) -> CommittedPlace?
 
+    // MARK: Federation (gateways)
+
+    /// The city's federation document the state holds as adopted (nil before the first adoption).
+    func adoptedFederation() -> FederationDocument?
+    /// The subject key a gateway signs neighbours' checkpoints with, to record
+    /// them in this chain (a genesis validator's subject, the residents'
+    /// committee or the street office); nil: it relays them and records none.
+    var anchoringKey: SigningKey? { get }
+
     // MARK: Links
 
     /// A consensus-class message (Raft, votes) to a validator.

@@ -80,6 +80,11 @@ final class SimNodeEnvironment: NodeEnvironment {
         return Timestamp(max(0, truth + wallOffsetMillis))
     }
 
+    // MARK: Federation (the node campaign has no gateways yet)
+
+    func adoptedFederation() -> FederationDocument? { ledger.state.adoptedFederation()?.document }
+    var anchoringKey: SigningKey? { nil }
+
     // MARK: Raft's log and blocks (`NodeStorage`)
 
     func persist(_ ready: Ready) throws { try storage.persist(ready) }
