@@ -113,12 +113,31 @@ public struct NodeStatusReport: Sendable, Hashable, Codable {
         public var secondsLeft: Int64
         public init(notAfter: String, secondsLeft: Int64) { self.notAfter = notAfter; self.secondsLeft = secondsLeft }
     }
+    /// A neighbour's last checkpoint anchored in this chain.
     public struct FederationCheckpoint: Sendable, Hashable, Codable {
         public var community: String
         public var height: UInt64
         public var headerHash: String
-        public init(community: String, height: UInt64, headerHash: String) {
-            self.community = community; self.height = height; self.headerHash = headerHash
+        /// Since the block that anchored it (by this node's wall clock), nil if unknown.
+        public var ageMillis: UInt64?
+        public init(community: String, height: UInt64, headerHash: String, ageMillis: UInt64? = nil) {
+            self.community = community; self.height = height; self.headerHash = headerHash; self.ageMillis = ageMillis
+        }
+    }
+
+    /// Two valid certificates of one community's chain for different headers
+    /// at one height, recorded in this chain: equivocation by its validators,
+    /// or a history they rewrote.
+    public struct TamperEvidence: Sendable, Hashable, Codable {
+        public var community: String
+        public var height: UInt64
+        public var anchoredHeaderHash: String
+        public var conflictingHeaderHash: String
+        /// The height of this chain that recorded it.
+        public var recordedHeight: UInt64
+        public init(community: String, height: UInt64, anchoredHeaderHash: String, conflictingHeaderHash: String, recordedHeight: UInt64) {
+            self.community = community; self.height = height; self.anchoredHeaderHash = anchoredHeaderHash
+            self.conflictingHeaderHash = conflictingHeaderHash; self.recordedHeight = recordedHeight
         }
     }
 
@@ -133,11 +152,15 @@ public struct NodeStatusReport: Sendable, Hashable, Codable {
     public var certificate: Certificate
     /// The latest checkpoint recorded per other community.
     public var checkpoints: [FederationCheckpoint]
+    /// Tamper evidence recorded in this chain (empty: no alarm).
+    public var tamperEvidence: [TamperEvidence]
     public var health: HealthReport
 
     public init(identity: Identity, raft: Raft?, chain: Chain, peers: [Peer], gossip: [String: UInt64], mempool: Mempool,
-                disk: Disk, certificate: Certificate, checkpoints: [FederationCheckpoint], health: HealthReport) {
+                disk: Disk, certificate: Certificate, checkpoints: [FederationCheckpoint], tamperEvidence: [TamperEvidence] = [],
+                health: HealthReport) {
         self.identity = identity; self.raft = raft; self.chain = chain; self.peers = peers; self.gossip = gossip
-        self.mempool = mempool; self.disk = disk; self.certificate = certificate; self.checkpoints = checkpoints; self.health = health
+        self.mempool = mempool; self.disk = disk; self.certificate = certificate; self.checkpoints = checkpoints
+        self.tamperEvidence = tamperEvidence; self.health = health
     }
 }

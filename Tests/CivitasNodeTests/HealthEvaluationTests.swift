@@ -28,6 +28,17 @@ import Testing
         expired.certificateSecondsLeft = -1
         #expect(HealthReport.evaluate(expired, thresholds: thresholds).reasons == ["certificate expired"])
     }
+
+    /// Tamper evidence in the chain is the first reason, naming each community and height.
+    @Test func tamperEvidenceRaisesTheAlarmFirst() {
+        var tampered = Self.fine
+        tampered.hasLeader = false
+        tampered.tamperEvidence = ["maple-court at height 300", "pine-row at height 20"]
+        let report = HealthReport.evaluate(tampered, thresholds: thresholds)
+        #expect(report.level == .degraded)
+        #expect(report.reasons == ["TAMPER ALARM: two certified heads of one community's chain at one height: maple-court at height 300; pine-row at height 20",
+                                   "no leader"])
+    }
 }
 
 @Suite struct DiskUsageTests {

@@ -33,6 +33,28 @@ import Testing
         #expect(StatusProbe.render(try #require(outcome.report)).contains("degraded: no leader; too few peers (0 of 1)"))
     }
 
+    /// The federation section: each neighbour's last anchored checkpoint with its age, and any tamper evidence.
+    @Test func federationAnchorsAndTheTamperAlarmAreShown() async throws {
+        let service = try FakeNodeService(chain: chain)
+        service.setReport {
+            $0.checkpoints = [.init(community: "maple-court", height: 300, headerHash: String(repeating: "ab", count: 32), ageMillis: 125_000)]
+            $0.tamperEvidence = [.init(community: "maple-court", height: 300, anchoredHeaderHash: String(repeating: "ab", count: 32),
+                                       conflictingHeaderHash: String(repeating: "cd", count: 32), recordedHeight: 41)]
+        }
+        let metrics = NodeMetrics()
+        let app = Application(router: AdminAPI.router(service: service, metrics: metrics),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let outcome = await StatusProbe.probe(node: "http://127.0.0.1:\(client.port!)")
+            let text = StatusProbe.render(try #require(outcome.report))
+            #expect(text.contains("maple-court: height 300, header abababababababab…, anchored 2 min ago"), "\(text)")
+            #expect(text.contains("TAMPER ALARM maple-court at height 300: anchored abababababababab…, also certified cdcdcdcdcdcdcdcd… (recorded at height 41)"))
+            let exported = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(exported.contains("civitas_federation_tamper_evidence 1"), "\(exported)")
+            #expect(exported.contains("civitas_federation_oldest_anchor_age_seconds 125"))
+        }
+    }
+
     @Test func unreachableIsTwo() async throws {
         // Find a free port, then close it again.
         let app = Application(router: Router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))

@@ -60,10 +60,15 @@ public enum StatusProbe {
         if !r.gossip.isEmpty {
             add("gossip      " + r.gossip.keys.sorted().map { "\($0)=\(r.gossip[$0]!)" }.joined(separator: " "))
         }
-        if !r.checkpoints.isEmpty {
-            add("federation")
+        if !r.checkpoints.isEmpty || !r.tamperEvidence.isEmpty {
+            add("federation  neighbours' last checkpoints anchored in this chain")
             for c in r.checkpoints.sorted(by: { $0.community < $1.community }) {
-                add("  \(c.community): height \(c.height), header \(c.headerHash.prefix(16))…")
+                let age = c.ageMillis.map { ", anchored \(formatAge(millis: $0)) ago" } ?? ""
+                add("  \(c.community): height \(c.height), header \(c.headerHash.prefix(16))…\(age)")
+            }
+            for e in r.tamperEvidence.sorted(by: { ($0.community, $0.height) < ($1.community, $1.height) }) {
+                add("  TAMPER ALARM \(e.community) at height \(e.height): anchored \(e.anchoredHeaderHash.prefix(16))…, "
+                    + "also certified \(e.conflictingHeaderHash.prefix(16))… (recorded at height \(e.recordedHeight))")
             }
         }
         return lines.joined(separator: "\n")

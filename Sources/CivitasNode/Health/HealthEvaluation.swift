@@ -11,9 +11,12 @@ public struct HealthInputs: Sendable, Hashable {
     public var diskTotalBytes: UInt64
     /// Seconds until the node certificate expires (negative once expired).
     public var certificateSecondsLeft: Int64
+    /// Tamper evidence recorded in the chain, one line each ("community at height H").
+    public var tamperEvidence: [String]
 
     public init(hasLeader: Bool?, height: UInt64, bestPeerHeight: UInt64, communityPeers: Int, diskFreeBytes: UInt64,
-                diskTotalBytes: UInt64, certificateSecondsLeft: Int64) {
+                diskTotalBytes: UInt64, certificateSecondsLeft: Int64, tamperEvidence: [String] = []) {
+        self.tamperEvidence = tamperEvidence
         self.hasLeader = hasLeader; self.height = height; self.bestPeerHeight = bestPeerHeight
         self.communityPeers = communityPeers; self.diskFreeBytes = diskFreeBytes; self.diskTotalBytes = diskTotalBytes
         self.certificateSecondsLeft = certificateSecondsLeft
@@ -25,6 +28,11 @@ extension HealthReport {
     /// reason per failed check, worded as `/readyz` and `civitas status` show them.
     public static func evaluate(_ inputs: HealthInputs, thresholds: NodeConfiguration.Health) -> HealthReport {
         var reasons: [String] = []
+        // First, so an operator reading only the first reason sees it.
+        if !inputs.tamperEvidence.isEmpty {
+            reasons.append("TAMPER ALARM: two certified heads of one community's chain at one height: "
+                           + inputs.tamperEvidence.joined(separator: "; "))
+        }
         if inputs.hasLeader == false { reasons.append("no leader") }
         if inputs.bestPeerHeight > inputs.height, inputs.bestPeerHeight - inputs.height > thresholds.maxLagBlocks {
             reasons.append("behind peers by \(inputs.bestPeerHeight - inputs.height) blocks")

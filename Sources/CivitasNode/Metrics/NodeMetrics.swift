@@ -25,10 +25,15 @@ public struct NodeMetrics: Sendable {
         public static let blocksApplied = "civitas_blocks_applied_total"
         public static let reloads = "civitas_certificate_reloads_total"
         public static let httpConnectionsShed = "civitas_http_connections_shed_total"
+        /// Tamper evidence recorded in this chain (any value above 0 is the city's tamper alarm).
+        public static let tamperEvidence = "civitas_federation_tamper_evidence"
+        /// Seconds since the oldest of the neighbours' last anchored checkpoints was recorded here.
+        public static let oldestAnchorAgeSeconds = "civitas_federation_oldest_anchor_age_seconds"
 
         public static let all = [chainHeight, headAgeSeconds, bestPeerHeight, raftTerm, raftCommitIndex, raftIsLeader, peers,
                                  mempoolTransactions, mempoolBytes, diskFreeBytes, certificateSecondsLeft, healthy,
-                                 transactionsSubmitted, httpRequests, blockApplySeconds, blocksApplied, reloads, httpConnectionsShed]
+                                 transactionsSubmitted, httpRequests, blockApplySeconds, blocksApplied, reloads, httpConnectionsShed,
+                                 tamperEvidence, oldestAnchorAgeSeconds]
     }
 
     /// The registry `/metrics` renders.
@@ -100,6 +105,8 @@ public struct NodeMetrics: Sendable {
         gauge(Name.diskFreeBytes, Double(report.disk.freeBytes))
         gauge(Name.certificateSecondsLeft, Double(report.certificate.secondsLeft))
         gauge(Name.healthy, report.health.level == .healthy ? 1 : 0)
+        gauge(Name.tamperEvidence, Double(report.tamperEvidence.count))
+        gauge(Name.oldestAnchorAgeSeconds, Double(report.checkpoints.compactMap(\.ageMillis).max() ?? 0) / 1_000)
     }
 
     private func gauge(_ name: String, _ value: Double) {

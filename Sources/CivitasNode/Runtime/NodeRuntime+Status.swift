@@ -55,22 +55,25 @@ extension NodeRuntime {
         let secondsLeft = Int64(parameters.certificateNotAfter.timeIntervalSinceNow)
         let certificate = NodeStatusReport.Certificate(notAfter: ISO8601DateFormatter().string(from: parameters.certificateNotAfter),
                                                        secondsLeft: secondsLeft)
-        var checkpoints: [NodeStatusReport.FederationCheckpoint] = []
-        for community in (try? state.checkpointCommunities()) ?? [] where community != genesis.community {
-            if let latest = try? state.checkpoints(of: community).max(by: { $0.height < $1.height }) {
-                checkpoints.append(.init(community: community.name, height: latest.height, headerHash: latest.headerHash.hex))
-            }
+        let checkpoints = ((try? state.neighbourAnchors()) ?? []).map {
+            NodeStatusReport.FederationCheckpoint(community: $0.community.name, height: $0.height, headerHash: $0.headerHash.hex,
+                                                  ageMillis: now > $0.recordedTime ? now - $0.recordedTime : 0)
+        }
+        let evidence = ((try? state.tamperEvidence()) ?? []).map {
+            NodeStatusReport.TamperEvidence(community: $0.community.name, height: $0.height, anchoredHeaderHash: $0.anchoredHeaderHash.hex,
+                                            conflictingHeaderHash: $0.conflictingHeaderHash.hex, recordedHeight: $0.recordedHeight)
         }
         let communityPeers = transport.peers.filter { $0.identity.community == genesis.community }.count
         let health = HealthReport.evaluate(HealthInputs(
             hasLeader: core.raft.map { $0.leader != nil }, height: applied.height, bestPeerHeight: core.bestKnownHeight,
             communityPeers: communityPeers, diskFreeBytes: disk.freeBytes, diskTotalBytes: disk.totalBytes,
-            certificateSecondsLeft: secondsLeft), thresholds: parameters.health)
+            certificateSecondsLeft: secondsLeft,
+            tamperEvidence: evidence.map { "\($0.community) at height \($0.height)" }), thresholds: parameters.health)
         return NodeStatusReport(
             identity: .init(nodeID: nodeID.description, community: genesis.community.name, role: parameters.role.rawValue,
                             version: parameters.version),
             raft: raft, chain: chain, peers: peers, gossip: counters, mempool: mempool, disk: disk, certificate: certificate,
-            checkpoints: checkpoints, health: health)
+            checkpoints: checkpoints, tamperEvidence: evidence, health: health)
     }
 }
 
