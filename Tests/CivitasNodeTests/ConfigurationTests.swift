@@ -129,6 +129,21 @@ import Testing
         #expect(try Self.problems(Self.valid + "\n[raft]\nlearners = \"\(a)\"\n").first?.hasPrefix("raft.learners: expected an array") == true)
     }
 
+    /// A gateway's anchoring key is read; on any other role the key is refused by name.
+    @Test func onlyAGatewayHasAnAnchoringKey() throws {
+        let gateway = Self.valid.replacingOccurrences(of: "role = \"validator\"", with: "role = \"gateway\"")
+        try withScratchDirectory { dir in
+            try Self.writeNode(dir)
+            let c = try NodeConfiguration.parse(gateway + "\n[federation]\nanchoring_key_file = \"node.key\"\n", path: dir + "/node.toml")
+            #expect(c.federation.anchoringKeyFile == dir + "/node.key")
+            #expect(try NodeConfiguration.parse(gateway, path: dir + "/node.toml").federation.anchoringKeyFile == nil)
+        }
+        #expect(try Self.problems(Self.valid + "\n[federation]\nanchoring_key_file = \"node.key\"\n")
+                == ["federation.anchoring_key_file: only a gateway records neighbours' checkpoints"])
+        #expect(try Self.problems(gateway + "\n[federation]\nanchoring_key_file = \"missing.key\"\n").first?
+                    .hasPrefix("federation.anchoring_key_file:") == true)
+    }
+
     @Test func missingReferencedFile() throws {
         let text = Self.valid.replacingOccurrences(of: "tls/node.pem", with: "/x/y.pem")
         #expect(try Self.problems(text) == ["tls.cert_file: /x/y.pem does not exist"])
