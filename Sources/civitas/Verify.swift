@@ -20,7 +20,13 @@ struct Verify: ParsableCommand {
         off when it opens the store, is reported but is not damage); 1 a height does not verify or \
         the files cannot be read; 2 the chain verifies but the index is damaged or disagrees with \
         it (the node rebuilds a damaged index when it opens the store); 3 the chain verifies but the \
-        state database is damaged or disagrees with it (delete it: the node rebuilds it from blocks).
+        state database is damaged or disagrees with it (delete it: the node rebuilds it from blocks); \
+        4 the chain verifies but disagrees with a checkpoint of it a neighbour recorded (--federation).
+
+        With --federation NEIGHBOUR (repeatable: a neighbouring community's node or data directory), \
+        the chain is also checked against every checkpoint of it that neighbour recorded in its own \
+        chain, and the first height that disagrees is named: a history rewritten after the neighbours \
+        anchored it is found even when its own validators re-signed it.
         """
     )
 
@@ -29,6 +35,9 @@ struct Verify: ParsableCommand {
 
     @Option(help: "The community's genesis document (default: genesis.civ in the data directory or the directory above it, where `civitas init` puts it).")
     var genesis: String?
+
+    @Option(name: .customLong("federation"), help: "A neighbouring community's node or data directory: check this chain against the checkpoints of it recorded there (repeatable).")
+    var neighbours: [String] = []
 
     @Flag(help: "Do not check the state database against the chain.")
     var skipState = false
@@ -67,7 +76,46 @@ struct Verify: ParsableCommand {
                 throw ExitCode(3)
             }
         }
+        if !neighbours.isEmpty {
+            var first: FederationCheck.Disagreement?
+            for neighbour in neighbours {
+                let outcome = try Self.checkAgainst(neighbour: neighbour, directory: directory, genesis: genesis, fileSystem: fileSystem)
+                print("federation: \(neighbour): \(outcome.matched) recorded checkpoints of this chain match"
+                      + (outcome.first.map { "; first disagreement at \($0)" } ?? ""))
+                if let d = outcome.first, first.map({ d.height < $0.height }) ?? true { first = d }
+            }
+            if let first {
+                print("first height that disagrees with the neighbours' records: \(first.height)")
+                print("result: the chain verifies on its own, but not against the city's records: it was rewritten after height \(first.height) was anchored, or this is not the chain the neighbours saw")
+                throw ExitCode(4)
+            }
+        }
         print("result: OK")
+    }
+
+    /// This chain against the checkpoints of it a neighbour's state database
+    /// recorded (read from a copy, with the neighbour's own genesis document).
+    static func checkAgainst(neighbour: String, directory: DataDirectory, genesis: GenesisDocument,
+                             fileSystem: POSIXFileSystem) throws -> FederationCheck.Outcome {
+        let (theirs, theirGenesisPath) = try locate(dataDirectory: neighbour, genesis: nil, fileSystem: fileSystem)
+        let theirGenesis = try readGenesis(theirGenesisPath, fileSystem: fileSystem)
+        guard fileSystem.exists(theirs.stateDatabase) else { throw ToolError("no state database at \(theirs.stateDatabase)") }
+        let manager = FileManager.default
+        let scratch = NSTemporaryDirectory() + "civitas-verify-federation-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? manager.removeItem(atPath: scratch) }
+        try manager.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let copy = scratch + "/state.sqlite"
+        for suffix in ["", "-wal"] where manager.fileExists(atPath: theirs.stateDatabase + suffix) {
+            try manager.copyItem(atPath: theirs.stateDatabase + suffix, toPath: copy + suffix)
+        }
+        let state = try StateDatabase.open(path: copy, genesis: theirGenesis)
+        defer { try? state.close() }
+        let recorded = try state.checkpoints(of: genesis.community)
+        let store = try BlockStore(directory: directory.blocks, fileSystem: fileSystem, options: BlockStoreOptions(readOnly: true))
+        defer { try? store.close() }
+        return try FederationCheck.compare(recorded, by: "'\(theirGenesis.community)'", genesis: genesis) { height in
+            height <= store.height ? try store.block(at: height)?.header.hash : nil
+        }
     }
 
     /// Compares the state database with one rebuilt from the verified chain,

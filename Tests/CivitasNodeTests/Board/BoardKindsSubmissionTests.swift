@@ -49,7 +49,7 @@ import Testing
             ("a reward's description over 4,096 bytes", signed("elders", offer(description: String(repeating: "x", count: 4_097))),
              "not a transaction"),
             ("a redemption without its signature", Array(redemption.dropLast(64)), "not a transaction"),
-            ("a redemption of kind 16", Array(redemption.prefix(redemption.count - 64 - 33)) + [16] + Array(redemption.suffix(64 + 32)),
+            ("a redemption of kind 99 (no such kind)", Array(redemption.prefix(redemption.count - 64 - 33)) + [99] + Array(redemption.suffix(64 + 32)),
              "transaction kind"),
         ]
     }
