@@ -16,7 +16,7 @@ struct FederationCommand: ParsableCommand {
         The document is written as its canonical bytes (docs/codec.md, type 0x41). Every change made with `add` \
         raises its sequence by one: a community that adopted an earlier version can adopt the new one.
         """,
-        subcommands: [Init.self, Add.self, Show.self])
+        subcommands: [Init.self, Add.self, Show.self, Bundle.self])
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write an empty federation document (sequence 0, no communities).")
@@ -116,6 +116,37 @@ struct FederationCommand: ParsableCommand {
                     print("  CA:          not a Civitas community CA certificate (\(member.caCertificate.count) bytes): \(error)")
                 }
             }
+        }
+    }
+}
+
+extension FederationCommand {
+    /// `civitas federation bundle DOC --out FILE`: the trust bundle a gateway
+    /// loads (`[tls] trust_bundle`), written from the document — each
+    /// community's CA, checked to serve the community it is listed for. A
+    /// gateway takes a new version without a restart: write the bundle again
+    /// and send it SIGHUP (`systemctl reload`), which reloads its certificates
+    /// and trust and closes links the new trust refuses.
+    struct Bundle: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the city's CA trust bundle (PEM) from a federation document, for gateways' [tls] trust_bundle.")
+
+        @Argument(help: "The federation document.")
+        var path: String
+
+        @Option(help: "Where to write the PEM bundle (replaced atomically).")
+        var out: String
+
+        func run() throws {
+            let document = try FederationFile.read(path)
+            let bundle: TrustBundle
+            do {
+                bundle = try TrustBundle(federation: document)
+            } catch {
+                throw ToolError("\(path): \(error)")
+            }
+            try Data(bundle.pemString.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            print("wrote \(out): \(bundle.authorities.count) community CAs from federation document sequence \(document.sequence) (\(document.hash.hex.prefix(16))…)")
         }
     }
 }

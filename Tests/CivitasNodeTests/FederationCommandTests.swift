@@ -78,6 +78,12 @@ import Testing
             let inspected = try await Self.ok(["inspect", "city.fed"], in: dir)
             #expect(inspected.hasPrefix("federation document ("), "\(inspected)")
 
+            // The gateways' trust bundle, written from the document, reads back as the same CAs.
+            let wrote = try await Self.ok(["federation", "bundle", "city.fed", "--out", "federation.pem"], in: dir)
+            #expect(wrote.contains("2 community CAs from federation document sequence 2"), "\(wrote)")
+            let written = try TrustBundle(pemEncoded: try String(contentsOfFile: dir + "/federation.pem", encoding: .utf8), path: "federation.pem")
+            #expect(written == bundle)
+
             // Adding a community again replaces its entry, as a new version.
             let replaced = try await Self.ok(["federation", "add", "--document", "city.fed", "--community", "lianhua-east",
                                               "--genesis", "east.civ", "--ca", "ca-lianhua-east/ca.pem"], in: dir)
