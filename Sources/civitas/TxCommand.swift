@@ -147,7 +147,7 @@ struct TxCommand: AsyncParsableCommand {
         discussion: "Exit status 0 when the node accepted (or committed and applied) it, 1 otherwise.",
         subcommands: [NoticeTx.self, ProposalTx.self, DraftTx.self, EndorseTx.self, BallotTx.self, ServiceRequestTx.self,
                       AssignmentTx.self, ResponseTx.self, ClosureTx.self, VolunteerTx.self, RewardTx.self, RedeemTx.self,
-                      RegistrationTx.self, FederationAdoptTx.self])
+                      RegistrationTx.self, FederationAdoptTx.self, ReferralTx.self])
 
     struct NoticeTx: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "notice", abstract: "Publish a notice (or a correction).")
@@ -356,6 +356,25 @@ struct TxCommand: AsyncParsableCommand {
                 throw ToolError("\(document) does not list community '\(community)'; add it with `civitas federation add` first")
             }
             try await common.submit(.federationAdoption(FederationAdoption(document: federation)))
+        }
+    }
+
+    struct ReferralTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "referral", abstract: "Refer a request or a resource to another community (the committee, the street office or a social organisation).")
+        @OptionGroup var common: TxOptions
+        @Option(help: "The community it goes to.") var to: String
+        @Option(help: "request or resource.") var kind: String = "request"
+        @Option(help: "The transaction it is about (e.g. a service request's ID), if any.") var reference: String?
+        @Option(help: "What is passed on, in a line.") var summary: String
+
+        func run() async throws {
+            guard let community = CommunityID(to) else { throw ToolError("--to '\(to)' is not a community name") }
+            let kinds: [String: Referral.Kind] = ["request": .request, "resource": .resource]
+            guard let k = kinds[kind] else { throw ToolError("--kind '\(kind)': request or resource") }
+            try await common.submit(.referral(Referral(toCommunity: community, kind: k,
+                                                       reference: try reference.map { try KeyReference.hash($0, what: "--reference") },
+                                                       summary: summary)))
         }
     }
 

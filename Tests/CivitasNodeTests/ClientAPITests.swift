@@ -313,6 +313,27 @@ import Testing
         }
     }
 
+    /// The referrals this community made, newest first, filtered by the community they went to.
+    @Test func referralsAreListedAndFilteredByCommunity() async throws {
+        let referring = TestChain(referrals: true)
+        let service = try FakeNodeService(chain: referring)
+        try await withClientAPI(service) { client in
+            let all = try await client.execute(uri: "/v1/referrals", method: .get)
+            #expect(all.status == .ok)
+            let items = try all.decode(ListBody<ReferralBody>.self).items
+            #expect(items.map(\.toCommunity) == ["pine-row", "hehua-north"])
+            let north = try await client.execute(uri: "/v1/referrals?to=hehua-north", method: .get).decode(ListBody<ReferralBody>.self).items
+            #expect(north.count == 1)
+            #expect(north.first?.id == referring.referral.hex && north.first?.kind == "request")
+            #expect(north.first?.reference == referring.request.hex && north.first?.referenceKind == "serviceRequest")
+            #expect(north.first?.referrer == referring.subject("committee").description)
+            #expect(try await client.execute(uri: "/v1/referrals?limit=1", method: .get).decode(ListBody<ReferralBody>.self).items.count == 1)
+            let bad = try await client.execute(uri: "/v1/referrals?to=Not%20A%20Name", method: .get)
+            #expect(bad.status == .badRequest && bad.reason == "to 'Not A Name' is not a community name")
+            #expect(try await client.execute(uri: "/v1/referrals?from=x", method: .get).status == .badRequest)
+        }
+    }
+
     @Test func unknownRoutesAndMethodsAnswerJSON() async throws {
         let service = try FakeNodeService(chain: chain)
         try await withClientAPI(service) { client in

@@ -98,6 +98,28 @@ import Testing
         }
     }
 
+    /// `civitas tx referral`: a case passed to another community, signed like every other transaction.
+    @Test func aReferralIsSignedFromTheCommandLine() async throws {
+        try await withScratchDirectoryAsync { dir in
+            try await Self.ok(["keys", "new", "--out", "committee.key"], in: dir)
+            let request = String(repeating: "ab", count: 32)
+            let printed = try await Self.ok(["tx", "referral", "--to", "hehua-north", "--kind", "request", "--reference", request,
+                                             "--summary", "Their lift company serves Bldg 3 too", "--key", "committee.key",
+                                             "--community", "lianhua-east", "--nonce", "4", "--print"], in: dir)
+            let tx = try Transaction(encoded: try #require(Hex.decode(printed.trimmingCharacters(in: .whitespacesAndNewlines))))
+            #expect(tx.hasValidSignature() && tx.nonce == 4)
+            #expect(tx.payload == .referral(Referral(toCommunity: CommunityID("hehua-north")!, kind: .request,
+                                                     reference: Hash(Hex.decode(request)!)!, summary: "Their lift company serves Bldg 3 too")))
+            let (badTo, badToOut) = try await Self.run(["tx", "referral", "--to", "Hehua North", "--summary", "x", "--key", "committee.key",
+                                                        "--community", "lianhua-east", "--nonce", "5", "--print"], in: dir)
+            #expect(badTo != 0 && badToOut.contains("--to 'Hehua North' is not a community name"), "\(badToOut)")
+            let (badKind, badKindOut) = try await Self.run(["tx", "referral", "--to", "hehua-north", "--kind", "favour", "--summary", "x",
+                                                            "--key", "committee.key", "--community", "lianhua-east", "--nonce", "5",
+                                                            "--print"], in: dir)
+            #expect(badKind != 0 && badKindOut.contains("--kind 'favour': request or resource"), "\(badKindOut)")
+        }
+    }
+
     @Test func brokenFilesAndMismatchesAreOneClearLine() async throws {
         try await withScratchDirectoryAsync { dir in
             try await Self.setUpCity(in: dir)

@@ -25,6 +25,8 @@ struct TestChain: Sendable {
     private(set) var draft = Hash()
     private(set) var reward = Hash()
     private(set) var redemption = Hash()
+    /// With `referrals`: the committee's referral of `request`.
+    private(set) var referral = Hash()
 
     static func key(_ n: UInt8) -> SigningKey {
         var seed = Bytes32()
@@ -37,7 +39,8 @@ struct TestChain: Sendable {
 
     /// `rewardsAndDrafts` adds block 4: Wang's draft, opened by Li's endorsement; Zhao's draft, still a draft;
     /// a reward of the volunteers' organisation (5 points, 2 of them) and Zhao's redemption of one.
-    init(rewardsAndDrafts: Bool = false) {
+    /// `referrals` adds a block with the committee's referral of the lift request to hehua-north.
+    init(rewardsAndDrafts: Bool = false, referrals: Bool = false) {
         let people: [(String, String, [Role])] = [
             ("committee", "Residents' Committee", [.residentsCommittee]), ("owners", "Owners' Committee", [.ownersCommittee]),
             ("elders", "Silver Age Volunteers", [.socialOrganization]), ("lifts", "Steady Lift Co.", [.serviceProvider]),
@@ -126,6 +129,15 @@ struct TestChain: Sendable {
             draft = waiting.id
             reward = offer.id
             redemption = redeemed.id
+        }
+
+        if referrals {
+            let referred = add("committee", .referral(Referral(toCommunity: CommunityID("hehua-north")!, kind: .request, reference: r.id,
+                                                             summary: "Their lift company serves Bldg 3 too")))
+            _ = add("elders", .referral(Referral(toCommunity: CommunityID("pine-row")!, kind: .resource, reference: nil,
+                                                 summary: "Spare folding chairs")))
+            seal()
+            referral = referred.id
         }
 
         notice = n1.id

@@ -94,6 +94,17 @@ extension ClientAPI {
             return try await blockResponse(height: try p.height("height"), p, service: service)
         }
 
+        get("/v1/referrals") { p in
+            try p.allowQuery(["to", "limit"])
+            var community: CommunityID?
+            if let name = p.query("to") {
+                guard let c = CommunityID(name) else { throw APIError.badRequest("to '\(Parameters.clip(name))' is not a community name") }
+                community = c
+            }
+            let limit = try p.limit(default: 100, max: 1_000)
+            return JSONBody.response(ListBody(items: try state.referrals(to: community, limit: limit).map { ReferralBody($0) }))
+        }
+
         get("/v1/checkpoints") { p in
             try p.allowQuery(["community"])
             var community = state.genesis.community

@@ -239,6 +239,27 @@ public struct CheckpointBody: Codable, Sendable, Equatable {
     }
 }
 
+/// A referral this community made to another.
+public struct ReferralBody: Codable, Sendable, Equatable {
+    public var id: String
+    public var height: UInt64
+    public var time: UInt64
+    public var referrer: String
+    public var toCommunity: String
+    /// "request" or "resource".
+    public var kind: String
+    /// The transaction it is about, and its kind if that was applied here.
+    public var reference: String?
+    public var referenceKind: String?
+    public var summary: String
+
+    init(_ r: ReferralEntry) {
+        id = r.id.hex; height = r.height; time = r.time; referrer = r.referrer.description; toCommunity = r.toCommunity.name
+        kind = r.kind == .request ? "request" : "resource"; reference = r.reference?.hex
+        referenceKind = r.referenceKind?.description; summary = r.summary
+    }
+}
+
 /// A list answer: `{"items": […]}` so fields can be added beside it later.
 public struct ListBody<Item: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
     public var items: [Item]

@@ -192,6 +192,17 @@ extension StateDatabase {
     }
 
     /// Recorded checkpoints of `community` (own and received), by height.
+    /// Referrals this community made, newest first; to `community` only if given.
+    public func referrals(to community: CommunityID? = nil, limit: Int = 100) throws(StorageError) -> [ReferralEntry] {
+        try read("read referrals") { db in
+            if let community {
+                return try db.rows("SELECT * FROM referrals WHERE to_community = ? ORDER BY height DESC, idx DESC LIMIT ?",
+                                   [community.name, Int64(limit)]).map(ReferralEntry.init(row:))
+            }
+            return try db.rows("SELECT * FROM referrals ORDER BY height DESC, idx DESC LIMIT ?", [Int64(limit)]).map(ReferralEntry.init(row:))
+        }
+    }
+
     public func checkpoints(of community: CommunityID) throws(StorageError) -> [CheckpointRecord] {
         try read("read checkpoints") { db in
             try db.rows("SELECT * FROM checkpoints WHERE community = ? ORDER BY height, header_hash", [community.name])
