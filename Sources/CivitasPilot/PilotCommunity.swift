@@ -31,12 +31,12 @@ public final class PilotCommunity: Sendable {
 
     /// Takes ports `basePort ..< basePort + PilotNode.portSpan`.
     public init(_ sample: SampleCommunity = .lianhuaEast, root: String, binary: String, validators: Int = 3, observers: Int = 2,
-                basePort: Int, apiSettings: [String: Int] = [:]) {
+                gateways: Int = 0, basePort: Int, apiSettings: [String: Int] = [:]) {
         self.sample = sample
         self.root = root
         self.binary = binary
         self.apiSettings = apiSettings
-        nodes = PilotNode.layout(root: root, validators: validators, observers: observers, basePort: basePort)
+        nodes = PilotNode.layout(root: root, validators: validators, observers: observers, gateways: gateways, basePort: basePort)
     }
 
     /// A community dropped with nodes still running (by a caller that threw

@@ -22,13 +22,15 @@ public struct PilotNode: Sendable {
     /// At most this many nodes per community, so the three ranges never overlap.
     public static let maxPerCommunity = 100
 
-    /// `validators` validators, then `observers` observers, under `root`, on ports from `basePort`.
-    static func layout(root: String, validators: Int, observers: Int, basePort: Int) -> [PilotNode] {
-        precondition(validators >= 1 && validators + observers <= maxPerCommunity, "1 to \(maxPerCommunity) nodes, at least one validator")
-        return (0..<(validators + observers)).map { i in
-            let isValidator = i < validators
-            let name = isValidator ? "validator-\(i + 1)" : "observer-\(i - validators + 1)"
-            return PilotNode(name: name, role: isValidator ? .validator : .observer, directory: root + "/" + name,
+    /// `validators` validators, then `observers` observers, then `gateways` gateways, under `root`, on ports from `basePort`.
+    static func layout(root: String, validators: Int, observers: Int, gateways: Int = 0, basePort: Int) -> [PilotNode] {
+        let total = validators + observers + gateways
+        precondition(validators >= 1 && total <= maxPerCommunity, "1 to \(maxPerCommunity) nodes, at least one validator")
+        return (0..<total).map { i in
+            let (role, name): (NodeConfiguration.Role, String) = i < validators ? (.validator, "validator-\(i + 1)")
+                : i < validators + observers ? (.observer, "observer-\(i - validators + 1)")
+                : (.gateway, "gateway-\(i - validators - observers + 1)")
+            return PilotNode(name: name, role: role, directory: root + "/" + name,
                              peerPort: basePort + i, clientPort: basePort + 100 + i, adminPort: basePort + 200 + i)
         }
     }

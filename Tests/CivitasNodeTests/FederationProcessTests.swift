@@ -1,0 +1,62 @@
+import CivitasLedger
+import CivitasNode
+import CivitasPilot
+import CivitasTestSupport
+import Foundation
+import Testing
+
+/// A city of real processes over TLS: three communities of one validator and
+/// one gateway each, federated as docs/federation.md tells an operator to.
+@Suite(.serialized) struct FederationProcessTests {
+    /// Every community anchors the others' checkpoints: each gateway
+    /// publishes its community's head every 20 blocks (the sample's
+    /// checkpoint interval), the others' gateways check the certificate
+    /// against the adopted document and record it in their own chain, where
+    /// every replica checks it again.
+    @Test func threeCommunitiesAnchorEachOthersCheckpoints() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-city-\(UUID().uuidString.prefix(8))").path
+        // Below Linux's ephemeral range and apart from the other process tests' ports.
+        let city = try PilotCity(["lianhua-east", "hehua-north", "pine-row"], root: root, binary: try CivitasBinary.locate(),
+                                 basePort: 30_000 + Int(getpid() % 2) * 1_000)
+        try city.setUp()
+        try city.startAll()
+        defer { city.killAll() }
+        for c in city.communities { try await c.waitUntilReady() }
+        try await city.adopt()
+        // 21 blocks in each community: the checkpoint at height 20 goes out.
+        for c in city.communities {
+            for i in 0..<20 {
+                let s = try await c.submit(.notice(Notice(category: .general, title: "Notice \(i)", body: "Body \(i)")), as: "committee", to: 0)
+                #expect(s.applied, "\(c.community): \(s)")
+            }
+        }
+        // Each community's chain records the other two's checkpoints (waiting for them, up to a minute).
+        let deadline = ContinuousClock.now + .seconds(60)
+        var missing: [String] = []
+        repeat {
+            missing = []
+            for c in city.communities {
+                guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
+                for other in city.communities where other.community != c.community {
+                    let answer = try await client.get("/v1/checkpoints?community=\(other.community.name)")
+                    let items = (try? JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body))?.items ?? []
+                    if !items.contains(where: { $0.source == "received" && $0.height >= 20 }) {
+                        missing.append("\(c.community) has none of \(other.community)")
+                    }
+                }
+            }
+            if missing.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(250))
+        } while ContinuousClock.now < deadline
+        #expect(missing.isEmpty, "\(missing); logs in \(root)/*/*/node.log")
+        // The anchors show in every gateway's and validator's status, and nobody raised an alarm.
+        for c in city.communities {
+            let status = try #require(await c.status(0))
+            #expect(status.checkpoints.count == 2, "\(c.community): \(status.checkpoints)")
+            #expect(status.tamperEvidence.isEmpty)
+        }
+        let statuses = await city.stopAll()
+        #expect(statuses.allSatisfy { $0 == 0 })
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
