@@ -30,6 +30,22 @@ extension NodeCore {
         publishCity(topic: .cityCheckpoints, payload: checkpoint.encoded())
     }
 
+    /// A gateway passes on the neighbours' checkpoints its own chain recorded
+    /// (those that verify against the adopted document): one submitted here
+    /// by hand — such as a second certified head that makes tamper evidence —
+    /// reaches every other community, whose gateways record it too, so the
+    /// alarm goes up city-wide. One that came over the overlay is not sent
+    /// again (Plumtree keeps the IDs it has seen).
+    mutating func relayRecordedCheckpoints(_ sealed: SealedBlock) {
+        guard city != nil, let federation else { return }
+        let own = configuration.genesis.community
+        for tx in sealed.block.transactions {
+            guard case let .checkpoint(checkpoint) = tx.payload, checkpoint.community != own,
+                  (try? federation.verify(checkpoint)) != nil else { continue }
+            publishCity(topic: .cityCheckpoints, payload: checkpoint.encoded())
+        }
+    }
+
     /// The gateways this node is linked to in other communities.
     public var cityPeers: [NodeID] { city.map { $0.eagerPeers + $0.lazyPeers } ?? [] }
 

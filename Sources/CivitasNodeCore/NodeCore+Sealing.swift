@@ -120,6 +120,7 @@ extension NodeCore {
             recentHashes[next.height &- configuration.settings.maxAhead] = nil
             out.apply.append(next)
             publishCheckpointIfDue(next)
+            relayRecordedCheckpoints(next)
         }
         // Blocks block sync holds just above the new head come back in its
         // directives' `apply` and through `carry` to here again, each once.

@@ -12,8 +12,9 @@ import Testing
     /// publishes its community's head every 20 blocks (the sample's
     /// checkpoint interval), the others' gateways check the certificate
     /// against the adopted document and record it in their own chain, where
-    /// every replica checks it again.
-    @Test func threeCommunitiesAnchorEachOthersCheckpoints() async throws {
+    /// every replica checks it again. Then a second certified head of one
+    /// community raises the tamper alarm in every other community.
+    @Test func threeCommunitiesAnchorEachOthersCheckpointsAndShareTheTamperAlarm() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-city-\(UUID().uuidString.prefix(8))").path
         // Below Linux's ephemeral range and apart from the other process tests' ports.
         let city = try PilotCity(["lianhua-east", "hehua-north", "pine-row"], root: root, binary: try CivitasBinary.locate(),
@@ -49,12 +50,43 @@ import Testing
             try await Task.sleep(for: .milliseconds(250))
         } while ContinuousClock.now < deadline
         #expect(missing.isEmpty, "\(missing); logs in \(root)/*/*/node.log")
-        // The anchors show in every gateway's and validator's status, and nobody raised an alarm.
+        // The anchors show in every validator's status, and nobody raised an alarm yet.
         for c in city.communities {
             let status = try #require(await c.status(0))
             #expect(status.checkpoints.count == 2, "\(c.community): \(status.checkpoints)")
             #expect(status.tamperEvidence.isEmpty)
         }
+
+        // Lianhua East's validator certifies a second block at height 20 (an
+        // equivocation, or its history rewritten): Hehua North's committee
+        // records it, its gateway passes it on, and every other community's
+        // chain records the evidence and raises the alarm.
+        let east = city.communities[0]
+        let validatorKey = try SigningKey(pem: try String(contentsOfFile: east.nodes[0].directory + "/node.key", encoding: .utf8))
+        let eastGenesis = try GenesisDocument(encoded: [UInt8](try Data(contentsOf: URL(fileURLWithPath: east.root + "/genesis.civ"))))
+        let rewritten = BlockHeader(community: east.community, height: 20, previous: Hash(), time: 1, proposer: 0, transactionCount: 0,
+                                    transactionRoot: Merkle.emptyRoot)
+        let forged = Checkpoint(community: east.community, genesisHash: eastGenesis.hash, certificate: CommitCertificate(
+            height: 20, headerHash: rewritten.hash, votes: [BlockVote(index: 0, key: validatorKey, headerHash: rewritten.hash)]))
+        let recorded = try await city.communities[1].submit(.checkpoint(forged), as: "committee", to: 0)
+        #expect(recorded.applied, "\(recorded)")
+        let alarmDeadline = ContinuousClock.now + .seconds(60)
+        var quiet: [String] = []
+        repeat {
+            quiet = []
+            for c in city.communities.dropFirst() {
+                for i in c.nodes.indices {
+                    let status = await c.status(i)
+                    let alarmed = status?.tamperEvidence.contains { $0.community == "lianhua-east" && $0.height == 20 } == true
+                        && status?.health.reasons.first?.hasPrefix("TAMPER ALARM") == true
+                    if !alarmed { quiet.append("\(c.community) \(c.nodes[i].name)") }
+                }
+            }
+            if quiet.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(250))
+        } while ContinuousClock.now < alarmDeadline
+        #expect(quiet.isEmpty, "no alarm on \(quiet); logs in \(root)/*/*/node.log")
+
         let statuses = await city.stopAll()
         #expect(statuses.allSatisfy { $0 == 0 })
         try? FileManager.default.removeItem(atPath: root)
