@@ -91,4 +91,64 @@ import Testing
         #expect(statuses.allSatisfy { $0 == 0 })
         try? FileManager.default.removeItem(atPath: root)
     }
+
+    /// The heights of `other`'s checkpoints `c`'s chain recorded, as its validator serves them.
+    static func anchored(_ other: PilotCommunity, in c: PilotCommunity) async throws -> [UInt64] {
+        guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
+        let answer = try await client.get("/v1/checkpoints?community=\(other.community.name)")
+        let items = (try? JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body))?.items ?? []
+        return items.filter { $0.source == "received" }.map(\.height)
+    }
+
+    /// A gateway SIGKILLed while its neighbour passes a checkpoint, then
+    /// restarted: it links up again and its community anchors the checkpoint
+    /// it missed and the next one, each once.
+    @Test func aGatewayKilledAndRestartedCatchesUp() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-city-\(UUID().uuidString.prefix(8))").path
+        let city = try PilotCity(["lianhua-east", "pine-row"], root: root, binary: try CivitasBinary.locate(),
+                                 basePort: 30_000 + Int(getpid() % 2) * 1_000 + 900)
+        try city.setUp()
+        try city.startAll()
+        defer { city.killAll() }
+        for c in city.communities { try await c.waitUntilReady() }
+        try await city.adopt()
+        let (east, pine) = (city.communities[0], city.communities[1])
+        func notices(_ n: Int, from start: Int) async throws {
+            for i in start..<(start + n) {
+                let s = try await east.submit(.notice(Notice(category: .general, title: "Notice \(i)", body: "Body \(i)")), as: "committee", to: 0)
+                #expect(s.applied, "\(s)")
+            }
+        }
+        // Height 20 (adoption + 19 notices): Pine Row anchors it.
+        try await notices(19, from: 0)
+        try await Self.waitFor("Pine Row anchors Lianhua East's checkpoint 20") { try await Self.anchored(east, in: pine).contains(20) }
+        // Pine Row's gateway dies; Lianhua East passes 40 meanwhile.
+        let gateway = try #require(pine.indices(of: .gateway).first)
+        _ = await pine.stop(gateway, signal: SIGKILL)
+        try await notices(20, from: 19)
+        // Restarted, it links up again: the checkpoint it missed (40) is repaired
+        // over the overlay, the next (60) arrives as usual, and none is recorded twice.
+        try pine.start(gateway)
+        try await notices(20, from: 39)
+        try await Self.waitFor("Pine Row anchors Lianhua East's checkpoints 40 and 60") {
+            let heights = try await Self.anchored(east, in: pine)
+            return heights.contains(40) && heights.contains(60)
+        }
+        let heights = try await Self.anchored(east, in: pine)
+        #expect(heights == [20, 40, 60], "\(heights)")
+        #expect(await pine.status(0)?.tamperEvidence.isEmpty == true)
+        let statuses = await city.stopAll()
+        #expect(statuses.allSatisfy { $0 == 0 })
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// Waits (up to a minute, polling) until `condition` holds; fails naming `what` otherwise.
+    static func waitFor(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("timed out: \(what)")
+    }
 }
