@@ -31,25 +31,13 @@ import Testing
                 #expect(s.applied, "\(c.community): \(s)")
             }
         }
-        // Each community's chain records the other two's checkpoints (waiting for them, up to a minute).
-        let deadline = ContinuousClock.now + .seconds(60)
-        var missing: [String] = []
-        repeat {
-            missing = []
-            for c in city.communities {
-                guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
-                for other in city.communities where other.community != c.community {
-                    let answer = try await client.get("/v1/checkpoints?community=\(other.community.name)")
-                    let items = (try? JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body))?.items ?? []
-                    if !items.contains(where: { $0.source == "received" && $0.height >= 20 }) {
-                        missing.append("\(c.community) has none of \(other.community)")
-                    }
-                }
+        // Each community's chain records the other two's checkpoints.
+        for c in city.communities {
+            for other in city.communities where other.community != c.community {
+                try await Self.waitFor("\(c.community) anchors \(other.community)'s checkpoint 20 (logs in \(root)/*/*/node.log)",
+                                       on: c.nodes[0]) { try await Self.anchored(other, in: c).contains(20) }
             }
-            if missing.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(250))
-        } while ContinuousClock.now < deadline
-        #expect(missing.isEmpty, "\(missing); logs in \(root)/*/*/node.log")
+        }
         // The anchors show in every validator's status, and nobody raised an alarm yet.
         for c in city.communities {
             let status = try #require(await c.status(0))
@@ -70,22 +58,15 @@ import Testing
             height: 20, headerHash: rewritten.hash, votes: [BlockVote(index: 0, key: validatorKey, headerHash: rewritten.hash)]))
         let recorded = try await city.communities[1].submit(.checkpoint(forged), as: "committee", to: 0)
         #expect(recorded.applied, "\(recorded)")
-        let alarmDeadline = ContinuousClock.now + .seconds(60)
-        var quiet: [String] = []
-        repeat {
-            quiet = []
-            for c in city.communities.dropFirst() {
-                for i in c.nodes.indices {
-                    let status = await c.status(i)
-                    let alarmed = status?.tamperEvidence.contains { $0.community == "lianhua-east" && $0.height == 20 } == true
-                        && status?.health.reasons.first?.hasPrefix("TAMPER ALARM") == true
-                    if !alarmed { quiet.append("\(c.community) \(c.nodes[i].name)") }
+        for c in city.communities.dropFirst() {
+            for i in c.nodes.indices {
+                try await Self.waitFor("the tamper alarm on \(c.community) \(c.nodes[i].name) (logs in \(root)/*/*/node.log)", on: c.nodes[i]) {
+                    guard let status = await c.status(i) else { return false }
+                    return status.tamperEvidence.contains { $0.community == "lianhua-east" && $0.height == 20 }
+                        && status.health.reasons.first?.hasPrefix("TAMPER ALARM") == true
                 }
             }
-            if quiet.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(250))
-        } while ContinuousClock.now < alarmDeadline
-        #expect(quiet.isEmpty, "no alarm on \(quiet); logs in \(root)/*/*/node.log")
+        }
 
         let statuses = await city.stopAll()
         #expect(statuses.allSatisfy { $0 == 0 })
@@ -121,7 +102,7 @@ import Testing
         }
         // Height 20 (adoption + 19 notices): Pine Row anchors it.
         try await notices(19, from: 0)
-        try await Self.waitFor("Pine Row anchors Lianhua East's checkpoint 20") { try await Self.anchored(east, in: pine).contains(20) }
+        try await Self.waitFor("Pine Row anchors Lianhua East's checkpoint 20", on: pine.nodes[0]) { try await Self.anchored(east, in: pine).contains(20) }
         // Pine Row's gateway dies; Lianhua East passes 40 meanwhile.
         let gateway = try #require(pine.indices(of: .gateway).first)
         _ = await pine.stop(gateway, signal: SIGKILL)
@@ -130,7 +111,7 @@ import Testing
         // over the overlay, the next (60) arrives as usual, and none is recorded twice.
         try pine.start(gateway)
         try await notices(20, from: 39)
-        try await Self.waitFor("Pine Row anchors Lianhua East's checkpoints 40 and 60") {
+        try await Self.waitFor("Pine Row anchors Lianhua East's checkpoints 40 and 60", on: pine.nodes[0]) {
             let heights = try await Self.anchored(east, in: pine)
             return heights.contains(40) && heights.contains(60)
         }
@@ -142,13 +123,21 @@ import Testing
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    /// Waits (up to a minute, polling) until `condition` holds; fails naming `what` otherwise.
-    static func waitFor(_ what: String, _ condition: () async throws -> Bool) async throws {
+    /// Waits until `condition` holds on `node`'s chain: it is checked again
+    /// each time the node applies a block (its board's event stream), for up
+    /// to a minute; fails naming `what` otherwise.
+    static func waitFor(_ what: String, on node: PilotNode, _ condition: () async throws -> Bool) async throws {
+        let blocks = try BoardEventsTests.StreamClient(port: node.clientPort, path: "/v1/board/events")
         let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
+        while true {
+            // Counted before the check: a block applied meanwhile is a new event, so no wake-up is lost.
+            let seen = blocks.blockEvents
             if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(250))
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, await blocks.nextBlockEvent(after: seen, timeout: left) else {
+                Issue.record("timed out: \(what)")
+                return
+            }
         }
-        Issue.record("timed out: \(what)")
     }
 }

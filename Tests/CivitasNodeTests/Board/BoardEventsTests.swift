@@ -52,17 +52,30 @@ import Glibc
 
         /// Reads until `marker` has arrived (or, without one, until the peer closes), or `timeout` passed.
         func readEnd(until marker: String?, timeout: Duration = .seconds(10)) async -> ReadEnd {
+            await readEnd(until: marker.map { m in { @Sendable (text: String) in text.contains(m) } }, timeout: timeout)
+        }
+
+        /// Block events received so far (one on connect, then one per applied block).
+        var blockEvents: Int { text.components(separatedBy: "event: block\n").count - 1 }
+
+        /// Waits for a block event beyond the first `count`; false if none came within `timeout`.
+        func nextBlockEvent(after count: Int, timeout: Duration) async -> Bool {
+            await readEnd(until: { $0.components(separatedBy: "event: block\n").count - 1 > count }, timeout: timeout) == .found
+        }
+
+        /// Reads until what arrived satisfies `done` (or, without it, until the peer closes), or `timeout` passed.
+        private func readEnd(until done: (@Sendable (String) -> Bool)?, timeout: Duration) async -> ReadEnd {
             let deadline = ContinuousClock.now + timeout
             return await withCheckedContinuation { continuation in
                 queue.async { [self] in
                     var buffer = [UInt8](repeating: 0, count: 4096)
                     while ContinuousClock.now < deadline {
-                        if let marker, text.contains(marker) { return continuation.resume(returning: .found) }
+                        if let done, done(text) { return continuation.resume(returning: .found) }
                         let n = recv(fd, &buffer, buffer.count, 0)
                         if n == 0 { return continuation.resume(returning: .closed) }
                         if n > 0 { received.withLock { $0 += String(decoding: buffer[0..<n], as: UTF8.self) } }
                     }
-                    continuation.resume(returning: marker.map { text.contains($0) } == true ? .found : .timedOut)
+                    continuation.resume(returning: done.map { $0(text) } == true ? .found : .timedOut)
                 }
             }
         }
