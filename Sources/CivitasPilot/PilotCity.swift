@@ -16,10 +16,17 @@ public final class PilotCity: Sendable {
     public var document: String { root + "/city.fed" }
 
     /// Communities named `names` (copies of `sample` under those names), each
-    /// with `validators` validators and one gateway, on ports from `basePort`.
+    /// with `validators` validators and one gateway, on ports from `basePort`
+    /// (or a little above, past ports something else holds).
     public init(_ names: [String], sample: SampleCommunity = .lianhuaEast, root: String, binary: String, validators: Int = 1,
                 basePort: Int, apiSettings: [String: Int] = [:]) throws {
         self.root = root
+        // From `basePort` up, the first layout whose ports are all free (a node
+        // another run left behind would otherwise answer in a community's place).
+        var basePort = basePort
+        for _ in 0..<50 where !(0..<names.count).allSatisfy({
+            PilotNode.portsFree(basePort: basePort + $0 * PilotNode.portSpan, count: validators + 1)
+        }) { basePort += 7 }
         communities = try names.enumerated().map { i, name in
             guard let id = CommunityID(name) else { throw PilotFailure("'\(name)' is not a community name") }
             var copy = sample

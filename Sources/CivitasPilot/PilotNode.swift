@@ -1,4 +1,7 @@
 public import CivitasNode
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One node of a pilot community: its directory and its three loopback ports.
 public struct PilotNode: Sendable {
@@ -33,5 +36,25 @@ public struct PilotNode: Sendable {
             return PilotNode(name: name, role: role, directory: root + "/" + name,
                              peerPort: basePort + i, clientPort: basePort + 100 + i, adminPort: basePort + 200 + i)
         }
+    }
+
+    /// True if nothing listens on 127.0.0.1:`port` (a bind succeeds): tests
+    /// skip ports a process left behind by a killed run still holds.
+    public static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    /// Whether every port `count` nodes laid out from `basePort` would take is free.
+    static func portsFree(basePort: Int, count: Int) -> Bool {
+        (0..<count).allSatisfy { i in [basePort + i, basePort + 100 + i, basePort + 200 + i].allSatisfy(isFree) }
     }
 }

@@ -18,7 +18,7 @@ final class BoardCommunity: @unchecked Sendable {
         // Ports of their own, beside PilotProcessTests' (offsets 0-2 there), skipping any another process holds
         // (a node a killed test run left behind would otherwise answer in this one's place).
         var base = 20_000 + Int(getpid() % 12) * 1_000 + 900 + offset * 20
-        for _ in 0..<50 where ![base, base + 100, base + 200].allSatisfy(Self.isFree) { base += 3 }
+        for _ in 0..<50 where ![base, base + 100, base + 200].allSatisfy(PilotNode.isFree) { base += 3 }
         let pilot = PilotCommunity(root: root, binary: try CivitasBinary.locate(), validators: 1, observers: 0, basePort: base)
         try pilot.setUp()
         // One validator has no peers to count; it is ready on its own.
@@ -55,19 +55,6 @@ final class BoardCommunity: @unchecked Sendable {
         await community.stop()
     }
 
-    /// True if nothing listens on 127.0.0.1:`port` (a bind succeeds).
-    static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
 
     var url: String { pilot.nodes[0].clientURL }
 
