@@ -16,9 +16,8 @@ import Testing
     /// community raises the tamper alarm in every other community.
     @Test func threeCommunitiesAnchorEachOthersCheckpointsAndShareTheTamperAlarm() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-city-\(UUID().uuidString.prefix(8))").path
-        // Below Linux's ephemeral range and apart from the other process tests' ports.
         let city = try PilotCity(["lianhua-east", "hehua-north", "pine-row"], root: root, binary: try CivitasBinary.locate(),
-                                 basePort: 30_000 + Int(getpid() % 2) * 1_000)
+                                 basePort: Self.basePort)
         try city.setUp()
         try city.startAll()
         defer { city.killAll() }
@@ -73,6 +72,11 @@ import Testing
         try? FileManager.default.removeItem(atPath: root)
     }
 
+    /// The cities' ports: 14,000-19,999, below the range the pilot and board
+    /// tests take (20,000-31,999, by process ID; they run at the same time as
+    /// these) and below Linux's ephemeral ports. Each city takes up to 1,500.
+    static var basePort: Int { 14_000 + Int(getpid() % 4) * 1_500 }
+
     /// The heights of `other`'s checkpoints `c`'s chain recorded, as its validator serves them.
     static func anchored(_ other: PilotCommunity, in c: PilotCommunity) async throws -> [UInt64] {
         guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
@@ -87,7 +91,7 @@ import Testing
     @Test func aGatewayKilledAndRestartedCatchesUp() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-city-\(UUID().uuidString.prefix(8))").path
         let city = try PilotCity(["lianhua-east", "pine-row"], root: root, binary: try CivitasBinary.locate(),
-                                 basePort: 30_000 + Int(getpid() % 2) * 1_000 + 900)
+                                 basePort: Self.basePort + 900)
         try city.setUp()
         try city.startAll()
         defer { city.killAll() }
