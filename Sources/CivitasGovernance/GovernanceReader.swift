@@ -106,6 +106,10 @@ public protocol GovernanceReader {
     func hasTamperEvidence(community: CommunityID, height: UInt64, headerHash: Hash) throws(Failure) -> Bool
     /// The federation document adopted last (the highest sequence); nil before the first adoption.
     func adoptedFederation() throws(Failure) -> FederationAdoptionEntry?
+    /// The referral this community made with transaction ID `id`.
+    func referral(_ id: Hash) throws(Failure) -> ReferralEntry?
+    /// The neighbour's referral to this community with transaction ID `id` (on the referring chain).
+    func incomingReferral(_ id: Hash) throws(Failure) -> IncomingReferralEntry?
     /// The kind of the applied transaction `id`; nil if none was applied.
     func appliedKind(of transaction: Hash) throws(Failure) -> TransactionKind?
     /// The signer's last consumed nonce (0 if none).

@@ -57,6 +57,8 @@ public enum GovernanceRules {
         case let .rewardOffer(p): return try decide(RewardOfferTransition.self, p, s, withEffects)
         case let .redemption(p): return try decide(RedemptionTransition.self, p, s, withEffects)
         case let .federationAdoption(p): return try decide(FederationAdoptionTransition.self, p, s, withEffects)
+        case let .referralRelay(p): return try decide(ReferralRelayTransition.self, p, s, withEffects)
+        case let .referralAnswer(p): return try decide(ReferralAnswerTransition.self, p, s, withEffects)
         }
     }
 

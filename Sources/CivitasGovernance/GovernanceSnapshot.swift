@@ -26,6 +26,7 @@ public struct GovernanceSnapshot: Hashable, Sendable {
     public var checkpoints: [CheckpointEntry]
     public var tamperEvidence: [TamperEvidenceEntry]
     public var referrals: [ReferralEntry]
+    public var incomingReferrals: [IncomingReferralEntry]
     public var drafts: [DraftEntry]
     public var endorsements: [EndorsementEntry]
     public var rewardOffers: [RewardOfferEntry]
@@ -40,7 +41,7 @@ public struct GovernanceSnapshot: Hashable, Sendable {
                 serviceRequests: [ServiceRequestEntry], assignments: [AssignmentEntry],
                 serviceEvents: [ServiceEventEntry], volunteerRecords: [VolunteerEntry],
                 volunteerTotals: [VolunteerTotals], checkpoints: [CheckpointEntry], tamperEvidence: [TamperEvidenceEntry],
-                referrals: [ReferralEntry], drafts: [DraftEntry], endorsements: [EndorsementEntry], rewardOffers: [RewardOfferEntry],
+                referrals: [ReferralEntry], incomingReferrals: [IncomingReferralEntry], drafts: [DraftEntry], endorsements: [EndorsementEntry], rewardOffers: [RewardOfferEntry],
                 redemptions: [RedemptionEntry], redeemedTotals: [RedeemedTotals], federationAdoptions: [FederationAdoptionEntry],
                 appliedTransactions: [AppliedTransaction]) {
         func ordered<E: StateEntry>(_ entries: [E]) -> [E] { entries.sorted(by: E.precedes) }
@@ -59,6 +60,7 @@ public struct GovernanceSnapshot: Hashable, Sendable {
         self.checkpoints = ordered(checkpoints)
         self.tamperEvidence = ordered(tamperEvidence)
         self.referrals = ordered(referrals)
+        self.incomingReferrals = ordered(incomingReferrals)
         self.drafts = ordered(drafts)
         self.endorsements = ordered(endorsements)
         self.rewardOffers = ordered(rewardOffers)
@@ -85,6 +87,7 @@ public struct GovernanceSnapshot: Hashable, Sendable {
             table("serviceEvents", serviceEvents), table("volunteerRecords", volunteerRecords),
             table("volunteerTotals", volunteerTotals), table("checkpoints", checkpoints),
             table("tamperEvidence", tamperEvidence), table("referrals", referrals),
+            table("incomingReferrals", incomingReferrals),
             table("drafts", drafts), table("endorsements", endorsements), table("rewardOffers", rewardOffers),
             table("redemptions", redemptions), table("redeemedTotals", redeemedTotals),
             table("federationAdoptions", federationAdoptions),

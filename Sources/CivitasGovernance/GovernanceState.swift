@@ -39,6 +39,7 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
     /// Adopted federation documents by sequence (the highest is the current one).
     public private(set) var federationAdoptions: [UInt64: FederationAdoptionEntry] = [:]
     public private(set) var referrals: [Hash: ReferralEntry] = [:]
+    public private(set) var incomingReferrals: [Hash: IncomingReferralEntry] = [:]
     public private(set) var drafts: [Hash: DraftEntry] = [:]
     /// Endorsements by draft, then endorser.
     public private(set) var endorsements: [Hash: [SubjectID: EndorsementEntry]] = [:]
@@ -129,6 +130,8 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
             currentFederation = max(currentFederation ?? a.sequence, a.sequence)
         case let .referralRecorded(r):
             referrals[r.id] = r
+        case let .incomingReferralRecorded(r):
+            incomingReferrals[r.id] = r
         case let .draftRecorded(d):
             drafts[d.id] = d
         case let .draftEndorsed(e):
@@ -215,6 +218,16 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
 
     public func adoptedFederation() -> FederationAdoptionEntry? { currentFederation.flatMap { federationAdoptions[$0] } }
 
+    public func referral(_ id: Hash) -> ReferralEntry? { referrals[id] }
+
+    public func incomingReferral(_ id: Hash) -> IncomingReferralEntry? { incomingReferrals[id] }
+
+    /// Referrals this community made that are not answered yet, oldest first
+    /// (the state database's `unansweredReferrals`).
+    public func unansweredReferrals(limit: Int = 100) -> [ReferralEntry] {
+        Array(referrals.values.filter { $0.answer == nil }.sorted { ($0.height, $0.index) < ($1.height, $1.index) }.prefix(limit))
+    }
+
     public func appliedKind(of transaction: Hash) -> TransactionKind? { appliedTransactions[transaction]?.kind }
 
     public func latestNonce(of signer: PublicKey) -> UInt64 { nonces[signer]?.nonce ?? 0 }
@@ -276,7 +289,7 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
             serviceRequests: Array(serviceRequests.values), assignments: Array(assignments.values.joined()),
             serviceEvents: Array(serviceEvents.values.joined()), volunteerRecords: Array(volunteerRecords.values),
             volunteerTotals: Array(volunteers.values), checkpoints: Array(checkpoints.values),
-            tamperEvidence: Array(tamperEvidence.values), referrals: Array(referrals.values), drafts: Array(drafts.values), endorsements: endorsements.values.flatMap(\.values),
+            tamperEvidence: Array(tamperEvidence.values), referrals: Array(referrals.values), incomingReferrals: Array(incomingReferrals.values), drafts: Array(drafts.values), endorsements: endorsements.values.flatMap(\.values),
             rewardOffers: Array(rewardOffers.values), redemptions: Array(redemptions.values), redeemedTotals: Array(redeemed.values),
             federationAdoptions: Array(federationAdoptions.values), appliedTransactions: Array(appliedTransactions.values))
     }

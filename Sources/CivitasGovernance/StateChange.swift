@@ -34,8 +34,10 @@ public enum StateChange: Hashable, Sendable {
     case tamperEvidenceRecorded(TamperEvidenceEntry)
     /// The community adopted a federation document (the current one from now on).
     case federationAdopted(FederationAdoptionEntry)
-    /// A referral to another community.
+    /// A referral to another community as it now stands: referred, delivered or answered.
     case referralRecorded(ReferralEntry)
+    /// A neighbour's referral to this community as it now stands: received or answered.
+    case incomingReferralRecorded(IncomingReferralEntry)
     /// A resident's draft proposal as it now stands: recorded, or opened.
     case draftRecorded(DraftEntry)
     /// A resident's endorsement of a draft.

@@ -39,4 +39,8 @@ public enum FieldLimits {
     /// 64 KiB `maxTransactionBytes`. About 75 communities of 7 validators fit,
     /// and 40 of up to 20 validators each whatever their names (docs/codec.md).
     public static let federationDocument = 61_440
+    /// Bytes of the transaction a proven record carries (kind 17). 32 KiB:
+    /// a neighbour's receipt carries the referral it received with that
+    /// referral's proof, and both must fit one 64 KiB transaction.
+    public static let provenTransaction = 32_768
 }

@@ -18,6 +18,8 @@ public enum TransactionPayload: Hashable, Sendable, Codable {
     case rewardOffer(RewardOffer)
     case redemption(Redemption)
     case federationAdoption(FederationAdoption)
+    case referralRelay(ReferralRelay)
+    case referralAnswer(ReferralAnswer)
 
     /// The kind byte on the wire.
     public var kind: TransactionKind {
@@ -38,6 +40,8 @@ public enum TransactionPayload: Hashable, Sendable, Codable {
         case .rewardOffer: return .rewardOffer
         case .redemption: return .redemption
         case .federationAdoption: return .federationAdoption
+        case .referralRelay: return .referralRelay
+        case .referralAnswer: return .referralAnswer
         }
     }
 }
@@ -60,6 +64,8 @@ public enum TransactionKind: UInt8, Sendable, Codable, CaseIterable, CustomStrin
     case rewardOffer = 14
     case redemption = 15
     case federationAdoption = 16
+    case referralRelay = 17
+    case referralAnswer = 18
 
     public var description: String {
         switch self {
@@ -79,6 +85,8 @@ public enum TransactionKind: UInt8, Sendable, Codable, CaseIterable, CustomStrin
         case .rewardOffer: return "rewardOffer"
         case .redemption: return "redemption"
         case .federationAdoption: return "federationAdoption"
+        case .referralRelay: return "referralRelay"
+        case .referralAnswer: return "referralAnswer"
         }
     }
 }
@@ -103,6 +111,8 @@ extension TransactionPayload: CanonicalCodable {
         case let .rewardOffer(p): w.write(p)
         case let .redemption(p): w.write(p)
         case let .federationAdoption(p): w.write(p)
+        case let .referralRelay(p): w.write(p)
+        case let .referralAnswer(p): w.write(p)
         }
     }
 
@@ -129,6 +139,8 @@ extension TransactionPayload: CanonicalCodable {
         case .rewardOffer: self = .rewardOffer(try r.read())
         case .redemption: self = .redemption(try r.read())
         case .federationAdoption: self = .federationAdoption(try r.read())
+        case .referralRelay: self = .referralRelay(try r.read())
+        case .referralAnswer: self = .referralAnswer(try r.read())
         }
     }
 

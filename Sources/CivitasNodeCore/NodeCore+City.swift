@@ -46,6 +46,37 @@ extension NodeCore {
         }
     }
 
+    /// A gateway sends a referral record of its chain city-wide: a referral
+    /// to another community, this community's receipt of a neighbour's
+    /// referral, or its answer to one — with the proof that its validators
+    /// certified it (`ProvenTransaction`), so the other side records it.
+    /// Called by the driver for records the state applied (a rejected one is
+    /// in a certified block too, but must not travel), and again for records
+    /// not yet answered (`sentAt` makes each sending a new message).
+    public mutating func publishReferralRecord(index: Int, of sealed: SealedBlock) {
+        guard city != nil, federation != nil else { return }
+        let record = ProvenTransaction(index: index, of: sealed, genesisHash: configuration.genesis.hash)
+        let dispatch = ReferralDispatch(sentAt: wall, record: record).encoded()
+        guard dispatch.count <= city!.settings.maxPayloadBytes else {
+            out.events.append(.refused("referral record \(sealed.block.transactions[index].id.hex) of \(dispatch.count) bytes is too large to send"))
+            return
+        }
+        publishCity(topic: .cityReferrals, payload: dispatch)
+    }
+
+    /// Whether transaction `tx` of this chain is a referral record a neighbour needs.
+    public func isReferralRecordForNeighbours(_ tx: Transaction) -> Bool {
+        switch tx.payload {
+        case let .referral(r): return r.toCommunity != configuration.genesis.community
+        case let .referralRelay(relay):
+            // Only a receipt (a neighbour's referral recorded here) goes back; a recorded receipt or answer of theirs does not.
+            guard let carried = try? Transaction(encoded: relay.record.transaction), case .referral = carried.payload else { return false }
+            return true
+        case .referralAnswer: return true
+        default: return false
+        }
+    }
+
     /// The gateways this node is linked to in other communities.
     public var cityPeers: [NodeID] { city.map { $0.eagerPeers + $0.lazyPeers } ?? [] }
 
@@ -76,7 +107,12 @@ extension NodeCore {
             guard let checkpoint = try? Checkpoint(encoded: payload) else { return false }
             return (try? federation.verify(checkpoint)) != nil
         case .cityReferrals:
-            return true
+            guard let dispatch = try? ReferralDispatch(encoded: payload),
+                  let tx = try? dispatch.record.verify(against: federation) else { return false }
+            switch tx.payload {
+            case .referral, .referralRelay, .referralAnswer: return true
+            default: return false
+            }
         case .communityTransactions, .communityBlocks, .blockSignatures:
             return false
         }

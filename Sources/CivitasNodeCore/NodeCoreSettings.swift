@@ -36,6 +36,11 @@ public struct NodeCoreSettings: Sendable, Hashable {
     public var rebroadcast: Duration = .seconds(3)
     /// Transactions re-offered in one tick at most.
     public var rebroadcastBatch: Int = 256
+    /// A gateway sends this community's unanswered referrals city-wide again
+    /// this often, so a neighbour cut off when one was made (or whose receipt
+    /// or answer was lost on the way back) catches up; the neighbour answers a
+    /// repeat with its receipt and answer again.
+    public var referralResend: Duration = .seconds(30)
     /// Height reports to community peers this often (block sync's trigger).
     public var statusInterval: Duration = .seconds(1)
     /// A node behind its peers with nothing fetched and no progress for this

@@ -147,7 +147,7 @@ struct TxCommand: AsyncParsableCommand {
         discussion: "Exit status 0 when the node accepted (or committed and applied) it, 1 otherwise.",
         subcommands: [NoticeTx.self, ProposalTx.self, DraftTx.self, EndorseTx.self, BallotTx.self, ServiceRequestTx.self,
                       AssignmentTx.self, ResponseTx.self, ClosureTx.self, VolunteerTx.self, RewardTx.self, RedeemTx.self,
-                      RegistrationTx.self, FederationAdoptTx.self, ReferralTx.self])
+                      RegistrationTx.self, FederationAdoptTx.self, ReferralTx.self, ReferralAnswerTx.self])
 
     struct NoticeTx: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "notice", abstract: "Publish a notice (or a correction).")
@@ -375,6 +375,24 @@ struct TxCommand: AsyncParsableCommand {
             try await common.submit(.referral(Referral(toCommunity: community, kind: k,
                                                        reference: try reference.map { try KeyReference.hash($0, what: "--reference") },
                                                        summary: summary)))
+        }
+    }
+
+    struct ReferralAnswerTx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "referral-answer",
+            abstract: "Answer a neighbour's referral this community received (the committee, the street office, a social organisation or a provider).")
+        @OptionGroup var common: TxOptions
+        @Option(help: "The referral's ID (its transaction ID on the referring chain, as GET /v1/referrals/incoming lists it).")
+        var referral: String
+        @Option(help: "The community that referred it.") var from: String
+        @Flag(inversion: .prefixedNo, help: "Accept it (--accept) or decline it (--no-accept).") var accept: Bool
+        @Option(help: "What the answer says, in a line.") var note: String
+
+        func run() async throws {
+            guard let community = CommunityID(from) else { throw ToolError("--from '\(from)' is not a community name") }
+            try await common.submit(.referralAnswer(ReferralAnswer(
+                referral: try KeyReference.hash(referral, what: "--referral"), fromCommunity: community, accepted: accept, note: note)))
         }
     }
 

@@ -137,7 +137,7 @@ struct TransitionTests {
             proposals: shuffled.proposals, ballots: shuffled.ballots, tallies: shuffled.tallies,
             serviceRequests: shuffled.serviceRequests, assignments: shuffled.assignments, serviceEvents: shuffled.serviceEvents.reversed(),
             volunteerRecords: shuffled.volunteerRecords, volunteerTotals: shuffled.volunteerTotals, checkpoints: shuffled.checkpoints,
-            tamperEvidence: shuffled.tamperEvidence.reversed(), referrals: shuffled.referrals, drafts: shuffled.drafts, endorsements: shuffled.endorsements.reversed(),
+            tamperEvidence: shuffled.tamperEvidence.reversed(), referrals: shuffled.referrals, incomingReferrals: shuffled.incomingReferrals.reversed(), drafts: shuffled.drafts, endorsements: shuffled.endorsements.reversed(),
             rewardOffers: shuffled.rewardOffers, redemptions: shuffled.redemptions.reversed(), redeemedTotals: shuffled.redeemedTotals,
             federationAdoptions: shuffled.federationAdoptions.reversed(), appliedTransactions: shuffled.appliedTransactions.reversed())
         #expect(rebuilt == s && rebuilt.digest == d.state.digest)

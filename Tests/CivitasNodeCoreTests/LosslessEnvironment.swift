@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasGossip
+import CivitasGovernance
 import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
@@ -47,6 +48,12 @@ final class LosslessEnvironment: NodeEnvironment {
     var federation: FederationDocument?
     var anchoringKey: SigningKey?
     func adoptedFederation() -> FederationDocument? { federation }
+    /// Referrals as a test sets them (the rules are tested on their own).
+    var referrals: [Hash: ReferralEntry] = [:]
+    var incomingReferrals: [Hash: IncomingReferralEntry] = [:]
+    func referral(_ id: Hash) -> ReferralEntry? { referrals[id] }
+    func incomingReferral(_ id: Hash) -> IncomingReferralEntry? { incomingReferrals[id] }
+    func unansweredReferrals() -> [ReferralEntry] { referrals.values.filter { $0.answer == nil }.sorted { $0.height < $1.height } }
 
     func persist(_ ready: Ready) throws {
         if let s = ready.snapshot {

@@ -133,6 +133,19 @@ enum BoardVectors {
                 ["community": m.community.name, "genesisHash": m.genesisHash.hex, "validators": m.validators.map(\.raw.hex),
                  "caCertificate": Hex.encode(m.caCertificate)]
             }] as [String: Any]
+        case let .referralRelay(r):
+            let p = r.record
+            o["record"] = [
+                "community": p.community.name, "genesisHash": p.genesisHash.hex,
+                "header": ["community": p.header.community.name, "height": n(p.header.height), "previous": p.header.previous.hex,
+                           "time": n(p.header.time), "proposer": n(p.header.proposer), "transactionCount": n(p.header.transactionCount),
+                           "transactionRoot": p.header.transactionRoot.hex] as [String: Any],
+                "certificate": certificateJSON(p.certificate),
+                "inclusion": ["leafIndex": n(p.inclusion.leafIndex), "treeSize": n(p.inclusion.treeSize), "path": p.inclusion.path.map(\.hex)] as [String: Any],
+                "transaction": Hex.encode(p.transaction),
+            ] as [String: Any]
+        case let .referralAnswer(a):
+            o["referral"] = a.referral.hex; o["fromCommunity"] = a.fromCommunity.name; o["accepted"] = a.accepted; o["note"] = a.note
         }
         return o
     }

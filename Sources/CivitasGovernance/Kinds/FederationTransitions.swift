@@ -133,3 +133,142 @@ enum ReferralTransition: KindTransition {
             kind: r.kind, reference: r.reference, referenceKind: referenceKind, summary: r.summary))]
     }
 }
+
+/// A referral's steps recorded from a neighbour's chain (kind 17), by the
+/// same subjects that record neighbours' checkpoints (a gateway's anchoring
+/// key). Every replica verifies the proof against the adopted federation
+/// document, then: a neighbour's referral to this community is received; for
+/// a referral this community made, the neighbour's receipt marks it
+/// delivered and its answer answered. Each step is recorded once.
+enum ReferralRelayTransition: KindTransition {
+    typealias Payload = ReferralRelay
+
+    /// What a verified relay records.
+    enum Step {
+        case received(Referral, Transaction)
+        case delivered(ReferralEntry, receipt: Transaction)
+        case answered(ReferralEntry, ReferralAnswer, Transaction)
+    }
+
+    static func check<R: GovernanceReader>(_ relay: ReferralRelay, _ s: Submission<R>) throws(R.Failure) -> String? {
+        if !s.genesis.validators.contains(where: { $0.subject == s.tx.signer }),
+           let refused = s.refusal("a referral relay", CheckpointTransition.checkpointRoles) {
+            return refused + " and is not a genesis validator subject"
+        }
+        switch try step(relay, s) {
+        case let .failure(refusal): return refusal.reason
+        case .success: return nil
+        }
+    }
+
+    static func effects<R: GovernanceReader>(_ relay: ReferralRelay, _ s: Submission<R>) throws(R.Failure) -> [StateChange] {
+        guard case let .success(step) = try step(relay, s) else { return [] }
+        let record = relay.record
+        let here = { (theirs: Transaction) in
+            ReferralStep(theirHeight: StateInteger.clamp(record.header.height), theirTransaction: theirs.id,
+                         recordedHeight: s.height, recordedTime: s.time, transaction: s.id)
+        }
+        switch step {
+        case let .received(referral, tx):
+            return [.incomingReferralRecorded(IncomingReferralEntry(
+                id: tx.id, fromCommunity: record.community, theirHeight: StateInteger.clamp(record.header.height),
+                theirTime: StateInteger.clamp(record.header.time), referrer: tx.signer.subjectID, kind: referral.kind,
+                reference: referral.reference, summary: referral.summary, recordedHeight: s.height, recordedTime: s.time,
+                recordedIndex: s.index, transaction: s.id))]
+        case let .delivered(entry, receipt):
+            var entry = entry
+            entry.delivered = here(receipt)
+            return [.referralRecorded(entry)]
+        case let .answered(entry, answer, tx):
+            var entry = entry
+            entry.answer = ReferralReply(accepted: answer.accepted, note: answer.note, answerer: tx.signer.subjectID)
+            entry.answered = here(tx)
+            return [.referralRecorded(entry)]
+        }
+    }
+
+    /// The step `relay` records, or why it records none.
+    static func step<R: GovernanceReader>(_ relay: ReferralRelay, _ s: Submission<R>) throws(R.Failure) -> Result<Step, Refusal> {
+        let own = s.genesis.community
+        let record = relay.record
+        guard record.community != own else {
+            return .failure("a referral relay records another community's record, not this community's ('\(own)')")
+        }
+        guard (1...StateInteger.max).contains(record.header.height) else {
+            return .failure("a relayed record's height must be 1 to \(StateInteger.max), not \(record.header.height)")
+        }
+        guard let adopted = try s.state.adoptedFederation() else {
+            return .failure("no federation document is adopted: a neighbour's record is verified against the one the residents' committee adopted (kind 16)")
+        }
+        let tx: Transaction
+        do {
+            tx = try record.verify(against: adopted.document)
+        } catch {
+            return .failure("record of '\(record.community)' at height \(record.header.height) does not verify against federation document \(adopted.sequence): \(error)")
+        }
+        switch tx.payload {
+        case let .referral(referral):
+            guard referral.toCommunity == own else {
+                return .failure("the referral \(tx.id.hex) is to '\(referral.toCommunity)', not to this community")
+            }
+            if try s.state.incomingReferral(tx.id) != nil {
+                return .failure("the referral \(tx.id.hex) of '\(record.community)' is already received")
+            }
+            return .success(.received(referral, tx))
+        case let .referralRelay(inner):
+            // The neighbour's receipt of a referral: it must carry one of ours, sent to that neighbour.
+            guard inner.record.community == own, let carried = try? Transaction(encoded: inner.record.transaction),
+                  case .referral = carried.payload else {
+                return .failure("the relay \(tx.id.hex) of '\(record.community)' is not a receipt of a referral of this community")
+            }
+            guard let entry = try s.state.referral(carried.id), entry.toCommunity == record.community else {
+                return .failure("this community made no referral \(carried.id.hex) to '\(record.community)'")
+            }
+            if entry.delivered != nil { return .failure("the referral \(carried.id.hex) is already recorded as delivered") }
+            return .success(.delivered(entry, receipt: tx))
+        case let .referralAnswer(answer):
+            guard answer.fromCommunity == own, let entry = try s.state.referral(answer.referral),
+                  entry.toCommunity == record.community else {
+                return .failure("the answer \(tx.id.hex) of '\(record.community)' is not to a referral this community made to it")
+            }
+            if entry.answer != nil { return .failure("the referral \(answer.referral.hex) is already recorded as answered") }
+            return .success(.answered(entry, answer, tx))
+        default:
+            return .failure("a referral relay carries a referral, a receipt of one or an answer, not a \(tx.kind)")
+        }
+    }
+
+    struct Refusal: Error, ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
+        let reason: String
+        init(stringLiteral value: String) { reason = value }
+        init(stringInterpolation: DefaultStringInterpolation) { reason = String(stringInterpolation: stringInterpolation) }
+    }
+}
+
+/// This community's answer to a neighbour's referral it received (kind 18):
+/// accepted or declined, once, by the residents' committee, the street
+/// office, a social organisation or a service provider.
+enum ReferralAnswerTransition: KindTransition {
+    typealias Payload = ReferralAnswer
+
+    /// Roles that may answer a neighbour's referral.
+    static let answerRoles: [Role] = [.residentsCommittee, .streetOffice, .socialOrganization, .serviceProvider]
+
+    static func check<R: GovernanceReader>(_ a: ReferralAnswer, _ s: Submission<R>) throws(R.Failure) -> String? {
+        if let refused = s.refusal("a referral answer", answerRoles) { return refused }
+        guard let entry = try s.state.incomingReferral(a.referral), entry.fromCommunity == a.fromCommunity else {
+            return "no referral \(a.referral.hex) of '\(a.fromCommunity)' has been received here"
+        }
+        if entry.answer != nil { return "the referral \(a.referral.hex) is already answered" }
+        return nil
+    }
+
+    static func effects<R: GovernanceReader>(_ a: ReferralAnswer, _ s: Submission<R>) throws(R.Failure) -> [StateChange] {
+        guard var entry = try s.state.incomingReferral(a.referral) else { return [] }
+        entry.answer = ReferralReply(accepted: a.accepted, note: a.note, answerer: s.signerID)
+        entry.answerHeight = s.height
+        entry.answerTime = s.time
+        entry.answerTransaction = s.id
+        return [.incomingReferralRecorded(entry)]
+    }
+}

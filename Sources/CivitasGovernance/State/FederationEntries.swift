@@ -59,46 +59,6 @@ public struct CheckpointEntry: StateEntry {
     }
 }
 
-/// A request or resource this community referred to another.
-public struct ReferralEntry: StateEntry {
-    /// The transaction ID.
-    public var id: Hash
-    public var height: UInt64
-    public var index: Int
-    /// Block time.
-    public var time: Timestamp
-    public var referrer: SubjectID
-    public var toCommunity: CommunityID
-    public var kind: Referral.Kind
-    /// A transaction the referral is about, if any.
-    public var reference: Hash?
-    /// Its kind, if it was applied on this chain before the referral.
-    public var referenceKind: TransactionKind?
-    public var summary: String
-
-    public init(id: Hash, height: UInt64, index: Int, time: Timestamp, referrer: SubjectID, toCommunity: CommunityID,
-                kind: Referral.Kind, reference: Hash?, referenceKind: TransactionKind?, summary: String) {
-        self.id = id
-        self.height = height
-        self.index = index
-        self.time = time
-        self.referrer = referrer
-        self.toCommunity = toCommunity
-        self.kind = kind
-        self.reference = reference
-        self.referenceKind = referenceKind
-        self.summary = summary
-    }
-
-    public static func precedes(_ a: Self, _ b: Self) -> Bool { a.id < b.id }
-
-    public func encode(to w: inout ByteWriter) {
-        w.write(id); w.writeVarint(height); w.writeCount(index); w.writeVarint(time); w.write(referrer)
-        w.write(toCommunity); w.writeByte(kind.rawValue); w.writeOptional(reference)
-        w.writeOptionalVarint(referenceKind?.rawValue); w.writeString(summary)
-    }
-}
-
 /// A federation document this community adopted (kind 16). The one with the
 /// highest sequence is the current one: neighbours' checkpoints are verified
 /// against it.

@@ -105,6 +105,17 @@ extension ClientAPI {
             return JSONBody.response(ListBody(items: try state.referrals(to: community, limit: limit).map { ReferralBody($0) }))
         }
 
+        get("/v1/referrals/incoming") { p in
+            try p.allowQuery(["from", "limit"])
+            var community: CommunityID?
+            if let name = p.query("from") {
+                guard let c = CommunityID(name) else { throw APIError.badRequest("from '\(Parameters.clip(name))' is not a community name") }
+                community = c
+            }
+            let limit = try p.limit(default: 100, max: 1_000)
+            return JSONBody.response(ListBody(items: try state.incomingReferrals(from: community, limit: limit).map { IncomingReferralBody($0) }))
+        }
+
         get("/v1/checkpoints") { p in
             try p.allowQuery(["community"])
             var community = state.genesis.community

@@ -252,11 +252,82 @@ public struct ReferralBody: Codable, Sendable, Equatable {
     public var reference: String?
     public var referenceKind: String?
     public var summary: String
+    /// "referred", "delivered" (the neighbour recorded receiving it) or "answered".
+    public var status: String
+    /// The neighbour's receipt and answer, as recorded here.
+    public var delivered: ReferralStepBody?
+    public var answer: ReferralAnswerBody?
 
     init(_ r: ReferralEntry) {
         id = r.id.hex; height = r.height; time = r.time; referrer = r.referrer.description; toCommunity = r.toCommunity.name
         kind = r.kind == .request ? "request" : "resource"; reference = r.reference?.hex
-        referenceKind = r.referenceKind?.description; summary = r.summary
+        referenceKind = r.referenceKind?.description; summary = r.summary; status = r.status
+        delivered = r.delivered.map(ReferralStepBody.init)
+        answer = r.answer.map { ReferralAnswerBody($0, step: r.answered) }
+    }
+}
+
+/// Where a neighbour's record of a referral is on its chain, and where this chain recorded it.
+public struct ReferralStepBody: Codable, Sendable, Equatable {
+    public var theirHeight: UInt64
+    public var theirTransaction: String
+    public var recordedHeight: UInt64
+    public var recordedTime: UInt64
+    public var relayTransaction: String
+
+    init(_ s: ReferralStep) {
+        theirHeight = s.theirHeight; theirTransaction = s.theirTransaction.hex; recordedHeight = s.recordedHeight
+        recordedTime = s.recordedTime; relayTransaction = s.transaction.hex
+    }
+}
+
+/// The receiving community's answer to a referral.
+public struct ReferralAnswerBody: Codable, Sendable, Equatable {
+    public var accepted: Bool
+    public var note: String
+    public var answerer: String
+    /// On the referring side: where the answer is on the neighbour's chain and where it was recorded here.
+    public var step: ReferralStepBody?
+    /// On the receiving side: the answer's height, time and transaction here.
+    public var height: UInt64?
+    public var time: UInt64?
+    public var transaction: String?
+
+    init(_ a: ReferralReply, step: ReferralStep?) {
+        accepted = a.accepted; note = a.note; answerer = a.answerer.description; self.step = step.map(ReferralStepBody.init)
+    }
+
+    init(_ a: ReferralReply, height: UInt64?, time: UInt64?, transaction: Hash?) {
+        accepted = a.accepted; note = a.note; answerer = a.answerer.description
+        self.height = height; self.time = time; self.transaction = transaction?.hex
+    }
+}
+
+/// A neighbour's referral to this community.
+public struct IncomingReferralBody: Codable, Sendable, Equatable {
+    /// The referral's transaction ID on the referring chain.
+    public var id: String
+    public var fromCommunity: String
+    public var theirHeight: UInt64
+    public var theirTime: UInt64
+    public var referrer: String
+    public var kind: String
+    public var reference: String?
+    public var summary: String
+    /// "received" or "answered".
+    public var status: String
+    /// The receipt: where this chain recorded it.
+    public var recordedHeight: UInt64
+    public var recordedTime: UInt64
+    public var receiptTransaction: String
+    public var answer: ReferralAnswerBody?
+
+    init(_ r: IncomingReferralEntry) {
+        id = r.id.hex; fromCommunity = r.fromCommunity.name; theirHeight = r.theirHeight; theirTime = r.theirTime
+        referrer = r.referrer.description; kind = r.kind == .request ? "request" : "resource"; reference = r.reference?.hex
+        summary = r.summary; status = r.status; recordedHeight = r.recordedHeight; recordedTime = r.recordedTime
+        receiptTransaction = r.transaction.hex
+        answer = r.answer.map { ReferralAnswerBody($0, height: r.answerHeight, time: r.answerTime, transaction: r.answerTransaction) }
     }
 }
 

@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasGossip
+import CivitasGovernance
 import CivitasLedger
 import CivitasNetwork
 import CivitasNodeCore
@@ -83,6 +84,18 @@ final class RuntimeEnvironment: NodeEnvironment {
     /// The governance rules against the committed state, as the next block would decide it.
     func permission(for transaction: Transaction) -> String? {
         do { return try state.check(transaction) } catch { return "the governance state could not be read: \(error)" }
+    }
+
+    func referral(_ id: Hash) -> ReferralEntry? { read("a referral") { try state.referrals(id: id) } ?? nil }
+    func incomingReferral(_ id: Hash) -> IncomingReferralEntry? { read("an incoming referral") { try state.incomingReferral(id) } ?? nil }
+    func unansweredReferrals() -> [ReferralEntry] { read("unanswered referrals") { try state.unansweredReferrals() } ?? [] }
+
+    /// `body`'s result, or nil (logged) if the state database failed.
+    private func read<T>(_ what: String, _ body: () throws -> T) -> T? {
+        do { return try body() } catch {
+            logger.error("reading \(what) failed", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     func committedPlace(of id: Hash) -> CommittedPlace? {

@@ -31,8 +31,15 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     private let nonces: NonceCache
     private var waiting: [Hash: [Waiter]] = [:]
     private var nextTicket: UInt64 = 1
-    /// Neighbours' checkpoints the city overlay delivered, to record in this chain.
-    private var anchorsDue: [Checkpoint] = []
+    /// What the city overlay delivered for this chain to record: neighbours'
+    /// checkpoints (kind 10) and referral records (kind 17).
+    private var recordsDue: [TransactionPayload] = []
+    /// Referral records handed to the mempool lately, by their ID on the
+    /// neighbour's chain: a record that arrives again before its relay
+    /// commits is not submitted twice.
+    private var relaying: [Hash: MonotonicTime] = [:]
+    /// When this gateway next sends its unanswered referrals again.
+    private var nextReferralResend: MonotonicTime
     /// When waiting submissions were last checked for their deadline.
     private var nextExpiry: MonotonicTime = .origin
 
@@ -58,6 +65,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
                         wall: environment.wallMillis, seed: seed)
         nonces = NonceCache(community: configuration.genesis.community) { [unowned environment] in environment.storedNonce(of: $0) }
         core.adopt(federation: environment.adoptedFederation())
+        nextReferralResend = environment.monotonicNow + configuration.settings.referralResend
     }
 
     /// The mempool's view of the committed state: cached nonces, the rules against the state.
@@ -73,6 +81,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         if now >= nextExpiry {
             nextExpiry = now + .milliseconds(50)
             expireWaiters(now: now)
+        }
+        if now >= nextReferralResend {
+            nextReferralResend = now + core.configuration.settings.referralResend
+            relaying = relaying.filter { now - $0.value < core.configuration.settings.referralResend }
+            try resendUnansweredReferrals()
+            try drain()
         }
     }
 
@@ -201,8 +215,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         while true {
             let out = core.poll()
             if out.isEmpty {
-                guard !anchorsDue.isEmpty else { return }
-                anchor()
+                guard !recordsDue.isEmpty else { return }
+                record()
                 continue
             }
             try carry(out)
@@ -229,9 +243,15 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         if !out.apply.isEmpty { try apply(out.apply) }
         for event in out.events {
             env.note(event)
-            if case let .cityDelivery(.cityCheckpoints, payload, _) = event, let checkpoint = try? Checkpoint(encoded: payload),
-               checkpoint.community != core.configuration.genesis.community {
-                anchorsDue.append(checkpoint)
+            switch event {
+            case let .cityDelivery(.cityCheckpoints, payload, _):
+                if let checkpoint = try? Checkpoint(encoded: payload), checkpoint.community != core.configuration.genesis.community {
+                    recordsDue.append(.checkpoint(checkpoint))
+                }
+            case let .cityDelivery(.cityReferrals, payload, _):
+                try take(referralDispatch: payload)
+            default:
+                break
             }
         }
         for (peer, reason) in out.disconnects { env.disconnect(peer, reason: reason) }
@@ -246,6 +266,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         for block in blocks {
             let rejected = try env.apply(block)
             for (i, tx) in block.block.transactions.enumerated() {
+                if rejected[tx.id] == nil, core.isReferralRecordForNeighbours(tx) { core.publishReferralRecord(index: i, of: block) }
                 guard let list = waiting.removeValue(forKey: tx.id) else { continue }
                 let place = CommittedPlace(height: block.height, index: UInt32(i), applied: rejected[tx.id] == nil, reason: rejected[tx.id])
                 for w in list { env.submissionFinished(w.ticket, .committed(tx.id, place)) }
@@ -258,31 +279,82 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         }
     }
 
-    /// A gateway records the neighbours' checkpoints its city overlay
-    /// delivered (their certificates already checked against the adopted
-    /// document) as transactions of this chain, signed with its anchoring
-    /// key, through its own mempool and its community's ordering; every
-    /// replica checks each certificate again when it applies the block. One
-    /// another gateway of this community recorded first is refused by the
-    /// rules as already recorded, and is dropped.
-    private mutating func anchor() {
-        let due = anchorsDue
-        anchorsDue = []
+    /// A gateway records what its city overlay delivered for this chain —
+    /// neighbours' checkpoints (their certificates already checked against
+    /// the adopted document) and referral records — as transactions of this
+    /// chain, signed with its anchoring key, through its own mempool and its
+    /// community's ordering; every replica checks each proof again when it
+    /// applies the block. One another gateway of this community recorded
+    /// first is refused by the rules as already recorded, and is dropped.
+    private mutating func record() {
+        let due = recordsDue
+        recordsDue = []
         guard let key = environment.anchoringKey else { return }
         if let reason = core.notReadyForSubmissions {
-            environment.note(.refused("\(due.count) neighbour checkpoints not recorded now: \(reason)"))
+            environment.note(.refused("\(due.count) neighbours' records not recorded now: \(reason)"))
             return
         }
         let community = core.configuration.genesis.community
-        for checkpoint in due {
+        for payload in due {
             let pending = core.mempool.pending(of: key.publicKey).map(\.nonce).max() ?? 0
             let nonce = max(nonces.nonce(of: key.publicKey), pending) + 1
             let tx = UnsignedTransaction(community: community, signer: key.publicKey, nonce: nonce, time: core.wall,
-                                         payload: .checkpoint(checkpoint)).signed(with: key)
+                                         payload: payload).signed(with: key)
             if case let .rejected(reason) = core.submit(tx, view: view) {
-                environment.note(.refused("checkpoint of \(checkpoint.community) at height \(checkpoint.height) not recorded: \(reason)"))
+                switch payload {
+                case let .checkpoint(checkpoint):
+                    environment.note(.refused("checkpoint of \(checkpoint.community) at height \(checkpoint.height) not recorded: \(reason)"))
+                default:
+                    environment.note(.refused("referral record not recorded: \(reason)"))
+                }
             }
         }
+    }
+
+    // MARK: - Referrals across the city
+
+    /// A referral record the city overlay delivered (its proof checked): a
+    /// neighbour's referral to this community, or the neighbour's receipt of
+    /// or answer to one this community made, is recorded here once. A
+    /// referral already received was sent again because its origin has not
+    /// seen the receipt or the answer: they are sent again instead.
+    private mutating func take(referralDispatch payload: [UInt8]) throws {
+        guard environment.anchoringKey != nil, let dispatch = try? ReferralDispatch(encoded: payload),
+              let tx = try? Transaction(encoded: dispatch.record.transaction) else { return }
+        let own = core.configuration.genesis.community
+        switch tx.payload {
+        case let .referral(referral) where referral.toCommunity == own:
+            if let received = environment.incomingReferral(tx.id) {
+                try resend(received.transaction)
+                if let answer = received.answerTransaction { try resend(answer) }
+                return
+            }
+        case let .referralRelay(relay) where relay.record.community == own:
+            guard let carried = try? Transaction(encoded: relay.record.transaction),
+                  environment.referral(carried.id)?.delivered == nil else { return }
+        case let .referralAnswer(answer) where answer.fromCommunity == own:
+            guard environment.referral(answer.referral)?.answer == nil else { return }
+        default:
+            return
+        }
+        let now = environment.monotonicNow
+        if let since = relaying[tx.id], now - since < core.configuration.settings.referralResend { return }
+        relaying[tx.id] = now
+        recordsDue.append(.referralRelay(ReferralRelay(record: dispatch.record)))
+    }
+
+    /// Sends this community's unanswered referrals city-wide again (gateways with an adopted document).
+    private mutating func resendUnansweredReferrals() throws {
+        guard core.city != nil, core.federation != nil else { return }
+        for referral in environment.unansweredReferrals() { try resend(referral.id) }
+    }
+
+    /// Sends the record `id` of this chain city-wide again, from the block store.
+    private mutating func resend(_ id: Hash) throws {
+        guard core.city != nil, let place = environment.committedPlace(of: id), place.applied,
+              let block = try environment.readBlocks(from: place.height, through: place.height, maxBytes: .max).first,
+              Int(place.index) < block.block.transactions.count else { return }
+        core.publishReferralRecord(index: Int(place.index), of: block)
     }
 
     private mutating func expireWaiters(now: MonotonicTime) {

@@ -2,6 +2,7 @@ public import CivitasGossip
 public import CivitasTime
 public import CivitasLedger
 public import CivitasRaft
+public import CivitasGovernance
 
 /// Everything the node driver needs from the world, and nothing more: two
 /// clocks, Raft's durable log, the block store, the application state, the
@@ -54,8 +55,14 @@ public protocol NodeEnvironment: AnyObject {
 
     /// The city's federation document the state holds as adopted (nil before the first adoption).
     func adoptedFederation() -> FederationDocument?
-    /// The subject key a gateway signs neighbours' checkpoints with, to record
-    /// them in this chain (a genesis validator's subject, the residents'
+    /// The referral this community made with transaction ID `id`, as the state records it.
+    func referral(_ id: Hash) -> ReferralEntry?
+    /// A neighbour's referral to this community (by its ID on the referring chain), as the state records it.
+    func incomingReferral(_ id: Hash) -> IncomingReferralEntry?
+    /// Referrals this community made that are not answered yet, oldest first (at most 100).
+    func unansweredReferrals() -> [ReferralEntry]
+    /// The subject key a gateway signs neighbours' checkpoints and referral
+    /// records with, to record them in this chain (a genesis validator's subject, the residents'
     /// committee or the street office); nil: it relays them and records none.
     var anchoringKey: SigningKey? { get }
 

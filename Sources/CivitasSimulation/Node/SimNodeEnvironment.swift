@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasGossip
+import CivitasGovernance
 import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
@@ -83,6 +84,9 @@ final class SimNodeEnvironment: NodeEnvironment {
     // MARK: Federation (the node campaign has no gateways yet)
 
     func adoptedFederation() -> FederationDocument? { ledger.state.adoptedFederation()?.document }
+    func referral(_ id: Hash) -> ReferralEntry? { ledger.state.referral(id) }
+    func incomingReferral(_ id: Hash) -> IncomingReferralEntry? { ledger.state.incomingReferral(id) }
+    func unansweredReferrals() -> [ReferralEntry] { ledger.state.unansweredReferrals() }
     var anchoringKey: SigningKey? { nil }
 
     // MARK: Raft's log and blocks (`NodeStorage`)

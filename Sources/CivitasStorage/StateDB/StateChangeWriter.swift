@@ -71,7 +71,10 @@ struct SQLGovernanceStore: GovernanceStore {
         case let .federationAdopted(a):
             try db.run("INSERT INTO federation_adoptions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", a.sqlValues)
         case let .referralRecorded(r):
-            try db.run("INSERT INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.sqlValues)
+            try db.run("INSERT OR REPLACE INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r.sqlValues)
+        case let .incomingReferralRecorded(r):
+            try db.run("INSERT OR REPLACE INTO incoming_referrals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       r.sqlValues)
         case let .draftRecorded(d):
             try db.run("INSERT OR REPLACE INTO proposal_drafts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", d.sqlValues)
             for (i, label) in d.terms.options.enumerated() {

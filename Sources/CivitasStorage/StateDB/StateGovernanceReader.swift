@@ -103,6 +103,14 @@ struct SQLGovernanceReader: GovernanceReader {
         try db.row("SELECT * FROM federation_adoptions ORDER BY sequence DESC LIMIT 1").map(FederationAdoptionEntry.init(row:))
     }
 
+    func referral(_ id: Hash) throws -> ReferralEntry? {
+        try db.rows("SELECT * FROM referrals WHERE id = ?", [id.sql]).first.map(ReferralEntry.init(row:))
+    }
+
+    func incomingReferral(_ id: Hash) throws -> IncomingReferralEntry? {
+        try db.rows("SELECT * FROM incoming_referrals WHERE id = ?", [id.sql]).first.map(IncomingReferralEntry.init(row:))
+    }
+
     func appliedKind(of transaction: Hash) throws -> TransactionKind? {
         try optionalNamed(try String.fetchOne(db.cachedStatement(sql: """
             SELECT kind FROM transactions WHERE id = ? AND status = 'applied' LIMIT 1

@@ -61,6 +61,7 @@ extension StateDatabase {
             tamperEvidence: try db.rows("SELECT * FROM tamper_evidence ORDER BY community, height, conflicting_header_hash")
                 .map(TamperEvidenceEntry.init(row:)),
             referrals: try db.rows("SELECT * FROM referrals ORDER BY id").map(ReferralEntry.init(row:)),
+            incomingReferrals: try db.rows("SELECT * FROM incoming_referrals ORDER BY id").map(IncomingReferralEntry.init(row:)),
             drafts: try db.rows("SELECT * FROM proposal_drafts ORDER BY id").map { row in
                 try DraftEntry(row: row, options: draftOptions[try row.hash("id")] ?? [])
             },

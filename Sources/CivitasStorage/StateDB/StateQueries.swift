@@ -191,7 +191,6 @@ extension StateDatabase {
         }
     }
 
-    /// Recorded checkpoints of `community` (own and received), by height.
     /// Referrals this community made, newest first; to `community` only if given.
     public func referrals(to community: CommunityID? = nil, limit: Int = 100) throws(StorageError) -> [ReferralEntry] {
         try read("read referrals") { db in
@@ -203,6 +202,42 @@ extension StateDatabase {
         }
     }
 
+    /// Neighbours' referrals to this community, newest first; from `community` only if given.
+    public func incomingReferrals(from community: CommunityID? = nil, limit: Int = 100) throws(StorageError) -> [IncomingReferralEntry] {
+        try read("read incoming referrals") { db in
+            if let community {
+                return try db.rows("""
+                    SELECT * FROM incoming_referrals WHERE from_community = ? ORDER BY recorded_height DESC, recorded_idx DESC LIMIT ?
+                    """, [community.name, Int64(limit)]).map(IncomingReferralEntry.init(row:))
+            }
+            return try db.rows("SELECT * FROM incoming_referrals ORDER BY recorded_height DESC, recorded_idx DESC LIMIT ?",
+                               [Int64(limit)]).map(IncomingReferralEntry.init(row:))
+        }
+    }
+
+    /// The referral this community made with transaction ID `id`.
+    public func referrals(id: Hash) throws(StorageError) -> ReferralEntry? {
+        try read("read a referral") { db in
+            try db.rows("SELECT * FROM referrals WHERE id = ?", [id.sql]).first.map(ReferralEntry.init(row:))
+        }
+    }
+
+    /// The neighbour's referral to this community with transaction ID `id`.
+    public func incomingReferral(_ id: Hash) throws(StorageError) -> IncomingReferralEntry? {
+        try read("read an incoming referral") { db in
+            try db.rows("SELECT * FROM incoming_referrals WHERE id = ?", [id.sql]).first.map(IncomingReferralEntry.init(row:))
+        }
+    }
+
+    /// Referrals this community made that are not yet answered, oldest first (what a gateway sends again).
+    public func unansweredReferrals(limit: Int = 100) throws(StorageError) -> [ReferralEntry] {
+        try read("read unanswered referrals") { db in
+            try db.rows("SELECT * FROM referrals WHERE answered_height IS NULL ORDER BY height, idx LIMIT ?", [Int64(limit)])
+                .map(ReferralEntry.init(row:))
+        }
+    }
+
+    /// Recorded checkpoints of `community` (own and received), by height.
     public func checkpoints(of community: CommunityID) throws(StorageError) -> [CheckpointRecord] {
         try read("read checkpoints") { db in
             try db.rows("SELECT * FROM checkpoints WHERE community = ? ORDER BY height, header_hash", [community.name])

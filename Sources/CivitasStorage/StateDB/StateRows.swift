@@ -336,12 +336,74 @@ extension ReferralEntry {
                   reference: try row.optionalHash("reference"),
                   referenceKind: try optionalNamed(try row.optionalText("reference_kind"), column: "referrals.reference_kind",
                                                    \TransactionKind.description),
-                  summary: try row.text("summary"))
+                  summary: try row.text("summary"),
+                  delivered: try ReferralStep(row: row, prefix: "delivered"),
+                  answer: try ReferralReply(row: row, accepted: "answer_accepted", note: "answer_note", answerer: "answerer"),
+                  answered: try ReferralStep(row: row, prefix: "answered"))
     }
 
     var sqlValues: StatementArguments {
         [id.sql, sqlInt(height), Int64(index), sqlInt(time), referrer.raw.sql, toCommunity.name, kind.sqlName,
          reference?.sql, referenceKind?.description, summary]
+            + ReferralStep.sqlValues(delivered) + ReferralReply.sqlValues(answer) + ReferralStep.sqlValues(answered)
+    }
+}
+
+extension ReferralStep {
+    /// The step in columns `<prefix>_height`, `_tx`, `_recorded_height`, `_recorded_time`, `_relay_tx`; nil if not recorded.
+    init?(row: Row, prefix: String) throws {
+        guard let height = try row.optionalUInt("\(prefix)_height") else { return nil }
+        guard let theirs = try row.optionalHash("\(prefix)_tx"), let recordedHeight = try row.optionalUInt("\(prefix)_recorded_height"),
+              let recordedTime = try row.optionalUInt("\(prefix)_recorded_time"), let relay = try row.optionalHash("\(prefix)_relay_tx") else {
+            throw UnexpectedValue(column: "referrals.\(prefix)_tx", detail: "a step recorded in part")
+        }
+        self.init(theirHeight: height, theirTransaction: theirs, recordedHeight: recordedHeight, recordedTime: recordedTime,
+                  transaction: relay)
+    }
+
+    static func sqlValues(_ step: ReferralStep?) -> StatementArguments {
+        guard let step else { return [nil, nil, nil, nil, nil] }
+        return [sqlInt(step.theirHeight), step.theirTransaction.sql, sqlInt(step.recordedHeight), sqlInt(step.recordedTime),
+                step.transaction.sql]
+    }
+}
+
+extension ReferralReply {
+    /// The answer in the named columns; nil if not answered.
+    init?(row: Row, accepted: String, note: String, answerer: String) throws {
+        guard let flag = try row.optionalInt(accepted) else { return nil }
+        guard let text = try row.optionalText(note), let who = try row.optionalSubjectID(answerer) else {
+            throw UnexpectedValue(column: note, detail: "an answer recorded in part")
+        }
+        self.init(accepted: flag != 0, note: text, answerer: who)
+    }
+
+    static func sqlValues(_ reply: ReferralReply?) -> StatementArguments {
+        guard let reply else { return [nil, nil, nil] }
+        return [Int64(reply.accepted ? 1 : 0), reply.note, reply.answerer.raw.sql]
+    }
+}
+
+extension IncomingReferralEntry {
+    init(row: Row) throws {
+        let name = try row.text("from_community")
+        guard let community = CommunityID(name) else { throw UnexpectedValue(column: "incoming_referrals.from_community", detail: name) }
+        self.init(id: try row.hash("id"), fromCommunity: community, theirHeight: try row.uint("their_height"),
+                  theirTime: try row.uint("their_time"), referrer: try row.subjectID("referrer"),
+                  kind: try named(try row.text("kind"), column: "incoming_referrals.kind", \Referral.Kind.sqlName),
+                  reference: try row.optionalHash("reference"), summary: try row.text("summary"),
+                  recordedHeight: try row.uint("recorded_height"), recordedTime: try row.uint("recorded_time"),
+                  recordedIndex: Int(try row.int("recorded_idx")), transaction: try row.hash("tx_id"),
+                  answer: try ReferralReply(row: row, accepted: "answer_accepted", note: "answer_note", answerer: "answerer"),
+                  answerHeight: try row.optionalUInt("answer_height"), answerTime: try row.optionalUInt("answer_time"),
+                  answerTransaction: try row.optionalHash("answer_tx"))
+    }
+
+    var sqlValues: StatementArguments {
+        [id.sql, fromCommunity.name, sqlInt(theirHeight), sqlInt(theirTime), referrer.raw.sql, kind.sqlName, reference?.sql, summary,
+         sqlInt(recordedHeight), sqlInt(recordedTime), Int64(recordedIndex), transaction.sql]
+            + ReferralReply.sqlValues(answer)
+            + [answerHeight.map(sqlInt), answerTime.map(sqlInt), answerTransaction?.sql]
     }
 }
 

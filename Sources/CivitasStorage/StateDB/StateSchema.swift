@@ -440,6 +440,48 @@ enum StateSchema {
         ) STRICT;
         """
 
+    /// Version 5: referrals across the city (#16). A referral this community
+    /// made gains the neighbour's receipt and answer as they are relayed back
+    /// (kind 17); a neighbour's referral to this community is a row of
+    /// `incoming_referrals`, with this community's answer (kind 18).
+    static let version5 = """
+        ALTER TABLE referrals ADD COLUMN delivered_height INTEGER;
+        ALTER TABLE referrals ADD COLUMN delivered_tx BLOB;
+        ALTER TABLE referrals ADD COLUMN delivered_recorded_height INTEGER;
+        ALTER TABLE referrals ADD COLUMN delivered_recorded_time INTEGER;
+        ALTER TABLE referrals ADD COLUMN delivered_relay_tx BLOB;
+        ALTER TABLE referrals ADD COLUMN answer_accepted INTEGER;
+        ALTER TABLE referrals ADD COLUMN answer_note TEXT;
+        ALTER TABLE referrals ADD COLUMN answerer BLOB;
+        ALTER TABLE referrals ADD COLUMN answered_height INTEGER;
+        ALTER TABLE referrals ADD COLUMN answered_tx BLOB;
+        ALTER TABLE referrals ADD COLUMN answered_recorded_height INTEGER;
+        ALTER TABLE referrals ADD COLUMN answered_recorded_time INTEGER;
+        ALTER TABLE referrals ADD COLUMN answered_relay_tx BLOB;
+
+        CREATE TABLE incoming_referrals (
+            id BLOB PRIMARY KEY,
+            from_community TEXT NOT NULL,
+            their_height INTEGER NOT NULL,
+            their_time INTEGER NOT NULL,
+            referrer BLOB NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('request', 'resource')),
+            reference BLOB,
+            summary TEXT NOT NULL,
+            recorded_height INTEGER NOT NULL,
+            recorded_time INTEGER NOT NULL,
+            recorded_idx INTEGER NOT NULL,
+            tx_id BLOB NOT NULL,
+            answer_accepted INTEGER,
+            answer_note TEXT,
+            answerer BLOB,
+            answer_height INTEGER,
+            answer_time INTEGER,
+            answer_tx BLOB
+        ) STRICT;
+        CREATE INDEX incoming_referrals_by_height ON incoming_referrals (recorded_height, recorded_idx);
+        """
+
     /// Every table and the order its rows are hashed in (`StateDatabase.stateDigest`).
     /// The order is each table's primary key, so it does not depend on
     /// insertion order or on the query planner.
@@ -477,6 +519,7 @@ enum StateSchema {
         ("redeemed_totals", "subject"),
         ("tamper_evidence", "community, height, conflicting_header_hash"),
         ("federation_adoptions", "sequence"),
+        ("incoming_referrals", "id"),
     ]
 
     /// The migrator: version 1 creates the schema and records `genesis` in
@@ -488,6 +531,7 @@ enum StateSchema {
     /// are used, so an older database needs no rebuild). Version 4 adds the
     /// federation's tables and the checkpoints' recording time (see
     /// `version4`; docs/storage.md on the checkpoint rule that came with it).
+    /// Version 5 adds referrals' steps across the city (`version5`).
     static func migrator(genesis: GenesisDocument) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -502,6 +546,9 @@ enum StateSchema {
         }
         migrator.registerMigration("v4") { db in
             try db.execute(sql: version4)
+        }
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: version5)
         }
         return migrator
     }

@@ -145,7 +145,23 @@ struct Gen {
             return .redemption(Redemption(offer: hash()))
         case .federationAdoption:
             return .federationAdoption(FederationAdoption(document: federation()))
+        case .referralRelay:
+            return .referralRelay(ReferralRelay(record: provenTransaction()))
+        case .referralAnswer:
+            return .referralAnswer(ReferralAnswer(referral: hash(), fromCommunity: community(), accepted: chance(50), note: text(FieldLimits.note)))
         }
+    }
+
+    /// A record of another chain: its header, a certificate and proof of random shape, and a transaction's bytes
+    /// (a referral's, encoded; its proof does not hold — the codec does not check proofs).
+    mutating func provenTransaction() -> ProvenTransaction {
+        let path = (0..<int(0...12)).map { _ in hash() }
+        let inner = UnsignedTransaction(community: community(), signer: publicKey(), nonce: u64(), time: u64(),
+                                        payload: .referral(Referral(toCommunity: community(), kind: pick(Referral.Kind.allCases),
+                                                                    reference: optionalHash(), summary: text(FieldLimits.shortText))))
+        return ProvenTransaction(community: community(), genesisHash: hash(), header: header(), certificate: certificate(),
+                                 inclusion: InclusionProof(leafIndex: u64(), treeSize: u64(), path: path),
+                                 transaction: Transaction(inner, signature: signature()).encoded())
     }
 
     mutating func closingRule() -> ClosingRule { chance(50) ? .height(u64()) : .time(u64()) }
