@@ -144,7 +144,9 @@ extension TransactionPayload: CanonicalCodable {
         }
     }
 
-    public static var minEncodedSize: Int { 1 + 3 }
+    /// The kind byte and the smallest payload: a kind-16 adoption of an
+    /// empty document (sequence and count, one byte each).
+    public static var minEncodedSize: Int { 1 + 2 }
 }
 
 /// A transaction before it is signed: everything the signature covers.

@@ -8,19 +8,22 @@ import TOMLKit
 /// built with `civitas federation init | add` from each community's genesis
 /// document and CA, each gateway given the city's CAs (`federation bundle`),
 /// the other communities' gateways as seeds and the street office's key to
-/// record their checkpoints with; each committee adopts the document on its
+/// record their checkpoints and referral records with; each committee adopts the document on its
 /// own chain once the nodes run.
 public final class PilotCity: Sendable {
     public let communities: [PilotCommunity]
     public let root: String
+    /// `[federation] referral_resend_seconds` of the gateways (nil: the node's default).
+    public let referralResendSeconds: Int?
     public var document: String { root + "/city.fed" }
 
     /// Communities named `names` (copies of `sample` under those names), each
     /// with `validators` validators and one gateway, on ports from `basePort`
     /// (or a little above, past ports something else holds).
     public init(_ names: [String], sample: SampleCommunity = .lianhuaEast, root: String, binary: String, validators: Int = 1,
-                basePort: Int, apiSettings: [String: Int] = [:]) throws {
+                basePort: Int, apiSettings: [String: Int] = [:], referralResendSeconds: Int? = nil) throws {
         self.root = root
+        self.referralResendSeconds = referralResendSeconds
         // From `basePort` up, the first layout whose ports are all free (a node
         // another run left behind would otherwise answer in a community's place).
         var basePort = basePort
@@ -62,6 +65,7 @@ public final class PilotCity: Sendable {
             table["tls"] = tls
             let federation = TOMLTable()
             federation["anchoring_key_file"] = "anchoring.key"
+            if let referralResendSeconds { federation["referral_resend_seconds"] = referralResendSeconds }
             table["federation"] = federation
             try table.convert().write(toFile: path, atomically: true, encoding: .utf8)
         }

@@ -9,8 +9,8 @@ import Testing
     static let key = SigningKey(seed: Bytes32(Array(repeating: 1, count: 32))!)
 
     /// A kind-16 transaction of community "a" adopting a document with no
-    /// communities: 2 + 32 + 1 + 1 + 1 + 2 + 64 = 103 bytes of fields, one
-    /// fewer than `minSize(Transaction)` = 104.
+    /// communities: 2 + 32 + 1 + 1 + 1 + 2 + 64 = 103 bytes of fields, the
+    /// smallest a transaction can be and so `minSize(Transaction)`.
     static let smallest = UnsignedTransaction(
         community: CommunityID("a")!, signer: key.publicKey, nonce: 1, time: 1,
         payload: .federationAdoption(FederationAdoption(document: try! FederationDocument(sequence: 1, communities: []))))
@@ -18,20 +18,15 @@ import Testing
 
     @Test func theSmallestTransactionIs103BytesAndDecodesAlone() throws {
         #expect(Self.smallest.canonicalBytes().count == 103)
-        #expect(Transaction.minEncodedSize == 104)
+        #expect(Transaction.minEncodedSize == 103)
         #expect(try Transaction(encoded: Self.smallest.encoded()) == Self.smallest)
     }
 
-    /// Reported in #16: `minSize(Transaction)` overstates the smallest
-    /// transaction by one byte, so a block whose transactions average under
-    /// 104 bytes (one such transaction alone) encodes but does not decode.
-    /// When the decoder is fixed this known issue stops reproducing and the
-    /// test fails: then update the `minSize` table of docs/codec.md.
-    @Test func aBlockOfTheSmallestTransactionDoesNotDecode() {
+    /// Found in #16: `minSize(Transaction)` was 104, so a block of this
+    /// transaction alone encoded but did not decode.
+    @Test func aBlockOfTheSmallestTransactionDecodes() throws {
         let block = Block(community: CommunityID("a")!, height: 1, previous: Hashing.sha256([]), time: 1, proposer: 0,
                           transactions: [Self.smallest])
-        withKnownIssue("minSize(Transaction) is 104, the smallest transaction 103 bytes") {
-            _ = try Block(encoded: block.encoded())
-        }
+        #expect(try Block(encoded: block.encoded()) == block)
     }
 }

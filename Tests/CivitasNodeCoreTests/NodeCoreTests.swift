@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasGossip
+import CivitasGovernance
 import CivitasLedger
 @testable import CivitasNodeCore
 import CivitasRaft
@@ -496,6 +497,91 @@ struct NodeCoreTests {
         #expect(recorded.allSatisfy { $0.community == maple.genesis.community })
     }
 
+    /// Referral records cross the city through the gateways: Maple Court's
+    /// gateway sends the referral its chain applied, with its proof; Pine
+    /// Row's gateway records it in its own chain once, however often it
+    /// arrives; Maple Court sends it again every `referralResend` while it is
+    /// unanswered; Pine Row answers a repeat of a referral it already received
+    /// with its receipt, which Maple Court's gateway records in turn.
+    @Test func referralRecordsCrossTheCityAndAreSentAgainUntilAnswered() throws {
+        var settings = NodeCoreSettings()
+        settings.referralResend = .seconds(5)
+        var maple = Community(settings: settings, fourthIsGateway: true)
+        var pine = Community(settings: settings, fourthIsGateway: true, community: CommunityID("pine-row")!, keyBase: 130)
+        let document = try FederationDocument(sequence: 1, communities: [
+            FederationMember(genesis: maple.genesis, caCertificate: [0x30, 0x00]),
+            FederationMember(genesis: pine.genesis, caCertificate: [0x30, 0x00]),
+        ])
+        (maple.federation, pine.federation) = (document, document)
+        (maple.anchoringKeys[3], pine.anchoringKeys[3]) = (Fixtures.key(8), Fixtures.key(9))
+        maple.restartEmpty(3, seed: 8)
+        pine.restartEmpty(3, seed: 9)
+        maple.run(millis: 3_000)
+        pine.run(millis: 3_000)
+        let (mapleGateway, pineGateway) = (maple.id(3), pine.id(3))
+        try maple.drivers[3].linkUp(pineGateway, address: "pine-row:7000", inCommunity: false)
+        try pine.drivers[3].linkUp(mapleGateway, address: nil, inCommunity: false)
+
+        func dispatches(_ c: Community, to peer: NodeID) -> [(message: GossipMessage, record: Transaction)] {
+            c.leftTheCommunity.compactMap { to, message in
+                guard to == peer, case let .gossip(.cityReferrals, _, _, payload) = message,
+                      let dispatch = try? ReferralDispatch(encoded: payload), let tx = try? dispatch.record.verify(against: document)
+                else { return nil }
+                return (message, tx)
+            }
+        }
+        func relays(in c: Community) -> [Transaction] {
+            c.stored(0).flatMap(\.block.transactions).compactMap { tx in
+                guard case let .referralRelay(relay) = tx.payload else { return nil }
+                return try? Transaction(encoded: relay.record.transaction)
+            }
+        }
+
+        // Maple Court refers a case to Pine Row: its gateway sends the record, with a proof that holds.
+        let referral = Fixtures.tx(Fixtures.key(1), 1, .referral(Referral(toCommunity: pine.genesis.community, kind: .request,
+                                                                           reference: nil, summary: "a plumber")))
+        #expect(maple.submit(referral, to: try #require(maple.leader)) != nil)
+        maple.run(millis: 1_000)
+        let sent = dispatches(maple, to: pineGateway)
+        #expect(sent.map(\.record) == [referral])
+
+        // Pine Row records it once, though it arrives twice.
+        for _ in 0..<2 {
+            for d in sent { try pine.drivers[3].receive(gossip: d.message, from: mapleGateway) }
+            pine.run(millis: 1_000)
+        }
+        #expect(relays(in: pine) == [referral])
+        // And sends its receipt back (the relay its chain applied).
+        let receipt = try #require(pine.stored(0).flatMap(\.block.transactions).first { $0.kind == .referralRelay })
+        #expect(dispatches(pine, to: mapleGateway).map(\.record) == [receipt])
+
+        // Unanswered, the referral goes out again after `referralResend`, as a new message.
+        let place = try #require(maple.env(3).committedPlace(of: referral.id))
+        maple.env(3).referrals[referral.id] = ReferralEntry(
+            id: referral.id, height: place.height, index: Int(place.index), time: maple.now, referrer: referral.signer.subjectID,
+            toCommunity: pine.genesis.community, kind: .request, reference: nil, referenceKind: nil, summary: "a plumber")
+        maple.run(millis: 6_000)
+        let again = dispatches(maple, to: pineGateway)
+        #expect(again.count >= 2 && again.allSatisfy { $0.record == referral }, "\(again.map(\.record.kind))")
+        #expect(Set(again.map { "\($0.message)" }).count == again.count, "a resend must be a new message to the overlay")
+
+        // Pine Row, which received it already, answers the repeat with its receipt again.
+        pine.env(3).incomingReferrals[referral.id] = IncomingReferralEntry(
+            id: referral.id, fromCommunity: maple.genesis.community, theirHeight: place.height, theirTime: 0,
+            referrer: referral.signer.subjectID, kind: .request, reference: nil, summary: "a plumber", recordedHeight: 1,
+            recordedTime: 0, recordedIndex: 0, transaction: receipt.id)
+        try pine.drivers[3].receive(gossip: again[again.count - 1].message, from: mapleGateway)
+        pine.run(millis: 500)
+        let receipts = dispatches(pine, to: mapleGateway)
+        #expect(receipts.count == 2 && receipts.allSatisfy { $0.record == receipt })
+        #expect(relays(in: pine) == [referral], "the repeat was recorded again")
+
+        // Maple Court's gateway records the receipt in its chain, once.
+        for d in receipts { try maple.drivers[3].receive(gossip: d.message, from: pineGateway) }
+        maple.run(millis: 1_000)
+        #expect(relays(in: maple) == [receipt])
+    }
+
     @Test func gatewaysOfTwoCommunitiesSpreadACityPayload() throws {
         let clock = LosslessEnvironment.Clock()
         let federation = try FederationDocument(sequence: 1, communities: [
@@ -508,14 +594,19 @@ struct NodeCoreTests {
         try a.linkUp(idB, address: "pine-row:7000", inCommunity: false)
         try b.linkUp(idA, address: nil, inCommunity: false)
         #expect(a.core.cityPeers == [idB] && b.core.cityPeers == [idA])
-        let payload: [UInt8] = Array("a referral from maple-court".utf8)
-        try a.publishCity(topic: .cityReferrals, payload: payload)
+        // A checkpoint of maple-court certified by its one validator (what b checks before delivering it).
+        let header = BlockHeader(community: CommunityID("maple-court")!, height: 20, previous: Hash(), time: 5, proposer: 0,
+                                 transactionCount: 0, transactionRoot: Merkle.emptyRoot)
+        let vote = BlockVote(index: 0, key: Fixtures.key(101), headerHash: header.hash)
+        let payload = Checkpoint(community: header.community, genesisHash: Self.genesis("maple-court", key: 1).hash,
+                                 certificate: CommitCertificate(height: 20, headerHash: header.hash, votes: [vote])).encoded()
+        try a.publishCity(topic: .cityCheckpoints, payload: payload)
         // Carry a's messages to b as the links would.
         for case let .gossip(to, message) in a.environment.outbox where to == idB {
             try b.receive(gossip: message, from: idA)
         }
         let delivered = b.environment.events.contains {
-            if case let .cityDelivery(topic, got, from) = $0 { topic == .cityReferrals && got == payload && from == idA } else { false }
+            if case let .cityDelivery(topic, got, from) = $0 { topic == .cityCheckpoints && got == payload && from == idA } else { false }
         }
         #expect(delivered, "the other community's gateway did not deliver the city payload")
         let leaked = b.environment.outbox.contains { if case let .gossip(_, .gossip(topic, _, _, _)) = $0 { topic.isCommunityTopic } else { false } }

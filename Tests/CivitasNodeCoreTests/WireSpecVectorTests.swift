@@ -150,17 +150,17 @@ import Testing
     }
 
     /// The list rule refuses a count whose elements, at `minSize(Transaction)`
-    /// bytes each, would not fit the bytes left: the doc's 104 is what decides.
-    @Test func aTransactionListIsBoundedByMinSize104() throws {
-        // A count of 2 with 207 bytes after it: 2 × 104 > 207, refused before any transaction is read.
+    /// bytes each, would not fit the bytes left: the doc's 103 is what decides.
+    @Test func aTransactionListIsBoundedByMinSize103() throws {
+        // A count of 2 with 205 bytes after it: 2 × 103 > 205, refused before any transaction is read.
         var bytes: [UInt8] = [0x52, 0x01, 0x00, 0x00, 0x02]
-        bytes += [UInt8](repeating: 0, count: 207)
+        bytes += [UInt8](repeating: 0, count: 205)
         let error = try #require(decodeError { () throws(CodecError) in _ = try BlockProposal(encoded: bytes) })
-        #expect(error.kind == .lengthAboveInput(length: 2, remaining: 207))
-        // With 208 bytes the count passes and the first transaction is read (and fails on its own bytes).
+        #expect(error.kind == .lengthAboveInput(length: 2, remaining: 205))
+        // With 206 bytes the count passes and the first transaction is read (and fails on its own bytes).
         bytes.append(0)
         let later = try #require(decodeError { () throws(CodecError) in _ = try BlockProposal(encoded: bytes) })
-        #expect(later.kind != .lengthAboveInput(length: 2, remaining: 208))
+        #expect(later.kind != .lengthAboveInput(length: 2, remaining: 206))
     }
 
     func decodeError(_ body: () throws(CodecError) -> Void) -> CodecError? {

@@ -127,6 +127,83 @@ import Testing
         try? FileManager.default.removeItem(atPath: root)
     }
 
+    /// A referral crosses the city while its neighbour is cut off: Lianhua
+    /// East refers a case to Pine Row while Pine Row's gateway is down; when
+    /// the gateway is back, the referral (sent again every 2 s here) is
+    /// received, Pine Row answers, and Lianhua East records the receipt and
+    /// the answer — each step once on each side, visible on both.
+    @Test func aReferralMadeDuringAPartitionIsReceivedAndAnsweredOnceOnEachSide() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-city-\(UUID().uuidString.prefix(8))").path
+        let city = try PilotCity(["lianhua-east", "pine-row"], root: root, binary: try CivitasBinary.locate(),
+                                 basePort: Self.basePort + 450, referralResendSeconds: 2)
+        try city.setUp()
+        try city.startAll()
+        defer { city.killAll() }
+        for c in city.communities { try await c.waitUntilReady() }
+        try await city.adopt()
+        let (east, pine) = (city.communities[0], city.communities[1])
+
+        // Pine Row is cut off from the city: its gateway is down.
+        let gateway = try #require(pine.indices(of: .gateway).first)
+        _ = await pine.stop(gateway, signal: SIGKILL)
+        let made = try await east.submit(.referral(Referral(toCommunity: pine.community, kind: .request, reference: nil,
+                                                            summary: "a plumber for No. 5, Building 2")), as: "committee", to: 0)
+        #expect(made.applied, "\(made)")
+        let id = made.transaction.id
+        #expect(try await Self.referrals(east).first { $0.id == id.hex }?.status == "referred")
+
+        // Back in the city: the referral arrives and is recorded as received.
+        try pine.start(gateway)
+        try await Self.waitFor("Pine Row receives Lianhua East's referral (logs in \(root)/*/*/node.log)", on: pine.nodes[0]) {
+            try await Self.incoming(pine).contains { $0.id == id.hex }
+        }
+        let answer = try await pine.submit(.referralAnswer(ReferralAnswer(referral: id, fromCommunity: east.community, accepted: true,
+                                                                          note: "Steady plumbers, Tuesday morning")), as: "elders", to: 0)
+        #expect(answer.applied, "\(answer)")
+
+        // Lianhua East records the receipt and the answer.
+        try await Self.waitFor("Lianhua East records Pine Row's answer (logs in \(root)/*/*/node.log)", on: east.nodes[0]) {
+            try await Self.referrals(east).first { $0.id == id.hex }?.status == "answered"
+        }
+        let referral = try #require(try await Self.referrals(east).first { $0.id == id.hex })
+        #expect(referral.delivered != nil && referral.answer?.accepted == true && referral.answer?.note == "Steady plumbers, Tuesday morning")
+        let received = try await Self.incoming(pine)
+        #expect(received.count == 1 && received[0].status == "answered" && received[0].fromCommunity == "lianhua-east", "\(received)")
+        #expect(received[0].answer?.transaction == answer.transaction.id.hex)
+        // Each step once: one applied relay for the receipt in Pine Row's chain, one each for the receipt and the answer in Lianhua East's.
+        #expect(try await Self.appliedRelays(in: pine) == 1)
+        #expect(try await Self.appliedRelays(in: east) == 2)
+
+        let statuses = await city.stopAll()
+        #expect(statuses.allSatisfy { $0 == 0 })
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    static func referrals(_ c: PilotCommunity) async throws -> [ReferralBody] {
+        guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
+        return try JSONDecoder().decode(ListBody<ReferralBody>.self, from: try await client.get("/v1/referrals").body).items
+    }
+
+    static func incoming(_ c: PilotCommunity) async throws -> [IncomingReferralBody] {
+        guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
+        return try JSONDecoder().decode(ListBody<IncomingReferralBody>.self, from: try await client.get("/v1/referrals/incoming").body).items
+    }
+
+    /// Referral relays (kind 17) `c`'s chain applied, counted from its blocks.
+    static func appliedRelays(in c: PilotCommunity) async throws -> Int {
+        guard let status = await c.status(0), let client = NodeHTTPClient(base: c.nodes[0].clientURL) else {
+            throw PilotFailure("\(c.community): no status")
+        }
+        var count = 0
+        for height in 1...max(status.chain.height, 1) {
+            let block = try JSONDecoder().decode(BlockBody.self, from: try await client.get("/v1/blocks/\(height)").body)
+            for tx in block.transactions where tx.kind == "referralRelay" {
+                if let id = Hash(hex: tx.id), try await c.transactionStatus(id, at: 0)?.applied == true { count += 1 }
+            }
+        }
+        return count
+    }
+
     /// Waits until `condition` holds on `node`'s chain: it is checked again
     /// each time the node applies a block (its board's event stream), for up
     /// to a minute; fails naming `what` otherwise.

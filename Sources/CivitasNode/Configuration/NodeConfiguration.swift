@@ -103,7 +103,13 @@ public struct NodeConfiguration: Sendable {
         /// residents' committee or the street office); nil: it relays and
         /// checks them but records none.
         public var anchoringKeyFile: String?
-        public init(anchoringKeyFile: String? = nil) { self.anchoringKeyFile = anchoringKeyFile }
+        /// How often a gateway sends its community's unanswered referrals
+        /// city-wide again, in seconds (`referral_resend_seconds`, default 30).
+        public var referralResendSeconds: Int?
+        public init(anchoringKeyFile: String? = nil, referralResendSeconds: Int? = nil) {
+            self.anchoringKeyFile = anchoringKeyFile
+            self.referralResendSeconds = referralResendSeconds
+        }
     }
 
     /// When `/readyz` and `civitas status` call the node degraded.

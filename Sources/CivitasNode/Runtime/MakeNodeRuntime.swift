@@ -93,6 +93,7 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     settings.blockInterval = c.blocks.intervalMillis.map { .milliseconds($0) }
     settings.maxBlockTransactions = c.blocks.maxTransactions
     settings.maxBlockBytes = c.blocks.maxBytes
+    if let seconds = c.federation.referralResendSeconds { settings.referralResend = .seconds(seconds) }
     // TLS over TCP: a message queued on a link that stays open arrives.
     settings.plumtree.reliableLinks = true
     // The core runs the community's membership (from these seeds and the saved book) and dissemination.
