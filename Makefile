@@ -46,12 +46,14 @@ test: deps browser-deps
 	$(SWIFT) test --skip-build --filter 'CivitasNetworkTests|PilotProcessTests|ReadmeHandSetupTests|HostileNodeTests|BoardBrowserTests|BoardKindsNodeTests|FederationProcessTests'
 	$(SWIFT) test --skip-build --skip 'CivitasNetworkTests|PilotProcessTests|ReadmeHandSetupTests|HostileNodeTests|BoardBrowserTests|BoardKindsNodeTests|FederationProcessTests'
 
-# A pilot community: 3 validators and 2 observers as real processes on loopback
-# (generated CA, certificates and genesis), a workload through the HTTP API,
-# `civitas status` of every node, a summary of the records, a clean shutdown.
+# A city: 3 communities of 3 validators and a gateway each as real processes
+# on loopback over mutual TLS, federated (civitas federation init | add), their
+# chains anchoring each other's checkpoints, a referral answered across, a
+# tamper drill that raises the alarm; ends with one `federation:` line.
+# (`civitas demo pilot` is the one-community demo.)
 demo: deps
 	$(SWIFT) build --product civitas
-	$$($(SWIFT) build --show-bin-path)/civitas demo
+	$$($(SWIFT) build --show-bin-path)/civitas demo city
 
 bench: bench-codec bench-raft bench-storage bench-network
 

@@ -71,6 +71,14 @@ extension PilotCommunity {
         return PilotSubmission(transaction: tx, answer: answer)
     }
 
+    /// The items of a list route of node `i`'s client API (`{"items": […]}`).
+    public func list<Item: Decodable>(_ path: String, at i: Int = 0) async throws -> [Item] {
+        guard let client = NodeHTTPClient(base: nodes[i].clientURL) else { throw PilotFailure("bad URL \(nodes[i].clientURL)") }
+        let answer = try await client.get(path)
+        guard answer.status == 200 else { throw PilotFailure("\(nodes[i].name): HTTP \(answer.status) for \(path): \(answer.reason)") }
+        return try JSONDecoder().decode(PilotListBody<Item>.self, from: answer.body).items
+    }
+
     /// Where node `i` has transaction `id`: nil if it knows nothing of it.
     public func transactionStatus(_ id: Hash, at i: Int) async throws -> TransactionStatusBody? {
         guard let client = NodeHTTPClient(base: nodes[i].clientURL) else { throw PilotFailure("bad URL \(nodes[i].clientURL)") }
@@ -82,4 +90,9 @@ extension PilotCommunity {
 
     /// The next nonce this pilot would use for `member` (after submissions it made).
     public func nextNonce(_ member: String) -> UInt64 { state.withLock { $0.nonces[member, default: 0] } + 1 }
+}
+
+/// A list answer of the client API, as the pilot reads it.
+struct PilotListBody<Item: Decodable>: Decodable {
+    var items: [Item]
 }

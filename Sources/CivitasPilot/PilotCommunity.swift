@@ -139,6 +139,15 @@ public final class PilotCommunity: Sendable {
     /// Runs the tool to completion; throws with its output if it fails.
     @discardableResult
     public func run(_ arguments: [String]) throws -> String {
+        let (status, text) = try runAllowingFailure(arguments)
+        guard status == 0 else {
+            throw PilotFailure("civitas \(arguments.prefix(2).joined(separator: " ")) failed (\(status)): \(text)")
+        }
+        return text
+    }
+
+    /// Runs the tool to completion: its exit status and output.
+    public func runAllowingFailure(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -149,10 +158,6 @@ public final class PilotCommunity: Sendable {
         try process.run()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw PilotFailure("civitas \(arguments.prefix(2).joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
-        }
-        return text
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }

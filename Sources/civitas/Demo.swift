@@ -3,13 +3,13 @@ import CivitasCodec
 import CivitasGovernance
 import CivitasLedger
 
-/// `civitas demo`: the pilot community (`demo pilot`, the default; what
-/// `make demo` runs) or, without any node, one block built and checked in
-/// memory (`demo offline`).
+/// `civitas demo`: a city of three pilot communities (`demo city`, the
+/// default; what `make demo` runs), one pilot community (`demo pilot`) or,
+/// without any node, one block built and checked in memory (`demo offline`).
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Demonstrations: a pilot community of real nodes (default), or one block built offline.",
-        subcommands: [PilotDemo.self, OfflineDemo.self], defaultSubcommand: PilotDemo.self)
+        abstract: "Demonstrations: a federation of 3 communities of real nodes (default), one pilot community, or one block built offline.",
+        subcommands: [CityDemo.self, PilotDemo.self, OfflineDemo.self], defaultSubcommand: CityDemo.self)
 }
 
 /// `civitas demo offline`: encode, sign, seal and verify a block of governance
