@@ -179,6 +179,26 @@ import Testing
         try? FileManager.default.removeItem(atPath: root)
     }
 
+    /// `make demo` (`civitas demo city`) runs through and ends with its
+    /// one line: 3 communities, each anchoring the other two's checkpoint 20,
+    /// the referral answered, the alarm raised in both other communities.
+    @Test func theCityDemoEndsWithItsFederationLine() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-demo-\(UUID().uuidString.prefix(8))").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try CivitasBinary.locate())
+        process.arguments = ["demo", "city", "--dir", root, "--base-port", "\(Self.basePort)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        let last = output.split(separator: "\n").last.map(String.init)
+        #expect(last == "federation: 3 communities, 6 neighbour checkpoints anchored, 1 referrals answered, tamper alarms 2", "\(output)")
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
     static func referrals(_ c: PilotCommunity) async throws -> [ReferralBody] {
         guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
         return try JSONDecoder().decode(ListBody<ReferralBody>.self, from: try await client.get("/v1/referrals").body).items
