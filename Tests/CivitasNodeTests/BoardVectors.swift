@@ -25,9 +25,33 @@ enum BoardVectors {
         eligibleRoles: RoleSet([.resident, .ownersCommittee]), closing: .time(time + 7 * 86_400_000), quorumBasisPoints: 5_000,
         passBasisPoints: 6_667)
 
+    static let north = CommunityID("hehua-north")!
+
+    /// `hehua-north`'s referral to this community (by `key(5)`), leaf 1 of its
+    /// block 40, with the block's certificate (validators `key(21)`, `key(22)`
+    /// of the federation document below): what a relay (kind 17) records.
+    static func neighbourReferral() -> (Transaction, ProvenTransaction) {
+        let neighbour = key(5)
+        let sign = { (nonce: UInt64, payload: TransactionPayload) in
+            UnsignedTransaction(community: north, signer: neighbour.publicKey, nonce: nonce, time: time - 120_000 + nonce * 1_000,
+                                payload: payload).signed(with: neighbour)
+        }
+        let notice = sign(1, .notice(Notice(category: .services, title: "送餐服务", body: "每周二、四。")))
+        let referral = sign(2, .referral(Referral(toCommunity: community, kind: .request, reference: h("north request"),
+                                                  summary: "独居老人需要送餐 Meals for an elder")))
+        let block = Block(community: north, height: 40, previous: h("hehua block 39"), time: time - 60_000, proposer: 1,
+                          transactions: [notice, referral])
+        let hash = block.header.hash
+        let certificate = CommitCertificate(height: 40, headerHash: hash, votes: [
+            BlockVote(index: 0, key: key(21), headerHash: hash), BlockVote(index: 1, key: key(22), headerHash: hash),
+        ])
+        return (referral, ProvenTransaction(index: 1, of: SealedBlock(block: block, certificate: certificate), genesisHash: h("hehua genesis")))
+    }
+
     /// (name, signer, payload) for every kind.
     static func payloads() -> [(String, SigningKey, TransactionPayload)] {
         let committee = key(1), resident = key(2), provider = key(3), organisation = key(4)
+        let (referral, record) = neighbourReferral()
         let certificate = CommitCertificate(height: 40, headerHash: h("neighbour head"), votes: [
             BlockVote(index: 0, key: key(21), headerHash: h("neighbour head")),
             BlockVote(index: 1, key: key(22), headerHash: h("neighbour head")),
@@ -63,6 +87,11 @@ enum BoardVectors {
                 FederationMember(community: community, genesisHash: h("lianhua genesis"), validators: validators.map(\.publicKey),
                                  caCertificate: Array("lianhua-east CA (DER)".utf8)),
             ])))),
+            ("referralRelay", committee, .referralRelay(ReferralRelay(record: record))),
+            ("referralAnswer", organisation, .referralAnswer(ReferralAnswer(referral: referral.id, fromCommunity: north, accepted: true,
+                                                                            note: "已安排送餐 Meals arranged"))),
+            ("referralDeclined", organisation, .referralAnswer(ReferralAnswer(referral: referral.id, fromCommunity: north, accepted: false,
+                                                                              note: ""))),
         ]
     }
 

@@ -41,4 +41,24 @@ import Testing
         let kinds = Set(BoardVectors.transactions().map(\.payload.kind))
         #expect(kinds == Set(TransactionKind.allCases))
     }
+
+    /// A block holding a kind the page does not know would not verify, and its
+    /// entry would show a raw key: codec.js numbers every kind as the ledger
+    /// does, and i18n.js names each in Chinese and English.
+    @Test func thePageNumbersAndNamesEveryTransactionKind() async throws {
+        let service = try FakeNodeService(chain: TestChain())
+        try await withClientAPI(service) { client in
+            let codec = try await client.execute(uri: "/board/codec.js", method: .get).text
+            let words = try await client.execute(uri: "/board/i18n.js", method: .get).text
+            let table = try #require(codec.range(of: #"export const KINDS = \[[^\]]*\]"#, options: .regularExpression).map { codec[$0] })
+            let names = table.drop(while: { $0 != "[" }).dropFirst().dropLast().split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "'"))) }
+            for kind in TransactionKind.allCases {
+                #expect(names.indices.contains(Int(kind.rawValue)) && names[Int(kind.rawValue)] == kind.description,
+                        "codec.js KINDS[\(kind.rawValue)] is not '\(kind)'")
+                #expect(words.components(separatedBy: "'kind.\(kind)':").count - 1 == 2, "i18n.js does not name '\(kind)' in both languages")
+            }
+            #expect(names.count == TransactionKind.allCases.count + 1, "codec.js KINDS: \(names)")
+        }
+    }
 }

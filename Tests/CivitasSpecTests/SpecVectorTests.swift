@@ -49,6 +49,7 @@ import Testing
             registrars: [committee.publicKey], subjects: [],
             parameters: GenesisParameters(responseDeadlines: [ResponseDeadline(serviceCode: "elevator", seconds: 14_400)]))
         let (federation, adoption, checkpoint) = federationVectors(genesis: genesis)
+        let (relay, answer, dispatch) = referralVectors()
         return [
             ("varint-300", Varint.encode(300)),
             ("varint-max", Varint.encode(UInt64.max)),
@@ -67,6 +68,9 @@ import Testing
             ("federation-hash", federation.hash.bytes),
             ("federation-adoption-transaction", adoption.encoded()),
             ("federation-checkpoint", checkpoint.encoded()),
+            ("referral-relay-transaction", relay.encoded()),
+            ("referral-answer-transaction", answer.encoded()),
+            ("referral-dispatch", dispatch.encoded()),
         ]
     }
 
@@ -92,6 +96,34 @@ import Testing
             BlockVote(index: 0, key: key(21), headerHash: head), BlockVote(index: 2, key: key(23), headerHash: head),
         ]))
         return (federation, adoption, checkpoint)
+    }
+
+    static let northReferral = UnsignedTransaction(
+        community: north, signer: key(5).publicKey, nonce: 4, time: 1_767_225_900_000,
+        payload: .referral(Referral(toCommunity: community, kind: .request, reference: nil, summary: "Meals for an elder")))
+        .signed(with: key(5))
+
+    /// A referral across the city: `hehua-north`'s referral to `lianhua-east`
+    /// (by `key(5)`), the one transaction of its block 41, certified by its
+    /// validators 0 and 2; `lianhua-east`'s committee records it (kind 17)
+    /// and answers it (kind 18); the dispatch `hehua-north`'s gateway sent it in.
+    static func referralVectors() -> (Transaction, Transaction, ReferralDispatch) {
+        let committee = key(1)
+        let block = Block(community: north, height: 41, previous: Hashing.sha256(Array("hehua-north block 40".utf8)),
+                          time: 1_767_225_910_000, proposer: 2, transactions: [northReferral])
+        let hash = block.header.hash
+        let certificate = CommitCertificate(height: 41, headerHash: hash, votes: [
+            BlockVote(index: 0, key: key(21), headerHash: hash), BlockVote(index: 2, key: key(23), headerHash: hash),
+        ])
+        let record = ProvenTransaction(index: 0, of: SealedBlock(block: block, certificate: certificate), genesisHash: northGenesis)
+        let relay = UnsignedTransaction(
+            community: community, signer: committee.publicKey, nonce: 3, time: 1_767_225_960_000,
+            payload: .referralRelay(ReferralRelay(record: record))).signed(with: committee)
+        let answer = UnsignedTransaction(
+            community: community, signer: committee.publicKey, nonce: 4, time: 1_767_226_020_000,
+            payload: .referralAnswer(ReferralAnswer(referral: northReferral.id, fromCommunity: north, accepted: true,
+                                                    note: "Meals from Monday"))).signed(with: committee)
+        return (relay, answer, ReferralDispatch(sentAt: 1_767_225_920_000, record: record))
     }
 
     /// Named ```hex blocks of docs/codec.md.
@@ -156,5 +188,24 @@ import Testing
         #expect(adoption.hasValidSignature() && adoption.payload == .federationAdoption(FederationAdoption(document: federation)))
         let checkpoint = try Checkpoint(encoded: try #require(spec["federation-checkpoint"]))
         try federation.verify(checkpoint)
+    }
+
+    @Test func theReferralVectorsCarryARecordThatVerifiesAgainstTheFederationVector() throws {
+        let spec = try Self.specBlocks()
+        let federation = try FederationDocument(encoded: try #require(spec["federation-document"]))
+        let relay = try Transaction(encoded: try #require(spec["referral-relay-transaction"]))
+        #expect(relay.hasValidSignature())
+        guard case let .referralRelay(recorded) = relay.payload else {
+            Issue.record("referral-relay-transaction is a \(relay.kind), not a referral relay")
+            return
+        }
+        let referral = try recorded.record.verify(against: federation)
+        #expect(referral == Self.northReferral && referral.hasValidSignature())
+        let answer = try Transaction(encoded: try #require(spec["referral-answer-transaction"]))
+        #expect(answer.hasValidSignature())
+        #expect(answer.payload == .referralAnswer(ReferralAnswer(referral: referral.id, fromCommunity: Self.north, accepted: true,
+                                                                 note: "Meals from Monday")))
+        let dispatch = try ReferralDispatch(encoded: try #require(spec["referral-dispatch"]))
+        #expect(dispatch.record == recorded.record)
     }
 }

@@ -54,7 +54,7 @@ export function compareBytes(a, b) {
 export const LIMITS = {
   name: 128, shortText: 256, title: 256, longText: 16384, note: 4096, attachments: 16, options: 16,
   endorsements: 256, validators: 64, genesisEntries: 100000, community: 64, blockTransactions: 65536,
-  federationCommunities: 256, caCertificate: 2048, federationDocument: 61440,
+  federationCommunities: 256, caCertificate: 2048, federationDocument: 61440, provenTransaction: 32768,
 };
 
 export const ROLES = ['resident', 'residentsCommittee', 'partyBranch', 'ownersCommittee', 'propertyManager',
@@ -64,7 +64,7 @@ export const RESPONSE_STATUSES = ['acknowledged', 'inProgress', 'resolvedFixed',
   'resolvedDuplicate', 'resolvedReferred'];
 export const KINDS = ['', 'registration', 'notice', 'proposal', 'ballot', 'serviceRequest', 'assignment',
   'serviceResponse', 'closure', 'volunteerRecord', 'checkpoint', 'referral', 'proposalDraft', 'endorsement',
-  'rewardOffer', 'redemption', 'federationAdoption'];
+  'rewardOffer', 'redemption', 'federationAdoption', 'referralRelay', 'referralAnswer'];
 
 // Rewards (Sources/CivitasLedger/Governance/Rewards.swift).
 export const REWARD_MAX_PRICE = 1000000;
@@ -112,6 +112,10 @@ export class Writer {
     const i = options.indexOf(value);
     if (i < 0) throw new CodecError(`${field}: '${value}' is not one of ${options.join(', ')}`);
     this.u8(i);
+  }
+  bool(value, field) {
+    if (typeof value !== 'boolean') throw new CodecError(`${field} must be true or false`);
+    this.u8(value ? 1 : 0);
   }
   result() { return Uint8Array.from(this.bytes); }
 }
@@ -232,8 +236,12 @@ function writeCertificateFields(w, c) {
 }
 
 function readCertificateFields(r) {
-  return { height: r.varint(), headerHash: r.hex(32),
-    votes: r.list(LIMITS.validators, 65, 'votes', () => ({ validator: r.small('validator', 0xffffffff), signature: r.hex(64) })) };
+  const height = r.varint(), headerHash = r.hex(32);
+  const votes = r.list(LIMITS.validators, 65, 'votes', () => ({ validator: r.small('validator', 0xffffffff), signature: r.hex(64) }));
+  for (let i = 1; i < votes.length; i++) {
+    if (votes[i - 1].validator >= votes[i].validator) r.fail('votes are not sorted by validator, each once');
+  }
+  return { height, headerHash, votes };
 }
 
 const PAYLOADS = {
@@ -368,6 +376,17 @@ const PAYLOADS = {
     write(w, p) { writeFederation(w, p.document); },
     read(r) { return { document: readFederation(r) }; },
   },
+  referralRelay: {
+    write(w, p) { writeProven(w, p.record); },
+    read(r) { return { record: readProven(r) }; },
+  },
+  referralAnswer: {
+    write(w, p) {
+      w.fixed(p.referral, 32, 'referral'); writeCommunity(w, p.fromCommunity); w.bool(p.accepted, 'accepted');
+      w.string(p.note, LIMITS.note, 'note');
+    },
+    read(r) { return { referral: r.hex(32), fromCommunity: readCommunity(r), accepted: r.bool(), note: r.string(LIMITS.note) }; },
+  },
 };
 
 // Federation documents (0x41), as an adoption (kind 16) carries them: the fields only.
@@ -419,6 +438,53 @@ function readFederation(r) {
   return { sequence: sequence <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sequence) : sequence, communities };
 }
 
+// Proven transactions (0x25), as a relay (kind 17) carries them: the fields only, with the
+// header, certificate and inclusion proof nested. The neighbour's transaction stays hex;
+// decodeTransaction reads it (one level: a receipt it may be carries a referral's bytes in turn).
+const MAX_PROOF_PATH = 64; // InclusionProof's path (Sources/CivitasLedger/Merkle.swift)
+
+function writeHeaderFields(w, h) {
+  writeCommunity(w, h.community);
+  w.varint(h.height, 'height'); w.fixed(h.previous, 32, 'previous'); w.varint(h.time, 'time');
+  if (!(Number.isInteger(h.proposer) && h.proposer >= 0 && h.proposer <= 0xffffffff)) throw new CodecError('proposer must be a 32-bit index');
+  if (!(Number.isInteger(h.transactionCount) && h.transactionCount >= 0 && h.transactionCount <= LIMITS.blockTransactions)) {
+    throw new CodecError(`transaction count must be 0-${LIMITS.blockTransactions}`);
+  }
+  w.varint(h.proposer); w.varint(h.transactionCount); w.fixed(h.transactionRoot, 32, 'transaction root');
+}
+
+function readHeaderFields(r) {
+  return { community: readCommunity(r), height: r.varint(), previous: r.hex(32), time: r.varint(),
+    proposer: r.small('proposer', 0xffffffff), transactionCount: r.small('transaction count', LIMITS.blockTransactions),
+    transactionRoot: r.hex(32) };
+}
+
+function writeInclusionFields(w, p) {
+  w.varint(p.leafIndex, 'leaf index'); w.varint(p.treeSize, 'tree size');
+  if (p.path.length > MAX_PROOF_PATH) throw new CodecError(`an inclusion proof has at most ${MAX_PROOF_PATH} hashes`);
+  w.varint(p.path.length);
+  for (const x of p.path) w.fixed(x, 32, 'proof hash');
+}
+
+function readInclusionFields(r) {
+  return { leafIndex: r.varint(), treeSize: r.varint(), path: r.list(MAX_PROOF_PATH, 32, 'proof path', () => r.hex(32)) };
+}
+
+function writeProven(w, p) {
+  writeCommunity(w, p.community); w.fixed(p.genesisHash, 32, 'genesis hash');
+  writeHeaderFields(w, p.header); writeCertificateFields(w, p.certificate); writeInclusionFields(w, p.inclusion);
+  const tx = fromHex(p.transaction);
+  if (tx.length > LIMITS.provenTransaction) throw new CodecError(`the proven transaction is ${tx.length} bytes; at most ${LIMITS.provenTransaction}`);
+  w.varint(tx.length); w.raw(tx);
+}
+
+function readProven(r) {
+  const community = readCommunity(r), genesisHash = r.hex(32);
+  const header = readHeaderFields(r), certificate = readCertificateFields(r), inclusion = readInclusionFields(r);
+  const n = r.small('proven transaction length', LIMITS.provenTransaction);
+  return { community, genesisHash, header, certificate, inclusion, transaction: toHex(r.take(n)) };
+}
+
 // ---- Transactions (type 0x10) ------------------------------------------------
 
 /**
@@ -465,9 +531,7 @@ export function decodeTransaction(bytes) {
 export function encodeHeader(h) {
   const w = new Writer();
   w.u8(0x20); w.u8(1);
-  writeCommunity(w, h.community);
-  w.varint(h.height); w.fixed(h.previous, 32, 'previous'); w.varint(h.time);
-  w.varint(h.proposer); w.varint(h.transactionCount); w.fixed(h.transactionRoot, 32, 'transaction root');
+  writeHeaderFields(w, h);
   return w.result();
 }
 

@@ -80,7 +80,8 @@ const zh = {
   'kind.registration': '登记', 'kind.notice': '公告', 'kind.proposal': '议题', 'kind.ballot': '选票', 'kind.serviceRequest': '服务请求',
   'kind.assignment': '指派', 'kind.serviceResponse': '服务回复', 'kind.closure': '评价关闭', 'kind.volunteerRecord': '志愿记录',
   'kind.checkpoint': '检查点', 'kind.referral': '转介', 'kind.proposalDraft': '议题草案', 'kind.endorsement': '联署',
-  'kind.rewardOffer': '奖励', 'kind.redemption': '积分兑换', 'kind.federationAdoption': '采纳联盟文件', unregistered: '（未登记主体）',
+  'kind.rewardOffer': '奖励', 'kind.redemption': '积分兑换', 'kind.federationAdoption': '采纳联盟文件',
+  'kind.referralRelay': '转介记录', 'kind.referralAnswer': '转介答复', unregistered: '（未登记主体）',
   'role.resident': '居民', 'role.residentsCommittee': '居委会', 'role.partyBranch': '党支部', 'role.ownersCommittee': '业委会',
   'role.propertyManager': '物业', 'role.socialOrganization': '社会组织', 'role.serviceProvider': '服务单位', 'role.streetOffice': '街道办',
 };
@@ -177,6 +178,7 @@ const en = {
   'kind.assignment': 'Assignment', 'kind.serviceResponse': 'Service response', 'kind.closure': 'Closure', 'kind.volunteerRecord': 'Volunteer record',
   'kind.checkpoint': 'Checkpoint', 'kind.referral': 'Referral', 'kind.proposalDraft': 'Draft proposal', 'kind.endorsement': 'Endorsement',
   'kind.rewardOffer': 'Reward offer', 'kind.redemption': 'Redemption', 'kind.federationAdoption': 'Federation adoption',
+  'kind.referralRelay': 'Referral record', 'kind.referralAnswer': 'Referral answer',
   unregistered: '(unregistered subject)',
   'role.resident': 'resident', 'role.residentsCommittee': "residents' committee", 'role.partyBranch': 'party branch', 'role.ownersCommittee': "owners' committee",
   'role.propertyManager': 'property manager', 'role.socialOrganization': 'social organisation', 'role.serviceProvider': 'service provider',

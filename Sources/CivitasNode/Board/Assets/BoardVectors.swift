@@ -6,29 +6,29 @@ extension BoardAssets {
   "blocks" : [
     {
       "certificate" : {
-        "headerHash" : "db92cb901e8a126fce9792375bfdb6da8dbc405f39c448618cbd4849b69b3fc8",
+        "headerHash" : "4b21aae87711747b193a15e386a06b91e734e0ea1291919674a419d12af3f789",
         "height" : 7,
         "votes" : [
           {
-            "signature" : "4e8d062b80fb4aecea1054f53d4658707a64d805a1204ee1c48eaa775711adce8e6c9bb833f68c9aca7011e2dd599cf0529b8e782ffab872145a1110553dbb0d",
+            "signature" : "6372c421fde24db9a8de3b4afb5c5a96f587a39232bdadfba797a537eded7842b0e93dd83a3f61152079daeec721df5bf208a39d358191983b4350bc5f035300",
             "validator" : 0
           },
           {
-            "signature" : "501b8ab189e5aff4dceaf9d015c46780529c727eaf814e129f0969eab4fb55f381ec6768cb75dde1495d1ed58de9694e28e28e879e6aafb60c3caf955b677200",
+            "signature" : "b4359dfbc095133debf17f7dd48d9c36e49e513c645691c74c6f75267a4d6398969e0852c09885c9f6f57b77392f42e27eff5c6c486f47558faff55f38e45a0e",
             "validator" : 2
           }
         ]
       },
-      "encodedHeader" : "20010c6c69616e6875612d6561737407a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9e0a4eeb6b7330111b4c66ece11cce61a3b44f80eb208cdc8b40c47028aa88fc1ba6baf9b2e0de5f4",
-      "hash" : "db92cb901e8a126fce9792375bfdb6da8dbc405f39c448618cbd4849b69b3fc8",
+      "encodedHeader" : "20010c6c69616e6875612d6561737407a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9e0a4eeb6b7330114390854f631e3c4814e4d510c0fcb744bbaa845974a6d94974d04654effdba72c",
+      "hash" : "4b21aae87711747b193a15e386a06b91e734e0ea1291919674a419d12af3f789",
       "header" : {
         "community" : "lianhua-east",
         "height" : 7,
         "previous" : "a56e2a48b9d79b3b1e69ce262b5725591f340c427b75c8203fb9da5969bdb4e9",
         "proposer" : 1,
         "time" : 1767225660000,
-        "transactionCount" : 17,
-        "transactionRoot" : "b4c66ece11cce61a3b44f80eb208cdc8b40c47028aa88fc1ba6baf9b2e0de5f4"
+        "transactionCount" : 20,
+        "transactionRoot" : "390854f631e3c4814e4d510c0fcb744bbaa845974a6d94974d04654effdba72c"
       },
       "name" : "block 7",
       "proofs" : [
@@ -40,9 +40,9 @@ extension BoardAssets {
             "69bc981c61fb0e0b8cfaed74ea543017d24186d6263efcf49356898680f3695a",
             "8eb1a4931f8ac407553f1a1f4c0cf94766fe73a3f9c7aafc5e0226c0682bf16d",
             "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e",
-            "e04c0f7988e78e97f138f471e457c9bf75213369d6d629a30eebd069f4b5da9e"
+            "7f8f9cf93e3397999a7a2d0976275d2e93212a307d10efffbf16b5f2f5d7741c"
           ],
-          "treeSize" : 17
+          "treeSize" : 20
         },
         {
           "leafHash" : "9743ddff089810608ebd05bb55c617f34cddd21a62a6984effc3c2a15b50965d",
@@ -52,17 +52,19 @@ extension BoardAssets {
             "bf3148382c7adee680c9e01a057661a9d404909c3040ddfa14ff04ccf217241c",
             "c7e3ca7acd1080462628e2e82b500e61569df65df980ed060ef31030b86681d2",
             "9778f8106a7fa4c73c5093441c33cdb7f099ca218bd57083d51e0f09a2771f0e",
-            "e04c0f7988e78e97f138f471e457c9bf75213369d6d629a30eebd069f4b5da9e"
+            "7f8f9cf93e3397999a7a2d0976275d2e93212a307d10efffbf16b5f2f5d7741c"
           ],
-          "treeSize" : 17
+          "treeSize" : 20
         },
         {
-          "leafHash" : "e04c0f7988e78e97f138f471e457c9bf75213369d6d629a30eebd069f4b5da9e",
-          "leafIndex" : 16,
+          "leafHash" : "620d498e6068a781212c3207026bba87e39baeab89bf650d709b7a86df918402",
+          "leafIndex" : 19,
           "path" : [
+            "260bdb3f485b57a971a448cc398a4f5ad899733d88e6ebb22fee1fd6ea1993c8",
+            "0b50ed6f310f6d307e8c30fb62821a43a10f9642f9df22d6886bb81aca90560f",
             "8d4617b8dd69a58d9c72c5c7dfdbc8b5873f56406008b28a84d53bfe8ec237fa"
           ],
-          "treeSize" : 17
+          "treeSize" : 20
         }
       ],
       "validatorKeys" : [
@@ -564,6 +566,100 @@ extension BoardAssets {
         },
         "signer" : "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
         "time" : 1767225616000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d656173748a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c12e8d4ebb6b733110b68656875612d6e6f7274686c8fdc5de2fdab00f4c00787fb5e0ed135e0db6c353e6c79531c844f49e8aad30b68656875612d6e6f72746828092b5091fdd5c8cabb58baa65db608e811754bf2a5d7c69a164a53043fcf5c76a0fbe6b6b7330102966f89adf3879b03b58116961b18f970f7e53dc6369ae63cf33d2d4b70e9b71e28e002aa933e8fef6c10efd1e3f27a87554ef6c5b39ef031aadf7c7762c40822a502004dcbbcb674b237ec4a7ad4dbcc2b64b943d8dc49fd826cd02b9f2955948cb136fbe9201e89261ca33be68cb82d798602ee730ba58f2b7b9e06e112de19913405016c23208c0a9a970addc70aefc70efd062259bccfa34c18e01cb3bdea4779483665a479acc9c5c12b61051715feb643f65a86719509cae5fc742ff2947f3b6209010201d20339e52834410b55a25dca2ba95f88ff74e8ac4194f95c180777eb6a38f37ad10110010b68656875612d6e6f7274686e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10290b6e3b6b7330b0c6c69616e6875612d656173740001a370ff969d29e6cffb9a877eaa8c8c0159acc2718700166ae13999311bbe3ec52be78bace5b185e88081e4babae99c80e8a681e98081e9a490204d65616c7320666f7220616e20656c6465723e17b197a49b5e93da6327c28904f3633be68c0fa54d524ab84e9dcce42f156c184cae9a6467eb2059c878122e6ccc3108038686123dba9ab09a6f11bc75aa08576d9fee3aaeb79d019135f6cc794af168e62700ea51942b01b6fa6bc40f6b42582435fb857eff54644b0d83ef1606bd21023c159f92c933e3bc7a0de0b3d105",
+      "id" : "f5e378a54b6f3908b6ec12e55f8df9921b74cbdf66930913e397ca714ffe24e5",
+      "name" : "referralRelay",
+      "seed" : "0101010101010101010101010101010101010101010101010101010101010101",
+      "signature" : "576d9fee3aaeb79d019135f6cc794af168e62700ea51942b01b6fa6bc40f6b42582435fb857eff54644b0d83ef1606bd21023c159f92c933e3bc7a0de0b3d105",
+      "signingMessage" : "10010c6c69616e6875612d656173748a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c12e8d4ebb6b733110b68656875612d6e6f7274686c8fdc5de2fdab00f4c00787fb5e0ed135e0db6c353e6c79531c844f49e8aad30b68656875612d6e6f72746828092b5091fdd5c8cabb58baa65db608e811754bf2a5d7c69a164a53043fcf5c76a0fbe6b6b7330102966f89adf3879b03b58116961b18f970f7e53dc6369ae63cf33d2d4b70e9b71e28e002aa933e8fef6c10efd1e3f27a87554ef6c5b39ef031aadf7c7762c40822a502004dcbbcb674b237ec4a7ad4dbcc2b64b943d8dc49fd826cd02b9f2955948cb136fbe9201e89261ca33be68cb82d798602ee730ba58f2b7b9e06e112de19913405016c23208c0a9a970addc70aefc70efd062259bccfa34c18e01cb3bdea4779483665a479acc9c5c12b61051715feb643f65a86719509cae5fc742ff2947f3b6209010201d20339e52834410b55a25dca2ba95f88ff74e8ac4194f95c180777eb6a38f37ad10110010b68656875612d6e6f7274686e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10290b6e3b6b7330b0c6c69616e6875612d656173740001a370ff969d29e6cffb9a877eaa8c8c0159acc2718700166ae13999311bbe3ec52be78bace5b185e88081e4babae99c80e8a681e98081e9a490204d65616c7320666f7220616e20656c6465723e17b197a49b5e93da6327c28904f3633be68c0fa54d524ab84e9dcce42f156c184cae9a6467eb2059c878122e6ccc3108038686123dba9ab09a6f11bc75aa08",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 18,
+        "payload" : {
+          "kind" : "referralRelay",
+          "record" : {
+            "certificate" : {
+              "headerHash" : "e002aa933e8fef6c10efd1e3f27a87554ef6c5b39ef031aadf7c7762c40822a5",
+              "height" : 40,
+              "votes" : [
+                {
+                  "signature" : "4dcbbcb674b237ec4a7ad4dbcc2b64b943d8dc49fd826cd02b9f2955948cb136fbe9201e89261ca33be68cb82d798602ee730ba58f2b7b9e06e112de19913405",
+                  "validator" : 0
+                },
+                {
+                  "signature" : "6c23208c0a9a970addc70aefc70efd062259bccfa34c18e01cb3bdea4779483665a479acc9c5c12b61051715feb643f65a86719509cae5fc742ff2947f3b6209",
+                  "validator" : 1
+                }
+              ]
+            },
+            "community" : "hehua-north",
+            "genesisHash" : "6c8fdc5de2fdab00f4c00787fb5e0ed135e0db6c353e6c79531c844f49e8aad3",
+            "header" : {
+              "community" : "hehua-north",
+              "height" : 40,
+              "previous" : "092b5091fdd5c8cabb58baa65db608e811754bf2a5d7c69a164a53043fcf5c76",
+              "proposer" : 1,
+              "time" : 1767225540000,
+              "transactionCount" : 2,
+              "transactionRoot" : "966f89adf3879b03b58116961b18f970f7e53dc6369ae63cf33d2d4b70e9b71e"
+            },
+            "inclusion" : {
+              "leafIndex" : 1,
+              "path" : [
+                "d20339e52834410b55a25dca2ba95f88ff74e8ac4194f95c180777eb6a38f37a"
+              ],
+              "treeSize" : 2
+            },
+            "transaction" : "10010b68656875612d6e6f7274686e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10290b6e3b6b7330b0c6c69616e6875612d656173740001a370ff969d29e6cffb9a877eaa8c8c0159acc2718700166ae13999311bbe3ec52be78bace5b185e88081e4babae99c80e8a681e98081e9a490204d65616c7320666f7220616e20656c6465723e17b197a49b5e93da6327c28904f3633be68c0fa54d524ab84e9dcce42f156c184cae9a6467eb2059c878122e6ccc3108038686123dba9ab09a6f11bc75aa08"
+          }
+        },
+        "signer" : "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+        "time" : 1767225617000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d65617374ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c13d0dcebb6b73312e5527762d18d4a46991aedec4d7b361c822bc9cc8e95c135003833113e40e5fe0b68656875612d6e6f727468011ee5b7b2e5ae89e68e92e98081e9a490204d65616c7320617272616e676564c693f5f4b7e4565e0f2935485863763afe4f1b9bb5f2460b22ae9dd285d81445f7e2045f2d54f89cab9444be1c20a095cd69d82afce6387c087d54de5aeec60d",
+      "id" : "d18f03d69e2397bc5ce84b3be02e983efd829b4d4de987a384ab5f1a3272b3ab",
+      "name" : "referralAnswer",
+      "seed" : "0404040404040404040404040404040404040404040404040404040404040404",
+      "signature" : "c693f5f4b7e4565e0f2935485863763afe4f1b9bb5f2460b22ae9dd285d81445f7e2045f2d54f89cab9444be1c20a095cd69d82afce6387c087d54de5aeec60d",
+      "signingMessage" : "10010c6c69616e6875612d65617374ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c13d0dcebb6b73312e5527762d18d4a46991aedec4d7b361c822bc9cc8e95c135003833113e40e5fe0b68656875612d6e6f727468011ee5b7b2e5ae89e68e92e98081e9a490204d65616c7320617272616e676564",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 19,
+        "payload" : {
+          "accepted" : true,
+          "fromCommunity" : "hehua-north",
+          "kind" : "referralAnswer",
+          "note" : "已安排送餐 Meals arranged",
+          "referral" : "e5527762d18d4a46991aedec4d7b361c822bc9cc8e95c135003833113e40e5fe"
+        },
+        "signer" : "ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c",
+        "time" : 1767225618000
+      }
+    },
+    {
+      "encoded" : "10010c6c69616e6875612d65617374ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c14b8e4ebb6b73312e5527762d18d4a46991aedec4d7b361c822bc9cc8e95c135003833113e40e5fe0b68656875612d6e6f727468000038b68c0458797d6e3b4e3c268c3cf05eba4f2554931813a150f5a57d868fe41066b4dcbda51c286d868af8ace6d8dd7de29b81770e0f0f8ef68d151d9e7abf0b",
+      "id" : "5aed35229c7b0f1fc37a3b34981d1edf2ca59062809af08ffdca3d4e4f37b5a9",
+      "name" : "referralDeclined",
+      "seed" : "0404040404040404040404040404040404040404040404040404040404040404",
+      "signature" : "38b68c0458797d6e3b4e3c268c3cf05eba4f2554931813a150f5a57d868fe41066b4dcbda51c286d868af8ace6d8dd7de29b81770e0f0f8ef68d151d9e7abf0b",
+      "signingMessage" : "10010c6c69616e6875612d65617374ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c14b8e4ebb6b73312e5527762d18d4a46991aedec4d7b361c822bc9cc8e95c135003833113e40e5fe0b68656875612d6e6f7274680000",
+      "unsigned" : {
+        "community" : "lianhua-east",
+        "nonce" : 20,
+        "payload" : {
+          "accepted" : false,
+          "fromCommunity" : "hehua-north",
+          "kind" : "referralAnswer",
+          "note" : "",
+          "referral" : "e5527762d18d4a46991aedec4d7b361c822bc9cc8e95c135003833113e40e5fe"
+        },
+        "signer" : "ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d7726879333dbdabe7c",
+        "time" : 1767225619000
       }
     }
   ]
