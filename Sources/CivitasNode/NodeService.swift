@@ -133,7 +133,9 @@ public struct NodeStatusReport: Sendable, Hashable, Codable {
         public var height: UInt64
         public var anchoredHeaderHash: String
         public var conflictingHeaderHash: String
-        /// The height of this chain that recorded it.
+        /// The height of this chain that recorded it; 0 for this community's
+        /// own chain contradicting what a neighbour anchored (a gateway hears
+        /// it from the city; it is not recorded in this chain).
         public var recordedHeight: UInt64
         public init(community: String, height: UInt64, anchoredHeaderHash: String, conflictingHeaderHash: String, recordedHeight: UInt64) {
             self.community = community; self.height = height; self.anchoredHeaderHash = anchoredHeaderHash

@@ -77,6 +77,48 @@ extension NodeCore {
         }
     }
 
+    // MARK: - This chain as the city anchored it
+
+    /// A checkpoint of this community's own chain that came back over the
+    /// city (a neighbour's gateway relays the checkpoints its chain recorded;
+    /// one this gateway published itself is not delivered to it again, so
+    /// what arrives is a head it did not publish). Against an applied block it
+    /// is checked at once; above the applied height it is kept, and the block
+    /// at that height must match it to be applied (`acceptAnchored`).
+    mutating func noteOwnAnchor(_ checkpoint: Checkpoint) {
+        let genesis = configuration.genesis
+        guard checkpoint.community == genesis.community, checkpoint.genesisHash == genesis.hash else { return }
+        if checkpoint.height > applied.height {
+            ownAnchors[checkpoint.height] = checkpoint.headerHash
+            if ownAnchors.count > Self.maxOwnAnchors, let lowest = ownAnchors.keys.min() { ownAnchors[lowest] = nil }
+        } else if let ours = recentHashes[checkpoint.height], ours != checkpoint.headerHash {
+            contradiction(AnchorContradiction(height: checkpoint.height, anchored: checkpoint.headerHash, chain: ours, refused: false))
+        }
+    }
+
+    /// Whether the block `next` (hash `hash`) may be applied: not if the city
+    /// anchored another header of this chain at its height.
+    mutating func acceptAnchored(_ next: SealedBlock, hash: Hash) -> Bool {
+        guard let anchored = ownAnchors[next.height] else { return true }
+        guard anchored == hash else {
+            contradiction(AnchorContradiction(height: next.height, anchored: anchored, chain: hash, refused: true))
+            return false
+        }
+        ownAnchors[next.height] = nil
+        return true
+    }
+
+    mutating func contradiction(_ c: AnchorContradiction) {
+        if !anchorContradictions.contains(c) {
+            anchorContradictions.append(c)
+            if anchorContradictions.count > Self.maxOwnAnchors { anchorContradictions.removeFirst() }
+        }
+        out.events.append(.refused(c.description))
+    }
+
+    /// Own anchors kept above the applied height, and contradictions kept.
+    static let maxOwnAnchors = 1_024
+
     /// The gateways this node is linked to in other communities.
     public var cityPeers: [NodeID] { city.map { $0.eagerPeers + $0.lazyPeers } ?? [] }
 
@@ -144,6 +186,9 @@ extension NodeCore {
         for send in d.sends { out.gossipSends.append((send.to, send.message)) }
         for (peer, reason) in d.disconnects { out.disconnects.append((peer, .dissemination(reason))) }
         for delivery in d.deliveries {
+            if delivery.topic == .cityCheckpoints, let checkpoint = try? Checkpoint(encoded: delivery.payload) {
+                noteOwnAnchor(checkpoint)
+            }
             out.events.append(.cityDelivery(topic: delivery.topic, payload: delivery.payload, from: delivery.from))
         }
     }

@@ -110,6 +110,7 @@ extension NodeCore {
                 out.events.append(.refused("sealed block \(next.height) does not extend the applied head \(applied)"))
                 break
             }
+            guard acceptAnchored(next, hash: hash) else { break }
             if let entry = unsealed.removeValue(forKey: next.height), entry.hash != hash {
                 out.events.append(.divergence(height: next.height, built: entry.hash, known: hash))
             }

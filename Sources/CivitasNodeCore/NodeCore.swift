@@ -112,6 +112,14 @@ public struct NodeCore: Sendable {
     public internal(set) var federation: FederationDocument?
     /// A gateway without an adopted document said once that it ignores city traffic.
     var saidNoFederation = false
+    /// Checkpoints of this community's own chain that neighbours anchored and
+    /// whose heights this node has not applied yet, as the city delivered
+    /// them (a gateway): a block there with another header is refused.
+    var ownAnchors: [UInt64: Hash] = [:]
+    /// Where this chain disagrees with a checkpoint of it the city anchored:
+    /// an applied block (the chain was rewritten or forked after its
+    /// neighbours anchored it), or a block refused while syncing.
+    public internal(set) var anchorContradictions: [AnchorContradiction] = []
     /// Transactions Plumtree delivered outside `receive(gossip:)`, admitted at the next tick.
     var inbox: [Transaction] = []
     /// When each gossip core asked to be ticked next (its last directives' `nextWakeup`).

@@ -90,3 +90,28 @@ public struct NodeOutput: Sendable {
             && events.isEmpty
     }
 }
+
+/// This chain disagrees with a checkpoint of it that a neighbour anchored:
+/// the header at `height` is `chain` here, `anchored` in the neighbour's
+/// chain. `refused`: the block came while syncing and was not applied;
+/// otherwise it was applied before the anchor came back (a history rewritten
+/// or forked after the city anchored it).
+public struct AnchorContradiction: Sendable, Hashable, CustomStringConvertible {
+    public var height: UInt64
+    public var anchored: Hash
+    public var chain: Hash
+    public var refused: Bool
+
+    public init(height: UInt64, anchored: Hash, chain: Hash, refused: Bool) {
+        self.height = height
+        self.anchored = anchored
+        self.chain = chain
+        self.refused = refused
+    }
+
+    public var description: String {
+        refused
+            ? "block \(height) (\(chain.hex)) refused: it contradicts the checkpoint of this chain the city anchored at that height (\(anchored.hex))"
+            : "this chain's block \(height) (\(chain.hex)) contradicts the checkpoint of it the city anchored at that height (\(anchored.hex))"
+    }
+}

@@ -582,6 +582,52 @@ struct NodeCoreTests {
         #expect(relays(in: maple) == [receipt])
     }
 
+    /// A gateway hears from the city the checkpoints of its own chain that
+    /// neighbours anchored. A block at an anchored height with another header
+    /// is refused while it syncs, and an applied one that contradicts an
+    /// anchor raises the alarm in its own community — with the heights and
+    /// both headers named.
+    @Test func aGatewayRefusesABlockThatContradictsWhatTheCityAnchored() throws {
+        var maple = Community(fourthIsGateway: true)
+        let pine = Community(fourthIsGateway: true, community: CommunityID("pine-row")!, keyBase: 130)
+        let document = try FederationDocument(sequence: 1, communities: [
+            FederationMember(genesis: maple.genesis, caCertificate: [0x30, 0x00]),
+            FederationMember(genesis: pine.genesis, caCertificate: [0x30, 0x00]),
+        ])
+        maple.federation = document
+        maple.restartEmpty(3, seed: 8)
+        maple.run(millis: 3_000)
+        let neighbour = pine.id(3)
+        try maple.drivers[3].linkUp(neighbour, address: "pine-row:7000", inCommunity: false)
+        // A head of Maple Court "anchored" at height 5 (and one at 2, below where it will be), certified by its own validators.
+        func anchored(_ height: UInt64) -> GossipMessage {
+            let header = BlockHeader(community: maple.genesis.community, height: height, previous: Hash(), time: 1, proposer: 0,
+                                     transactionCount: 0, transactionRoot: Merkle.emptyRoot)
+            let votes = (0..<3).map { BlockVote(index: UInt32($0), key: Fixtures.key(100 + UInt8($0)), headerHash: header.hash) }
+            let payload = Checkpoint(community: maple.genesis.community, genesisHash: maple.genesis.hash,
+                                     certificate: CommitCertificate(height: height, headerHash: header.hash, votes: votes)).encoded()
+            return .gossip(topic: .cityCheckpoints, round: 0, id: MessageID.of(topic: .cityCheckpoints, payload: payload), payload: payload)
+        }
+        try maple.drivers[3].receive(gossip: anchored(5), from: neighbour)
+        let leader = try #require(maple.leader)
+        for n in 1...8 {
+            maple.submit(Fixtures.tx(Fixtures.key(1), UInt64(n)), to: leader)
+            maple.run(millis: 150)
+        }
+        maple.run(millis: 1_000)
+        #expect(maple.core(0).applied.height >= 8)
+        // The validators applied block 5; the gateway refused it and stays below.
+        #expect(maple.core(3).applied.height == 4)
+        let refused = try #require(maple.core(3).anchorContradictions.first)
+        #expect(refused.height == 5 && refused.refused && refused.chain == maple.stored(0)[4].header.hash)
+        #expect(maple.env(3).events.contains { if case let .refused(why) = $0 { why.contains("block 5") && why.contains("refused: it contradicts") } else { false } })
+
+        // An anchor below the applied height that disagrees with the applied block: the alarm, no refusal.
+        try maple.drivers[3].receive(gossip: anchored(2), from: neighbour)
+        let applied = try #require(maple.core(3).anchorContradictions.first { $0.height == 2 })
+        #expect(!applied.refused && applied.chain == maple.stored(3)[1].header.hash)
+    }
+
     @Test func gatewaysOfTwoCommunitiesSpreadACityPayload() throws {
         let clock = LosslessEnvironment.Clock()
         let federation = try FederationDocument(sequence: 1, communities: [

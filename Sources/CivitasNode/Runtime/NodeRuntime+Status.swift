@@ -59,9 +59,14 @@ extension NodeRuntime {
             NodeStatusReport.FederationCheckpoint(community: $0.community.name, height: $0.height, headerHash: $0.headerHash.hex,
                                                   ageMillis: now > $0.recordedTime ? now - $0.recordedTime : 0)
         }
-        let evidence = ((try? state.tamperEvidence()) ?? []).map {
+        var evidence = ((try? state.tamperEvidence()) ?? []).map {
             NodeStatusReport.TamperEvidence(community: $0.community.name, height: $0.height, anchoredHeaderHash: $0.anchoredHeaderHash.hex,
                                             conflictingHeaderHash: $0.conflictingHeaderHash.hex, recordedHeight: $0.recordedHeight)
+        }
+        // This chain against the checkpoints of it the city anchored (a gateway hears them): not recorded in the chain (height 0).
+        evidence += core.anchorContradictions.map {
+            NodeStatusReport.TamperEvidence(community: genesis.community.name, height: $0.height, anchoredHeaderHash: $0.anchored.hex,
+                                            conflictingHeaderHash: $0.chain.hex, recordedHeight: 0)
         }
         let communityPeers = transport.peers.filter { $0.identity.community == genesis.community }.count
         let health = HealthReport.evaluate(HealthInputs(
