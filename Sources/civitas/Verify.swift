@@ -1,11 +1,13 @@
 import ArgumentParser
 import CivitasCodec
 import Foundation
+import CivitasGovernance
 import CivitasLedger
+import CivitasNode
 import CivitasStorage
 
 /// `civitas verify --data-dir DIR`: re-verify a node's stored chain from its files.
-struct Verify: ParsableCommand {
+struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-verify a node's stored block chain from its files (read-only).",
         discussion: """
@@ -23,7 +25,8 @@ struct Verify: ParsableCommand {
         state database is damaged or disagrees with it (delete it: the node rebuilds it from blocks); \
         4 the chain verifies but disagrees with a checkpoint of it a neighbour recorded (--federation).
 
-        With --federation NEIGHBOUR (repeatable: a neighbouring community's node or data directory), \
+        With --federation NEIGHBOUR (repeatable: a neighbouring community's data directory, or one of its \
+        nodes' client API as an http:// URL), \
         the chain is also checked against every checkpoint of it that neighbour recorded in its own \
         chain, and the first height that disagrees is named: a history rewritten after the neighbours \
         anchored it is found even when its own validators re-signed it.
@@ -36,7 +39,7 @@ struct Verify: ParsableCommand {
     @Option(help: "The community's genesis document (default: genesis.civ in the data directory or the directory above it, where `civitas init` puts it).")
     var genesis: String?
 
-    @Option(name: .customLong("federation"), help: "A neighbouring community's node or data directory: check this chain against the checkpoints of it recorded there (repeatable).")
+    @Option(name: .customLong("federation"), help: "A neighbouring community's data directory or node URL (http://…, its client API): check this chain against the checkpoints of it recorded there (repeatable).")
     var neighbours: [String] = []
 
     @Flag(help: "Do not check the state database against the chain.")
@@ -45,7 +48,7 @@ struct Verify: ParsableCommand {
     @Flag(help: "Skip every signature check, votes and transactions (a fast integrity scan: checksums, heights, links and Merkle roots are still checked).")
     var skipSignatures = false
 
-    func run() throws {
+    func run() async throws {
         let fileSystem = POSIXFileSystem()
         let (directory, genesisPath) = try Self.locate(dataDirectory: dataDirectory, genesis: genesis, fileSystem: fileSystem)
         let genesis = try Self.readGenesis(genesisPath, fileSystem: fileSystem)
@@ -79,7 +82,9 @@ struct Verify: ParsableCommand {
         if !neighbours.isEmpty {
             var first: FederationCheck.Disagreement?
             for neighbour in neighbours {
-                let outcome = try Self.checkAgainst(neighbour: neighbour, directory: directory, genesis: genesis, fileSystem: fileSystem)
+                let outcome = neighbour.hasPrefix("http://") || neighbour.hasPrefix("https://")
+                    ? try await Self.checkAgainst(node: neighbour, directory: directory, genesis: genesis, fileSystem: fileSystem)
+                    : try Self.checkAgainst(neighbour: neighbour, directory: directory, genesis: genesis, fileSystem: fileSystem)
                 print("federation: \(neighbour): \(outcome.matched) recorded checkpoints of this chain match"
                       + (outcome.first.map { "; first disagreement at \($0)" } ?? ""))
                 if let d = outcome.first, first.map({ d.height < $0.height }) ?? true { first = d }
@@ -110,10 +115,34 @@ struct Verify: ParsableCommand {
         }
         let state = try StateDatabase.open(path: copy, genesis: theirGenesis)
         defer { try? state.close() }
-        let recorded = try state.checkpoints(of: genesis.community)
+        return try compare(try state.checkpoints(of: genesis.community), by: "'\(theirGenesis.community)'", directory: directory,
+                           genesis: genesis, fileSystem: fileSystem)
+    }
+
+    /// This chain against the checkpoints of it a neighbour's node serves
+    /// (`GET /v1/checkpoints?community=`, the same rows its state database holds).
+    static func checkAgainst(node url: String, directory: DataDirectory, genesis: GenesisDocument,
+                             fileSystem: POSIXFileSystem) async throws -> FederationCheck.Outcome {
+        guard let client = NodeHTTPClient(base: url) else { throw ToolError("--federation '\(url)' is not an http:// URL") }
+        let answer = try await client.get("/v1/checkpoints?community=\(genesis.community.name)")
+        guard answer.status == 200 else { throw ToolError("\(url): HTTP \(answer.status) for its checkpoints: \(answer.reason)") }
+        let items = try JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body).items
+        let recorded = try items.map { c -> CheckpointEntry in
+            guard let community = CommunityID(c.community), let header = Hash(hex: c.headerHash), let chain = Hash(hex: c.genesisHash) else {
+                throw ToolError("\(url): a checkpoint it served does not parse: \(c)")
+            }
+            return CheckpointEntry(community: community, height: c.height, headerHash: header, genesisHash: chain, isOwn: c.source == "own",
+                                   recordedHeight: c.recordedHeight, recordedTime: 0, recordedIndex: nil, transaction: nil,
+                                   submitter: nil, votes: nil, certificate: nil)
+        }
+        return try compare(recorded, by: url, directory: directory, genesis: genesis, fileSystem: fileSystem)
+    }
+
+    static func compare(_ recorded: [CheckpointEntry], by neighbour: String, directory: DataDirectory, genesis: GenesisDocument,
+                        fileSystem: POSIXFileSystem) throws -> FederationCheck.Outcome {
         let store = try BlockStore(directory: directory.blocks, fileSystem: fileSystem, options: BlockStoreOptions(readOnly: true))
         defer { try? store.close() }
-        return try FederationCheck.compare(recorded, by: "'\(theirGenesis.community)'", genesis: genesis) { height in
+        return try FederationCheck.compare(recorded, by: neighbour, genesis: genesis) { height in
             height <= store.height ? try store.block(at: height)?.header.hash : nil
         }
     }
