@@ -144,6 +144,8 @@ struct GovernanceDifferentialTests {
         var theirHeight: UInt64 = 0
         var incoming: [Hash] = []                                // the north's referrals to us, relayed (applied or not)
         var ours: [(block: Int, index: Int, id: Hash)] = []      // our referrals to the north (applied or not), once sealed
+        var oursByRole: [(block: Int, index: Int, id: Hash)] = []   // those by a role that may refer (applied, mostly)
+        let referrers = Set(["committee", "street", "elders"].map { c.key($0).publicKey })
         var scanned = 0
         var relays: [ReferralRelay] = []
         let gateways = ["street", "committee", "party", "owners"]   // the street office, the committee, validator subjects
@@ -176,6 +178,7 @@ struct GovernanceDifferentialTests {
                 for (index, tx) in sealed.block.transactions.enumerated() {
                     if tx.community == c.community, case let .referral(referral) = tx.payload, referral.toCommunity == north {
                         ours.append((block, index, tx.id))
+                        if referrers.contains(tx.signer) { oursByRole.append((block, index, tx.id)) }
                     }
                 }
             }
@@ -198,14 +201,16 @@ struct GovernanceDifferentialTests {
                                             note: "Answered")
                 return b.add(r.chance(85) ? pickR(answerers) : pickR(everyone), .referralAnswer(answer))
             case 50..<70 where !ours.isEmpty:
-                // The north's receipt of a recent referral of ours; now and then of another transaction of ours.
-                let referral = recentR(ours, 8)
+                // The north's receipt of a recent referral of ours (mostly one a referring role made, so likely
+                // applied); now and then of another transaction of ours.
+                let referral = oursByRole.isEmpty || r.chance(25) ? recentR(ours, 8) : recentR(oursByRole, 8)
                 let index = r.chance(8) ? r.int(0...(b.blocks[referral.block].block.transactions.count - 1)) : referral.index
                 let receipt = ReferralRelay(record: ProvenTransaction(index: index, of: b.blocks[referral.block], genesisHash: c.genesis.hash))
                 return b.add(gateway, .referralRelay(theirRecord(.referralRelay(receipt))))
             case 70..<88 where !ours.isEmpty:
-                // The north's answer to a recent referral of ours; now and then to an unknown one, or naming another community.
-                let answer = ReferralAnswer(referral: r.chance(8) ? Hashing.sha256(r.bytes(8)) : recentR(ours, 8).id,
+                // The north's answer to a recent referral of ours (as above); now and then to an unknown one, or naming another community.
+                let referral = oursByRole.isEmpty || r.chance(25) ? recentR(ours, 8) : recentR(oursByRole, 8)
+                let answer = ReferralAnswer(referral: r.chance(8) ? Hashing.sha256(r.bytes(8)) : referral.id,
                                             fromCommunity: r.chance(95) ? c.community : baihe, accepted: r.chance(50), note: "Their answer")
                 return b.add(gateway, .referralRelay(theirRecord(.referralAnswer(answer))))
             default:
