@@ -29,8 +29,12 @@ struct GovernanceDifferentialTests {
     /// federation adoptions (later versions, repeated and stale ones, ones
     /// without this community, by anyone) and the neighbour's checkpoints
     /// against them (valid, equivocating, forged, under quorum, of unknown
-    /// communities and other chains, repeated); now and then a block whose
-    /// time runs backwards.
+    /// communities and other chains, repeated); referrals across the city —
+    /// the neighbour's to this community relayed here and answered, its
+    /// receipts of and answers to this community's relayed back (valid,
+    /// repeated, forged, under quorum, of other chains and communities, of
+    /// unknown or refused referrals, answered by the wrong role or twice);
+    /// now and then a block whose time runs backwards.
     func workload(seed: UInt64, blocks: Int, perBlock: Int) -> [SealedBlock] {
         var rng = SplitMix64(seed: seed)
         var b = ChainBuilder(c)
@@ -95,6 +99,8 @@ struct GovernanceDifferentialTests {
         // Adoptions and the neighbour's checkpoints, from a generator of their own as well.
         var f = SplitMix64(seed: seed &+ 16)
         var adopted: UInt64 = 0
+        /// The north's chain as the adopted document lists it (the referral records below are proven on it).
+        var neighbourChain = StateTestCommunity.neighbour.genesis.hash
         var checkpoints: [Checkpoint] = []
         let newChain = Hashing.sha256(Array("hehua-north, second genesis".utf8))
         func pickF(_ names: [String]) -> String { names[f.int(0...(names.count - 1))] }
@@ -106,7 +112,10 @@ struct GovernanceDifferentialTests {
                 if adopted > 0 && f.chance(15) { document = c.federation(sequence: UInt64(f.int(1...Int(adopted)))) }
                 if f.chance(8) { document = try! FederationDocument(sequence: adopted + 1, communities: [document.communities[0]]) }
                 let signer = adopted == 0 || f.chance(85) ? "committee" : pickF(everyone)
-                if signer == "committee" && document.sequence > adopted && document.member(c.community) != nil { adopted = document.sequence }
+                if signer == "committee" && document.sequence > adopted && document.member(c.community) != nil {
+                    adopted = document.sequence
+                    neighbourChain = document.member(StateTestCommunity.north)?.genesisHash ?? neighbourChain
+                }
                 return b.add(signer, .federationAdoption(FederationAdoption(document: document)))
             }
             if !checkpoints.isEmpty && f.chance(10) {
@@ -127,6 +136,88 @@ struct GovernanceDifferentialTests {
                 height: height, headerHash: hash, votes: voters.map { BlockVote(index: UInt32($0), key: signers[$0], headerHash: hash) }))
             checkpoints.append(checkpoint)
             return b.add(f.chance(85) ? pickF(["street", "committee", "owners", "party"]) : pickF(everyone), .checkpoint(checkpoint))
+        }
+        // Referrals across the city, from a generator of their own too: the north's referrals to this
+        // community relayed here and answered, and the north's receipts of and answers to ours relayed back.
+        var r = SplitMix64(seed: seed &+ 17)
+        let north = StateTestCommunity.north, baihe = CommunityID("baihe")!
+        var theirHeight: UInt64 = 0
+        var incoming: [Hash] = []                                // the north's referrals to us, relayed (applied or not)
+        var ours: [(block: Int, index: Int, id: Hash)] = []      // our referrals to the north (applied or not), once sealed
+        var oursByRole: [(block: Int, index: Int, id: Hash)] = []   // those by a role that may refer (applied, mostly)
+        let referrers = Set(["committee", "street", "elders"].map { c.key($0).publicKey })
+        var scanned = 0
+        var relays: [ReferralRelay] = []
+        let gateways = ["street", "committee", "party", "owners"]   // the street office, the committee, validator subjects
+        let answerers = ["committee", "street", "elders", "lifts", "lamps"]
+        func pickR(_ names: [String]) -> String { names[r.int(0...(names.count - 1))] }
+        func recentR<T>(_ list: [T], _ window: Int) -> T { list[r.int(max(0, list.count - window)...(list.count - 1))] }
+        /// `payload` recorded on the north's chain and proven: mostly certified by its validators on the chain the
+        /// adopted document lists; now and then forged with this community's keys, under quorum, on the north's
+        /// other chain, in Baihe's chain (not in the document) or in this community's own.
+        func theirRecord(_ payload: TransactionPayload) -> ReferralRelay {
+            theirHeight += 1
+            let odd = r.int(0...99)
+            let community = odd >= 97 ? c.community : odd >= 94 ? baihe : north
+            let tx = StateTestCommunity.neighbourTransaction(payload, signer: pickR(["street", "committee", "elders"]), nonce: theirHeight,
+                                                             community: community)
+            let record = switch odd {
+            case 0..<82: StateTestCommunity.neighbourRecord(tx, height: theirHeight, genesisHash: neighbourChain)
+            case 82..<86: StateTestCommunity.neighbourRecord(tx, height: theirHeight, signers: c.validatorNodes, genesisHash: neighbourChain)
+            case 86..<90: StateTestCommunity.neighbourRecord(tx, height: theirHeight, voters: [r.int(0...2)], genesisHash: neighbourChain)
+            case 90..<94: StateTestCommunity.neighbourRecord(tx, height: theirHeight, genesisHash:
+                neighbourChain == newChain ? StateTestCommunity.neighbour.genesis.hash : newChain)
+            default: StateTestCommunity.neighbourRecord(tx, height: theirHeight, community: community, genesisHash: neighbourChain)
+            }
+            let relay = ReferralRelay(record: record)
+            relays.append(relay)
+            return relay
+        }
+        func referralRecords() -> Transaction {
+            for (block, sealed) in b.blocks.enumerated().dropFirst(scanned) {
+                for (index, tx) in sealed.block.transactions.enumerated() {
+                    if tx.community == c.community, case let .referral(referral) = tx.payload, referral.toCommunity == north {
+                        ours.append((block, index, tx.id))
+                        if referrers.contains(tx.signer) { oursByRole.append((block, index, tx.id)) }
+                    }
+                }
+            }
+            scanned = b.blocks.count
+            // Mostly a gateway relays (a repeat, too, is mostly a second gateway's); sometimes anyone.
+            let gateway = r.chance(90) ? pickR(gateways) : pickR(everyone)
+            switch r.int(0...99) {
+            case 0..<28:
+                // The north's referral, mostly to this community.
+                let referral = Referral(toCommunity: r.chance(92) ? c.community : baihe, kind: r.chance(50) ? .request : .resource,
+                                        reference: r.chance(20) ? Hashing.sha256(r.bytes(8)) : nil, summary: "A spare wheelchair")
+                let relay = theirRecord(.referral(referral))
+                if let tx = try? Transaction(encoded: relay.record.transaction) { incoming.append(tx.id) }
+                return b.add(gateway, .referralRelay(relay))
+            case 28..<50:
+                // Our answer: mostly to a recent one of theirs (received, refused or answered already) by a role that
+                // may answer; sometimes by anyone, to an unknown referral, or naming another community.
+                let referral = incoming.isEmpty || r.chance(6) ? Hashing.sha256(r.bytes(8)) : recentR(incoming, 6)
+                let answer = ReferralAnswer(referral: referral, fromCommunity: r.chance(94) ? north : baihe, accepted: r.chance(60),
+                                            note: "Answered")
+                return b.add(r.chance(85) ? pickR(answerers) : pickR(everyone), .referralAnswer(answer))
+            case 50..<70 where !ours.isEmpty:
+                // The north's receipt of a recent referral of ours (mostly one a referring role made, so likely
+                // applied); now and then of another transaction of ours.
+                let referral = oursByRole.isEmpty || r.chance(25) ? recentR(ours, 8) : recentR(oursByRole, 8)
+                let index = r.chance(8) ? r.int(0...(b.blocks[referral.block].block.transactions.count - 1)) : referral.index
+                let receipt = ReferralRelay(record: ProvenTransaction(index: index, of: b.blocks[referral.block], genesisHash: c.genesis.hash))
+                return b.add(gateway, .referralRelay(theirRecord(.referralRelay(receipt))))
+            case 70..<88 where !ours.isEmpty:
+                // The north's answer to a recent referral of ours (as above); now and then to an unknown one, or naming another community.
+                let referral = oursByRole.isEmpty || r.chance(25) ? recentR(ours, 8) : recentR(oursByRole, 8)
+                let answer = ReferralAnswer(referral: r.chance(8) ? Hashing.sha256(r.bytes(8)) : referral.id,
+                                            fromCommunity: r.chance(95) ? c.community : baihe, accepted: r.chance(50), note: "Their answer")
+                return b.add(gateway, .referralRelay(theirRecord(.referralAnswer(answer))))
+            default:
+                // A record relayed again: a second gateway, a resend after a partition.
+                guard !relays.isEmpty else { return b.add(gateway, .referralRelay(theirRecord(.notice(Notice(category: .general, title: "t", body: "b"))))) }
+                return b.add(gateway, .referralRelay(recentR(relays, 30)))
+            }
         }
         for _ in 0..<blocks {
             for _ in 0..<perBlock {
@@ -241,6 +332,7 @@ struct GovernanceDifferentialTests {
                 history.append(tx)
                 if x.chance(11) { _ = draftsAndRewards() }   // not in `history`: replays stay as they were
                 if f.chance(6) { _ = federationRecords() }
+                if r.chance(4) { _ = referralRecords() }
             }
             if rng.chance(2) && b.time > StateTestCommunity.startTime + 60_000 {
                 b.seal(at: b.time - 60_000)   // a leader's clock behind its predecessor's
@@ -353,6 +445,14 @@ struct GovernanceDifferentialTests {
                 ("two heads contradicting one anchor", Dictionary(grouping: state.tamperEvidence.values) { "\($0.community)/\($0.height)" }
                     .values.contains { $0.count > 1 }),
                 ("a neighbour's new chain anchored", Set(state.checkpoints.values.filter { !$0.isOwn }.map(\.genesisHash)).count > 1),
+                ("a neighbour's referral received", state.incomingReferrals.values.contains { $0.answer == nil }),
+                ("a referral answered here", state.incomingReferrals.values.contains { $0.answer != nil }),
+                ("a referral declined here", state.incomingReferrals.values.contains { $0.answer?.accepted == false }),
+                ("a referral of ours delivered", state.referrals.values.contains { $0.delivered != nil }),
+                ("a referral of ours answered", state.referrals.values.contains { $0.answered != nil }),
+                ("a referral of ours answered before its receipt came", state.referrals.values.contains { entry in
+                    guard let answered = entry.answered else { return false }
+                    return entry.delivered.map { $0.recordedHeight > answered.recordedHeight } ?? true }),
             ]
             for (effect, seen) in effects { #expect(seen, "the workload never made \(effect)") }
             #expect(try db.providerSupervision() == state.providerSupervision())
@@ -362,6 +462,12 @@ struct GovernanceDifferentialTests {
             for e in state.tamperEvidence.values {
                 #expect(try db.tamperEvidence(of: e.community, height: e.height) == state.tamperEvidence(of: e.community, height: e.height))
             }
+            // … and the referrals' queries.
+            #expect(try db.unansweredReferrals(limit: 10_000) == state.unansweredReferrals(limit: 10_000))
+            for id in state.referrals.keys { #expect(try db.referrals(id: id) == state.referral(id)) }
+            let incoming = try db.incomingReferrals(limit: 10_000)
+            #expect(Set(incoming.map(\.id)) == Set(state.incomingReferrals.keys))
+            for entry in incoming { #expect(entry == state.incomingReferral(entry.id)) }
         }
     }
 

@@ -113,6 +113,40 @@ struct StateTestCommunity: Sendable {
     }
 }
 
+/// Records of the neighbour's chain ("hehua-north"), proven as a gateway
+/// relays them (kind 17): each in a block of its own, certified by the
+/// neighbour's validators unless the test forges it.
+extension StateTestCommunity {
+    static let north = CommunityID("hehua-north")!
+
+    /// `payload` signed on the neighbour's chain by `signer` (a key of the neighbour's test community).
+    static func neighbourTransaction(_ payload: TransactionPayload, signer: String = "street", nonce: UInt64,
+                                     community: CommunityID = north) -> Transaction {
+        let key = neighbour.key(signer)
+        return UnsignedTransaction(community: community, signer: key.publicKey, nonce: nonce, time: startTime + nonce,
+                                   payload: payload).signed(with: key)
+    }
+
+    /// `tx` proven as the only transaction of block `height` of `community`'s chain `genesisHash`,
+    /// certified by `voters` of `signers` (the neighbour's validators by default).
+    static func neighbourRecord(_ tx: Transaction, height: UInt64, voters: [Int] = [0, 1, 2],
+                                signers: [SigningKey] = neighbour.validatorNodes, community: CommunityID = north,
+                                genesisHash: Hash = neighbour.genesis.hash) -> ProvenTransaction {
+        let block = Block(community: community, height: height, previous: Hashing.sha256(Array("\(community) \(height)".utf8)),
+                          time: startTime + height * 1_000, proposer: 0, transactions: [tx])
+        let hash = block.header.hash
+        let votes = voters.map { BlockVote(index: UInt32($0), key: signers[$0], headerHash: hash) }
+        return ProvenTransaction(index: 0, of: SealedBlock(block: block, certificate: CommitCertificate(height: height, headerHash: hash, votes: votes)),
+                                 genesisHash: genesisHash)
+    }
+
+    /// The neighbour's receipt of transaction `index` of `block` of this chain (its own relay of our record).
+    func neighbourReceipt(of index: Int, in block: SealedBlock, nonce: UInt64) -> Transaction {
+        Self.neighbourTransaction(.referralRelay(ReferralRelay(record: ProvenTransaction(index: index, of: block, genesisHash: genesis.hash))),
+                                  nonce: nonce)
+    }
+}
+
 /// Builds a chain block by block: signs transactions with per-signer nonces
 /// and seals blocks with a full certificate.
 struct ChainBuilder {
@@ -188,7 +222,10 @@ extension StateDatabase {
 }
 
 /// A five-block chain that uses every transaction kind (and every
-/// registration action), with the IDs the tests check against.
+/// registration action), with the IDs the tests check against. Referrals
+/// cross the city both ways: block 3 records the neighbour's referral to
+/// us (received) and its receipt of ours (delivered), block 4 answers the
+/// neighbour's, block 5 records the neighbour's answer to ours (answered).
 struct GovernanceChain {
     var builder: ChainBuilder
     var blocks: [SealedBlock] { builder.blocks }
@@ -198,6 +235,15 @@ struct GovernanceChain {
     let lamp: Hash               // streetlight request: lamps, late first response
     let referral: Hash
     let checkpoint: Checkpoint
+    /// On the neighbour's chain: its referral to us (height 41), its receipt of ours (42) and its answer to ours (44).
+    let neighbourReferral: Transaction
+    let neighbourReceipt: Transaction
+    let neighbourAnswer: Transaction
+    /// On this chain: the relays (block 3 index 5, block 3 index 6, block 5 index 7) and the answer to the neighbour's referral (block 4 index 4).
+    let received: Transaction
+    let delivered: Transaction
+    let answered: Transaction
+    let answer: Transaction
 
     init(_ c: StateTestCommunity) {
         var b = ChainBuilder(c)
@@ -242,6 +288,11 @@ struct GovernanceChain {
         b.add("committee", .registration(Registration(action: .revoke, subject: c.key("sun").publicKey, displayName: "",
                                                       unit: "", roles: RoleSet())))
         b.add("elders", .volunteerRecord(VolunteerRecord(volunteer: c.subject("chen"), activity: "Tutoring", minutes: 45, day: 20_455)))
+        let neighbourReferral = StateTestCommunity.neighbourTransaction(.referral(Referral(
+            toCommunity: c.community, kind: .resource, reference: nil, summary: "Two spare wheelchairs.")), nonce: 1)
+        let received = b.add("street", .referralRelay(ReferralRelay(record: StateTestCommunity.neighbourRecord(neighbourReferral, height: 41))))
+        let neighbourReceipt = c.neighbourReceipt(of: 8, in: b.blocks[1], nonce: 2)
+        let delivered = b.add("street", .referralRelay(ReferralRelay(record: StateTestCommunity.neighbourRecord(neighbourReceipt, height: 42))))
         b.seal(after: 30 * 60_000)
         // Block 4, two hours later: the proposal closes at the end of this block.
         b.add("lifts", .serviceResponse(ServiceResponse(request: lift.id, status: .resolvedFixed, note: "Door sensor replaced.")))
@@ -249,6 +300,8 @@ struct GovernanceChain {
                                                 body: "Lift repairs were 61,020 CNY.", supersedes: n2.id)))
         let n4 = b.add("party", .notice(Notice(category: .partyAffairs, title: "Branch meeting", body: "Thursday 7pm.")))
         b.add("wang", .ballot(Ballot(proposal: p.id, choice: 2)))
+        let answer = b.add("elders", .referralAnswer(ReferralAnswer(referral: neighbourReferral.id, fromCommunity: StateTestCommunity.north,
+                                                                    accepted: true, note: "Collect them at the activity room.")))
         b.seal(after: 2 * StateTestCommunity.hour)
         // Block 5, two days later
         b.add("wang", .closure(Closure(request: lift.id, outcome: .closed, rating: 5, comment: "Fixed quickly.")))
@@ -261,6 +314,9 @@ struct GovernanceChain {
         b.add("zhao", .endorsement(DraftEndorsement(draft: draft.id)))
         let offer = b.add("elders", .rewardOffer(RewardOffer(title: "Cinema ticket", description: "Saturday", price: 10, quantity: 1)))
         b.add("zhao", .redemption(Redemption(offer: offer.id)))
+        let neighbourAnswer = StateTestCommunity.neighbourTransaction(.referralAnswer(ReferralAnswer(
+            referral: referral.id, fromCommunity: c.community, accepted: false, note: "No contractor free until May.")), nonce: 3)
+        let answered = b.add("street", .referralRelay(ReferralRelay(record: StateTestCommunity.neighbourRecord(neighbourAnswer, height: 44))))
         b.seal(after: 48 * StateTestCommunity.hour)
 
         builder = b
@@ -270,6 +326,13 @@ struct GovernanceChain {
         self.lamp = lamp.id
         self.referral = referral.id
         self.checkpoint = checkpoint
+        self.neighbourReferral = neighbourReferral
+        self.neighbourReceipt = neighbourReceipt
+        self.neighbourAnswer = neighbourAnswer
+        self.received = received
+        self.delivered = delivered
+        self.answered = answered
+        self.answer = answer
     }
 }
 

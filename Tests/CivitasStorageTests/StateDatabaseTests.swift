@@ -51,12 +51,18 @@ import Testing
         try withScratch("kinds") { dir in
             let db = try StateDatabase.open(path: dir + "/state.sqlite", genesis: c.genesis)
             var closedAt: [UInt64: [Hash]] = [:]
+            var referralStatus: [String] = [], incomingStatus: [String?] = []
             for block in chain.blocks {
                 let a = try db.applyExpectingNew(block)
                 #expect(a.rejections == [], "block \(block.height): \(a.rejections)")
                 #expect(a.appliedCount == block.block.transactions.count)
                 closedAt[block.height] = a.closedProposals
+                referralStatus.append(try db.referrals(id: chain.referral)?.status ?? "none")
+                incomingStatus.append(try db.incomingReferral(chain.neighbourReferral.id)?.status)
             }
+            // Our referral: made in block 2, delivered in block 3, answered in block 5; the neighbour's: received in 3, answered in 4.
+            #expect(referralStatus == ["none", "referred", "delivered", "delivered", "answered"])
+            #expect(incomingStatus == [nil, nil, "received", "answered", "answered"])
             #expect(try db.appliedHeight == 5)
             #expect(try db.head().hash == chain.blocks[4].header.hash)
             #expect(closedAt[4] == [chain.proposal])
@@ -159,6 +165,32 @@ import Testing
                                               genesisHash: c.genesis.hash, isOwn: true, recordedHeight: 4,
                                               recordedTime: chain.blocks[3].header.time, recordedIndex: nil,
                                               transaction: nil, submitter: nil, votes: nil, certificate: nil)])
+
+            // Referrals across the city. Ours to the neighbour: its receipt (their height 42) relayed back in
+            // block 3, its answer (their height 44) in block 5, each step with where it was recorded here.
+            let north = StateTestCommunity.north
+            let neighbourGateway = StateTestCommunity.neighbour.subject("street")
+            let referral = try #require(try db.referrals(id: chain.referral))
+            #expect(referral.toCommunity == north && referral.height == 2 && referral.index == 8 && referral.referenceKind == .serviceRequest)
+            #expect(referral.delivered == ReferralStep(theirHeight: 42, theirTransaction: chain.neighbourReceipt.id, recordedHeight: 3,
+                                                       recordedTime: chain.blocks[2].header.time, transaction: chain.delivered.id))
+            #expect(referral.answer == ReferralReply(accepted: false, note: "No contractor free until May.", answerer: neighbourGateway))
+            #expect(referral.answered == ReferralStep(theirHeight: 44, theirTransaction: chain.neighbourAnswer.id, recordedHeight: 5,
+                                                      recordedTime: chain.blocks[4].header.time, transaction: chain.answered.id))
+            #expect(referral.status == "answered")
+            #expect(try db.referrals() == [referral] && db.referrals(to: north) == [referral])
+            #expect(try db.unansweredReferrals() == [])
+            // The neighbour's to us: received from their height 41 by the relay at block 3 index 5, answered in block 4.
+            let incoming = IncomingReferralEntry(
+                id: chain.neighbourReferral.id, fromCommunity: north, theirHeight: 41, theirTime: StateTestCommunity.startTime + 41_000,
+                referrer: neighbourGateway, kind: .resource, reference: nil, summary: "Two spare wheelchairs.", recordedHeight: 3,
+                recordedTime: chain.blocks[2].header.time, recordedIndex: 5, transaction: chain.received.id,
+                answer: ReferralReply(accepted: true, note: "Collect them at the activity room.", answerer: c.subject("elders")),
+                answerHeight: 4, answerTime: chain.blocks[3].header.time, answerTransaction: chain.answer.id)
+            #expect(try db.incomingReferral(chain.neighbourReferral.id) == incoming)
+            #expect(try db.incomingReferrals() == [incoming] && db.incomingReferrals(from: north) == [incoming])
+            #expect(try db.incomingReferrals(from: CommunityID("baihe")!) == [])
+            #expect(try db.incomingReferral(chain.referral) == nil && db.referrals(id: chain.neighbourReferral.id) == nil)
         }
     }
 
