@@ -327,10 +327,26 @@ import Testing
             #expect(north.first?.id == referring.referral.hex && north.first?.kind == "request")
             #expect(north.first?.reference == referring.request.hex && north.first?.referenceKind == "serviceRequest")
             #expect(north.first?.referrer == referring.subject("committee").description)
+            #expect(north.first?.status == "referred" && north.first?.delivered == nil && north.first?.answer == nil)
             #expect(try await client.execute(uri: "/v1/referrals?limit=1", method: .get).decode(ListBody<ReferralBody>.self).items.count == 1)
             let bad = try await client.execute(uri: "/v1/referrals?to=Not%20A%20Name", method: .get)
             #expect(bad.status == .badRequest && bad.reason == "to 'Not A Name' is not a community name")
             #expect(try await client.execute(uri: "/v1/referrals?from=x", method: .get).status == .badRequest)
+        }
+    }
+
+    /// Neighbours' referrals to this community: none on this chain; bad filters are refused with the reason.
+    @Test func incomingReferralsAreListedAndBadFiltersRefused() async throws {
+        let service = try FakeNodeService(chain: TestChain(referrals: true))
+        try await withClientAPI(service) { client in
+            let all = try await client.execute(uri: "/v1/referrals/incoming?from=hehua-north&limit=5", method: .get)
+            #expect(all.status == .ok)
+            #expect(try all.decode(ListBody<IncomingReferralBody>.self).items.isEmpty)
+            let bad = try await client.execute(uri: "/v1/referrals/incoming?from=Not%20A%20Name", method: .get)
+            #expect(bad.status == .badRequest && bad.reason == "from 'Not A Name' is not a community name")
+            #expect(try await client.execute(uri: "/v1/referrals/incoming?to=x", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/v1/referrals/incoming?limit=0", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/v1/referrals/incoming?limit=100000", method: .get).status == .badRequest)
         }
     }
 

@@ -14,7 +14,7 @@ import Testing
     static let served: Set<String> = [
         "/v1/transactions", "/v1/transactions/{id}", "/v1/subjects/{subject}", "/v1/notices", "/v1/notices/{id}", "/v1/proposals",
         "/v1/proposals/{id}", "/v1/service-requests", "/v1/service-requests/{id}", "/v1/providers", "/v1/providers/{subject}",
-        "/v1/volunteers", "/v1/volunteers/{subject}", "/v1/blocks/head", "/v1/blocks/{height}", "/v1/checkpoints", "/v1/referrals",
+        "/v1/volunteers", "/v1/volunteers/{subject}", "/v1/blocks/head", "/v1/blocks/{height}", "/v1/checkpoints", "/v1/referrals", "/v1/referrals/incoming",
         "/", "/board/{file}", "/v1/board/genesis", "/v1/board/subjects", "/v1/board/notices", "/v1/board/proposals",
         "/v1/board/service-requests", "/v1/board/providers", "/v1/board/volunteers", "/v1/board/blocks",
         "/v1/board/transactions/{id}", "/v1/board/events", "/v1/board/drafts", "/v1/board/rewards", "/v1/board/redemptions",
