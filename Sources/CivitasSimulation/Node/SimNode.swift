@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 import CivitasNodeCore
 import CivitasStorage
+import CivitasTime
 
 /// One simulated node: its disk, which outlives crashes, and while it runs,
 /// its driver over a `SimNodeEnvironment` on that disk.
@@ -41,7 +42,7 @@ struct SimNode {
         restarts += 1
         let environment = try SimNodeEnvironment(
             fs: fs, genesis: genesis, runsRaft: configuration.replicaID != nil,
-            monotonicOrigin: 10_000 + UInt64(index) * 7_919 + restarts * 104_729, wallOffsetMillis: wallOffsetMillis,
+            monotonicOrigin: .origin + .milliseconds(10_000 + UInt64(index) * 7_919 + restarts * 104_729), wallOffsetMillis: wallOffsetMillis,
             virtualTime: virtualTime)
         driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),
                             restoring: environment.raftRestore, seed: seed)

@@ -40,13 +40,13 @@ final class SimNodeEnvironment: NodeEnvironment {
 
     /// The simulation's virtual time, set before each driver call.
     var virtualTime: SimTime = .start
-    /// Where this node's monotonic clock starts (it counts from its own boot, in ms).
-    let monotonicOrigin: Timestamp
+    /// What this node's monotonic clock read at the run's start (each boot draws its own).
+    let monotonicOrigin: MonotonicTime
     /// The node's wall clock against true time (ms): its skew, changed by clock steps.
     var wallOffsetMillis: Int64
 
     /// Opens (or recovers) the node's storage on `fs` and rebuilds its state from the stored blocks.
-    init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: Timestamp, wallOffsetMillis: Int64,
+    init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: MonotonicTime, wallOffsetMillis: Int64,
          virtualTime: SimTime) throws(StorageError) {
         self.fs = fs
         self.genesis = genesis
@@ -74,7 +74,7 @@ final class SimNodeEnvironment: NodeEnvironment {
 
     // MARK: Clocks
 
-    var monotonicNow: MonotonicTime { virtualTime.monotonic(readingAtStart: .origin + .milliseconds(monotonicOrigin)) }
+    var monotonicNow: MonotonicTime { virtualTime.monotonic(readingAtStart: monotonicOrigin) }
     var wallMillis: Timestamp {
         let truth = Int64(virtualTime.wallClock(startingAt: genesis.time))
         return Timestamp(max(0, truth + wallOffsetMillis))
