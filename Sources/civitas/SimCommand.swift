@@ -38,7 +38,8 @@ struct RaftSim: ParsableCommand {
     @Option(help: "Failover: one-way latency in ms.") var latency: Double = 5
 
     func options(seed: UInt64) -> RaftSimulationOptions {
-        RaftSimulationOptions.drawn(seed: seed, voters: voters, faultPhase: SimTime(faultSeconds * 1_000_000))
+        // To the simulator's microsecond, truncated (`Duration.seconds(2.3)` holds the binary fraction, 2.2999… s).
+        RaftSimulationOptions.drawn(seed: seed, voters: voters, faultPhase: .microseconds(Int64(faultSeconds * 1_000_000)))
     }
 
     func replayCommand(_ seed: UInt64) -> String {
@@ -53,7 +54,8 @@ struct RaftSim: ParsableCommand {
             var sim = RaftSimulation(seed: seed, options: opts)
             let report = sim.run()
             if trace { report.trace.forEach { print("  " + $0) } }
-            print("scenario: \(opts.voters) voters, a fault every ~\(opts.faultInterval / 1000) ms, link jitter \(opts.link.jitter / 1000) ms, fsync \(opts.fsyncLatency.lowerBound / 1000)-\(opts.fsyncLatency.upperBound / 1000) ms")
+            func ms(_ d: Duration) -> Int { Int(d.inMilliseconds.rounded(.towardZero)) }
+            print("scenario: \(opts.voters) voters, a fault every ~\(ms(opts.faultInterval)) ms, link jitter \(ms(opts.link.jitter)) ms, fsync \(ms(opts.fsyncLatency.lowerBound))-\(ms(opts.fsyncLatency.upperBound)) ms")
             print(report.summary)
             if !report.passed {
                 print("replay: \(replayCommand(seed))")
@@ -70,7 +72,7 @@ struct RaftSim: ParsableCommand {
     func campaign(_ range: ClosedRange<UInt64>) throws {
         let all = Array(range)
         let failures = Mutex<[RaftSimulationReport]>([])
-        let stats = Mutex<(runs: Int, simulated: UInt64, events: Int)>((0, 0, 0))
+        let stats = Mutex<(runs: Int, simulated: Duration, events: Int)>((0, .zero, 0))
         let start = DispatchTime.now()
         let workers = max(1, jobs)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -78,7 +80,7 @@ struct RaftSim: ParsableCommand {
             while i < all.count {
                 var sim = RaftSimulation(seed: all[i], options: options(seed: all[i]))
                 let report = sim.run()
-                stats.withLock { $0.runs += 1; $0.simulated += report.simulatedTime; $0.events += report.events }
+                stats.withLock { $0.runs += 1; $0.simulated += report.simulatedTime.sinceStart; $0.events += report.events }
                 if !report.passed {
                     failures.withLock { $0.append(report) }
                     print(report.summary)
@@ -90,7 +92,7 @@ struct RaftSim: ParsableCommand {
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let s = stats.withLock { $0 }
         let failed = failures.withLock { $0.map(\.seed).sorted() }
-        print("raft campaign: \(s.runs) seeds \(range.lowerBound)..\(range.upperBound), \(failed.count) failed, \(String(format: "%.1f", wall)) s wall, \(String(format: "%.0f", Double(s.simulated) / 1e6)) s simulated (\(String(format: "%.0f", Double(s.simulated) / 1e6 / wall))x), \(s.events) events")
+        print("raft campaign: \(s.runs) seeds \(range.lowerBound)..\(range.upperBound), \(failed.count) failed, \(String(format: "%.1f", wall)) s wall, \(String(format: "%.0f", s.simulated.inSeconds)) s simulated (\(String(format: "%.0f", s.simulated.inSeconds / wall))x), \(s.events) events")
         if !failed.isEmpty {
             print("failing seeds: \(failed.map(String.init).joined(separator: " "))")
             throw ExitCode(1)
@@ -110,7 +112,7 @@ struct RaftSim: ParsableCommand {
         guard !times.isEmpty else { throw ToolError("no trial elected a new leader") }
         func pct(_ p: Double) -> String {
             let v = times[min(times.count - 1, Int(Double(times.count - 1) * p))]
-            return String(format: "%.1f ms", Double(v) / 1000)
+            return String(format: "%.1f ms", v.inMilliseconds)
         }
         print("failover: \(times.count)/\(trials) trials, \(nodes) nodes, election timeout \(electionTimeout) ms, heartbeat \(heartbeat) ms, one-way latency \(latency) ms")
         print("time without a leader after the leader crashed: median \(pct(0.5)), p90 \(pct(0.9)), p99 \(pct(0.99)), max \(pct(1.0))")

@@ -95,7 +95,7 @@ struct NodeSim: ParsableCommand {
     func campaign(_ range: ClosedRange<UInt64>, scenario: NodeScenario) throws {
         let all = Array(range)
         let failures = Mutex<[UInt64]>([])
-        let stats = Mutex<(runs: Int, simulated: UInt64, committed: Int, height: UInt64)>((0, 0, 0, 0))
+        let stats = Mutex<(runs: Int, simulated: Duration, committed: Int, height: UInt64)>((0, .zero, 0, 0))
         let start = DispatchTime.now()
         let workers = max(1, jobs)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -104,7 +104,7 @@ struct NodeSim: ParsableCommand {
                 var sim = NodeSimulation(options: options(seed: all[i], scenario: scenario))
                 let report = sim.run()
                 stats.withLock {
-                    $0.runs += 1; $0.simulated += report.simulatedTime; $0.committed += report.acknowledged
+                    $0.runs += 1; $0.simulated += report.simulatedTime.sinceStart; $0.committed += report.acknowledged
                     $0.height += report.height
                 }
                 if !report.passed {
@@ -120,7 +120,7 @@ struct NodeSim: ParsableCommand {
         let failed = failures.withLock { $0.sorted() }
         print("node campaign: \(s.runs) seeds \(range.lowerBound)..\(range.upperBound), \(failed.count) failed, "
             + "\(s.committed) transactions committed in \(s.height) blocks, \(String(format: "%.1f", wall)) s wall, "
-            + "\(String(format: "%.0f", Double(s.simulated) / 1e6)) s simulated")
+            + "\(String(format: "%.0f", s.simulated.inSeconds)) s simulated")
         if !failed.isEmpty {
             print("failing seeds: \(failed.map(String.init).joined(separator: " "))")
             throw ExitCode(1)

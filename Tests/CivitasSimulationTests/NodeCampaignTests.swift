@@ -65,7 +65,7 @@ import Testing
         #expect(after.passed, "\(after.summary)\n\(after.trace.suffix(20).joined(separator: "\n"))")
         #expect(after.clockSteps == 2)
         func blocks(_ r: NodeSimulationReport, _ from: UInt64, _ to: UInt64) -> Int {
-            r.firstApplied.filter { $0 > from * 1_000_000 && $0 <= to * 1_000_000 }.count
+            r.firstApplied.filter { $0 > .start + .seconds(from) && $0 <= .start + .seconds(to) }.count
         }
         // The leader's timers did not stop, so nobody called an election…
         #expect(after.raftTerm == before.raftTerm, "term \(after.raftTerm) with the steps, \(before.raftTerm) without")

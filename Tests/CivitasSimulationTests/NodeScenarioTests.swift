@@ -38,7 +38,7 @@ import Testing
             """)
         for seed: UInt64 in [1, 2, 3] {
             let o = s.options(seed: seed), drawn = NodeSimulationOptions.drawn(seed: seed)
-            #expect(o.validators == 7 && o.link.loss == 0.03 && o.link.baseLatency == 2_500 && o.downtime == 2...9)
+            #expect(o.validators == 7 && o.link.loss == 0.03 && o.link.baseLatency == .microseconds(2_500) && o.downtime == 2...9)
             #expect(o.crashEvery == drawn.crashEvery && o.submissionsPerSecond == drawn.submissionsPerSecond
                 && o.link.duplication == drawn.link.duplication && o.observers == drawn.observers)
         }

@@ -8,7 +8,7 @@ import Testing
 /// replays it.
 @Suite struct RaftCampaignTests {
     static func options(seed: UInt64 = 0, faultSeconds: Double = 30) -> RaftSimulationOptions {
-        RaftSimulationOptions.drawn(seed: seed, faultPhase: SimTime(faultSeconds * 1_000_000))
+        RaftSimulationOptions.drawn(seed: seed, faultPhase: .seconds(faultSeconds))
     }
 
     @Test(arguments: [0, 1, 2, 3, 4, 5])
@@ -42,7 +42,7 @@ import Testing
     @Test(arguments: [(UInt64(1), false), (UInt64(370), true), (UInt64(10961), true), (UInt64(16113), true)])
     func regressionSeedsStayFixed(seed: UInt64, drawn: Bool) {
         var o = drawn ? RaftSimulationOptions.drawn(seed: seed) : RaftSimulationOptions()
-        o.faultPhase = 60_000_000
+        o.faultPhase = .seconds(60)
         var sim = RaftSimulation(seed: seed, options: o)
         let report = sim.run()
         #expect(report.passed, "\(report.summary)")
@@ -79,7 +79,7 @@ import Testing
         #expect(times.count == 20)
         // Followers wait at least the minimum election timeout after the last heartbeat,
         // so no failover can be faster than that minus one heartbeat interval.
-        #expect(times.first! >= 100_000)
-        #expect(times.last! < 3_000_000)
+        #expect(times.first! >= .milliseconds(100))
+        #expect(times.last! < .seconds(3))
     }
 }

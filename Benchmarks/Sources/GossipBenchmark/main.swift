@@ -28,7 +28,7 @@ func fixed(_ x: Double, _ digits: Int) -> String {
     return s
 }
 
-func ms(_ t: SimTime) -> String { fixed(Double(t) / 1000, 1) }
+func ms(_ d: Duration) -> String { fixed(d.inMilliseconds, 1) }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 

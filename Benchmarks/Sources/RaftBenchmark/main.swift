@@ -101,7 +101,7 @@ func throughput(size: Int, batch: Int, seconds: Double) -> (rate: Double, perMes
 }
 
 func simulatorSpeed(seeds: ClosedRange<UInt64>) -> (ratio: Double, simulated: Double, wall: Double, events: Int, failed: Int) {
-    var simulated: UInt64 = 0
+    var simulated = Duration.zero
     var events = 0
     var failed = 0
     let start = now()
@@ -110,12 +110,12 @@ func simulatorSpeed(seeds: ClosedRange<UInt64>) -> (ratio: Double, simulated: Do
         o.voters = 5
         var sim = RaftSimulation(seed: seed, options: o)
         let r = sim.run()
-        simulated += r.simulatedTime
+        simulated += r.simulatedTime.sinceStart
         events += r.events
         if !r.passed { failed += 1 }
     }
     let wall = Double(now() - start) / 1e9
-    return (Double(simulated) / 1e6 / wall, Double(simulated) / 1e6, wall, events, failed)
+    return (simulated.inSeconds / wall, simulated.inSeconds, wall, events, failed)
 }
 
 let quick = CommandLine.arguments.contains("--quick")

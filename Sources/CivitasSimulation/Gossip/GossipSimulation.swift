@@ -39,7 +39,7 @@ public struct GossipSimulation {
     private var queue = EventQueue<Event>()
     private var network: SimNetwork
     private var random: SimRandom
-    private var now: SimTime = 0
+    private var now = SimTime.start
     private var ids: [NodeID] = []
     private var indexOf: [NodeID: Int32] = [:]
 
@@ -84,19 +84,19 @@ public struct GossipSimulation {
         for i in 0..<n { connect(Int32(i), count: options.outboundLinks, using: &overlay) }
 
         // Workload and faults, drawn up front from their own generators.
-        let start: SimTime = 1_000_000
+        let start = SimTime.start + .seconds(1)
         for k in 0..<options.messages {
-            queue.schedule(.publish(k), at: start + SimTime(k) * options.publishInterval)
+            queue.schedule(.publish(k), at: start + options.publishInterval * k)
         }
-        let publishEnd = start + SimTime(max(0, options.messages - 1)) * options.publishInterval
+        let publishEnd = start + options.publishInterval * max(0, options.messages - 1)
         var faults = random.fork()
         let crashes = Int((Double(n) * options.churn).rounded())
         var victims = Array(0..<n)
         victims.shuffle(using: &faults)
         for v in victims.prefix(crashes) {
-            let at = start + faults.below(max(1, publishEnd - start + options.publishInterval))
+            let at = start + faults.duration(below: publishEnd - start + options.publishInterval)
             queue.schedule(.crash(Int32(v)), at: at)
-            queue.schedule(.restart(Int32(v)), at: at + faults.between(options.downtime))
+            queue.schedule(.restart(Int32(v)), at: at + faults.duration(in: options.downtime))
         }
         queue.schedule(.maintain, at: start)
         let end = publishEnd + options.settle
@@ -133,26 +133,14 @@ public struct GossipSimulation {
                 for i in 0..<n where nodes[i].up && nodes[i].links.count < options.minimumLinks {
                     connect(Int32(i), count: options.minimumLinks - nodes[i].links.count, using: &overlayRandom)
                 }
-                if now + 1_000_000 <= end { queue.schedule(.maintain, at: now + 1_000_000) }
+                if now + .seconds(1) <= end { queue.schedule(.maintain, at: now + .seconds(1)) }
             }
         }
         return report()
     }
 
-    private var gossipNow: MonotonicTime { Self.monotonicTime(now) }
-
-    // MARK: The clock boundary
-
-    /// The cores' clock at kernel time `t`: the kernel's microseconds, origin at the run's start.
-    private static func monotonicTime(_ t: SimTime) -> MonotonicTime {
-        MonotonicTime(nanosecondsSinceOrigin: t &* 1_000)
-    }
-
-    /// The first kernel time at or after the cores' instant `t` (microseconds, rounded up).
-    private static func simTime(notBefore t: MonotonicTime) -> SimTime {
-        let ns = t.nanosecondsSinceOrigin
-        return ns / 1_000 + (ns % 1_000 == 0 ? 0 : 1)
-    }
+    /// The cores' clock: every core's monotonic clock reads its origin at the run's start.
+    private var gossipNow: MonotonicTime { now.monotonic(readingAtStart: .origin) }
 
     // MARK: Overlay
 
@@ -224,7 +212,7 @@ public struct GossipSimulation {
             if let j = indexOf[peer] { unlink(i, j); unlink(Int(j), Int32(i)) }
         }
         if let wake = d.nextWakeup {
-            let at = max(now, Self.simTime(notBefore: wake))
+            let at = max(now, SimTime(notBefore: wake, readingAtStart: .origin))
             if nodes[i].wakeAt.map({ at < $0 }) ?? true {
                 nodes[i].wakeAt = at
                 queue.schedule(.wake(Int32(i)), at: at)
@@ -256,10 +244,10 @@ public struct GossipSimulation {
     private func report() -> GossipSimulationReport {
         let n = nodes.count
         // Required receivers: up at publication and never down afterwards.
-        var times99: [SimTime] = [], times100: [SimTime] = [], hops99: [UInt32] = [], hops100: [UInt32] = []
+        var times99: [Duration] = [], times100: [Duration] = [], hops99: [UInt32] = [], hops100: [UInt32] = []
         var missed = 0, firstCopies = 0, required = 0
         for k in publishedAt.indices {
-            var got: [(SimTime, UInt32)] = []
+            var got: [(Duration, UInt32)] = []
             var need = 0
             for i in 0..<n where upAtPublish[k][i] && nodes[i].up && (nodes[i].lastCrash.map { $0 < publishedAt[k] } ?? true) {
                 need += 1
@@ -287,10 +275,10 @@ public struct GossipSimulation {
             messagesPublished: publishedAt.count,
             requiredDeliveries: required,
             missedDeliveries: missed,
-            meanTimeTo99: times99.isEmpty ? 0 : times99.reduce(0, +) / SimTime(times99.count),
-            maxTimeTo99: times99.max() ?? 0,
-            meanTimeTo100: times100.isEmpty ? 0 : times100.reduce(0, +) / SimTime(times100.count),
-            maxTimeTo100: times100.max() ?? 0,
+            meanTimeTo99: times99.isEmpty ? .zero : times99.reduce(.zero, +) / times99.count,
+            maxTimeTo99: times99.max() ?? .zero,
+            meanTimeTo100: times100.isEmpty ? .zero : times100.reduce(.zero, +) / times100.count,
+            maxTimeTo100: times100.max() ?? .zero,
             maxHopsTo99: hops99.max() ?? 0,
             maxHopsTo100: hops100.max() ?? 0,
             meanHopsTo99: hops99.isEmpty ? 0 : Double(hops99.reduce(0) { $0 + Int($1) }) / Double(hops99.count),

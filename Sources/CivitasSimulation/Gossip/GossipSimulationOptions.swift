@@ -15,7 +15,7 @@ public struct GossipSimulationOptions: Sendable {
     /// Payloads published, from random live nodes.
     public var messages: Int
     /// Time between two publications.
-    public var publishInterval: SimTime = 200_000
+    public var publishInterval: Duration = .milliseconds(200)
     /// Payload size in bytes.
     public var payloadBytes: Int = 256
     /// Links each node opens when it starts (the overlay's average degree is about twice this).
@@ -23,15 +23,15 @@ public struct GossipSimulationOptions: Sendable {
     /// Below this many links a node opens more (what the membership core's target does in a node).
     public var minimumLinks: Int = 3
     /// One-way latency and jitter of every link.
-    public var baseLatency: SimTime = 10_000
+    public var baseLatency: Duration = .milliseconds(10)
     /// Uniform extra delay in [0, jitter].
-    public var jitter: SimTime = 10_000
+    public var jitter: Duration = .milliseconds(10)
     /// Time from a crash until the crashed node's neighbours see the link drop (keepalive / SWIM detection).
-    public var failureDetection: SimTime = 1_000_000
+    public var failureDetection: Duration = .seconds(1)
     /// Time a crashed node stays down, drawn uniformly from this range.
-    public var downtime: ClosedRange<SimTime> = 2_000_000...8_000_000
+    public var downtime: ClosedRange<Duration> = .seconds(2) ... .seconds(8)
     /// Time after the last publication before coverage is measured.
-    public var settle: SimTime = 20_000_000
+    public var settle: Duration = .seconds(20)
     /// The dissemination core's settings.
     public var plumtree: PlumtreeSettings = .init()
 

@@ -1,4 +1,4 @@
-/// What a dissemination run measured. Times are simulated microseconds.
+/// What a dissemination run measured.
 public struct GossipSimulationReport: Sendable {
     /// The scenario that ran.
     public let options: GossipSimulationOptions
@@ -14,13 +14,13 @@ public struct GossipSimulationReport: Sendable {
     /// Required pairs never delivered.
     public let missedDeliveries: Int
     /// Mean over messages of the time until 99% of the required nodes had it.
-    public let meanTimeTo99: SimTime
+    public let meanTimeTo99: Duration
     /// Worst message's time to 99%.
-    public let maxTimeTo99: SimTime
+    public let maxTimeTo99: Duration
     /// Mean over fully covered messages of the time until the last required node had it.
-    public let meanTimeTo100: SimTime
+    public let meanTimeTo100: Duration
     /// Worst message's time to 100%.
-    public let maxTimeTo100: SimTime
+    public let maxTimeTo100: Duration
     /// Largest hop count among the first 99% of receivers, over all messages.
     public let maxHopsTo99: UInt32
     /// Largest hop count of any receiver, over fully covered messages.
@@ -42,8 +42,10 @@ public struct GossipSimulationReport: Sendable {
     /// True if every message reached every node it had to.
     public var complete: Bool { missedDeliveries == 0 && messagesPublished == options.messages }
 
-    private static func ms(_ t: SimTime) -> String {
-        let whole = t / 1000, frac = (t % 1000) / 10
+    /// Milliseconds with two decimals, truncated (`12.34 ms`).
+    private static func ms(_ d: Duration) -> String {
+        let (whole, micros) = d.wholeMicroseconds.quotientAndRemainder(dividingBy: 1_000)
+        let frac = micros / 10
         return "\(whole).\(frac < 10 ? "0" : "")\(frac) ms"
     }
 

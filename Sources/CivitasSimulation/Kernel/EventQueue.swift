@@ -1,6 +1,3 @@
-/// Virtual time in microseconds.
-public typealias SimTime = UInt64
-
 /// A priority queue of timed events. Ties are broken by insertion order, so
 /// the order of events is a pure function of the schedule.
 ///

@@ -4,9 +4,9 @@ public struct SimNetwork: Sendable {
     /// How one direction of a link behaves.
     public struct LinkProfile: Sendable, Hashable {
         /// Fixed one-way delay.
-        public var baseLatency: SimTime
+        public var baseLatency: Duration
         /// Extra delay drawn uniformly from [0, jitter]; different draws reorder messages.
-        public var jitter: SimTime
+        public var jitter: Duration
         /// Probability a message is lost.
         public var loss: Double
         /// Probability a message is delivered twice.
@@ -15,10 +15,10 @@ public struct SimNetwork: Sendable {
         /// behind a burst): the long tail of the latency distribution.
         public var tailProbability: Double
         /// Extra delay on the slow path, drawn uniformly from [0, tailLatency].
-        public var tailLatency: SimTime
+        public var tailLatency: Duration
 
-        public init(baseLatency: SimTime, jitter: SimTime, loss: Double = 0, duplication: Double = 0,
-                    tailProbability: Double = 0, tailLatency: SimTime = 0) {
+        public init(baseLatency: Duration, jitter: Duration, loss: Double = 0, duplication: Double = 0,
+                    tailProbability: Double = 0, tailLatency: Duration = .zero) {
             self.baseLatency = baseLatency
             self.jitter = jitter
             self.loss = loss
@@ -48,7 +48,7 @@ public struct SimNetwork: Sendable {
     /// Directed pairs (from, to) whose messages are dropped.
     private(set) var blocked: Set<Pair> = []
     /// Until when each node's traffic is clogged (held back), and by how much.
-    private var clogged: [UInt64: (until: SimTime, delay: SimTime)] = [:]
+    private var clogged: [UInt64: (until: SimTime, delay: Duration)] = [:]
     /// Messages sent, lost, duplicated (for reports).
     public private(set) var sent = 0, lost = 0, duplicated = 0
 
@@ -66,15 +66,15 @@ public struct SimNetwork: Sendable {
             lost += 1
             return []
         }
-        var extra: SimTime = 0
+        var extra = Duration.zero
         for node in [from, to] {
             if let c = clogged[node], c.until > now { extra = max(extra, c.delay) }
         }
-        if random.chance(profile.tailProbability) { extra += random.between(0...profile.tailLatency) }
-        let first = now + profile.baseLatency + random.between(0...profile.jitter) + extra
+        if random.chance(profile.tailProbability) { extra += random.duration(in: .zero...profile.tailLatency) }
+        let first = now + profile.baseLatency + random.duration(in: .zero...profile.jitter) + extra
         if random.chance(profile.duplication) {
             duplicated += 1
-            return [first, now + profile.baseLatency + random.between(0...(profile.jitter * 4 + 1)) + extra]
+            return [first, now + profile.baseLatency + random.duration(in: .zero...(profile.jitter * 4 + .microseconds(1))) + extra]
         }
         return [first]
     }
@@ -94,7 +94,7 @@ public struct SimNetwork: Sendable {
     }
 
     /// Holds back every message to or from `node` by `delay` until `until`.
-    public mutating func clog(_ node: UInt64, delay: SimTime, until: SimTime) {
+    public mutating func clog(_ node: UInt64, delay: Duration, until: SimTime) {
         clogged[node] = (until, delay)
     }
 

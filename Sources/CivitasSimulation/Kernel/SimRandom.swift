@@ -42,6 +42,20 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     /// Uniform in [0, 1).
     public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
+    /// Uniform in `0..<bound`, in whole microseconds (the kernel's resolution):
+    /// the same draw as `below` of the bound's microseconds.
+    public mutating func duration(below bound: Duration) -> Duration {
+        .microseconds(below(UInt64(clamping: bound.wholeMicroseconds)))
+    }
+
+    /// Uniform in `range`, in whole microseconds (the kernel's resolution):
+    /// the same draw as `between` of the bounds' microseconds.
+    public mutating func duration(in range: ClosedRange<Duration>) -> Duration {
+        let lower = UInt64(clamping: range.lowerBound.wholeMicroseconds)
+        let upper = UInt64(clamping: range.upperBound.wholeMicroseconds)
+        return .microseconds(between(lower...upper))
+    }
+
     /// True with probability `p`.
     public mutating func chance(_ p: Double) -> Bool { p > 0 && unit() < p }
 

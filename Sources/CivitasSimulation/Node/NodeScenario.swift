@@ -20,7 +20,7 @@ public struct NodeScenario: Sendable, Equatable {
     public var submissionsPerSecond: Int?
     public var retryMillis: UInt64?
     public var blockIntervalMillis: UInt64?
-    /// Link profile inside the community (microseconds in the simulator; milliseconds in the file).
+    /// Link profile inside the community (milliseconds; the simulator rounds them to its microsecond).
     public var latencyMillis: Double?
     public var jitterMillis: Double?
     public var loss: Double?
@@ -113,13 +113,14 @@ public struct NodeScenario: Sendable, Equatable {
         if let v = submissionsPerSecond { o.submissionsPerSecond = v }
         if let v = retryMillis { o.retryMillis = v }
         if let v = blockIntervalMillis { o.blockInterval = v }
-        func micros(_ millis: Double) -> SimTime { SimTime((millis * 1_000).rounded()) }
-        if let v = latencyMillis { o.link.baseLatency = micros(v) }
-        if let v = jitterMillis { o.link.jitter = micros(v) }
+        // Rounded to the kernel's microsecond (`Duration.milliseconds(2.3)` holds the binary fraction, 2.2999… ms).
+        func duration(_ millis: Double) -> Duration { .microseconds(Int64((millis * 1_000).rounded())) }
+        if let v = latencyMillis { o.link.baseLatency = duration(v) }
+        if let v = jitterMillis { o.link.jitter = duration(v) }
         if let v = loss { o.link.loss = v }
         if let v = duplication { o.link.duplication = v }
         if let v = tailProbability { o.link.tailProbability = v }
-        if let v = tailLatencyMillis { o.link.tailLatency = micros(v) }
+        if let v = tailLatencyMillis { o.link.tailLatency = duration(v) }
         if let v = crashEverySeconds { o.crashEvery = v }
         if let v = partitionEverySeconds { o.partitionEvery = v }
         if let v = downtimeSeconds { o.downtime = v }

@@ -39,7 +39,7 @@ public struct NodeSimulation {
     var network: SimNetwork
     var random: SimRandom
     var faultRandom: SimRandom
-    var now: SimTime = 0
+    var now = SimTime.start
     var report: NodeSimulationReport
     /// The one hash every node applied at each height.
     var canonical: [UInt64: Hash] = [:]
@@ -88,8 +88,8 @@ public struct NodeSimulation {
         case gossip(GossipMessage)
     }
 
-    /// The transport's TCP connect timeout (`TransportSettings.connectTimeout`), in µs.
-    static let connectTimeout: SimTime = 5_000_000
+    /// The transport's TCP connect timeout (`TransportSettings.connectTimeout`).
+    static let connectTimeout: Duration = .seconds(5)
 
     /// Node `i`'s listen address.
     static func address(_ i: Int) -> String { "10.0.\(i / 250).\(i % 250 + 1):7000" }
@@ -131,20 +131,22 @@ public struct NodeSimulation {
     public mutating func run() -> NodeSimulationReport {
         for i in nodes.indices {
             start(i)
-            queue.schedule(.tick(i), at: SimTime(i) * 97)
+            // Staggered by 97 µs, so nodes do not tick in lockstep.
+            queue.schedule(.tick(i), at: .start + .microseconds(97 * i))
         }
-        queue.schedule(.submitNew, at: 500_000)
-        let faultEnd = options.faultSeconds * 1_000_000
-        let end = faultEnd + options.quietSeconds * 1_000_000
-        if options.crashEvery > 0 { queue.schedule(.crash, at: 1_000_000 + faultRandom.below(options.crashEvery * 1_000_000)) }
+        queue.schedule(.submitNew, at: .start + .milliseconds(500))
+        let faultEnd = SimTime.start + .seconds(options.faultSeconds)
+        let end = faultEnd + .seconds(options.quietSeconds)
+        let afterOneSecond = SimTime.start + .seconds(1)
+        if options.crashEvery > 0 { queue.schedule(.crash, at: afterOneSecond + faultRandom.duration(below: .seconds(options.crashEvery))) }
         queue.schedule(.endFaults, at: faultEnd)
         for step in options.clockSteps {
-            queue.schedule(.clockStep(node: step.node, millis: step.millis, random: false), at: step.second * 1_000_000)
+            queue.schedule(.clockStep(node: step.node, millis: step.millis, random: false), at: .start + .seconds(step.second))
         }
         if options.clockStepEvery > 0 {
-            queue.schedule(.clockStep(node: nil, millis: 0, random: true), at: 1_000_000 + faultRandom.below(options.clockStepEvery * 1_000_000))
+            queue.schedule(.clockStep(node: nil, millis: 0, random: true), at: afterOneSecond + faultRandom.duration(below: .seconds(options.clockStepEvery)))
         }
-        if options.partitionEvery > 0 { queue.schedule(.partition, at: 1_000_000 + faultRandom.below(options.partitionEvery * 1_000_000)) }
+        if options.partitionEvery > 0 { queue.schedule(.partition, at: afterOneSecond + faultRandom.duration(below: .seconds(options.partitionEvery))) }
         while report.violation == nil, let (time, event) = queue.pop() {
             if time > end { break }
             now = time
@@ -160,7 +162,7 @@ public struct NodeSimulation {
     mutating func handle(_ event: Event, faultsOn: Bool) {
         switch event {
         case let .tick(i):
-            queue.schedule(.tick(i), at: now + options.tickMillis * 1_000)
+            queue.schedule(.tick(i), at: now + .milliseconds(options.tickMillis))
             call(i) { try $0.tick() }
         case let .deliver(to, from, wire):
             guard nodes[to].alive else { return }
@@ -172,20 +174,20 @@ public struct NodeSimulation {
             case let .gossip(message): call(to) { try $0.receive(gossip: message, from: sender) }
             }
         case .submitNew:
-            queue.schedule(.submitNew, at: now + 1_000_000 / UInt64(max(options.submissionsPerSecond, 1)))
+            queue.schedule(.submitNew, at: now + .seconds(1) / max(options.submissionsPerSecond, 1))
             // New work stops a few seconds before the end, so the last of it can commit.
-            guard now + 10_000_000 < (options.faultSeconds + options.quietSeconds) * 1_000_000 else { return }
+            guard now + .seconds(10) < .start + .seconds(options.faultSeconds + options.quietSeconds) else { return }
             guard let tx = clients.next(time: clock, at: now, random: &random) else { return }
             submit(tx)
-            queue.schedule(.retry(tx.id), at: now + options.retryMillis * 1_000)
+            queue.schedule(.retry(tx.id), at: now + .milliseconds(options.retryMillis))
         case let .retry(id):
             guard let tx = clients.stillWanted(id) else { return }
             report.retries += 1
             submit(tx)
-            queue.schedule(.retry(id), at: now + options.retryMillis * 1_000)
+            queue.schedule(.retry(id), at: now + .milliseconds(options.retryMillis))
         case .crash:
             guard faultsOn else { return }
-            queue.schedule(.crash, at: now + 500_000 + faultRandom.below(options.crashEvery * 2_000_000))
+            queue.schedule(.crash, at: now + .milliseconds(500) + faultRandom.duration(below: .seconds(options.crashEvery) * 2))
             let live = nodes.indices.filter { nodes[$0].alive }
             // Keep a majority of validators up, so the run can make progress.
             let liveValidators = live.filter { $0 < options.validators }.count
@@ -193,7 +195,7 @@ public struct NodeSimulation {
             guard !candidates.isEmpty else { return }
             let victim = faultRandom.pick(candidates)
             crash(victim)
-            queue.schedule(.restart(victim), at: now + faultRandom.between(options.downtime) * 1_000_000)
+            queue.schedule(.restart(victim), at: now + .seconds(faultRandom.between(options.downtime)))
         case let .restart(i):
             guard !nodes[i].alive else { return }
             // It rejoins from its seeds, as a restarted node does.
@@ -211,8 +213,8 @@ public struct NodeSimulation {
                 cutLinks.insert(link)
                 close(link)
             }
-            queue.schedule(.heal, at: now + faultRandom.between(options.partitionLength) * 1_000_000)
-            queue.schedule(.partition, at: now + 1_000_000 + faultRandom.below(options.partitionEvery * 2_000_000))
+            queue.schedule(.heal, at: now + .seconds(faultRandom.between(options.partitionLength)))
+            queue.schedule(.partition, at: now + .seconds(1) + faultRandom.duration(below: .seconds(options.partitionEvery) * 2))
         case .heal:
             network.heal()
             report.trace.append("t=\(formatTime(now)) heal")
@@ -228,7 +230,7 @@ public struct NodeSimulation {
             if drawn {
                 guard faultsOn else { return }
                 queue.schedule(.clockStep(node: nil, millis: 0, random: true),
-                               at: now + 500_000 + faultRandom.below(options.clockStepEvery * 2_000_000))
+                               at: now + .milliseconds(500) + faultRandom.duration(below: .seconds(options.clockStepEvery) * 2))
                 target = Int(faultRandom.below(UInt64(nodes.count)))
                 delta = options.clockStepMillis.lowerBound + Int64(faultRandom.below(UInt64(options.clockStepMillis.upperBound - options.clockStepMillis.lowerBound + 1)))
             }
@@ -299,7 +301,7 @@ public struct NodeSimulation {
     }
 
     /// True wall-clock time in ms: genesis time plus simulated time (a node's own clock adds its offset).
-    var clock: Timestamp { genesis.time + now / 1_000 }
+    var clock: Timestamp { now.wallClock(startingAt: genesis.time) }
 
     // MARK: - Nodes
 
@@ -311,7 +313,7 @@ public struct NodeSimulation {
                                                   gossip: NodeGossipConfiguration(record: record, seeds: seeds))
         configuration.settings.compactEveryBlocks = options.compactEveryBlocks
         do {
-            try nodes[i].start(configuration: configuration, genesis: genesis, virtualMicros: now,
+            try nodes[i].start(configuration: configuration, genesis: genesis, virtualTime: now,
                                seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts)
         } catch {
             // The real storage refused what the simulated disk kept: a node that cannot start is a finding.
@@ -333,7 +335,7 @@ public struct NodeSimulation {
     /// what its environment collected. A storage failure is a crash of that node.
     mutating func call(_ i: Int, _ body: (inout NodeDriver<SimNodeEnvironment>) throws -> Void) {
         guard nodes[i].alive else { return }
-        nodes[i].environment!.virtualMicros = now
+        nodes[i].environment!.virtualTime = now
         do {
             try body(&nodes[i].driver!)
         } catch {
@@ -349,7 +351,7 @@ public struct NodeSimulation {
         report.trace.append("t=\(formatTime(now)) node \(i) storage failed: \(error); it crashes")
         flush(i)
         crash(i)
-        queue.schedule(.restart(i), at: now + 1_000_000)
+        queue.schedule(.restart(i), at: now + .seconds(1))
     }
 
     mutating func crash(_ i: Int) {
@@ -370,7 +372,7 @@ public struct NodeSimulation {
         // Clients talk to observers when any is up (the path: submit through an observer).
         let observers = live.filter { $0 >= options.validators }
         let target = random.pick(observers.isEmpty ? live : observers)
-        nodes[target].environment!.virtualMicros = now
+        nodes[target].environment!.virtualTime = now
         let start: NodeDriver<SimNodeEnvironment>.SubmitStart
         do {
             start = try nodes[target].driver!.submit(tx, wait: .milliseconds(options.retryMillis))
@@ -407,7 +409,7 @@ public struct NodeSimulation {
             case let .gossip(to, message):
                 if let j = index(of: to), links.contains(Link(i, j)) { send(.gossip(message), from: i, to: j) }
             case let .dial(address, node):
-                let roundTrip = 2 * options.link.baseLatency + random.between(0...options.link.jitter)
+                let roundTrip = options.link.baseLatency * 2 + random.duration(in: .zero...options.link.jitter)
                 queue.schedule(.dialed(from: i, address: address, node: node), at: now + roundTrip)
             case let .disconnect(peer, reason):
                 if reason.isRefusal {

@@ -13,8 +13,8 @@ public struct NodeSimulationOptions: Sendable, Hashable {
     public var faultSeconds: UInt64 = 30
     public var quietSeconds: UInt64 = 30
     /// Link profile inside the community.
-    public var link = SimNetwork.LinkProfile(baseLatency: 1_000, jitter: 4_000, loss: 0.02, duplication: 0.01,
-                                             tailProbability: 0.01, tailLatency: 50_000)
+    public var link = SimNetwork.LinkProfile(baseLatency: .milliseconds(1), jitter: .milliseconds(4), loss: 0.02, duplication: 0.01,
+                                             tailProbability: 0.01, tailLatency: .milliseconds(50))
     /// Mean simulated seconds between crashes (any node), and between partitions.
     public var crashEvery: UInt64 = 6
     public var partitionEvery: UInt64 = 8

@@ -29,7 +29,7 @@ public struct NodeSimulationReport: Sendable {
 
     public let seed: UInt64
     public var violation: Violation?
-    public var simulatedTime: SimTime = 0
+    public var simulatedTime: SimTime = .start
     public var events = 0
     public var crashes = 0
     public var partitions = 0
@@ -44,7 +44,7 @@ public struct NodeSimulationReport: Sendable {
     public var storageFailures = 0
     /// Wall-clock steps injected.
     public var clockSteps = 0
-    /// When each height was first applied anywhere (simulated µs), by height.
+    /// When each height was first applied anywhere, by height.
     public var firstApplied: [SimTime] = []
     /// The highest Raft term any validator reached (each election raises it).
     public var raftTerm: UInt64 = 0
@@ -93,8 +93,8 @@ public struct NodeSimulationReport: Sendable {
         transactionsCommitted = nodes.compactMap { $0.ledger?.appliedTransactions }.max() ?? 0
         let sorted = clients.latencies.sorted()
         if !sorted.isEmpty {
-            latencyP50Millis = sorted[sorted.count / 2] / 1_000
-            latencyP99Millis = sorted[min(sorted.count - 1, sorted.count * 99 / 100)] / 1_000
+            latencyP50Millis = Self.wholeMilliseconds(sorted[sorted.count / 2])
+            latencyP99Millis = Self.wholeMilliseconds(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
         }
         var bytes: [UInt8] = []
         for h in canonical.keys.sorted() { bytes += canonical[h]!.bytes }
@@ -102,6 +102,9 @@ public struct NodeSimulationReport: Sendable {
         for n in [events, messagesSent, proposals, retries, crashes, partitions, linksOpened, dialFailures, clockSteps] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
         digest = Hashing.sha256(bytes)
     }
+
+    /// A latency as the report counts it: whole milliseconds, truncated.
+    private static func wholeMilliseconds(_ d: Duration) -> UInt64 { UInt64(clamping: d.wholeMicroseconds / 1_000) }
 
     /// One line for the campaign log.
     public var summary: String {

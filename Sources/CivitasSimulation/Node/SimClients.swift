@@ -14,8 +14,8 @@ struct ClientLedger {
     private let provider: Int
     private var nextNonce: [Int]
     private var sequence = 0
-    /// Payloads due once an earlier transaction committed: (due at µs, signer, payload), in order.
-    private var followUps: [(due: UInt64, signer: Int, payload: TransactionPayload)] = []
+    /// Payloads due once an earlier transaction committed: (due at, signer, payload), in order.
+    private var followUps: [(due: SimTime, signer: Int, payload: TransactionPayload)] = []
     /// What each still-wanted transaction carried, for its follow-up.
     private var payloads: [Hash: TransactionPayload] = [:]
     /// Service codes of the requests: the sample's two with deadlines, and two without.
@@ -25,9 +25,9 @@ struct ClientLedger {
     /// Seen committed: where.
     private(set) var acknowledged: [Hash: ChainPlace] = [:]
     private(set) var submitted = 0
-    /// Simulated µs from first submission to first commit, per transaction.
-    private(set) var latencies: [UInt64] = []
-    private var submittedAt: [Hash: UInt64] = [:]
+    /// Simulated time from first submission to first commit, per transaction.
+    private(set) var latencies: [Duration] = []
+    private var submittedAt: [Hash: SimTime] = [:]
 
     init(residents: [SigningKey], committee: SigningKey, provider: SigningKey, community: CommunityID) {
         signers = residents + [committee, provider]
@@ -38,7 +38,7 @@ struct ClientLedger {
     }
 
     /// The next transaction to submit at `now`: a follow-up that is due, else a resident's new request.
-    mutating func next(time: Timestamp, at now: UInt64, random: inout SimRandom) -> Transaction? {
+    mutating func next(time: Timestamp, at now: SimTime, random: inout SimRandom) -> Transaction? {
         if let i = followUps.firstIndex(where: { $0.due <= now }) {
             let f = followUps.remove(at: i)
             return sign(f.payload, by: f.signer, time: time, at: now)
@@ -51,7 +51,7 @@ struct ClientLedger {
                                                    location: "building \(s % 5 + 1)")), by: s, time: time, at: now)
     }
 
-    private mutating func sign(_ payload: TransactionPayload, by s: Int, time: Timestamp, at now: UInt64) -> Transaction {
+    private mutating func sign(_ payload: TransactionPayload, by s: Int, time: Timestamp, at now: SimTime) -> Transaction {
         let nonce = UInt64(nextNonce[s])
         nextNonce[s] += 1
         let tx = UnsignedTransaction(community: community, signer: signers[s].publicKey, nonce: nonce, time: time, payload: payload)
@@ -67,7 +67,7 @@ struct ClientLedger {
     /// deadline (and a quarter of the rest) to the provider 1-2.5 s later; the
     /// provider answers each assignment 1-20 s later (the simulated deadlines
     /// are 10 s and 30 s). Drawn from the transaction ID, so a run is repeatable.
-    private mutating func followUp(_ id: Hash, now: UInt64) {
+    private mutating func followUp(_ id: Hash, now: SimTime) {
         guard let payload = payloads.removeValue(forKey: id) else { return }
         let draw = UInt64(id.bytes[0]) | UInt64(id.bytes[1]) << 8
         switch payload {
@@ -78,10 +78,10 @@ struct ClientLedger {
             // A person reads the request a second or two after it committed (by
             // then every node has applied it, so no node refuses the assignment
             // for a request it has not seen yet).
-            followUps.append((now + 1_000_000 + (draw % 4) * 500_000, committee,
+            followUps.append((now + .seconds(1) + .milliseconds(500) * (draw % 4), committee,
                               .assignment(Assignment(request: id, provider: provider, note: "please attend"))))
         case let .assignment(a):
-            let delay = 1_000_000 + (draw % 39) * 500_000
+            let delay = Duration.seconds(1) + .milliseconds(500) * (draw % 39)
             followUps.append((now + delay, provider, .serviceResponse(ServiceResponse(request: a.request, status: .resolvedFixed,
                                                                                        note: "fixed"))))
         default:
@@ -92,7 +92,7 @@ struct ClientLedger {
     func stillWanted(_ id: Hash) -> Transaction? { wanted[id] }
 
     /// A node told the client of `id` it is committed at `place`.
-    mutating func acknowledge(_ id: Hash, at place: ChainPlace, now: UInt64) {
+    mutating func acknowledge(_ id: Hash, at place: ChainPlace, now: SimTime) {
         guard wanted.removeValue(forKey: id) != nil else { return }
         acknowledged[id] = place
         followUp(id, now: now)

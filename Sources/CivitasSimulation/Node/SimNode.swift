@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 import CivitasNodeCore
 import CivitasStorage
+import CivitasTime
 
 /// One simulated node: its disk, which outlives crashes, and while it runs,
 /// its driver over a `SimNodeEnvironment` on that disk.
@@ -36,13 +37,13 @@ struct SimNode {
 
     /// Starts (or restarts) from what its disk holds: the Raft log and the
     /// blocks recovered by the real storage code, the state rebuilt from the blocks.
-    mutating func start(configuration: NodeCoreConfiguration, genesis: GenesisDocument, virtualMicros: SimTime,
+    mutating func start(configuration: NodeCoreConfiguration, genesis: GenesisDocument, virtualTime: SimTime,
                         seed: UInt64) throws(StorageError) {
         restarts += 1
         let environment = try SimNodeEnvironment(
             fs: fs, genesis: genesis, runsRaft: configuration.replicaID != nil,
-            monotonicOrigin: 10_000 + UInt64(index) * 7_919 + restarts * 104_729, wallOffsetMillis: wallOffsetMillis,
-            virtualMicros: virtualMicros)
+            monotonicOrigin: .origin + .milliseconds(10_000 + UInt64(index) * 7_919 + restarts * 104_729), wallOffsetMillis: wallOffsetMillis,
+            virtualTime: virtualTime)
         driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),
                             restoring: environment.raftRestore, seed: seed)
     }

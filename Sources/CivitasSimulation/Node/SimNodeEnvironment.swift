@@ -39,21 +39,21 @@ final class SimNodeEnvironment: NodeEnvironment {
     private let genesis: GenesisDocument
     var outbox: [Outgoing] = []
 
-    /// The simulation's virtual time (µs), set before each driver call.
-    var virtualMicros: SimTime = 0
-    /// Where this node's monotonic clock starts (it counts from its own boot, in ms).
-    let monotonicOrigin: Timestamp
+    /// The simulation's virtual time, set before each driver call.
+    var virtualTime: SimTime = .start
+    /// What this node's monotonic clock read at the run's start (each boot draws its own).
+    let monotonicOrigin: MonotonicTime
     /// The node's wall clock against true time (ms): its skew, changed by clock steps.
     var wallOffsetMillis: Int64
 
     /// Opens (or recovers) the node's storage on `fs` and rebuilds its state from the stored blocks.
-    init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: Timestamp, wallOffsetMillis: Int64,
-         virtualMicros: SimTime) throws(StorageError) {
+    init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: MonotonicTime, wallOffsetMillis: Int64,
+         virtualTime: SimTime) throws(StorageError) {
         self.fs = fs
         self.genesis = genesis
         self.monotonicOrigin = monotonicOrigin
         self.wallOffsetMillis = wallOffsetMillis
-        self.virtualMicros = virtualMicros
+        self.virtualTime = virtualTime
         try fs.createDirectory("/node")
         storage = try NodeStorage(walDirectory: Self.walDirectory, blocksDirectory: Self.blocksDirectory, runsRaft: runsRaft, fileSystem: fs)
         ledger = SimLedger(genesis: genesis)
@@ -75,9 +75,9 @@ final class SimNodeEnvironment: NodeEnvironment {
 
     // MARK: Clocks
 
-    var monotonicNow: MonotonicTime { .origin + .milliseconds(monotonicOrigin) + .microseconds(virtualMicros) }
+    var monotonicNow: MonotonicTime { virtualTime.monotonic(readingAtStart: monotonicOrigin) }
     var wallMillis: Timestamp {
-        let truth = Int64(genesis.time) + Int64(virtualMicros / 1_000)
+        let truth = Int64(virtualTime.wallClock(startingAt: genesis.time))
         return Timestamp(max(0, truth + wallOffsetMillis))
     }
 

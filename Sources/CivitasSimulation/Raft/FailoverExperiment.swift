@@ -16,9 +16,9 @@ public struct FailoverExperiment: Sendable {
 
     public init() {}
 
-    /// Times without a leader, one per trial, in microseconds.
-    public func run() -> [SimTime] {
-        var out: [SimTime] = []
+    /// Times without a leader, one per trial.
+    public func run() -> [Duration] {
+        var out: [Duration] = []
         out.reserveCapacity(trials)
         for t in 0..<trials {
             if let d = trial(seed: seed &* 1_000_003 &+ UInt64(t)) { out.append(d) }
@@ -26,19 +26,21 @@ public struct FailoverExperiment: Sendable {
         return out
     }
 
-    func trial(seed: UInt64) -> SimTime? {
+    func trial(seed: UInt64) -> Duration? {
         var o = RaftSimulationOptions()
         o.voters = nodes
         o.spares = 0
-        o.tick = 1_000
+        o.tick = .milliseconds(1)
         o.raft.electionTicks = electionTimeoutMs.lowerBound
         o.raft.electionJitterTicks = electionTimeoutMs.upperBound - electionTimeoutMs.lowerBound
         o.raft.heartbeatTicks = max(1, heartbeatMs)
-        let latency = SimTime(latencyMs * 1000)
-        o.link = SimNetwork.LinkProfile(baseLatency: latency, jitter: max(1, latency / 10))
-        o.fsyncLatency = 100...1_000
+        // To the kernel's microsecond, truncated (`Duration.milliseconds(2.3)` holds 2.2999…
+        // ms, the binary fraction, which the kernel would truncate to one microsecond less).
+        let latency = Duration.microseconds(Int64(latencyMs * 1_000))
+        o.link = SimNetwork.LinkProfile(baseLatency: latency, jitter: max(.microseconds(1), latency / 10))
+        o.fsyncLatency = .microseconds(100) ... .milliseconds(1)
         o.faults = []
-        o.proposalInterval = 20_000
+        o.proposalInterval = .milliseconds(20)
         var sim = RaftSimulation(seed: seed, options: o)
         return sim.runFailoverTrial()
     }
@@ -47,11 +49,11 @@ public struct FailoverExperiment: Sendable {
 extension RaftSimulation {
     /// Elects a leader, lets it serve for a random while, crashes it, and
     /// returns the time until another replica becomes leader.
-    mutating func runFailoverTrial() -> SimTime? {
+    mutating func runFailoverTrial() -> Duration? {
         faultsActive = false
         startFounders()
-        queue.schedule(.propose, at: 0)
-        let limit: SimTime = 120_000_000
+        queue.schedule(.propose, at: .start)
+        let limit = SimTime.start + .seconds(120)
         var crashAt: SimTime? = nil
         var victim: ReplicaID? = nil
         while let (time, event) = queue.pop(), time < limit {
@@ -59,7 +61,7 @@ extension RaftSimulation {
             if case .endFaults = event { continue }
             if crashAt == nil, let leader = currentLeader() {
                 // Serve for a random while, so the crash lands anywhere in the heartbeat cycle.
-                crashAt = now + 500_000 + random.below(1_000_000)
+                crashAt = now + .milliseconds(500) + random.duration(below: .seconds(1))
                 victim = leader
             }
             if let at = crashAt, let v = victim, now >= at {

@@ -15,7 +15,7 @@ extension RaftSimulation {
             let leader = currentLeader()
             let victim = (leader != nil && faultRandom.chance(0.4)) ? leader! : faultRandom.pick(live)
             crash(victim)
-            queue.schedule(.restart(victim), at: now + faultRandom.between(50_000...4_000_000))
+            queue.schedule(.restart(victim), at: now + faultRandom.duration(in: .milliseconds(50) ... .seconds(4)))
         case .partition:
             guard !partitionActive else { return }
             partitionActive = true
@@ -24,11 +24,11 @@ extension RaftSimulation {
             let focus = shape == .isolateLeader ? currentLeader() : nil
             let what = network.partition(shape, nodes: started, focus: focus, random: &faultRandom)
             trace("partition \(what)")
-            queue.schedule(.healPartition, at: now + faultRandom.between(200_000...8_000_000))
+            queue.schedule(.healPartition, at: now + faultRandom.duration(in: .milliseconds(200) ... .seconds(8)))
         case .clog:
             let node = faultRandom.pick(started)
-            let until = now + faultRandom.between(500_000...4_000_000)
-            network.clog(node, delay: faultRandom.between(50_000...1_500_000), until: until)
+            let until = now + faultRandom.duration(in: .milliseconds(500) ... .seconds(4))
+            network.clog(node, delay: faultRandom.duration(in: .milliseconds(50) ... .milliseconds(1_500)), until: until)
             report.otherFaults += 1
             trace("clog \(node)")
         case .loss:
@@ -57,7 +57,7 @@ extension RaftSimulation {
         network.profile.jitter = options.link.jitter * faultRandom.between(jitterFactor)
         report.otherFaults += 1
         trace(what)
-        queue.schedule(.restoreLink, at: now + faultRandom.between(500_000...5_000_000))
+        queue.schedule(.restoreLink, at: now + faultRandom.duration(in: .milliseconds(500) ... .seconds(5)))
     }
 
     mutating func changeMembership() {

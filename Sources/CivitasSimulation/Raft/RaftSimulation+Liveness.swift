@@ -29,7 +29,7 @@ extension RaftSimulation {
             _ = try? replicas[index(leader)].core.propose([payload(marker)])
             afterStep(leader)
         }
-        queue.schedule(.livenessProbe, at: now + 500_000)
+        queue.schedule(.livenessProbe, at: now + .milliseconds(500))
     }
 
     mutating func checkLivenessDone() {

@@ -31,7 +31,7 @@ extension RaftSimulation {
         if rd.mustSync && !options.shellSendsBeforeSync {
             do { try replicas[i].storage.flush() } catch { return storageFailed(id, error) }
             replicas[i].syncing = rd
-            queue.schedule(.fsyncDone(id, incarnation: replicas[i].incarnation), at: now + random.between(options.fsyncLatency))
+            queue.schedule(.fsyncDone(id, incarnation: replicas[i].incarnation), at: now + random.duration(in: options.fsyncLatency))
         } else {
             finish(id, rd)
         }
@@ -149,7 +149,7 @@ extension RaftSimulation {
             replicas[i].storage.fs.readErrorRate = 0
             if case .io(_, _, 5) = error {
                 report.storageReadErrors += 1
-                queue.schedule(.restart(id), at: now + 100_000 + faultRandom.below(900_000))
+                queue.schedule(.restart(id), at: now + .milliseconds(100) + faultRandom.duration(below: .milliseconds(900)))
                 return
             }
             return storageFailed(id, error)

@@ -51,7 +51,7 @@ public struct RaftSimulation {
         var grantedVotes: [UInt64: ReplicaID] = [:]
     }
 
-    var now: SimTime = 0
+    var now = SimTime.start
     var queue = EventQueue<Event>()
     var random: SimRandom
     var faultRandom: SimRandom
@@ -74,7 +74,7 @@ public struct RaftSimulation {
     /// Replicas ever added to the configuration, and ever removed (never re-added).
     var removed: Set<ReplicaID> = []
     var livenessMarker: UInt64? = nil
-    var livenessDeadline: SimTime = 0
+    var livenessDeadline = SimTime.start
 
     public init(seed: UInt64, options: RaftSimulationOptions = RaftSimulationOptions()) {
         self.seed = seed
@@ -95,10 +95,10 @@ public struct RaftSimulation {
     /// Runs to the end (or the first violation) and returns the report.
     public mutating func run() -> RaftSimulationReport {
         startFounders()
-        queue.schedule(.propose, at: random.below(options.proposalInterval))
-        queue.schedule(.fault, at: options.faultInterval / 2)
-        queue.schedule(.checkLogMatching, at: options.logMatchingInterval)
-        queue.schedule(.endFaults, at: options.faultPhase)
+        queue.schedule(.propose, at: .start + random.duration(below: options.proposalInterval))
+        queue.schedule(.fault, at: .start + options.faultInterval / 2)
+        queue.schedule(.checkLogMatching, at: .start + options.logMatchingInterval)
+        queue.schedule(.endFaults, at: .start + options.faultPhase)
         while report.violation == nil, let (time, event) = queue.pop() {
             now = time
             report.events += 1
@@ -164,11 +164,11 @@ public struct RaftSimulation {
             finish(id, rd)
         case .propose:
             proposeWorkload()
-            queue.schedule(.propose, at: now + 1 + random.below(2 * options.proposalInterval))
+            queue.schedule(.propose, at: now + .microseconds(1) + random.duration(below: options.proposalInterval * 2))
         case .fault:
             guard faultsActive else { return }
             injectFault()
-            let gap = options.faultInterval / 4 + faultRandom.below(options.faultInterval * 3 / 2)
+            let gap = options.faultInterval / 4 + faultRandom.duration(below: options.faultInterval * 3 / 2)
             queue.schedule(.fault, at: now + gap)
         case .healPartition:
             network.heal()
@@ -199,7 +199,7 @@ public struct RaftSimulation {
         replicas[i].started = true
         replicas[i].incarnation += 1
         let inc = replicas[i].incarnation
-        queue.schedule(.tick(id, incarnation: inc), at: now + 1 + random.below(options.tick))
+        queue.schedule(.tick(id, incarnation: inc), at: now + .microseconds(1) + random.duration(below: options.tick))
         afterStep(id)
     }
 

@@ -7,26 +7,26 @@ public struct RaftSimulationOptions: Sendable {
     /// Fresh replicas that membership changes may add (as learners, then voters).
     public var spares: Int = 2
     /// Length of one tick.
-    public var tick: SimTime = 100_000
+    public var tick: Duration = .milliseconds(100)
     /// Raft settings of every replica (etcd's defaults: 100 ms ticks, 1 s election timeout).
     public var raft = RaftSettings()
     /// Link behaviour when no fault is active.
     /// Latency is 1 ms plus up to 9 ms of jitter, and 1% of messages take up to 200 ms more.
-    public var link = SimNetwork.LinkProfile(baseLatency: 1_000, jitter: 9_000, loss: 0, duplication: 0,
-                                             tailProbability: 0.01, tailLatency: 200_000)
+    public var link = SimNetwork.LinkProfile(baseLatency: .milliseconds(1), jitter: .milliseconds(9), loss: 0, duplication: 0,
+                                             tailProbability: 0.01, tailLatency: .milliseconds(200))
     /// Time an fsync takes, drawn uniformly.
-    public var fsyncLatency: ClosedRange<SimTime> = 500...5_000
+    public var fsyncLatency: ClosedRange<Duration> = .microseconds(500) ... .milliseconds(5)
     /// Length of the fault phase; faults stop when it ends.
-    public var faultPhase: SimTime = 60_000_000
+    public var faultPhase: Duration = .seconds(60)
     /// After faults stop: time within which a leader must be elected and a new
     /// proposal applied by every member (the liveness bound).
-    public var livenessBound: SimTime = 20_000_000
+    public var livenessBound: Duration = .seconds(20)
     /// Mean time between workload proposals.
-    public var proposalInterval: SimTime = 50_000
+    public var proposalInterval: Duration = .milliseconds(50)
     /// Largest batch a client proposes at once.
     public var maxBatch: Int = 8
     /// Mean time between injected faults (drawn uniformly from 0.25x to 1.75x).
-    public var faultInterval: SimTime = 2_000_000
+    public var faultInterval: Duration = .seconds(2)
     /// Fault kinds to draw from.
     public var faults: Set<FaultKind> = Set(FaultKind.allCases)
     /// Compact a replica's log when it holds more than this many applied entries.
@@ -38,7 +38,7 @@ public struct RaftSimulationOptions: Sendable {
     /// replica's disk fails with EIO (the restart is then retried).
     public var storageReadErrorRate: Double = 0.02
     /// Check log matching across all replicas this often.
-    public var logMatchingInterval: SimTime = 1_000_000
+    public var logMatchingInterval: Duration = .seconds(1)
 
     /// Fault injection into the shell itself, to prove the checkers catch a
     /// broken persistence contract: messages leave before their Ready is fsynced.
@@ -51,14 +51,15 @@ public struct RaftSimulationOptions: Sendable {
     /// link jitter and disk speed vary between seeds, so a campaign covers
     /// small clusters (where one crash loses the quorum) and fast fault storms
     /// as well as the defaults. `voters` pins the cluster size when given.
-    public static func drawn(seed: UInt64, voters: Int? = nil, faultPhase: SimTime = 60_000_000) -> RaftSimulationOptions {
+    public static func drawn(seed: UInt64, voters: Int? = nil, faultPhase: Duration = .seconds(60)) -> RaftSimulationOptions {
         var r = SimRandom(seed: seed ^ 0x5CE9_A210)
         var o = RaftSimulationOptions()
         o.voters = voters ?? (r.chance(0.5) ? 3 : 5)
         o.faultPhase = faultPhase
-        o.faultInterval = r.pick([500_000, 1_000_000, 2_000_000, 3_000_000])
-        o.link.jitter = r.pick([2_000, 9_000, 20_000])
-        o.fsyncLatency = r.pick([100...1_000, 500...5_000, 2_000...20_000])
+        o.faultInterval = r.pick([.milliseconds(500), .seconds(1), .seconds(2), .seconds(3)])
+        o.link.jitter = r.pick([.milliseconds(2), .milliseconds(9), .milliseconds(20)])
+        o.fsyncLatency = r.pick([.microseconds(100) ... .milliseconds(1), .microseconds(500) ... .milliseconds(5),
+                                  .milliseconds(2) ... .milliseconds(20)])
         o.maxBatch = r.pick([1, 8, 32])
         return o
     }

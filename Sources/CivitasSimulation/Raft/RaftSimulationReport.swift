@@ -16,7 +16,7 @@ public struct InvariantViolation: Sendable, Hashable, CustomStringConvertible {
     }
 
     public let property: Property
-    /// Simulated time, microseconds.
+    /// When it broke.
     public let time: SimTime
     public let replica: UInt64?
     public let detail: String
@@ -31,8 +31,8 @@ public struct InvariantViolation: Sendable, Hashable, CustomStringConvertible {
 public struct RaftSimulationReport: Sendable {
     public let seed: UInt64
     public var violation: InvariantViolation? = nil
-    /// Simulated time covered.
-    public var simulatedTime: SimTime = 0
+    /// Simulated time covered: the instant the run ended.
+    public var simulatedTime: SimTime = .start
     public var events = 0
     public var elections = 0
     public var highestTerm: UInt64 = 0
@@ -55,7 +55,7 @@ public struct RaftSimulationReport: Sendable {
     /// WAL segments rolled and removed after compaction, over all replicas.
     public var walSegmentsRemoved = 0
     /// Time from the end of faults to the liveness proposal being applied everywhere.
-    public var recoveryTime: SimTime? = nil
+    public var recoveryTime: Duration? = nil
     /// The fault log, for reading a failure.
     public var trace: [String] = []
 
@@ -73,8 +73,12 @@ public struct RaftSimulationReport: Sendable {
     }
 }
 
-func formatTime(_ t: SimTime) -> String {
-    let ms = Double(t) / 1000
+/// An instant as reports print it: the time since the run's start, as `formatTime(_: Duration)`.
+func formatTime(_ t: SimTime) -> String { formatTime(t.sinceStart) }
+
+/// A duration as reports print it: milliseconds below a second (`250.5 ms`), else seconds (`12.0 s`), to three decimals.
+func formatTime(_ d: Duration) -> String {
+    let ms = d.inMilliseconds
     return ms >= 1000 ? String(format3(ms / 1000)) + " s" : String(format3(ms)) + " ms"
 }
 
