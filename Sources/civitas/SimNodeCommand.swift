@@ -22,6 +22,8 @@ struct NodeSim: ParsableCommand {
     @Option(help: "Replay one seed.") var seed: UInt64?
     @Option(help: "Run a campaign over a range of seeds, e.g. 1..20.") var seeds: String?
     @Option(help: "A scenario file (simulations/*.toml): community, links, workload, faults, seeds.") var scenario: String?
+    @Option(help: "Communities: 1 (default), or a city of 2-40, each with its validators, observers and a gateway, federated; adds city faults (a community cut off from the city, lossy city links) and referrals between them.")
+    var communities: Int?
     @Option(help: "Validators (default 5).") var validators: Int?
     @Option(help: "Observers (default 10).") var observers: Int?
     @Option(help: "New submissions per simulated second (default: drawn from the seed).") var rate: Int?
@@ -32,6 +34,7 @@ struct NodeSim: ParsableCommand {
 
     func options(seed: UInt64, scenario: NodeScenario) -> NodeSimulationOptions {
         var o = scenario.options(seed: seed)
+        if let communities { o.communities = communities }
         if let validators { o.validators = validators }
         if let observers { o.observers = observers }
         if let faultSeconds { o.faultSeconds = faultSeconds }
@@ -41,7 +44,8 @@ struct NodeSim: ParsableCommand {
     }
 
     func replay(_ seed: UInt64) -> String {
-        "civitas sim node" + (scenario.map { " --scenario \($0)" } ?? "") + " --seed \(seed) --trace"
+        "civitas sim node" + (scenario.map { " --scenario \($0)" } ?? "") + (communities.map { " --communities \($0)" } ?? "")
+            + " --seed \(seed) --trace"
     }
 
     func loadScenario() throws -> NodeScenario {
@@ -62,6 +66,7 @@ struct NodeSim: ParsableCommand {
         guard sample.validators >= 1, sample.validators <= 31, sample.observers >= 0, sample.observers <= 1_000 else {
             throw ValidationError("validators must be 1...31 and observers 0...1000")
         }
+        guard (1...40).contains(sample.communities) else { throw ValidationError("communities must be 1...40") }
         var seed = self.seed
         var seeds = self.seeds
         if seed == nil, seeds == nil, let pinned = file.seeds {
@@ -72,10 +77,12 @@ struct NodeSim: ParsableCommand {
             var sim = NodeSimulation(options: opts)
             let report = sim.run()
             if trace { report.trace.forEach { print("  " + $0) } }
-            print("scenario: \(opts.validators) validators, \(opts.observers) observers, loss \(opts.link.loss * 100)%, "
+            print("scenario: " + (opts.communities > 1 ? "\(opts.communities) communities of " : "")
+                + "\(opts.validators) validators, \(opts.observers) observers" + (opts.communities > 1 ? " and a gateway" : "") + ", loss \(opts.link.loss * 100)%, "
                 + "duplication \(opts.link.duplication * 100)%, a crash every ~\(opts.crashEvery) s, a partition every ~\(opts.partitionEvery) s, "
                 + "\(opts.submissionsPerSecond) submissions/s")
             print(report.summary)
+            if opts.communities > 1 { print(report.citySummary) }
             report.refusalSamples.forEach { print("  refused: " + $0) }
             if !report.passed {
                 print("replay: \(replay(seed))")

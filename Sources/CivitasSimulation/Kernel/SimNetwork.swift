@@ -45,6 +45,11 @@ public struct SimNetwork: Sendable {
     }
 
     public var profile: LinkProfile
+    /// Links between nodes of different groups (a city's communities) take
+    /// this profile when it is set: their gateways talk over the city's links.
+    public var crossGroupProfile: LinkProfile?
+    /// Each node's group (nodes not listed are in group 0).
+    public var groups: [UInt64: Int] = [:]
     /// Directed pairs (from, to) whose messages are dropped.
     private(set) var blocked: Set<Pair> = []
     /// Until when each node's traffic is clogged (held back), and by how much.
@@ -62,6 +67,7 @@ public struct SimNetwork: Sendable {
     /// The delivery times of one message sent now: none (lost), one, or two (duplicated).
     public mutating func deliveries(from: UInt64, to: UInt64, now: SimTime, random: inout SimRandom) -> [SimTime] {
         sent += 1
+        let profile = profile(from: from, to: to)
         if blocked.contains(Pair(from: from, to: to)) || random.chance(profile.loss) {
             lost += 1
             return []
@@ -77,6 +83,12 @@ public struct SimNetwork: Sendable {
             return [first, now + profile.baseLatency + random.duration(in: .zero...(profile.jitter * 4 + .microseconds(1))) + extra]
         }
         return [first]
+    }
+
+    /// The profile of the link from `from` to `to`.
+    public func profile(from: UInt64, to: UInt64) -> LinkProfile {
+        if let crossGroupProfile, groups[from, default: 0] != groups[to, default: 0] { return crossGroupProfile }
+        return profile
     }
 
     /// True while a partition drops messages from `from` to `to`.

@@ -35,6 +35,15 @@ public struct NodeScenario: Sendable, Equatable {
     public var clockSkewMillis: UInt64?
     public var clockStepEverySeconds: UInt64?
     public var clockStepMillis: ClosedRange<Int64>?
+    /// `[city]`: several communities, each with the community's nodes and a
+    /// gateway; the city's links; a community cut off now and then; referrals.
+    public var communities: Int?
+    public var cityLatencyMillis: Double?
+    public var cityLoss: Double?
+    public var cityCutEverySeconds: UInt64?
+    public var cityCutSeconds: ClosedRange<UInt64>?
+    public var referralEverySeconds: UInt64?
+    public var referralResendSeconds: Int?
 
     public init() {}
 
@@ -46,6 +55,7 @@ public struct NodeScenario: Sendable, Equatable {
         "links": ["latency_ms", "jitter_ms", "loss", "duplication", "tail_probability", "tail_latency_ms"],
         "faults": ["crash_every_s", "partition_every_s", "downtime_s", "partition_length_s"],
         "clocks": ["skew_ms", "step_every_s", "step_ms"],
+        "city": ["communities", "latency_ms", "loss", "cut_every_s", "cut_s", "referral_every_s", "referral_resend_s"],
     ]
 
     /// Every problem of a scenario, each naming its key ("links.loss: 1.5 is not in 0...0.5").
@@ -99,6 +109,13 @@ public struct NodeScenario: Sendable, Equatable {
         clockSkewMillis = r.integer("clocks", "skew_ms", in: 0...3_600_000).map(UInt64.init)
         clockStepEverySeconds = r.integer("clocks", "step_every_s", in: 0...86_400).map(UInt64.init)
         clockStepMillis = r.signedRange("clocks", "step_ms", in: -86_400_000...86_400_000)
+        communities = r.integer("city", "communities", in: 1...40)
+        cityLatencyMillis = r.number("city", "latency_ms", in: 0...10_000)
+        cityLoss = r.number("city", "loss", in: 0...0.5)
+        cityCutEverySeconds = r.integer("city", "cut_every_s", in: 0...86_400).map(UInt64.init)
+        cityCutSeconds = r.range("city", "cut_s", in: 1...86_400)
+        referralEverySeconds = r.integer("city", "referral_every_s", in: 0...86_400).map(UInt64.init)
+        referralResendSeconds = r.integer("city", "referral_resend_s", in: 1...86_400)
         guard r.problems.isEmpty else { throw Problems(problems: r.problems) }
     }
 
@@ -128,6 +145,13 @@ public struct NodeScenario: Sendable, Equatable {
         if let v = clockSkewMillis { o.clockSkewMillis = v }
         if let v = clockStepEverySeconds { o.clockStepEvery = v }
         if let v = clockStepMillis { o.clockStepMillis = v }
+        if let v = communities { o.communities = v }
+        if let v = cityLatencyMillis { o.cityLink.baseLatency = duration(v) }
+        if let v = cityLoss { o.cityLink.loss = v }
+        if let v = cityCutEverySeconds { o.cityCutEvery = v }
+        if let v = cityCutSeconds { o.cityCutLength = v }
+        if let v = referralEverySeconds { o.referralEvery = v }
+        if let v = referralResendSeconds { o.referralResendSeconds = Int64(v) }
         return o
     }
 

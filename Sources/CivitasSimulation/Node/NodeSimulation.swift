@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasGossip
+import CivitasGovernance
 import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
@@ -31,9 +32,9 @@ import CivitasRaft
 /// wanted was committed.
 public struct NodeSimulation {
     public let options: NodeSimulationOptions
-    let genesis: GenesisDocument
+    /// Each community's genesis (one, unless the run is a city).
+    let geneses: [GenesisDocument]
     let nodeKeys: [SigningKey]
-    let signerKeys: [SigningKey]
     var nodes: [SimNode] = []
     var queue = EventQueue<Event>()
     var network: SimNetwork
@@ -41,18 +42,24 @@ public struct NodeSimulation {
     var faultRandom: SimRandom
     var now = SimTime.start
     var report: NodeSimulationReport
-    /// The one hash every node applied at each height.
-    var canonical: [UInt64: Hash] = [:]
-    /// Client side: every transaction wanted, and where it was seen committed.
-    var clients: ClientLedger
+    /// Per community: the one hash every node applied at each height.
+    var canonical: [[UInt64: Hash]]
+    /// Per community, client side: every transaction wanted, and where it was seen committed.
+    var clients: [ClientLedger]
+    /// The city (a run of several communities): the federation document every
+    /// committee adopts, each gateway's anchoring key (the street office's),
+    /// and the referrals whose answer is scheduled.
+    let federation: FederationDocument?
+    let anchoringKeys: [SigningKey]
+    var answersScheduled: Set<Hash> = []
     /// Open links, each as (lower index, higher index), and the node that opened each.
     var opener: [Link: Int] = [:]
     var links: Dictionary<Link, Int>.Keys { opener.keys }
     /// Links a partition closed, reopened when it heals (their TCP connections
     /// outlived the partition's silence or were dialled again at once).
     var cutLinks: Set<Link> = []
-    /// Each height's block time (it never goes back along the chain).
-    var canonicalTime: [UInt64: Timestamp] = [0: 0]
+    /// Per community: each height's block time (it never goes back along the chain).
+    var canonicalTime: [[UInt64: Timestamp]]
     /// The node each waiting client waits on, by transaction.
     var waitingOn: [Hash: Int] = [:]
 
@@ -75,6 +82,11 @@ public struct NodeSimulation {
         case endFaults
         /// A wall clock steps: scheduled (`node` nil: the leader), or drawn from the seed (`random`).
         case clockStep(node: Int?, millis: Int64, random: Bool)
+        /// A city's people at work: a committee refers a case to a neighbour;
+        /// a social organisation answers a referral its community received.
+        case cityWork
+        /// One community cut off from the city (its links to the others).
+        case cityCut
         /// Node `from` dialled `address` (expecting `node`): the link opens or the dial fails.
         case dialed(from: Int, address: String, node: NodeID?)
         /// A dial failed: at once (the node is down, or the transport refused a
@@ -97,34 +109,66 @@ public struct NodeSimulation {
     public init(options: NodeSimulationOptions) {
         self.options = options
         var r = SimRandom(seed: options.seed)
-        func key(_ label: UInt64) -> SigningKey {
+        /// Key `label` of community `c` (community 0's labels are the one-community run's).
+        func key(_ label: UInt64, community c: Int = 0) -> SigningKey {
             var bytes = [UInt8](repeating: 0, count: 32)
-            var x = SimRandom(seed: options.seed &* 31 &+ label)
+            var x = SimRandom(seed: options.seed &* 31 &+ label &+ UInt64(c) &* 100_000)
             for i in 0..<32 { bytes[i] = UInt8(truncatingIfNeeded: x.next()) }
             return SigningKey(seed: Bytes32(bytes)!)
         }
-        let total = options.validators + options.observers
-        nodeKeys = (0..<total).map { key(1_000 + UInt64($0)) }
-        signerKeys = (0..<options.signers).map { key(2_000 + UInt64($0)) }
-        let committee = key(3_000)
-        genesis = SimCommunity.genesis(validatorKeys: Array(nodeKeys.prefix(options.validators)), committee: committee,
-                                       residents: signerKeys.map(\.publicKey), blockInterval: options.blockInterval)
+        let perCommunity = options.nodesPerCommunity
+        var nodeKeys: [SigningKey] = []
+        var geneses: [GenesisDocument] = []
+        var clients: [ClientLedger] = []
+        var anchoringKeys: [SigningKey] = []
+        for c in 0..<options.communities {
+            let keys = (0..<perCommunity).map { key(1_000 + UInt64($0), community: c) }
+            let signers = (0..<options.signers).map { key(2_000 + UInt64($0), community: c) }
+            let committee = key(3_000, community: c)
+            let genesis = SimCommunity.genesis(community: c, validatorKeys: Array(keys.prefix(options.validators)), committee: committee,
+                                               residents: signers.map(\.publicKey), blockInterval: options.blockInterval)
+            nodeKeys += keys
+            geneses.append(genesis)
+            clients.append(ClientLedger(residents: signers, committee: committee, provider: SimCommunity.providerKey(committee: committee),
+                                        elders: SimCommunity.eldersKey(committee: committee), community: genesis.community))
+            anchoringKeys.append(SimCommunity.streetOfficeKey(committee: committee))
+        }
+        self.nodeKeys = nodeKeys
+        self.geneses = geneses
+        self.clients = clients
+        self.anchoringKeys = anchoringKeys
+        canonical = Array(repeating: [:], count: options.communities)
+        canonicalTime = Array(repeating: [0: 0], count: options.communities)
+        federation = options.communities > 1
+            ? try? FederationDocument(sequence: 1, communities: geneses.map { FederationMember(genesis: $0, caCertificate: [0x30, 0x00]) })
+            : nil
         network = SimNetwork(profile: options.link)
+        if options.communities > 1 {
+            network.crossGroupProfile = options.cityLink
+            for i in nodeKeys.indices { network.groups[UInt64(i)] = i / perCommunity }
+        }
         random = r.fork()
         faultRandom = r.fork()
         report = NodeSimulationReport(seed: options.seed)
-        clients = ClientLedger(residents: signerKeys, committee: committee, provider: SimCommunity.providerKey(committee: committee),
-                               community: genesis.community)
         var skew = SimRandom(seed: options.seed ^ 0x636C_6F63_6B00)
-        for i in 0..<total {
-            var node = SimNode(index: i, key: nodeKeys[i], role: i < options.validators ? .validator : .observer,
-                               seed: options.seed &* 131 &+ UInt64(i))
+        for i in nodeKeys.indices {
+            let local = i % perCommunity
+            let role: NodeCoreRole = local < options.validators ? .validator : local < options.validators + options.observers ? .observer : .gateway
+            var node = SimNode(index: i, key: nodeKeys[i], role: role, community: i / perCommunity, seed: options.seed &* 131 &+ UInt64(i))
             if options.clockSkewMillis > 0 {
                 node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
             }
             nodes.append(node)
         }
     }
+
+    /// The first community's genesis (every community starts at the same time).
+    var genesis: GenesisDocument { geneses[0] }
+    /// The nodes of community `c`.
+    func members(_ c: Int) -> Range<Int> { (c * options.nodesPerCommunity)..<((c + 1) * options.nodesPerCommunity) }
+    func isValidator(_ i: Int) -> Bool { i % options.nodesPerCommunity < options.validators }
+    /// The community whose chain records `tx`.
+    func community(of tx: Transaction) -> Int? { geneses.firstIndex { $0.community == tx.community } }
 
     // MARK: - Running
 
@@ -135,6 +179,14 @@ public struct NodeSimulation {
             queue.schedule(.tick(i), at: .start + .microseconds(97 * i))
         }
         queue.schedule(.submitNew, at: .start + .milliseconds(500))
+        if let federation {
+            // Each residents' committee adopts the city's document on its own chain, then the city works.
+            for c in clients.indices {
+                clients[c].schedule(.federationAdoption(FederationAdoption(document: federation)), by: .committee, due: .start + .milliseconds(500))
+            }
+            queue.schedule(.cityWork, at: .start + .seconds(2))
+            if options.cityCutEvery > 0 { queue.schedule(.cityCut, at: .start + .seconds(2) + faultRandom.duration(below: .seconds(options.cityCutEvery))) }
+        }
         let faultEnd = SimTime.start + .seconds(options.faultSeconds)
         let end = faultEnd + .seconds(options.quietSeconds)
         let afterOneSecond = SimTime.start + .seconds(1)
@@ -177,11 +229,14 @@ public struct NodeSimulation {
             queue.schedule(.submitNew, at: now + .seconds(1) / max(options.submissionsPerSecond, 1))
             // New work stops a few seconds before the end, so the last of it can commit.
             guard now + .seconds(10) < .start + .seconds(options.faultSeconds + options.quietSeconds) else { return }
-            guard let tx = clients.next(time: clock, at: now, random: &random) else { return }
-            submit(tx)
-            queue.schedule(.retry(tx.id), at: now + .milliseconds(options.retryMillis))
+            // Each community's clients at this rate (a city's load grows with its communities).
+            for c in clients.indices {
+                guard let tx = clients[c].next(time: clock, at: now, random: &random) else { continue }
+                submit(tx)
+                queue.schedule(.retry(tx.id), at: now + .milliseconds(options.retryMillis))
+            }
         case let .retry(id):
-            guard let tx = clients.stillWanted(id) else { return }
+            guard let tx = clients.lazy.compactMap({ $0.stillWanted(id) }).first else { return }
             report.retries += 1
             submit(tx)
             queue.schedule(.retry(id), at: now + .milliseconds(options.retryMillis))
@@ -189,9 +244,10 @@ public struct NodeSimulation {
             guard faultsOn else { return }
             queue.schedule(.crash, at: now + .milliseconds(500) + faultRandom.duration(below: .seconds(options.crashEvery) * 2))
             let live = nodes.indices.filter { nodes[$0].alive }
-            // Keep a majority of validators up, so the run can make progress.
-            let liveValidators = live.filter { $0 < options.validators }.count
-            let candidates = live.filter { $0 >= options.validators || liveValidators > options.validators / 2 + 1 }
+            // Keep a majority of each community's validators up, so the run can make progress.
+            let candidates = live.filter { i in
+                !isValidator(i) || live.filter { isValidator($0) && nodes[$0].community == nodes[i].community }.count > options.validators / 2 + 1
+            }
             guard !candidates.isEmpty else { return }
             let victim = faultRandom.pick(candidates)
             crash(victim)
@@ -236,6 +292,23 @@ public struct NodeSimulation {
             }
             guard let i = target else { return }
             stepClock(i, by: delta)
+        case .cityWork:
+            queue.schedule(.cityWork, at: now + .seconds(1))
+            cityWork()
+        case .cityCut:
+            guard faultsOn else { return }
+            queue.schedule(.cityCut, at: now + .seconds(1) + faultRandom.duration(below: .seconds(options.cityCutEvery) * 2))
+            let c = Int(faultRandom.below(UInt64(options.communities)))
+            let inside = members(c).map { UInt64($0) }
+            let outside = nodes.indices.filter { !members(c).contains($0) }.map { UInt64($0) }
+            network.separate(inside, outside)
+            report.cityCuts += 1
+            report.trace.append("t=\(formatTime(now)) \(geneses[c].community) cut off from the city")
+            for link in links.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) where !reachable(link.a, link.b) {
+                cutLinks.insert(link)
+                close(link)
+            }
+            queue.schedule(.heal, at: now + .seconds(faultRandom.between(options.cityCutLength)))
         case let .dialed(i, address, node):
             guard nodes[i].alive else { return }
             let target = nodes.indices.first { Self.address($0) == address }
@@ -280,8 +353,10 @@ public struct NodeSimulation {
         report.linksOpened += 1
         let other = link.a == dialer ? link.b : link.a
         let (dialerID, otherID) = (nodes[dialer].id, nodes[other].id)
-        call(dialer) { try $0.linkUp(otherID, address: address) }
-        call(other) { try $0.linkUp(dialerID, address: nil) }
+        // The certificate names the peer's community: a link to another community's node is a city link.
+        let inCommunity = nodes[dialer].community == nodes[other].community
+        call(dialer) { try $0.linkUp(otherID, address: address, inCommunity: inCommunity) }
+        call(other) { try $0.linkUp(dialerID, address: nil, inCommunity: inCommunity) }
     }
 
     mutating func close(_ link: Link) {
@@ -306,15 +381,28 @@ public struct NodeSimulation {
     // MARK: - Nodes
 
     mutating func start(_ i: Int) {
-        let record = PeerRecord(key: nodes[i].key, community: genesis.community, role: nodes[i].role == .validator ? .validator : .observer,
-                                addresses: [Self.address(i)], sequence: clock, time: clock)
-        let seeds = (0..<options.validators).map { Self.address($0) }
+        let c = nodes[i].community
+        let genesis = geneses[c]
+        let role: NodeRole = switch nodes[i].role {
+        case .validator: .validator
+        case .gateway: .gateway
+        default: .observer
+        }
+        let record = PeerRecord(key: nodes[i].key, community: genesis.community, role: role, addresses: [Self.address(i)],
+                                sequence: clock, time: clock)
+        var seeds = members(c).prefix(options.validators).map { Self.address($0) }
+        // A gateway is seeded with the other communities' gateways too, as an operator wires a city.
+        if nodes[i].role == .gateway {
+            seeds += nodes.indices.filter { nodes[$0].role == .gateway && nodes[$0].community != c }.map { Self.address($0) }
+        }
         var configuration = NodeCoreConfiguration(genesis: genesis, nodeKey: nodes[i].key, role: nodes[i].role,
                                                   gossip: NodeGossipConfiguration(record: record, seeds: seeds))
         configuration.settings.compactEveryBlocks = options.compactEveryBlocks
+        configuration.settings.referralResend = .seconds(options.referralResendSeconds)
         do {
             try nodes[i].start(configuration: configuration, genesis: genesis, virtualTime: now,
-                               seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts)
+                               seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts,
+                               anchoringKey: nodes[i].role == .gateway ? anchoringKeys[c] : nil)
         } catch {
             // The real storage refused what the simulated disk kept: a node that cannot start is a finding.
             fail(.storage, node: i, "cannot open its storage after a restart: \(error)")
@@ -358,7 +446,7 @@ public struct NodeSimulation {
         for (_, id) in nodes[i].tickets where waitingOn[id] == i { waitingOn[id] = nil }
         nodes[i].crash()
         report.crashes += 1
-        report.trace.append("t=\(formatTime(now)) crash node \(i)\(i < options.validators ? " (validator)" : "")")
+        report.trace.append("t=\(formatTime(now)) crash node \(i)\(isValidator(i) ? " (validator)" : nodes[i].role == .gateway ? " (gateway)" : "")")
         // Its links close (the peers see the connections reset).
         for link in links.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) where link.a == i || link.b == i { close(link) }
         cutLinks = cutLinks.filter { $0.a != i && $0.b != i }
@@ -367,10 +455,11 @@ public struct NodeSimulation {
     /// A client submits `tx` through a live node (an observer when one is up)
     /// and waits for its commit as long as it waits before resubmitting.
     mutating func submit(_ tx: Transaction) {
-        let live = nodes.indices.filter { nodes[$0].alive }
+        guard let c = community(of: tx) else { return }
+        let live = members(c).filter { nodes[$0].alive }
         guard !live.isEmpty else { return }
         // Clients talk to observers when any is up (the issue's path: submit through an observer).
-        let observers = live.filter { $0 >= options.validators }
+        let observers = live.filter { nodes[$0].role == .observer }
         let target = random.pick(observers.isEmpty ? live : observers)
         nodes[target].environment!.virtualTime = now
         let start: NodeDriver<SimNodeEnvironment>.SubmitStart
@@ -395,7 +484,9 @@ public struct NodeSimulation {
     /// A client heard `outcome` for transaction `id`.
     mutating func answered(_ id: Hash, _ outcome: SubmitOutcome) {
         if case let .committed(_, height, index, _, _) = outcome {
-            clients.acknowledge(id, at: ChainPlace(height: height, index: Int(index)), now: now)
+            for c in clients.indices where clients[c].stillWanted(id) != nil {
+                clients[c].acknowledge(id, at: ChainPlace(height: height, index: Int(index)), now: now)
+            }
         }
     }
 
@@ -433,19 +524,20 @@ public struct NodeSimulation {
     mutating func check(_ block: SealedBlock, appliedAt i: Int) {
         let height = block.height
         let hash = block.header.hash
-        if let known = canonical[height], known != hash {
+        let c = nodes[i].community
+        if let known = canonical[c][height], known != hash {
             fail(.safety, node: i, "applied block \(height) \(hash.hex) but another node applied \(known.hex)")
             return
         }
-        if canonical[height] == nil { report.firstApplied.append(now) }
-        canonical[height] = hash
-        if let previous = canonicalTime[height - 1], block.header.time < previous {
+        if canonical[c][height] == nil { report.firstApplied.append(now) }
+        canonical[c][height] = hash
+        if let previous = canonicalTime[c][height - 1], block.header.time < previous {
             fail(.blockTime, node: i, "block \(height)'s time \(block.header.time) is before block \(height - 1)'s \(previous)")
             return
         }
-        canonicalTime[height] = block.header.time
+        canonicalTime[c][height] = block.header.time
         do {
-            try block.verify(validators: genesis.validatorKeys, checkSignatures: false)
+            try block.verify(validators: geneses[c].validatorKeys, checkSignatures: false)
         } catch {
             fail(.certificate, node: i, "applied block \(height) whose certificate does not verify: \(error)")
             return
@@ -497,29 +589,40 @@ public struct NodeSimulation {
     // MARK: - The end
 
     mutating func finalChecks() {
-        let live = nodes.indices.filter { nodes[$0].alive }
+        for c in geneses.indices {
+            finalChecks(community: c)
+            guard report.violation == nil else { return }
+        }
+        if federation != nil { cityChecks() }
+    }
+
+    /// Every live node of community `c` at one height with one state, every
+    /// acknowledged transaction where its client was told, nothing still wanted.
+    mutating func finalChecks(community c: Int) {
+        let live = members(c).filter { nodes[$0].alive }
         let heights = live.map { nodes[$0].storedHeight }
+        let name = geneses.count > 1 ? "\(geneses[c].community)'s " : ""
         guard let top = heights.max(), heights.allSatisfy({ $0 == top }) else {
             for i in live where nodes[i].storedHeight < (heights.max() ?? 0) {
                 report.trace.append("node \(i) stuck: \(nodes[i].driver!.core.progressDescription)")
             }
-            fail(.liveness, node: nil, "after \(options.quietSeconds) s without faults the nodes are at different heights: \(heights)")
+            fail(.liveness, node: nil, "after \(options.quietSeconds) s without faults \(name)nodes are at different heights: \(heights)")
             return
         }
         let digests = Set(live.map { nodes[$0].ledger!.digest })
         guard digests.count == 1 else {
-            fail(.stateAgreement, node: nil, "nodes at height \(top) hold \(digests.count) different states")
+            fail(.stateAgreement, node: nil, "\(name)nodes at height \(top) hold \(digests.count) different states")
             return
         }
         // Deadlines and response times come from block times, which every node
         // agrees on, whatever its own wall clock did.
         let figures = live.map { nodes[$0].ledger!.state.providerSupervision() }
         guard Set(figures).count == 1 else {
-            fail(.stateAgreement, node: nil, "nodes at height \(top) compute different supervision figures")
+            fail(.stateAgreement, node: nil, "\(name)nodes at height \(top) compute different supervision figures")
             return
         }
-        report.supervision = figures.first ?? []
-        for (id, place) in clients.acknowledged.sorted(by: { $0.key < $1.key }) {
+        report.supervision += figures.first ?? []
+        for (id, place) in clients[c].acknowledged.sorted(by: { $0.key < $1.key }) {
             for i in live {
                 guard let found = nodes[i].location(of: id) else {
                     fail(.acknowledgedLost, node: i, "transaction \(id.hex), acknowledged committed at \(place), is not in the chain")
@@ -531,9 +634,86 @@ public struct NodeSimulation {
                 }
             }
         }
-        let missing = Array(clients.wanted.keys)
+        let missing = Array(clients[c].wanted.keys)
         if !missing.isEmpty {
-            fail(.liveness, node: nil, "\(missing.count) submitted transactions were never committed (e.g. \(missing.min()!.hex))")
+            fail(.liveness, node: nil, "\(missing.count) submitted transactions of \(geneses[c].community) were never committed (e.g. \(missing.min()!.hex))")
+        }
+    }
+
+    // MARK: - The city
+
+    /// The city's people: now and then a committee refers a case to another
+    /// community (while faults run); a social organisation answers, a second
+    /// after it sees it, each referral its community received.
+    mutating func cityWork() {
+        let refersUntil = .start + .seconds(options.faultSeconds + options.quietSeconds) - .seconds(20)
+        if options.referralEvery > 0, now < refersUntil, random.below(options.referralEvery) == 0 {
+            let from = Int(random.below(UInt64(geneses.count)))
+            let to = (from + 1 + Int(random.below(UInt64(geneses.count - 1)))) % geneses.count
+            report.referralsMade += 1
+            clients[from].schedule(.referral(Referral(toCommunity: geneses[to].community, kind: .request, reference: nil,
+                                                      summary: "case \(report.referralsMade) from \(geneses[from].community)")),
+                                   by: .committee, due: now)
+        }
+        for c in geneses.indices {
+            guard let reader = members(c).first(where: { nodes[$0].alive }), let state = nodes[reader].ledger?.state else { continue }
+            for entry in state.incomingReferrals.values.sorted(by: { $0.id < $1.id }) where entry.answer == nil && !answersScheduled.contains(entry.id) {
+                answersScheduled.insert(entry.id)
+                clients[c].schedule(.referralAnswer(ReferralAnswer(referral: entry.id, fromCommunity: entry.fromCommunity, accepted: true,
+                                                                   note: "we will take it")), by: .elders, due: now + .seconds(1))
+            }
+        }
+    }
+
+    /// After the quiet phase: every community anchored each neighbour's last
+    /// checkpoint, every anchor matches the neighbour's chain, no alarm was
+    /// raised in an honest city, and every referral was received and
+    /// answered, each step recorded once on each side.
+    mutating func cityChecks() {
+        func state(_ c: Int) -> GovernanceState? {
+            members(c).first { nodes[$0].alive }.flatMap { nodes[$0].ledger?.state }
+        }
+        let interval = genesis.parameters.checkpointInterval
+        for c in geneses.indices {
+            guard let mine = state(c) else { continue }
+            if let evidence = mine.tamperEvidence.values.first {
+                fail(.city, node: nil, "\(geneses[c].community) recorded tamper evidence against \(evidence.community) at \(evidence.height) in an honest city")
+                return
+            }
+            for i in members(c) where nodes[i].alive && !(nodes[i].driver?.core.anchorContradictions.isEmpty ?? true) {
+                fail(.city, node: i, "a gateway found its chain contradicting the city's anchors: \(nodes[i].driver!.core.anchorContradictions[0])")
+                return
+            }
+            for d in geneses.indices where d != c {
+                let received = mine.checkpoints.values.filter { !$0.isOwn && $0.community == geneses[d].community }
+                for anchor in received where canonical[d][anchor.height] != anchor.headerHash {
+                    fail(.city, node: nil, "\(geneses[c].community) anchored \(geneses[d].community) at \(anchor.height) as \(anchor.headerHash.hex), its chain has \(canonical[d][anchor.height]?.hex ?? "nothing")")
+                    return
+                }
+                let last = (canonical[d].keys.max() ?? 0) / interval * interval
+                if last > 0, !received.contains(where: { $0.height == last }) {
+                    fail(.city, node: nil, "\(geneses[c].community) did not anchor \(geneses[d].community)'s checkpoint \(last) (anchored: \(received.map(\.height).sorted()))")
+                    return
+                }
+                report.anchors += received.count
+            }
+            for referral in mine.referrals.values.sorted(by: { $0.id < $1.id }) {
+                guard let d = geneses.firstIndex(where: { $0.community == referral.toCommunity }), let theirs = state(d) else { continue }
+                guard theirs.incomingReferrals[referral.id]?.answer != nil, referral.delivered != nil, referral.answer != nil else {
+                    fail(.city, node: nil, "referral \(referral.id.hex) from \(geneses[c].community) to \(referral.toCommunity) is \(referral.status) there, "
+                         + "\(theirs.incomingReferrals[referral.id]?.status ?? "unknown") at \(referral.toCommunity)")
+                    return
+                }
+                report.referralsAnswered += 1
+            }
+            // Each step once: one applied relay per referral received here, and per receipt and answer recorded back.
+            let relays = mine.appliedTransactions.values.filter { $0.kind == .referralRelay }.count
+            let steps = mine.incomingReferrals.count + mine.referrals.values.filter { $0.delivered != nil }.count
+                + mine.referrals.values.filter { $0.answer != nil }.count
+            guard relays == steps else {
+                fail(.city, node: nil, "\(geneses[c].community) applied \(relays) referral relays for \(steps) steps")
+                return
+            }
         }
     }
 }

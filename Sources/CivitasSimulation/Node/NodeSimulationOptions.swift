@@ -3,6 +3,10 @@
 /// (mempool, Raft, blocks, certificates, apply) under faults.
 public struct NodeSimulationOptions: Sendable, Hashable {
     public var seed: UInt64
+    /// Communities in the run: 1, or a city of several, each with the
+    /// validators and observers below and a gateway, federated by one
+    /// document every residents' committee adopts on its own chain.
+    public var communities = 1
     public var validators = 5
     public var observers = 10
     /// Residents submitting transactions.
@@ -15,6 +19,18 @@ public struct NodeSimulationOptions: Sendable, Hashable {
     /// Link profile inside the community.
     public var link = SimNetwork.LinkProfile(baseLatency: .milliseconds(1), jitter: .milliseconds(4), loss: 0.02, duplication: 0.01,
                                              tailProbability: 0.01, tailLatency: .milliseconds(50))
+    /// Links between communities (their gateways) in a city.
+    public var cityLink = SimNetwork.LinkProfile(baseLatency: .milliseconds(5), jitter: .milliseconds(15), loss: 0.02, duplication: 0.01,
+                                                 tailProbability: 0.02, tailLatency: .milliseconds(200))
+    /// Mean simulated seconds between one community being cut off from the city (0: never), and how long (seconds).
+    public var cityCutEvery: UInt64 = 10
+    public var cityCutLength: ClosedRange<UInt64> = 3...15
+    /// A committee refers a case to another community about once in this many seconds (0: never).
+    public var referralEvery: UInt64 = 3
+    /// Gateways send unanswered referrals again this often (seconds; the node's default is 30).
+    public var referralResendSeconds: Int64 = 5
+    /// Nodes of each community: validators, observers and, in a city, its gateway.
+    public var nodesPerCommunity: Int { validators + observers + (communities > 1 ? 1 : 0) }
     /// Mean simulated seconds between crashes (any node), and between partitions.
     public var crashEvery: UInt64 = 6
     public var partitionEvery: UInt64 = 8

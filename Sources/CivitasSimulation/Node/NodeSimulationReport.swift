@@ -15,6 +15,7 @@ public struct NodeSimulationReport: Sendable {
         case malformed = "well-formed messages"
         case storage = "storage recovers what was synced"
         case blockTime = "block time never goes back"
+        case city = "every community anchors its neighbours and answers their referrals, once"
     }
 
     public struct Violation: Sendable, CustomStringConvertible {
@@ -67,6 +68,11 @@ public struct NodeSimulationReport: Sendable {
     /// The providers' supervision figures at the final head, as every live
     /// node computed them from its own state (the final checks require them equal).
     public var supervision: [ProviderSupervision] = []
+    /// A city: times a community was cut off, referrals made and answered, neighbour checkpoints anchored.
+    public var cityCuts = 0
+    public var referralsMade = 0
+    public var referralsAnswered = 0
+    public var anchors = 0
     /// A hash over the final chain and every node's state: equal runs have equal digests.
     public var digest = Hash()
     public var trace: [String] = []
@@ -85,19 +91,19 @@ public struct NodeSimulationReport: Sendable {
         }
     }
 
-    mutating func finish(nodes: [SimNode], canonical: [UInt64: Hash], clients: ClientLedger) {
-        height = canonical.keys.max() ?? 0
+    mutating func finish(nodes: [SimNode], canonical: [[UInt64: Hash]], clients: [ClientLedger]) {
+        height = canonical.compactMap { $0.keys.max() }.max() ?? 0
         raftTerm = nodes.compactMap { $0.driver?.core.raft?.term }.max() ?? 0
-        transactionsSubmitted = clients.submitted
-        acknowledged = clients.acknowledged.count
+        transactionsSubmitted = clients.map(\.submitted).reduce(0, +)
+        acknowledged = clients.map(\.acknowledged.count).reduce(0, +)
         transactionsCommitted = nodes.compactMap { $0.ledger?.appliedTransactions }.max() ?? 0
-        let sorted = clients.latencies.sorted()
+        let sorted = clients.flatMap(\.latencies).sorted()
         if !sorted.isEmpty {
             latencyP50Millis = Self.wholeMilliseconds(sorted[sorted.count / 2])
             latencyP99Millis = Self.wholeMilliseconds(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
         }
         var bytes: [UInt8] = []
-        for h in canonical.keys.sorted() { bytes += canonical[h]!.bytes }
+        for chain in canonical { for h in chain.keys.sorted() { bytes += chain[h]!.bytes } }
         for node in nodes { bytes += (node.ledger?.digest ?? Hash()).bytes }
         for n in [events, messagesSent, proposals, retries, crashes, partitions, linksOpened, dialFailures, clockSteps] { bytes += withUnsafeBytes(of: UInt64(n).littleEndian, Array.init) }
         digest = Hashing.sha256(bytes)
@@ -115,5 +121,10 @@ public struct NodeSimulationReport: Sendable {
             + "\(linksOpened) links opened, \(dialFailures) dials failed, \(clockSteps) clock steps, "
             + "\(supervision.map(\.assignments).reduce(0, +)) assignments (\(supervision.map(\.breaches).reduce(0, +)) past deadline), "
             + "digest \(digest.hex.prefix(16))"
+    }
+
+    /// A city's figures: cuts, anchors, referrals.
+    public var citySummary: String {
+        "city: \(cityCuts) communities cut off, \(anchors) neighbour checkpoints anchored, \(referralsAnswered)/\(referralsMade) referrals answered"
     }
 }

@@ -7,11 +7,12 @@ import CivitasLedger
 /// next nonce; the ledger remembers every transaction still wanted and where a
 /// node told its client it was committed (a client waiting on `wait=committed`).
 struct ClientLedger {
-    /// Residents, then the committee, then the provider.
+    /// Residents, then the committee, the provider and the social organisation.
     let signers: [SigningKey]
     let community: CommunityID
     private let committee: Int
     private let provider: Int
+    private let elders: Int
     private var nextNonce: [Int]
     private var sequence = 0
     /// Payloads due once an earlier transaction committed: (due at, signer, payload), in order.
@@ -29,10 +30,11 @@ struct ClientLedger {
     private(set) var latencies: [Duration] = []
     private var submittedAt: [Hash: SimTime] = [:]
 
-    init(residents: [SigningKey], committee: SigningKey, provider: SigningKey, community: CommunityID) {
-        signers = residents + [committee, provider]
+    init(residents: [SigningKey], committee: SigningKey, provider: SigningKey, elders: SigningKey, community: CommunityID) {
+        signers = residents + [committee, provider, elders]
         self.committee = residents.count
         self.provider = residents.count + 1
+        self.elders = residents.count + 2
         self.community = community
         nextNonce = Array(repeating: 1, count: signers.count)
     }
@@ -87,6 +89,15 @@ struct ClientLedger {
         default:
             return
         }
+    }
+
+    /// Who signs a record the city's people make (the committee adopts and
+    /// refers; the social organisation answers a neighbour's referral).
+    enum Member { case committee, elders }
+
+    /// `payload`, signed by `member`, to be submitted once `due` (a person's own step, not a follow-up).
+    mutating func schedule(_ payload: TransactionPayload, by member: Member, due: SimTime) {
+        followUps.append((due, member == .committee ? committee : elders, payload))
     }
 
     func stillWanted(_ id: Hash) -> Transaction? { wanted[id] }

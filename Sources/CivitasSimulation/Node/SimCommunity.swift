@@ -12,9 +12,26 @@ enum SimCommunity {
         SampleKeys(seed: committee.publicKey.raw.bytes).member("lifts")
     }
 
-    static func genesis(validatorKeys: [SigningKey], committee: SigningKey, residents: [PublicKey],
+    /// The sample's social organisation ("elders"), who answers neighbours' referrals.
+    static func eldersKey(committee: SigningKey) -> SigningKey {
+        SampleKeys(seed: committee.publicKey.raw.bytes).member("elders")
+    }
+
+    /// The street office's key: a gateway records neighbours' checkpoints and referral records with it.
+    static func streetOfficeKey(committee: SigningKey) -> SigningKey {
+        SampleKeys(seed: committee.publicKey.raw.bytes).member("street")
+    }
+
+    /// The city's communities by index: the sample's own name first.
+    static func name(_ c: Int) -> CommunityID {
+        let names = ["lianhua-east", "hehua-north", "pine-row", "baihe-south", "maple-court"]
+        return CommunityID(c < names.count ? names[c] : "community-\(c + 1)")!
+    }
+
+    static func genesis(community c: Int = 0, validatorKeys: [SigningKey], committee: SigningKey, residents: [PublicKey],
                         blockInterval: UInt64) -> GenesisDocument {
-        let sample = SampleCommunity.lianhuaEast
+        var sample = SampleCommunity.lianhuaEast
+        sample.community = name(c)
         // The residents' committee signs with the simulation's key; the other
         // members sign nothing here, so keys derived from it are enough.
         let others = SampleKeys(seed: committee.publicKey.raw.bytes)

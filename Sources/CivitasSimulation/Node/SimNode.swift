@@ -11,6 +11,8 @@ struct SimNode {
     let key: SigningKey
     let id: NodeID
     let role: NodeCoreRole
+    /// The community it belongs to (its index in the city; 0 in a one-community run).
+    let community: Int
     /// The node's disk: a crash loses its unsynced writes.
     let fs: SimFileSystem
     var driver: NodeDriver<SimNodeEnvironment>?
@@ -22,10 +24,11 @@ struct SimNode {
     /// The last block this run saw the node apply (the order check).
     var appliedHeight: UInt64 = 0
 
-    init(index: Int, key: SigningKey, role: NodeCoreRole, seed: UInt64) {
+    init(index: Int, key: SigningKey, role: NodeCoreRole, community: Int = 0, seed: UInt64) {
         self.index = index
         self.key = key
         self.role = role
+        self.community = community
         id = NodeID(deriving: key.publicKey)
         fs = SimFileSystem(seed: seed)
     }
@@ -38,12 +41,12 @@ struct SimNode {
     /// Starts (or restarts) from what its disk holds: the Raft log and the
     /// blocks recovered by the real storage code, the state rebuilt from the blocks.
     mutating func start(configuration: NodeCoreConfiguration, genesis: GenesisDocument, virtualTime: SimTime,
-                        seed: UInt64) throws(StorageError) {
+                        seed: UInt64, anchoringKey: SigningKey? = nil) throws(StorageError) {
         restarts += 1
         let environment = try SimNodeEnvironment(
             fs: fs, genesis: genesis, runsRaft: configuration.replicaID != nil,
             monotonicOrigin: .origin + .milliseconds(10_000 + UInt64(index) * 7_919 + restarts * 104_729), wallOffsetMillis: wallOffsetMillis,
-            virtualTime: virtualTime)
+            virtualTime: virtualTime, anchoringKey: anchoringKey)
         driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),
                             restoring: environment.raftRestore, seed: seed)
     }

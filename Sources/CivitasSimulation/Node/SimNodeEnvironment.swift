@@ -48,8 +48,9 @@ final class SimNodeEnvironment: NodeEnvironment {
 
     /// Opens (or recovers) the node's storage on `fs` and rebuilds its state from the stored blocks.
     init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: MonotonicTime, wallOffsetMillis: Int64,
-         virtualTime: SimTime) throws(StorageError) {
+         virtualTime: SimTime, anchoringKey: SigningKey? = nil) throws(StorageError) {
         self.fs = fs
+        self.anchoringKey = anchoringKey
         self.genesis = genesis
         self.monotonicOrigin = monotonicOrigin
         self.wallOffsetMillis = wallOffsetMillis
@@ -81,13 +82,14 @@ final class SimNodeEnvironment: NodeEnvironment {
         return Timestamp(max(0, truth + wallOffsetMillis))
     }
 
-    // MARK: Federation (the node campaign has no gateways yet)
+    // MARK: Federation (a city's gateways)
 
     func adoptedFederation() -> FederationDocument? { ledger.state.adoptedFederation()?.document }
     func referral(_ id: Hash) -> ReferralEntry? { ledger.state.referral(id) }
     func incomingReferral(_ id: Hash) -> IncomingReferralEntry? { ledger.state.incomingReferral(id) }
     func unansweredReferrals() -> [ReferralEntry] { ledger.state.unansweredReferrals() }
-    var anchoringKey: SigningKey? { nil }
+    /// A gateway's key for recording neighbours' checkpoints and referral records (nil on other nodes).
+    let anchoringKey: SigningKey?
 
     // MARK: Raft's log and blocks (`NodeStorage`)
 
