@@ -96,6 +96,23 @@ extension NodeCore {
         }
     }
 
+    /// Checkpoints of this chain an operator had the node fetch from
+    /// neighbours' nodes (`[federation] anchors_from`): any node, not only a
+    /// gateway, then refuses to sync a block that contradicts one. Each must
+    /// be certified by this community's own validators (a neighbour's node
+    /// cannot invent one); returns how many were taken.
+    @discardableResult
+    public mutating func learnAnchors(_ checkpoints: [Checkpoint]) -> Int {
+        let genesis = configuration.genesis
+        var taken = 0
+        for checkpoint in checkpoints where checkpoint.community == genesis.community && checkpoint.genesisHash == genesis.hash {
+            guard (try? checkpoint.certificate.verify(validators: genesis.validatorKeys)) != nil else { continue }
+            noteOwnAnchor(checkpoint)
+            taken += 1
+        }
+        return taken
+    }
+
     /// Whether the block `next` (hash `hash`) may be applied: not if the city
     /// anchored another header of this chain at its height.
     mutating func acceptAnchored(_ next: SealedBlock, hash: Hash) -> Bool {

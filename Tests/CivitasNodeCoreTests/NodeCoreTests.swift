@@ -628,6 +628,35 @@ struct NodeCoreTests {
         #expect(!applied.refused && applied.chain == maple.stored(3)[1].header.hash)
     }
 
+    /// Any node given its chain's anchors by its operator (`[federation]
+    /// anchors_from`: fetched from neighbours' nodes) refuses to sync a block
+    /// that contradicts one; an "anchor" not certified by the community's own
+    /// validators is not taken.
+    @Test func anObserverGivenItsChainsAnchorsRefusesAContradictingBlock() throws {
+        var maple = Community()
+        maple.run(millis: 3_000)
+        func anchor(_ height: UInt64, signers: [SigningKey]) -> Checkpoint {
+            let header = BlockHeader(community: maple.genesis.community, height: height, previous: Hash(), time: 1, proposer: 0,
+                                     transactionCount: 0, transactionRoot: Merkle.emptyRoot)
+            let votes = signers.enumerated().map { BlockVote(index: UInt32($0.offset), key: $0.element, headerHash: header.hash) }
+            return Checkpoint(community: maple.genesis.community, genesisHash: maple.genesis.hash,
+                              certificate: CommitCertificate(height: height, headerHash: header.hash, votes: votes))
+        }
+        let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
+        let strangers = (0..<3).map { Fixtures.key(200 + UInt8($0)) }
+        #expect(try maple.drivers[3].learnAnchors([anchor(6, signers: strangers)]) == 0)
+        #expect(try maple.drivers[3].learnAnchors([anchor(5, signers: validators)]) == 1)
+        let leader = try #require(maple.leader)
+        for n in 1...8 {
+            maple.submit(Fixtures.tx(Fixtures.key(1), UInt64(n)), to: leader)
+            maple.run(millis: 150)
+        }
+        maple.run(millis: 1_000)
+        #expect(maple.core(0).applied.height >= 8)
+        #expect(maple.core(3).applied.height == 4, "the observer applied past the anchor it was given")
+        #expect(maple.core(3).anchorContradictions.map(\.height) == [5])
+    }
+
     @Test func gatewaysOfTwoCommunitiesSpreadACityPayload() throws {
         let clock = LosslessEnvironment.Clock()
         let federation = try FederationDocument(sequence: 1, communities: [

@@ -144,6 +144,24 @@ import Testing
                     .hasPrefix("federation.anchoring_key_file:") == true)
     }
 
+    /// Neighbours' nodes to fetch this chain's anchors from, and the referral resend period: read, or refused by name.
+    @Test func anchorsFromAndReferralResendAreReadOrRefusedByName() throws {
+        try withScratchDirectory { dir in
+            try Self.writeNode(dir)
+            let text = Self.valid + "\n[federation]\nanchors_from = [\"http://10.0.0.7:8080\", \"https://hehua.example:8443\"]\nreferral_resend_seconds = 12\n"
+            let c = try NodeConfiguration.parse(text, path: dir + "/node.toml")
+            #expect(c.federation.anchorsFrom == ["http://10.0.0.7:8080", "https://hehua.example:8443"])
+            #expect(c.federation.referralResendSeconds == 12)
+            #expect(try NodeConfiguration.parse(Self.valid, path: dir + "/node.toml").federation.anchorsFrom.isEmpty)
+        }
+        let problems = try Self.problems(Self.valid + "\n[federation]\nanchors_from = [\"10.0.0.7:8080\", 3]\nreferral_resend_seconds = 0\n")
+        #expect(problems == [
+            "federation.referral_resend_seconds: 0 is out of range (1 to 86400)",
+            "federation.anchors_from[0]: '10.0.0.7:8080' is not an http:// or https:// URL",
+            "federation.anchors_from[1]: expected a URL string, found integer",
+        ], "\(problems)")
+    }
+
     @Test func missingReferencedFile() throws {
         let text = Self.valid.replacingOccurrences(of: "tls/node.pem", with: "/x/y.pem")
         #expect(try Self.problems(text) == ["tls.cert_file: /x/y.pem does not exist"])

@@ -82,6 +82,8 @@ import Testing
         guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
         let answer = try await client.get("/v1/checkpoints?community=\(other.community.name)")
         let items = (try? JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body))?.items ?? []
+        // Each received one comes with its certificate, so a reader can check it (`anchors_from` does).
+        #expect(items.filter { $0.source == "received" }.allSatisfy { $0.checkpoint?.headerHash.hex == $0.headerHash })
         return items.filter { $0.source == "received" }.map(\.height)
     }
 

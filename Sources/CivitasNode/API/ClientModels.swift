@@ -1,5 +1,5 @@
 import CivitasGovernance
-import CivitasLedger
+public import CivitasLedger
 import CivitasStorage
 import CivitasCodec
 
@@ -232,10 +232,20 @@ public struct CheckpointBody: Codable, Sendable, Equatable {
     /// own or received.
     public var source: String
     public var recordedHeight: UInt64
+    /// A received checkpoint's commit certificate (its canonical encoding, hex), so anyone can check it.
+    public var certificate: String?
 
     init(_ c: CheckpointRecord) {
         community = c.community.name; height = c.height; headerHash = c.headerHash.hex; genesisHash = c.genesisHash.hex
-        source = c.isOwn ? "own" : "received"; recordedHeight = c.recordedHeight
+        source = c.isOwn ? "own" : "received"; recordedHeight = c.recordedHeight; certificate = c.certificate.map(Hex.encode)
+    }
+
+    /// The checkpoint, if this is a received one with its certificate.
+    public var checkpoint: Checkpoint? {
+        guard source == "received", let community = CommunityID(community), let chain = Hash(hex: genesisHash),
+              let hex = certificate, let bytes = Hex.decode(hex), let certificate = try? CommitCertificate(encoded: bytes),
+              certificate.height == height, certificate.headerHash.hex == headerHash else { return nil }
+        return Checkpoint(community: community, genesisHash: chain, certificate: certificate)
     }
 }
 

@@ -19,7 +19,7 @@ extension NodeConfiguration {
         "mempool": ["max_transactions", "max_bytes", "max_per_signer", "max_transaction_bytes", "stale_after_ms", "max_nonce_gap"],
         "health": ["min_peers", "max_lag_blocks", "disk_free_percent", "cert_warn_days"],
         "raft": ["learners"],
-        "federation": ["anchoring_key_file", "referral_resend_seconds"],
+        "federation": ["anchoring_key_file", "referral_resend_seconds", "anchors_from"],
     ]
 
     /// Reads and validates the file at `path`. Every problem found is reported
@@ -141,6 +141,7 @@ final class ConfigurationReader {
         let anchoringKey = federation.path("anchoring_key_file", mustExist: .file)
         if anchoringKey != nil, role != .gateway { problem("federation.anchoring_key_file", "only a gateway records neighbours' checkpoints") }
         let referralResend = federation.integer("referral_resend_seconds", in: 1...86_400)
+        let anchorsFrom = federation.urls("anchors_from") ?? []
 
         let learners = raft.publicKeys("learners") ?? []
         if Set(learners).count != learners.count { problem("raft.learners", "lists a node key more than once") }
@@ -153,7 +154,7 @@ final class ConfigurationReader {
             network: .init(listen: listen, seeds: seeds ?? [], advertise: advertise),
             tls: .init(caFile: caFile, certificateFile: certFile, keyFile: tlsKey, trustBundle: bundle, revocationDirectory: crlDirectory),
             api: apiSettings, genesisFile: genesisFile, log: logSettings, blocks: blockSettings, mempool: pool, health: healthSettings,
-            raft: NodeConfiguration.Raft(learners: learners), federation: .init(anchoringKeyFile: anchoringKey, referralResendSeconds: referralResend))
+            raft: NodeConfiguration.Raft(learners: learners), federation: .init(anchoringKeyFile: anchoringKey, referralResendSeconds: referralResend, anchorsFrom: anchorsFrom))
     }
 
     /// The HTTP servers' timeouts, connection caps and client API TLS (`[api]`).

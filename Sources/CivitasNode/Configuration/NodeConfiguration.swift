@@ -106,9 +106,14 @@ public struct NodeConfiguration: Sendable {
         /// How often a gateway sends its community's unanswered referrals
         /// city-wide again, in seconds (`referral_resend_seconds`, default 30).
         public var referralResendSeconds: Int?
-        public init(anchoringKeyFile: String? = nil, referralResendSeconds: Int? = nil) {
+        /// Neighbours' nodes (client API URLs) to fetch this chain's anchored
+        /// checkpoints from, so the node refuses to sync a history that
+        /// contradicts them (`anchors_from`; any role).
+        public var anchorsFrom: [String]
+        public init(anchoringKeyFile: String? = nil, referralResendSeconds: Int? = nil, anchorsFrom: [String] = []) {
             self.anchoringKeyFile = anchoringKeyFile
             self.referralResendSeconds = referralResendSeconds
+            self.anchorsFrom = anchorsFrom
         }
     }
 

@@ -72,6 +72,14 @@ struct SectionReader {
         }
     }
 
+    /// http:// or https:// URLs.
+    func urls(_ key: String) -> [String]? {
+        array(key, of: "http:// URLs", element: "a URL string") { s in
+            (s.hasPrefix("http://") || s.hasPrefix("https://")) && URL(string: s)?.host != nil
+                ? .success(s) : .failure("'\(s)' is not an http:// or https:// URL")
+        }
+    }
+
     /// Ed25519 public keys, each 64 hexadecimal digits.
     func publicKeys(_ key: String) -> [PublicKey]? {
         array(key, of: "node keys (64 hexadecimal digits each)", element: "a node key string") { s in

@@ -98,9 +98,10 @@ public func makeNodeRuntime(configuration c: NodeConfiguration, logger: Logger, 
     settings.plumtree.reliableLinks = true
     // The core runs the community's membership (from these seeds and the saved book) and dissemination.
     let communityGossip = NodeGossipConfiguration(record: record, seeds: c.network.seeds.map(\.description), addressBook: book)
-    let parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
+    var parameters = NodeRuntime.Parameters(dataDirectory: c.node.dataDirectory, genesis: genesis, nodeKey: nodeKey, role: role,
                                             settings: settings, certificateNotAfter: identity.notAfter, health: c.health,
                                             learnerKeys: c.raft.learners, gossip: communityGossip, anchoringKey: anchoringKey)
+    parameters.anchorsFrom = c.federation.anchorsFrom
     let runtime = try NodeRuntime(parameters: parameters, links: links, addressBook: bookFile, logger: logger, metrics: metrics)
     logger.info("listening for peers", metadata: ["address": "\(advertised)", "node_id": "\(identity.nodeID)"])
     let reloadLogger = logger

@@ -40,6 +40,8 @@ public actor NodeRuntime: NodeService, Service {
         public var gossip: NodeGossipConfiguration
         /// A gateway's key for recording neighbours' checkpoints (`[federation] anchoring_key_file`).
         public var anchoringKey: SigningKey?
+        /// Neighbours' nodes to fetch this chain's anchored checkpoints from (`[federation] anchors_from`).
+        public var anchorsFrom: [String] = []
 
         public init(dataDirectory: String, genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole,
                     settings: NodeCoreSettings = NodeCoreSettings(), certificateNotAfter: Date,
@@ -141,6 +143,7 @@ public actor NodeRuntime: NodeService, Service {
     public func run() async throws {
         links.start()
         let reader = Task { await self.consume() }
+        let anchors = parameters.anchorsFrom.isEmpty ? nil : Task { await self.fetchAnchors() }
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled && failure == nil {
             step()
@@ -157,6 +160,7 @@ public actor NodeRuntime: NodeService, Service {
         }
         driver.stop()
         reader.cancel()
+        anchors?.cancel()
         saveAddressBook()
         await links.stop()
         environment.storage.close()
@@ -207,6 +211,30 @@ public actor NodeRuntime: NodeService, Service {
                 }
             }
             if !batch.isEmpty { perform { try $0.receive(batch) } }
+        }
+    }
+
+    /// This chain's checkpoints as the neighbours in `[federation]
+    /// anchors_from` anchored them, fetched at start and every 5 minutes: the
+    /// node refuses to sync a block that contradicts one (each must carry a
+    /// certificate of this community's validators; the core checks it).
+    private func fetchAnchors() async {
+        let community = parameters.genesis.community
+        while !Task.isCancelled {
+            for url in parameters.anchorsFrom {
+                guard let client = NodeHTTPClient(base: url) else { continue }
+                do {
+                    let answer = try await client.get("/v1/checkpoints?community=\(community.name)")
+                    guard answer.status == 200 else { throw NodeRuntimeError("HTTP \(answer.status): \(answer.reason)") }
+                    let checkpoints = try JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body).items.compactMap(\.checkpoint)
+                    let taken = perform { try $0.learnAnchors(checkpoints) } ?? 0
+                    logger.info("anchors of this chain fetched", metadata: ["from": "\(url)", "anchors": "\(taken)",
+                                                                           "refused": "\(checkpoints.count - taken)"])
+                } catch {
+                    logger.warning("cannot fetch this chain's anchors", metadata: ["from": "\(url)", "error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: .seconds(300))
         }
     }
 

@@ -194,6 +194,15 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         }
     }
 
+    /// Checkpoints of this chain that neighbours anchored, fetched by the
+    /// shell (`NodeCore.learnAnchors`); returns how many were taken.
+    @discardableResult
+    public mutating func learnAnchors(_ checkpoints: [Checkpoint]) throws -> Int {
+        let taken = core.learnAnchors(checkpoints)
+        try drain()
+        return taken
+    }
+
     /// Publishes `payload` city-wide on a city topic (gateways only).
     public mutating func publishCity(topic: GossipTopic, payload: [UInt8]) throws {
         core.publishCity(topic: topic, payload: payload)
