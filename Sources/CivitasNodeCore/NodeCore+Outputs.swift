@@ -25,21 +25,34 @@ extension NodeCore {
     public mutating func raftPersisted(view: some MempoolView) {
         guard let ready = pendingReady else { return }
         pendingReady = nil
+        // Own proposals that commit as proposed leave `inFlight` here; one whose
+        // index committed with another entry (or under a snapshot) is lost.
+        var lost = false
+        if let snapshot = ready.snapshot {
+            lost = inFlight.contains { $0.index <= snapshot.index }
+            inFlight.removeAll { $0.index <= snapshot.index }
+        }
         if let snapshot = ready.snapshot, let position = try? ChainPosition(encoded: snapshot.data), position.height > built.height {
             built = position
             for h in unsealed.keys where h <= position.height { unsealed[h] = nil }
             out.events.append(.snapshotInstalled(position))
         }
         for entry in ready.committedEntries {
-            inFlight.removeAll { $0 <= entry.index }
-            guard case let .data(bytes) = entry.payload else { continue }
-            guard let proposal = try? BlockProposal(encoded: bytes) else {
+            let proposal: BlockProposal?
+            if case let .data(bytes) = entry.payload { proposal = try? BlockProposal(encoded: bytes) } else { proposal = nil }
+            for mine in inFlight where mine.index <= entry.index {
+                if mine.index != entry.index || mine.transactions.map(\.id) != proposal?.transactions.map(\.id) { lost = true }
+            }
+            inFlight.removeAll { $0.index <= entry.index }
+            guard case .data = entry.payload else { continue }
+            guard let proposal else {
                 // Every replica decodes the same bytes the same way, so all skip it.
                 out.events.append(.refused("raft entry \(entry.index) is not a block proposal; skipped"))
                 continue
             }
             build(proposal, raftIndex: entry.index)
         }
+        if lost { recomputePendingNonces() }
         raft!.advance()
         produce(view: view)
     }

@@ -14,10 +14,13 @@ extension NodeCore {
     /// most for partial batches, not once per arriving transaction.
     mutating func produce(view: some MempoolView, onlyFull: Bool = false) {
         guard let raft, raft.role == .leader, let index = validatorIndex else {
-            if !inFlight.isEmpty { inFlight.removeAll() }
+            // Deposed: what it proposed and did not see committed may never be.
+            if !inFlight.isEmpty {
+                inFlight.removeAll()
+                recomputePendingNonces()
+            }
             return
         }
-        inFlight.removeAll { $0 <= raft.commitIndex }
         // Configured learners join through the leader, one membership change at a time.
         if let learner = configuration.learners.first(where: { !raft.configuration.isMember($0) }) {
             _ = try? self.raft!.propose(configuration: .addLearner(learner))
@@ -45,7 +48,7 @@ extension NodeCore {
             // Wall time: a block's time never goes back on the chain (`build` takes the later of it and the previous block's).
             let proposal = BlockProposal(time: wall, proposer: index, transactions: batch)
             guard case let .appended(_, first, _)? = try? self.raft!.propose([proposal.encoded()]) else { return }
-            inFlight.append(first)
+            inFlight.append((first, batch))
             notePending(batch)
             out.events.append(.proposed(transactions: batch.count, raftIndex: first))
         }
@@ -55,6 +58,24 @@ extension NodeCore {
         for tx in transactions where tx.nonce > pendingNonces[tx.signer, default: 0] {
             pendingNonces[tx.signer] = tx.nonce
         }
+    }
+
+    /// `pendingNonces` from what is really pending: own proposals in flight,
+    /// blocks built or sealed and not yet applied. Called when a proposal is
+    /// lost (the leader deposed, its entry replaced by another leader's): a
+    /// nonce noted for a batch that never commits would hold the signer's
+    /// later transactions back for good (the next batch would start after it,
+    /// and the chain refuse it as out of order).
+    mutating func recomputePendingNonces() {
+        var pending: [PublicKey: UInt64] = [:]
+        func note(_ transactions: [Transaction]) {
+            for tx in transactions where tx.nonce > pending[tx.signer, default: 0] { pending[tx.signer] = tx.nonce }
+        }
+        for proposal in inFlight { note(proposal.transactions) }
+        for entry in unsealed.values { note(entry.block.transactions) }
+        for block in sealedAhead.values { note(block.block.transactions) }
+        for block in out.apply { note(block.block.transactions) }
+        pendingNonces = pending
     }
 
     func pendingView<V: MempoolView>(_ view: V) -> PendingNonceView<V> {

@@ -74,8 +74,8 @@ public struct NodeCore: Sendable {
     var recentHashes: [UInt64: Hash] = [:]
     /// The Raft index each built block came from (for compaction).
     var builtIndex: [UInt64: UInt64] = [:]
-    /// Leader: Raft indexes of own proposals not yet committed.
-    var inFlight: [UInt64] = []
+    /// Leader: own proposals not yet committed, by Raft index, with their transactions.
+    var inFlight: [(index: UInt64, transactions: [Transaction])] = []
     /// Highest nonce per signer in proposed or built but not yet applied blocks:
     /// the next batch starts after them.
     var pendingNonces: [PublicKey: UInt64] = [:]

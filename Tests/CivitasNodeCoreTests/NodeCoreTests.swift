@@ -25,6 +25,10 @@ struct NodeCoreTests {
         var anchoringKeys: [Int: SigningKey] = [:]
         /// Gossip sent to nodes outside the community (a gateway's city peers), in order.
         var leftTheCommunity: [(to: NodeID, message: GossipMessage)] = []
+        /// Nodes cut off: what they send and what is sent to them is lost.
+        var isolated: Set<Int> = []
+        /// Nodes whose gossip (transactions offered, blocks) is lost on the way out; their consensus messages pass.
+        var gossipMuted: Set<Int> = []
 
         static func address(_ i: Int) -> String { "node-\(i):7000" }
 
@@ -110,13 +114,13 @@ struct NodeCoreTests {
         private mutating func deliver(_ outgoing: LosslessEnvironment.Outgoing, from i: Int) {
             switch outgoing {
             case let .consensus(to, bytes):
-                if let j = index(of: to) { try! drivers[j].receive(consensus: bytes, from: id(i)) }
+                if let j = index(of: to), !isolated.contains(i), !isolated.contains(j) { try! drivers[j].receive(consensus: bytes, from: id(i)) }
             case let .gossip(to, message):
                 guard let j = index(of: to) else {
                     leftTheCommunity.append((to, message))
                     return
                 }
-                guard linked(i, j) else { return }
+                guard linked(i, j), !isolated.contains(i), !isolated.contains(j), !gossipMuted.contains(i) else { return }
                 env(j).gossipReceived.append(message)
                 try! drivers[j].receive(gossip: message, from: id(i))
             case let .dial(address, node):
@@ -148,6 +152,46 @@ struct NodeCoreTests {
         }
 
         var leader: Int? { (0..<3).first { core($0).isLeader } }
+    }
+
+    /// A leader cut off right after proposing a batch loses it: another
+    /// leader's entries replace it. When it leads again it must propose that
+    /// signer's transactions from the first one not committed — found by the
+    /// city campaign, where a deposed leader kept the lost batch's nonces as
+    /// pending, proposed the signer's later transactions after them (refused
+    /// by every replica as out of order) and held the signer back for good.
+    @Test func aLeaderThatLostABatchProposesItsTransactionsAgainWhenItLeadsAgain() throws {
+        // Pending transactions are not offered again within the test, so the
+        // one submitted while the leader is cut off stays with it alone.
+        var settings = NodeCoreSettings()
+        settings.rebroadcast = .seconds(3_600)
+        var c = Community(settings: settings)
+        c.run(millis: 3_000)
+        let first = try #require(c.leader)
+        c.isolated = [first]
+        let signer = Fixtures.key(5)
+        let t1 = Fixtures.tx(signer, 1), t2 = Fixtures.tx(signer, 2)
+        guard case .accepted = c.submit(t1, to: first) else { Issue.record("t1 not admitted"); return }
+        c.run(millis: 200)
+        // The others elect a leader and commit other work over the lost entry's index.
+        c.run(millis: 3_000)
+        let second = try #require((0..<3).first { $0 != first && c.core($0).isLeader })
+        for n in 1...3 { c.submit(Fixtures.tx(Fixtures.key(6), UInt64(n)), to: second) }
+        c.run(millis: 500)
+        c.isolated = []
+        c.run(millis: 1_000)
+        // Until the first leads again: cut off whichever other node leads.
+        for _ in 0..<8 where !c.core(first).isLeader {
+            c.isolated = Set((0..<3).filter { $0 != first && c.core($0).isLeader })
+            c.run(millis: 3_000)
+            c.isolated = []
+            c.run(millis: 500)
+        }
+        try #require(c.core(first).isLeader, "node \(first) never led again")
+        _ = c.submit(t2, to: first)
+        c.run(millis: 1_000)
+        let applied = c.stored(first).flatMap(\.block.transactions).filter { $0.signer == signer.publicKey }.map(\.nonce)
+        #expect(c.env(first).storedNonce(of: signer.publicKey) == 2, "the chain holds nonces \(applied) of the signer")
     }
 
     /// A configured learner is added to Raft by the leader, replicates the
@@ -394,6 +438,18 @@ struct NodeCoreTests {
 
     typealias Community = NodeCoreTests.Community
 
+    /// The validators' node keys of a test community made with the default key base.
+    static let mapleValidators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
+
+    /// A head of `genesis`'s chain at `height` that it never had (an empty block on no parent), certified by `signers`.
+    static func otherHead(of genesis: GenesisDocument, at height: UInt64, signers: [SigningKey]) -> Checkpoint {
+        let header = BlockHeader(community: genesis.community, height: height, previous: Hash(), time: 1, proposer: 0,
+                                 transactionCount: 0, transactionRoot: Merkle.emptyRoot)
+        let votes = signers.enumerated().map { BlockVote(index: UInt32($0.offset), key: $0.element, headerHash: header.hash) }
+        return Checkpoint(community: genesis.community, genesisHash: genesis.hash,
+                          certificate: CommitCertificate(height: height, headerHash: header.hash, votes: votes))
+    }
+
     /// A gateway publishes its community's certified head to the city every
     /// `checkpointInterval` blocks, and nothing in between; what it publishes
     /// verifies against the community's genesis validators.
@@ -601,11 +657,7 @@ struct NodeCoreTests {
         try maple.drivers[3].linkUp(neighbour, address: "pine-row:7000", inCommunity: false)
         // A head of Maple Court "anchored" at height 5 (and one at 2, below where it will be), certified by its own validators.
         func anchored(_ height: UInt64) -> GossipMessage {
-            let header = BlockHeader(community: maple.genesis.community, height: height, previous: Hash(), time: 1, proposer: 0,
-                                     transactionCount: 0, transactionRoot: Merkle.emptyRoot)
-            let votes = (0..<3).map { BlockVote(index: UInt32($0), key: Fixtures.key(100 + UInt8($0)), headerHash: header.hash) }
-            let payload = Checkpoint(community: maple.genesis.community, genesisHash: maple.genesis.hash,
-                                     certificate: CommitCertificate(height: height, headerHash: header.hash, votes: votes)).encoded()
+            let payload = Self.otherHead(of: maple.genesis, at: height, signers: Self.mapleValidators).encoded()
             return .gossip(topic: .cityCheckpoints, round: 0, id: MessageID.of(topic: .cityCheckpoints, payload: payload), payload: payload)
         }
         try maple.drivers[3].receive(gossip: anchored(5), from: neighbour)
@@ -635,14 +687,8 @@ struct NodeCoreTests {
     @Test func anObserverGivenItsChainsAnchorsRefusesAContradictingBlock() throws {
         var maple = Community()
         maple.run(millis: 3_000)
-        func anchor(_ height: UInt64, signers: [SigningKey]) -> Checkpoint {
-            let header = BlockHeader(community: maple.genesis.community, height: height, previous: Hash(), time: 1, proposer: 0,
-                                     transactionCount: 0, transactionRoot: Merkle.emptyRoot)
-            let votes = signers.enumerated().map { BlockVote(index: UInt32($0.offset), key: $0.element, headerHash: header.hash) }
-            return Checkpoint(community: maple.genesis.community, genesisHash: maple.genesis.hash,
-                              certificate: CommitCertificate(height: height, headerHash: header.hash, votes: votes))
-        }
-        let validators = (0..<3).map { Fixtures.key(100 + UInt8($0)) }
+        func anchor(_ height: UInt64, signers: [SigningKey]) -> Checkpoint { Self.otherHead(of: maple.genesis, at: height, signers: signers) }
+        let validators = Self.mapleValidators
         let strangers = (0..<3).map { Fixtures.key(200 + UInt8($0)) }
         #expect(try maple.drivers[3].learnAnchors([anchor(6, signers: strangers)]) == 0)
         #expect(try maple.drivers[3].learnAnchors([anchor(5, signers: validators)]) == 1)
