@@ -315,7 +315,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasSpecTests",
-            dependencies: ["CivitasLedger", "CivitasCodec"],
+            dependencies: ["CivitasLedger", "CivitasCodec", "CivitasTestSupport"],
             swiftSettings: strict
         ),
     ]

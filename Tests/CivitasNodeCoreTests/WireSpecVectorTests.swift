@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
+import CivitasTestSupport
 import Foundation
 import Testing
 
@@ -168,34 +169,7 @@ import Testing
     }
 }
 
-/// Reading docs/*.md: named ```hex blocks (text after `#` on a line is commentary).
-enum SpecDocument {
-    static func text(_ relativePath: String) throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return try String(contentsOf: root.appendingPathComponent(relativePath), encoding: .utf8)
-    }
-
-    static func hexBlocks(_ relativePath: String) throws -> [String: [UInt8]] {
-        var blocks: [String: [UInt8]] = [:]
-        var name: String? = nil
-        var body = ""
-        for line in try text(relativePath).split(separator: "\n", omittingEmptySubsequences: false) {
-            if let n = name {
-                if line.hasPrefix("```") {
-                    let hex = body.split(separator: "\n").map { $0.split(separator: "#", omittingEmptySubsequences: false).first.map(String.init) ?? "" }
-                    blocks[n] = Hex.decode(hex.joined().filter { !$0.isWhitespace })
-                    name = nil
-                } else {
-                    body += line + "\n"
-                }
-            } else if line.hasPrefix("```hex ") {
-                name = String(line.dropFirst("```hex ".count)).trimmingCharacters(in: .whitespaces)
-                body = ""
-            }
-        }
-        return blocks
-    }
-
+extension SpecDocument {
     /// The rows `| \`T\` | n |` of the table under "minSize" in section 2.
     static func minSizes(_ text: String) -> [String: Int] {
         var sizes: [String: Int] = [:]
@@ -212,16 +186,5 @@ enum SpecDocument {
             }
         }
         return sizes
-    }
-
-    static func format(_ name: String, _ bytes: [UInt8]) -> String {
-        var lines = ["```hex \(name)"]
-        var i = 0
-        while i < bytes.count {
-            lines.append(Hex.encode(bytes[i..<min(i + 32, bytes.count)]))
-            i += 32
-        }
-        lines.append("```")
-        return lines.joined(separator: "\n")
     }
 }

@@ -1,5 +1,6 @@
 import CivitasCodec
 import CivitasLedger
+import CivitasTestSupport
 import Foundation
 import Testing
 
@@ -127,27 +128,7 @@ import Testing
     }
 
     /// Named ```hex blocks of docs/codec.md.
-    static func specBlocks() throws -> [String: [UInt8]] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let text = try String(contentsOf: root.appendingPathComponent("docs/codec.md"), encoding: .utf8)
-        var blocks: [String: [UInt8]] = [:]
-        var name: String? = nil
-        var body = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if let n = name {
-                if line.hasPrefix("```") {
-                    blocks[n] = Hex.decode(body.split(separator: "\n").map { $0.split(separator: "#").first.map(String.init) ?? "" }.joined())
-                    name = nil
-                } else {
-                    body += line + "\n"
-                }
-            } else if line.hasPrefix("```hex ") {
-                name = String(line.dropFirst("```hex ".count)).trimmingCharacters(in: .whitespaces)
-                body = ""
-            }
-        }
-        return blocks
-    }
+    static func specBlocks() throws -> [String: [UInt8]] { try SpecDocument.hexBlocks("docs/codec.md") }
 
     @Test func everySpecVectorMatchesThisBuild() throws {
         let expected = Self.vectors()

@@ -2,6 +2,7 @@ import CivitasCodec
 import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
+import CivitasTestSupport
 import CivitasStorage
 import Foundation
 import Testing
@@ -46,9 +47,9 @@ import Testing
 
     static func check(_ expected: [(String, [UInt8])]) throws {
         if ProcessInfo.processInfo.environment["CIVITAS_PRINT_VECTORS"] != nil {
-            for (name, bytes) in expected { print(StorageSpecDocument.format(name, bytes)) }
+            for (name, bytes) in expected { print(SpecDocument.format(name, bytes)) }
         }
-        let spec = try StorageSpecDocument.hexBlocks("docs/storage.md")
+        let spec = try SpecDocument.hexBlocks("docs/storage.md")
         for (name, bytes) in expected {
             let documented = try #require(spec[name], "docs/storage.md has no ```hex \(name) block")
             #expect(Hex.encode(documented) == Hex.encode(bytes), "vector \(name) differs from docs/storage.md")
@@ -137,39 +138,3 @@ import Testing
     }
 }
 
-/// Reading docs/storage.md: named ```hex blocks (text after `#` on a line is commentary).
-enum StorageSpecDocument {
-    static func hexBlocks(_ relativePath: String) throws -> [String: [UInt8]] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let text = try String(contentsOf: root.appendingPathComponent(relativePath), encoding: .utf8)
-        var blocks: [String: [UInt8]] = [:]
-        var name: String? = nil
-        var body = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if let n = name {
-                if line.hasPrefix("```") {
-                    let hex = body.split(separator: "\n").map { $0.split(separator: "#", omittingEmptySubsequences: false).first.map(String.init) ?? "" }
-                    blocks[n] = Hex.decode(hex.joined().filter { !$0.isWhitespace })
-                    name = nil
-                } else {
-                    body += line + "\n"
-                }
-            } else if line.hasPrefix("```hex ") {
-                name = String(line.dropFirst("```hex ".count)).trimmingCharacters(in: .whitespaces)
-                body = ""
-            }
-        }
-        return blocks
-    }
-
-    static func format(_ name: String, _ bytes: [UInt8]) -> String {
-        var lines = ["```hex \(name)"]
-        var i = 0
-        while i < bytes.count {
-            lines.append(Hex.encode(bytes[i..<min(i + 32, bytes.count)]))
-            i += 32
-        }
-        lines.append("```")
-        return lines.joined(separator: "\n")
-    }
-}

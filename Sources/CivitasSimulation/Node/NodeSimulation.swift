@@ -265,10 +265,7 @@ public struct NodeSimulation {
                                                 random: &faultRandom)
             report.partitions += 1
             report.trace.append("t=\(formatTime(now)) partition \(description)")
-            for link in links.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) where !reachable(link.a, link.b) {
-                cutLinks.insert(link)
-                close(link)
-            }
+            cutUnreachableLinks()
             queue.schedule(.heal, at: now + .seconds(faultRandom.between(options.partitionLength)))
             queue.schedule(.partition, at: now + .seconds(1) + faultRandom.duration(below: .seconds(options.partitionEvery) * 2))
         case .heal:
@@ -304,10 +301,7 @@ public struct NodeSimulation {
             network.separate(inside, outside)
             report.cityCuts += 1
             report.trace.append("t=\(formatTime(now)) \(geneses[c].community) cut off from the city")
-            for link in links.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) where !reachable(link.a, link.b) {
-                cutLinks.insert(link)
-                close(link)
-            }
+            cutUnreachableLinks()
             queue.schedule(.heal, at: now + .seconds(faultRandom.between(options.cityCutLength)))
         case let .dialed(i, address, node):
             guard nodes[i].alive else { return }
@@ -364,6 +358,14 @@ public struct NodeSimulation {
         for (x, y) in [(link.a, link.b), (link.b, link.a)] where nodes[x].alive {
             let peer = nodes[y].id
             call(x) { try $0.linkDown(peer) }
+        }
+    }
+
+    /// Closes the open links a partition now separates (they reopen when it heals).
+    mutating func cutUnreachableLinks() {
+        for link in links.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) where !reachable(link.a, link.b) {
+            cutLinks.insert(link)
+            close(link)
         }
     }
 
@@ -636,6 +638,16 @@ public struct NodeSimulation {
         }
         let missing = Array(clients[c].wanted.keys)
         if !missing.isEmpty {
+            for i in live { report.trace.append("node \(i) at height \(nodes[i].storedHeight): \(nodes[i].driver!.core.progressDescription)") }
+            // The lowest-nonce wanted transaction of each signer: what holds the rest back.
+            let stuck = Dictionary(grouping: missing.compactMap { clients[c].stillWanted($0) }, by: \.signer).values
+                .compactMap { $0.min { $0.nonce < $1.nonce } }.sorted { $0.id < $1.id }
+            for tx in stuck.prefix(3) {
+                let environment = nodes[live[0]].environment!
+                report.trace.append("held back: \(tx.id.hex.prefix(16)) \(tx.kind) by \(tx.signer.subjectID) nonce \(tx.nonce) "
+                                    + "(committed nonce \(environment.storedNonce(of: tx.signer))): "
+                                    + (environment.permission(for: tx) ?? "the rules allow it"))
+            }
             fail(.liveness, node: nil, "\(missing.count) submitted transactions of \(geneses[c].community) were never committed (e.g. \(missing.min()!.hex))")
         }
     }
