@@ -58,6 +58,12 @@ extension PilotCommunity {
         return statuses
     }
 
+    /// Sends `signal` to node `i` if it runs (SIGHUP: reload certificates and trust), without waiting.
+    public func signal(_ i: Int, _ signal: Int32) {
+        guard let process = state.withLock({ $0.processes[i] }), process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+    }
+
     public func isRunning(_ i: Int) -> Bool { state.withLock { $0.processes[i]?.isRunning ?? false } }
 
     /// Node `i`'s process ID while it runs.
