@@ -79,6 +79,16 @@ extension PilotCommunity {
         return try JSONDecoder().decode(PilotListBody<Item>.self, from: answer.body).items
     }
 
+    /// The checkpoints of `other`'s chain node `i`'s chain recorded (received, not its own).
+    public func anchored(_ other: CommunityID, at i: Int = 0) async throws -> [CheckpointBody] {
+        let items: [CheckpointBody] = try await list("/v1/checkpoints?community=\(other.name)", at: i)
+        return items.filter { $0.source == "received" }
+    }
+
+    /// The referrals this community made, and its neighbours' referrals to it, as node `i` serves them.
+    public func referrals(at i: Int = 0) async throws -> [ReferralBody] { try await list("/v1/referrals", at: i) }
+    public func incomingReferrals(at i: Int = 0) async throws -> [IncomingReferralBody] { try await list("/v1/referrals/incoming", at: i) }
+
     /// Where node `i` has transaction `id`: nil if it knows nothing of it.
     public func transactionStatus(_ id: Hash, at i: Int) async throws -> TransactionStatusBody? {
         guard let client = NodeHTTPClient(base: nodes[i].clientURL) else { throw PilotFailure("bad URL \(nodes[i].clientURL)") }

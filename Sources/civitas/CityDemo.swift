@@ -229,12 +229,11 @@ struct CityDemo: AsyncParsableCommand {
     }
 
     static func anchored(_ other: PilotCommunity, in c: PilotCommunity) async throws -> [UInt64] {
-        let items: [CheckpointBody] = try await c.list("/v1/checkpoints?community=\(other.community.name)")
-        return items.filter { $0.source == "received" }.map(\.height)
+        try await c.anchored(other.community).map(\.height)
     }
 
-    static func referrals(_ c: PilotCommunity) async throws -> [ReferralBody] { try await c.list("/v1/referrals") }
-    static func incoming(_ c: PilotCommunity) async throws -> [IncomingReferralBody] { try await c.list("/v1/referrals/incoming") }
+    static func referrals(_ c: PilotCommunity) async throws -> [ReferralBody] { try await c.referrals() }
+    static func incoming(_ c: PilotCommunity) async throws -> [IncomingReferralBody] { try await c.incomingReferrals() }
 
     func requireStatus(_ c: PilotCommunity, _ i: Int) async throws -> NodeStatusReport {
         guard let status = await c.status(i) else { throw PilotFailure("\(c.nodes[i].name) gave no status") }

@@ -79,12 +79,10 @@ import Testing
 
     /// The heights of `other`'s checkpoints `c`'s chain recorded, as its validator serves them.
     static func anchored(_ other: PilotCommunity, in c: PilotCommunity) async throws -> [UInt64] {
-        guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
-        let answer = try await client.get("/v1/checkpoints?community=\(other.community.name)")
-        let items = (try? JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body))?.items ?? []
+        let items = try await c.anchored(other.community)
         // Each received one comes with its certificate, so a reader can check it (`anchors_from` does).
-        #expect(items.filter { $0.source == "received" }.allSatisfy { $0.checkpoint?.headerHash.hex == $0.headerHash })
-        return items.filter { $0.source == "received" }.map(\.height)
+        #expect(items.allSatisfy { $0.checkpoint?.headerHash.hex == $0.headerHash })
+        return items.map(\.height)
     }
 
     /// A gateway SIGKILLed while its neighbour passes a checkpoint, then
@@ -201,15 +199,8 @@ import Testing
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    static func referrals(_ c: PilotCommunity) async throws -> [ReferralBody] {
-        guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
-        return try JSONDecoder().decode(ListBody<ReferralBody>.self, from: try await client.get("/v1/referrals").body).items
-    }
-
-    static func incoming(_ c: PilotCommunity) async throws -> [IncomingReferralBody] {
-        guard let client = NodeHTTPClient(base: c.nodes[0].clientURL) else { throw PilotFailure("bad URL") }
-        return try JSONDecoder().decode(ListBody<IncomingReferralBody>.self, from: try await client.get("/v1/referrals/incoming").body).items
-    }
+    static func referrals(_ c: PilotCommunity) async throws -> [ReferralBody] { try await c.referrals() }
+    static func incoming(_ c: PilotCommunity) async throws -> [IncomingReferralBody] { try await c.incomingReferrals() }
 
     /// Referral relays (kind 17) `c`'s chain applied, counted from its blocks.
     static func appliedRelays(in c: PilotCommunity) async throws -> Int {
