@@ -77,6 +77,16 @@ public final class PilotCommunity: Sendable {
         state.withLock { $0.keys = keys }
     }
 
+    /// Node `i`'s node.toml with `[section] key = urls` set (it takes effect when the node starts).
+    public func configure(_ i: Int, section: String, key: String, urls: [String]) throws {
+        let path = nodes[i].directory + "/node.toml"
+        let table = try TOMLTable(string: try String(contentsOfFile: path, encoding: .utf8))
+        let part = table[section]?.table ?? TOMLTable()
+        part[key] = TOMLArray(urls)
+        table[section] = part
+        try table.convert().write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     func addAPISettings(to path: String) throws {
         let table = try TOMLTable(string: try String(contentsOfFile: path, encoding: .utf8))
         let api = table["api"]?.table ?? TOMLTable()

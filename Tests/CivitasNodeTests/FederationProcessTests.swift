@@ -179,6 +179,44 @@ import Testing
         try? FileManager.default.removeItem(atPath: root)
     }
 
+    /// Any node can be given its chain's anchors: Lianhua East's validator,
+    /// restarted with `[federation] anchors_from` naming Pine Row's node,
+    /// fetches the checkpoint of its chain Pine Row recorded (with its
+    /// certificate) and takes it — the anchor it then holds every block it
+    /// syncs to. (Refusing a contradicting block is the core's, tested there.)
+    @Test func aValidatorGivenANeighboursNodeTakesItsChainsAnchorsFromIt() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-city-\(UUID().uuidString.prefix(8))").path
+        let city = try PilotCity(["lianhua-east", "pine-row"], root: root, binary: try CivitasBinary.locate(), basePort: Self.basePort + 450)
+        try city.setUp()
+        try city.startAll()
+        defer { city.killAll() }
+        for c in city.communities { try await c.waitUntilReady() }
+        try await city.adopt()
+        let (east, pine) = (city.communities[0], city.communities[1])
+        for i in 0..<19 {
+            let s = try await east.submit(.notice(Notice(category: .general, title: "Notice \(i)", body: "Body \(i)")), as: "committee", to: 0)
+            #expect(s.applied, "\(s)")
+        }
+        try await Self.waitFor("Pine Row anchors Lianhua East's checkpoint 20", on: pine.nodes[0]) { try await Self.anchored(east, in: pine).contains(20) }
+        #expect(await east.stop(0) == 0)
+        try east.configure(0, section: "federation", key: "anchors_from", urls: [pine.nodes[0].clientURL])
+        try east.start(0)
+        try await east.waitUntilReady()
+        // The node logs what it took once it has asked (at start, then every 5 minutes).
+        let log = east.nodes[0].directory + "/node.log"
+        let deadline = ContinuousClock.now + .seconds(30)
+        var line: String?
+        while line == nil, ContinuousClock.now < deadline {
+            line = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").last { $0.contains("anchors of this chain fetched") }.map(String.init)
+            if line == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let fetched = try #require(line, "no fetch logged in \(log)")
+        #expect(fetched.contains("anchors=1") && fetched.contains("refused=0"), "\(fetched)")
+        let statuses = await city.stopAll()
+        #expect(statuses.allSatisfy { $0 == 0 })
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
     /// `make demo` (`civitas demo city`) runs through and ends with its
     /// one line: 3 communities, each anchoring the other two's checkpoint 20,
     /// the referral answered, the alarm raised in both other communities.
