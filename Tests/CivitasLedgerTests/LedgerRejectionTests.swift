@@ -49,7 +49,7 @@ struct LedgerRejectionTests {
 
     // MARK: Tags
 
-    @Test(arguments: [0, 17, 18, 0x7f, 0x80, 0xff] as [UInt8])
+    @Test(arguments: [0, 19, 20, 0x7f, 0x80, 0xff] as [UInt8])
     func unknownTransactionKindIsRejected(kind: UInt8) {
         let fields = Array(TransactionPayload.serviceRequest(ServiceRequest(serviceCode: "a", description: "b", location: "c")).wire.dropFirst())
         #expect(decodeFailure(Transaction.self, Wire.transaction(payload: [kind] + fields))

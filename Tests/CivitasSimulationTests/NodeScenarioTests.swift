@@ -61,7 +61,7 @@ import Testing
             "community.observers: expected an integer, found string",
             "links.loss: 0.9 is not in 0.0...0.5",
         ])
-        #expect(problems("[weather]\nrain = 1") == ["weather: unknown section (known: clocks, community, faults, links, run, workload)"])
+        #expect(problems("[weather]\nrain = 1") == ["weather: unknown section (known: city, clocks, community, faults, links, run, workload)"])
         #expect(problems("[faults]\ndowntime_s = [5, 1]") == ["faults.downtime_s: [5, 1] is not a range within 1...3600"])
         #expect(problems("[run]\nseeds = \"9..3\"") == ["run.seeds: '9..3' is not a range like \"1..20\""])
         #expect(problems("[run\nseed = 1").first?.hasPrefix("line 1") == true)
@@ -71,6 +71,15 @@ import Testing
         ])
         let clocks = try? NodeScenario(toml: "[clocks]\nskew_ms = 5000\nstep_every_s = 4\nstep_ms = [-60000, 60000]").options(seed: 3)
         #expect(clocks?.clockSkewMillis == 5_000 && clocks?.clockStepEvery == 4 && clocks?.clockStepMillis == -60_000...60_000)
+        #expect(problems("[city]\ncommunities = 41\nloss = 0.7\ncut_s = [9, 2]\nregion = 1") == [
+            "city.region: unknown key (known in [city]: communities, latency_ms, loss, cut_every_s, cut_s, referral_every_s, referral_resend_s)",
+            "city.communities: 41 is not in 1...40",
+            "city.loss: 0.7 is not in 0.0...0.5",
+            "city.cut_s: [9, 2] is not a range within 1...86400",
+        ])
+        let city = try? NodeScenario(toml: "[city]\ncommunities = 4\nlatency_ms = 8\nloss = 0.05\ncut_every_s = 10\ncut_s = [5, 20]\nreferral_every_s = 2\nreferral_resend_s = 5").options(seed: 3)
+        #expect(city?.communities == 4 && city?.cityLink.baseLatency == .milliseconds(8) && city?.cityLink.loss == 0.05)
+        #expect(city?.cityCutEvery == 10 && city?.cityCutLength == 5...20 && city?.referralEvery == 2 && city?.referralResendSeconds == 5)
     }
 
     @Test func thePilotCommunityScenarioPasses() throws {
