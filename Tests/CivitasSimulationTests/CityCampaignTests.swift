@@ -8,7 +8,7 @@ import Testing
 /// community is cut off from the city now and then and the city's links lose
 /// and duplicate messages; committees refer cases to each other and a social
 /// organisation answers each. After the quiet phase every community must
-/// have anchored each neighbour's last checkpoint (matching that chain), and
+/// have anchored every checkpoint of each neighbour (matching that chain), and
 /// every referral must be received and answered, each step recorded once on
 /// each side — what a partition between communities must not lose.
 @Suite struct CityCampaignTests {

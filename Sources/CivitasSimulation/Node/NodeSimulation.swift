@@ -677,8 +677,9 @@ public struct NodeSimulation {
         }
     }
 
-    /// After the quiet phase: every community anchored each neighbour's last
-    /// checkpoint, every anchor matches the neighbour's chain, no alarm was
+    /// After the quiet phase: every community anchored every checkpoint of
+    /// each neighbour (those made while it was cut off too), every anchor
+    /// matches the neighbour's chain, no alarm was
     /// raised in an honest city, and every referral was received and
     /// answered, each step recorded once on each side.
     mutating func cityChecks() {
@@ -702,9 +703,11 @@ public struct NodeSimulation {
                     fail(.city, node: nil, "\(geneses[c].community) anchored \(geneses[d].community) at \(anchor.height) as \(anchor.headerHash.hex), its chain has \(canonical[d][anchor.height]?.hex ?? "nothing")")
                     return
                 }
+                // Every checkpoint, not only the last: one missed during a cut must come after the heal.
                 let last = (canonical[d].keys.max() ?? 0) / interval * interval
-                if last > 0, !received.contains(where: { $0.height == last }) {
-                    fail(.city, node: nil, "\(geneses[c].community) did not anchor \(geneses[d].community)'s checkpoint \(last) (anchored: \(received.map(\.height).sorted()))")
+                let anchored = Set(received.map(\.height))
+                if let missed = stride(from: interval, through: last, by: Int(interval)).first(where: { !anchored.contains($0) }) {
+                    fail(.city, node: nil, "\(geneses[c].community) did not anchor \(geneses[d].community)'s checkpoint \(missed) (anchored: \(anchored.sorted()))")
                     return
                 }
                 report.anchors += received.count
