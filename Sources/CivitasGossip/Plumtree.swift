@@ -241,6 +241,22 @@ public struct Plumtree: Sendable {
         return (id, out)
     }
 
+    /// Announces the cached messages `ids` again to `peers` (IHAVE): a peer
+    /// that lacks one grafts it, one that has it only notes the announcement.
+    /// For what a peer may have missed for longer than the anti-entropy window
+    /// (a link that was down, a payload it could not yet accept).
+    public mutating func reannounce(_ ids: [MessageID], to peers: [NodeID], now: MonotonicTime) -> PlumtreeDirectives {
+        var out = PlumtreeDirectives()
+        let announcements = ids.compactMap { id in cache[id].map { Announcement(topic: $0.topic, round: $0.round, id: id) } }
+        if !announcements.isEmpty {
+            for peer in peers where eagerPeers.contains(peer) || lazyPeers.contains(peer) {
+                out.sends.append(.init(to: peer, message: .ihave(announcements)))
+            }
+        }
+        finish(&out, now: now)
+        return out
+    }
+
     /// A message from neighbour `peer`. `validate` is the application's check
     /// of a payload (signatures, certificates); a payload it refuses is not
     /// delivered or forwarded, and costs the sender score.
@@ -287,9 +303,12 @@ public struct Plumtree: Sendable {
                 }
                 return
             }
-            received.insert(id)
             missing[id] = nil
+            // A refused payload is not remembered as seen: the application may
+            // accept it later (a city checkpoint before its community's
+            // document is adopted), when it is announced again.
             guard validate(topic, payload) else { invalid(peer, "payload refused by the application", now: now, into: &out); return }
+            received.insert(id)
             // The origin's push over a lazy link: deliver it and announce it to
             // every link, but leave the eager forwarding to the tree copy that
             // follows, so the tree is not disturbed (pruned) by this shortcut.

@@ -27,7 +27,10 @@ extension NodeCore {
         let interval = genesis.parameters.checkpointInterval
         guard city != nil, interval > 0, sealed.height % interval == 0 else { return }
         let checkpoint = Checkpoint(community: genesis.community, genesisHash: genesis.hash, certificate: sealed.certificate)
-        publishCity(topic: .cityCheckpoints, payload: checkpoint.encoded())
+        let payload = checkpoint.encoded()
+        publishCity(topic: .cityCheckpoints, payload: payload)
+        recentCheckpoints.append(MessageID.of(topic: .cityCheckpoints, payload: payload))
+        if recentCheckpoints.count > Self.checkpointsReannounced { recentCheckpoints.removeFirst() }
     }
 
     /// A gateway passes on the neighbours' checkpoints its own chain recorded
@@ -186,7 +189,12 @@ extension NodeCore {
     mutating func cityPeerUp(_ peer: NodeID) {
         guard city != nil else { return }
         carryCity(city!.peerUp(peer, now: now))
+        // A link that was down may have missed checkpoints: announce them to it.
+        carryCity(city!.reannounce(recentCheckpoints, to: [peer], now: now))
     }
+
+    /// Own checkpoints announced again (the last this many).
+    static let checkpointsReannounced = 64
 
     mutating func cityPeerDown(_ peer: NodeID) {
         guard city != nil else { return }
@@ -194,7 +202,12 @@ extension NodeCore {
     }
 
     mutating func tickCity() {
-        guard city != nil, let wake = cityWake, now >= wake else { return }
+        guard city != nil else { return }
+        if now >= nextCheckpointReannounce {
+            nextCheckpointReannounce = now + configuration.settings.checkpointReannounce
+            carryCity(city!.reannounce(recentCheckpoints, to: cityPeers, now: now))
+        }
+        guard let wake = cityWake, now >= wake else { return }
         carryCity(city!.tick(now: now))
     }
 

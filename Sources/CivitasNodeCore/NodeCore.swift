@@ -116,6 +116,9 @@ public struct NodeCore: Sendable {
     /// whose heights this node has not applied yet, as the city delivered
     /// them (a gateway): a block there with another header is refused.
     var ownAnchors: [UInt64: Hash] = [:]
+    /// A gateway's recent checkpoints on the city overlay (their message IDs), announced again now and then.
+    var recentCheckpoints: [MessageID] = []
+    var nextCheckpointReannounce: MonotonicTime = .origin
     /// Where this chain disagrees with a checkpoint of it the city anchored:
     /// an applied block (the chain was rewritten or forked after its
     /// neighbours anchored it), or a block refused while syncing.

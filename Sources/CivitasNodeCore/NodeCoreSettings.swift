@@ -41,6 +41,11 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// or answer was lost on the way back) catches up; the neighbour answers a
     /// repeat with its receipt and answer again.
     public var referralResend: Duration = .seconds(30)
+    /// A gateway announces its recent checkpoints to its city links again this
+    /// often, and to a link as it comes up: a neighbour that missed one (cut
+    /// off for longer than the overlay repairs, or not yet able to accept it)
+    /// fetches it then.
+    public var checkpointReannounce: Duration = .seconds(30)
     /// Height reports to community peers this often (block sync's trigger).
     public var statusInterval: Duration = .seconds(1)
     /// A node behind its peers with nothing fetched and no progress for this

@@ -38,6 +38,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// neighbour's chain: a record that arrives again before its relay
     /// commits is not submitted twice.
     private var relaying: [Hash: MonotonicTime] = [:]
+    /// Records kept waiting at most (a node unable to take submissions for long drops the oldest).
+    static var maxRecordsDue: Int { 4_096 }
     /// When this gateway next sends its unanswered referrals again.
     private var nextReferralResend: MonotonicTime
     /// When waiting submissions were last checked for their deadline.
@@ -66,6 +68,18 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         nonces = NonceCache(community: configuration.genesis.community) { [unowned environment] in environment.storedNonce(of: $0) }
         core.adopt(federation: environment.adoptedFederation())
         nextReferralResend = environment.monotonicNow + configuration.settings.referralResend
+        // A gateway that restarts knows its recent checkpoints again (from its
+        // blocks), so it can announce them to links that missed them.
+        let interval = configuration.genesis.parameters.checkpointInterval
+        if configuration.role == .gateway, interval > 0 {
+            var recent: [SealedBlock] = []
+            var height = environment.storedHeight / interval * interval
+            while height > 0, recent.count < 8 {
+                if let block = try? environment.readBlocks(from: height, through: height, maxBytes: .max).first { recent.append(block) }
+                height -= interval
+            }
+            for block in recent.reversed() { core.publishCheckpointIfDue(block) }
+        }
     }
 
     /// The mempool's view of the committed state: cached nonces, the rules against the state.
@@ -224,7 +238,13 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         while true {
             let out = core.poll()
             if out.isEmpty {
-                guard !recordsDue.isEmpty else { return }
+                // Records wait while the node cannot take submissions (it is
+                // catching up): dropped, a neighbour's checkpoint would be lost.
+                if recordsDue.count > Self.maxRecordsDue {
+                    environment.note(.refused("\(recordsDue.count - Self.maxRecordsDue) neighbours' records dropped: the node has been unable to take submissions for long"))
+                    recordsDue.removeFirst(recordsDue.count - Self.maxRecordsDue)
+                }
+                guard !recordsDue.isEmpty, core.notReadyForSubmissions == nil else { return }
                 record()
                 continue
             }
@@ -299,10 +319,6 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         let due = recordsDue
         recordsDue = []
         guard let key = environment.anchoringKey else { return }
-        if let reason = core.notReadyForSubmissions {
-            environment.note(.refused("\(due.count) neighbours' records not recorded now: \(reason)"))
-            return
-        }
         let community = core.configuration.genesis.community
         for payload in due {
             let pending = core.mempool.pending(of: key.publicKey).map(\.nonce).max() ?? 0

@@ -401,6 +401,7 @@ public struct NodeSimulation {
                                                   gossip: NodeGossipConfiguration(record: record, seeds: seeds))
         configuration.settings.compactEveryBlocks = options.compactEveryBlocks
         configuration.settings.referralResend = .seconds(options.referralResendSeconds)
+        configuration.settings.checkpointReannounce = .seconds(options.referralResendSeconds)
         do {
             try nodes[i].start(configuration: configuration, genesis: genesis, virtualTime: now,
                                seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts,
