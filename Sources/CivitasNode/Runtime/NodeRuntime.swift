@@ -141,9 +141,18 @@ public actor NodeRuntime: NodeService, Service {
     /// in-flight Raft and apply work a moment to finish, and closes everything.
     /// Throws if storage failed.
     public func run() async throws {
+        // The chain's anchors first, before any link can bring a block: a node
+        // that synced past an anchored height before it knew the anchor could
+        // not refuse a history that contradicts it.
+        if !parameters.anchorsFrom.isEmpty { await fetchAnchors() }
         links.start()
         let reader = Task { await self.consume() }
-        let anchors = parameters.anchorsFrom.isEmpty ? nil : Task { await self.fetchAnchors() }
+        let anchors = parameters.anchorsFrom.isEmpty ? nil : Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(300))
+                await self.fetchAnchors()
+            }
+        }
         logger.info("node running", metadata: ["node_id": "\(NodeID(deriving: parameters.nodeKey.publicKey))"])
         while !Task.isShuttingDownGracefully && !Task.isCancelled && failure == nil {
             step()
@@ -215,26 +224,25 @@ public actor NodeRuntime: NodeService, Service {
     }
 
     /// This chain's checkpoints as the neighbours in `[federation]
-    /// anchors_from` anchored them, fetched at start and every 5 minutes: the
-    /// node refuses to sync a block that contradicts one (each must carry a
-    /// certificate of this community's validators; the core checks it).
+    /// anchors_from` anchored them (at start, before the links open, then
+    /// every 5 minutes): the node refuses to sync a block that contradicts one
+    /// (each must carry a certificate of this community's validators; the
+    /// core checks it). A neighbour that does not answer within 5 s is logged
+    /// and asked again next time.
     private func fetchAnchors() async {
         let community = parameters.genesis.community
-        while !Task.isCancelled {
-            for url in parameters.anchorsFrom {
-                guard let client = NodeHTTPClient(base: url) else { continue }
-                do {
-                    let answer = try await client.get("/v1/checkpoints?community=\(community.name)")
-                    guard answer.status == 200 else { throw NodeRuntimeError("HTTP \(answer.status): \(answer.reason)") }
-                    let checkpoints = try JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body).items.compactMap(\.checkpoint)
-                    let taken = perform { try $0.learnAnchors(checkpoints) } ?? 0
-                    logger.info("anchors of this chain fetched", metadata: ["from": "\(url)", "anchors": "\(taken)",
-                                                                           "refused": "\(checkpoints.count - taken)"])
-                } catch {
-                    logger.warning("cannot fetch this chain's anchors", metadata: ["from": "\(url)", "error": "\(error)"])
-                }
+        for url in parameters.anchorsFrom {
+            guard let client = NodeHTTPClient(base: url, timeout: 5) else { continue }
+            do {
+                let answer = try await client.get("/v1/checkpoints?community=\(community.name)")
+                guard answer.status == 200 else { throw NodeRuntimeError("HTTP \(answer.status): \(answer.reason)") }
+                let checkpoints = try JSONDecoder().decode(ListBody<CheckpointBody>.self, from: answer.body).items.compactMap(\.checkpoint)
+                let taken = perform { try $0.learnAnchors(checkpoints) } ?? 0
+                logger.info("anchors of this chain fetched", metadata: ["from": "\(url)", "anchors": "\(taken)",
+                                                                       "refused": "\(checkpoints.count - taken)"])
+            } catch {
+                logger.warning("cannot fetch this chain's anchors", metadata: ["from": "\(url)", "error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(300))
         }
     }
 
