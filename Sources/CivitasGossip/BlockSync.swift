@@ -18,18 +18,22 @@ public struct CertificateVerifier: BlockVerifier {
     public var community: CommunityID
     /// Check every transaction's signature too (the certificate already covers them; off saves time on catch-up).
     public var checkTransactionSignatures: Bool
+    /// Where the signatures are checked.
+    public var signatures: SignatureVerifier
 
-    public init(validators: [PublicKey], community: CommunityID, checkTransactionSignatures: Bool = false) {
+    public init(validators: [PublicKey], community: CommunityID, checkTransactionSignatures: Bool = false,
+                signatures: SignatureVerifier = .direct) {
         self.validators = validators
         self.community = community
         self.checkTransactionSignatures = checkTransactionSignatures
+        self.signatures = signatures
     }
 
     public func verify(_ block: SealedBlock) throws {
         guard block.header.community == community else {
             throw LedgerError.blockMismatch("block of community \(block.header.community), not \(community)")
         }
-        try block.verify(validators: validators, checkSignatures: checkTransactionSignatures)
+        try block.verify(validators: validators, checkSignatures: checkTransactionSignatures, using: signatures)
     }
 }
 

@@ -53,6 +53,8 @@ public struct Membership: Sendable {
     var linkedAt: [NodeID: MonotonicTime] = [:]
     var cooldown: [NodeID: MonotonicTime] = [:]
     var random: SplitMix64
+    /// Where peer records' signatures are checked.
+    let signatures: SignatureVerifier
 
     /// The node's own ID.
     public var selfID: NodeID { selfRecord.nodeID }
@@ -61,12 +63,14 @@ public struct Membership: Sendable {
     /// `seeds` are "host:port" addresses retried forever; `addressBook` is the
     /// one saved before a restart (records with bad signatures are dropped).
     public init(selfRecord: PeerRecord, seeds: [String], addressBook: AddressBook = .init(),
-                settings: MembershipSettings = .init(), incarnation: UInt64 = 0, seed: UInt64, now: MonotonicTime) {
+                settings: MembershipSettings = .init(), incarnation: UInt64 = 0, seed: UInt64, now: MonotonicTime,
+                signatures: SignatureVerifier = .direct) {
         self.settings = settings
+        self.signatures = signatures
         self.selfRecord = selfRecord
         self.incarnation = incarnation
         self.policy = PeerPolicy(settings: settings.policy)
-        self.addressBook = Self.verified(addressBook, excluding: selfRecord.nodeID)
+        self.addressBook = Self.verified(addressBook, excluding: selfRecord.nodeID, signatures: signatures)
         self.seeds = seeds.filter { !selfRecord.addresses.contains($0) }
             .map { Seed(address: $0, nextAttempt: now, backoff: settings.seedBackoffInitial) }
         random = SplitMix64(seed: seed)

@@ -18,6 +18,8 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
     }
 
     public let genesis: GenesisDocument
+    /// Checks the signatures the rules verify (`GovernanceReader.signatureVerifier`).
+    public var signatureVerifier: SignatureVerifier = .direct
     public private(set) var head: HeadEntry
     public private(set) var nonces: [PublicKey: NonceEntry] = [:]
     public private(set) var subjects: [SubjectID: SubjectEntry] = [:]

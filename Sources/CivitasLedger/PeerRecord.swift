@@ -60,8 +60,8 @@ public struct PeerRecord: Sendable, Codable, CanonicalObject, CanonicalIdentity 
     }
 
     /// True if `signature` is the node's over this record.
-    public func hasValidSignature() -> Bool {
-        nodeKey.isValidSignature(signature, for: signingMessage, domain: .peerRecord)
+    public func hasValidSignature(using verifier: SignatureVerifier = .direct) -> Bool {
+        verifier.isValid(signature, by: nodeKey, for: signingMessage, domain: .peerRecord)
     }
 
     public func encode(to w: inout ByteWriter) {

@@ -240,8 +240,8 @@ public struct Transaction: Hashable, Sendable, Codable, CanonicalObject {
     public var id: Hash { body.id }
 
     /// True if the signature is the signer's over this content.
-    public func hasValidSignature() -> Bool {
-        signer.isValidSignature(signature, for: body.signingMessage, domain: .transaction)
+    public func hasValidSignature(using verifier: SignatureVerifier = .direct) -> Bool {
+        verifier.isValid(signature, by: signer, for: body.signingMessage, domain: .transaction)
     }
 
     public func encode(to w: inout ByteWriter) { w.write(body); w.write(signature) }

@@ -27,6 +27,8 @@ public import CivitasTime
 public struct Mempool: Sendable {
     /// The bounds this pool enforces.
     public let settings: MempoolSettings
+    /// Where admission checks signatures.
+    public let signatures: SignatureVerifier
 
     /// One held transaction.
     struct Entry: Sendable {
@@ -88,8 +90,9 @@ public struct Mempool: Sendable {
     private var nextSequence: UInt64 = 0
 
     /// An empty pool with `settings`.
-    public init(settings: MempoolSettings = MempoolSettings()) {
+    public init(settings: MempoolSettings = MempoolSettings(), signatures: SignatureVerifier = .direct) {
         self.settings = settings
+        self.signatures = signatures
     }
 
     // MARK: - Queries
@@ -157,7 +160,7 @@ public struct Mempool: Sendable {
             return .rejected(.full(transactions: entries.count, bytes: bytes))
         }
         if let reason = view.permission(for: transaction) { return .rejected(.notPermitted(reason)) }
-        guard signer.isValidSignature(transaction.signature, for: message, domain: .transaction) else {
+        guard signatures.isValid(transaction.signature, by: signer, for: message, domain: .transaction) else {
             return .rejected(.badSignature)
         }
 

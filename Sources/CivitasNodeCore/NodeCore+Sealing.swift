@@ -50,7 +50,8 @@ extension NodeCore {
         guard raft != nil, v.height > applied.height, v.height <= applied.height + configuration.settings.maxAhead else { return }
         guard Int(v.vote.validator) < validators.count,
               NodeID(deriving: validators[Int(v.vote.validator)].nodeKey) == peer,
-              validators[Int(v.vote.validator)].nodeKey.isValidSignature(v.vote.signature, for: v.headerHash.bytes, domain: .blockVote)
+              configuration.signatureVerifier.isValid(v.vote.signature, by: validators[Int(v.vote.validator)].nodeKey,
+                                                      for: v.headerHash.bytes, domain: .blockVote)
         else {
             out.events.append(.refused("vote for block \(v.height) from \(peer): not a valid signature of that validator"))
             return

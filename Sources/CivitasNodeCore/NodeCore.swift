@@ -154,16 +154,18 @@ public struct NodeCore: Sendable {
         self.wall = wall
         lastRaftTick = now
         lastProgress = now
-        mempool = Mempool(settings: configuration.settings.mempool)
+        let signatures = configuration.signatureVerifier
+        mempool = Mempool(settings: configuration.settings.mempool, signatures: signatures)
         let genesis = configuration.genesis
-        verifier = CertificateVerifier(validators: genesis.validatorKeys, community: genesis.community)
+        verifier = CertificateVerifier(validators: genesis.validatorKeys, community: genesis.community, signatures: signatures)
         blockSync = BlockSync(height: applied.height, head: applied.hash, verifier: verifier, settings: configuration.settings.blockSync)
         validatorIndex = configuration.role == .validator ? configuration.validatorIndex : nil
         built = .genesis(genesis)
         recentHashes[applied.height] = applied.hash
         let gossip = configuration.gossip
         membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
-                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now)
+                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now,
+                                signatures: signatures)
         plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
         if configuration.role == .gateway {
             city = Plumtree(settings: Self.citySettings(configuration.settings.plumtree), seed: seed &+ 0x6369_7479)

@@ -62,6 +62,8 @@ public struct NodeSimulation {
     var canonicalTime: [[UInt64: Timestamp]]
     /// The node each waiting client waits on, by transaction.
     var waitingOn: [Hash: Int] = [:]
+    /// One signature cache for every node of the run (and the checks here).
+    let signatures = SignatureVerifier.shared(SignatureCache())
 
     struct Link: Hashable {
         let a: Int, b: Int
@@ -154,7 +156,8 @@ public struct NodeSimulation {
         for i in nodeKeys.indices {
             let local = i % perCommunity
             let role: NodeCoreRole = local < options.validators ? .validator : local < options.validators + options.observers ? .observer : .gateway
-            var node = SimNode(index: i, key: nodeKeys[i], role: role, community: i / perCommunity, seed: options.seed &* 131 &+ UInt64(i))
+            var node = SimNode(index: i, key: nodeKeys[i], role: role, community: i / perCommunity, seed: options.seed &* 131 &+ UInt64(i),
+                               signatures: signatures)
             if options.clockSkewMillis > 0 {
                 node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
             }
@@ -540,7 +543,7 @@ public struct NodeSimulation {
         }
         canonicalTime[c][height] = block.header.time
         do {
-            try block.verify(validators: geneses[c].validatorKeys, checkSignatures: false)
+            try block.verify(validators: geneses[c].validatorKeys, checkSignatures: false, using: signatures)
         } catch {
             fail(.certificate, node: i, "applied block \(height) whose certificate does not verify: \(error)")
             return

@@ -12,8 +12,9 @@ struct SimLedger {
     private(set) var appliedTransactions = 0
     private(set) var rejectedTransactions = 0
 
-    init(genesis: GenesisDocument) {
+    init(genesis: GenesisDocument, signatures: SignatureVerifier = .direct) {
         state = GovernanceState(genesis: genesis)
+        state.signatureVerifier = signatures
     }
 
     var digest: Hash { state.digest }

@@ -23,9 +23,12 @@ struct SimNode {
     var tickets: [SubmissionTicket: Hash] = [:]
     /// The last block this run saw the node apply (the order check).
     var appliedHeight: UInt64 = 0
+    /// Where the node checks signatures: one cache shared by every node of the run.
+    let signatures: SignatureVerifier
 
-    init(index: Int, key: SigningKey, role: NodeCoreRole, community: Int = 0, seed: UInt64) {
+    init(index: Int, key: SigningKey, role: NodeCoreRole, community: Int = 0, seed: UInt64, signatures: SignatureVerifier = .direct) {
         self.index = index
+        self.signatures = signatures
         self.key = key
         self.role = role
         self.community = community
@@ -43,8 +46,10 @@ struct SimNode {
     mutating func start(configuration: NodeCoreConfiguration, genesis: GenesisDocument, virtualTime: SimTime,
                         seed: UInt64, anchoringKey: SigningKey? = nil) throws(StorageError) {
         restarts += 1
+        var configuration = configuration
+        configuration.signatureVerifier = signatures
         let environment = try SimNodeEnvironment(
-            fs: fs, genesis: genesis, runsRaft: configuration.replicaID != nil,
+            fs: fs, genesis: genesis, signatures: signatures, runsRaft: configuration.replicaID != nil,
             monotonicOrigin: .origin + .milliseconds(10_000 + UInt64(index) * 7_919 + restarts * 104_729), wallOffsetMillis: wallOffsetMillis,
             virtualTime: virtualTime, anchoringKey: anchoringKey)
         driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),

@@ -47,7 +47,7 @@ final class SimNodeEnvironment: NodeEnvironment {
     var wallOffsetMillis: Int64
 
     /// Opens (or recovers) the node's storage on `fs` and rebuilds its state from the stored blocks.
-    init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: MonotonicTime, wallOffsetMillis: Int64,
+    init(fs: SimFileSystem, genesis: GenesisDocument, signatures: SignatureVerifier = .direct, runsRaft: Bool, monotonicOrigin: MonotonicTime, wallOffsetMillis: Int64,
          virtualTime: SimTime, anchoringKey: SigningKey? = nil) throws(StorageError) {
         self.fs = fs
         self.anchoringKey = anchoringKey
@@ -57,7 +57,7 @@ final class SimNodeEnvironment: NodeEnvironment {
         self.virtualTime = virtualTime
         try fs.createDirectory("/node")
         storage = try NodeStorage(walDirectory: Self.walDirectory, blocksDirectory: Self.blocksDirectory, runsRaft: runsRaft, fileSystem: fs)
-        ledger = SimLedger(genesis: genesis)
+        ledger = SimLedger(genesis: genesis, signatures: signatures)
         // The state is rebuilt from the stored blocks, as the state database catches up at start.
         if storage.blocks.height > 0 {
             for block in try storage.readBlocks(from: 1, through: storage.blocks.height, maxBytes: .max) { record(block) }
