@@ -74,6 +74,24 @@ public struct BlockSyncDirectives: Sendable {
     public init() {}
 }
 
+/// What block sync knows of one peer. Outside the generic `BlockSync`: a
+/// type nested in a generic one is generic too, and its metadata (and its
+/// dictionaries') was looked up at run time on every call (`targetHeight`
+/// runs at every tick of every node).
+struct BlockSyncPeer: Sendable {
+    var height: UInt64
+    var inFlight = 0
+    var timeouts = 0
+}
+
+/// One outstanding range request.
+struct BlockSyncRequest: Sendable {
+    var peer: NodeID
+    var start: UInt64
+    var count: Int
+    var deadline: MonotonicTime
+}
+
 /// Catch-up for a node that is behind: fetches block ranges from several peers
 /// at once, verifies each block's certificate as it arrives (through the
 /// injected `BlockVerifier`), buffers blocks that arrive out of order and
@@ -84,18 +102,8 @@ public struct BlockSyncDirectives: Sendable {
 /// blocks of `apply` before the next input reports them as applied — the
 /// core already counts them applied, so a crash re-fetches them.
 public struct BlockSync<Verifier: BlockVerifier>: Sendable {
-    struct PeerInfo: Sendable {
-        var height: UInt64
-        var inFlight = 0
-        var timeouts = 0
-    }
-
-    struct Request: Sendable {
-        var peer: NodeID
-        var start: UInt64
-        var count: Int
-        var deadline: MonotonicTime
-    }
+    typealias PeerInfo = BlockSyncPeer
+    typealias Request = BlockSyncRequest
 
     /// The settings in force.
     public let settings: BlockSyncSettings
