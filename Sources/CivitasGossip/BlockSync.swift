@@ -107,8 +107,6 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
 
     /// The settings in force.
     public let settings: BlockSyncSettings
-    /// The verifier every block passes.
-    public let verifier: Verifier
     /// Height of the last block handed out in `apply` (0: genesis only).
     public private(set) var height: UInt64
     /// Header hash of that block (the genesis hash at height 0).
@@ -125,6 +123,10 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     private var retry: [(start: UInt64, count: Int, avoid: NodeID?)] = []
     private var buffer: [UInt64: (block: SealedBlock, from: NodeID)] = [:]
     private var banned: [NodeID: MonotonicTime] = [:]
+    /// The verifier every block passes. Stored last: the other fields then sit
+    /// at offsets known when compiling, so code not specialized for
+    /// `Verifier` reaches them without looking up this type's metadata.
+    public let verifier: Verifier
 
     /// Resumes from the stored chain: `height` and its header hash `head`.
     public init(height: UInt64, head: Hash, verifier: Verifier, settings: BlockSyncSettings = .init()) {
@@ -136,7 +138,11 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     }
 
     /// The highest height any peer reported.
-    public var targetHeight: UInt64 { peerOrder.reduce(height) { max($0, peers[$1]?.height ?? 0) } }
+    public var targetHeight: UInt64 {
+        var best = height
+        for id in peerOrder { best = max(best, peers[id]?.height ?? 0) }
+        return best
+    }
 
     /// True while some peer is ahead of us.
     public var isBehind: Bool { targetHeight > height }
