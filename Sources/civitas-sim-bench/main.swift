@@ -41,6 +41,8 @@ struct BenchResult {
     var digest: String
     var passed: Bool
     var summary: String
+    var events: Int
+    var messages: Int
 }
 
 /// Peak resident set of this process so far (VmHWM), in MiB.
@@ -58,7 +60,8 @@ func bench(_ options: NodeSimulationOptions) -> BenchResult {
     let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     return BenchResult(nodes: options.communities * options.nodesPerCommunity, simulatedSeconds: report.simulatedTime.sinceStart.inSeconds,
                        wallSeconds: wall, peakMiB: peakRSSMiB(), digest: String(report.digest.hex.prefix(16)), passed: report.passed,
-                       summary: report.summary + (options.communities > 1 ? "\n" + report.citySummary : ""))
+                       summary: report.summary + (options.communities > 1 ? "\n" + report.citySummary : ""),
+                       events: report.events, messages: report.messagesSent)
 }
 
 var arguments = ArraySlice(CommandLine.arguments.dropFirst())
@@ -75,6 +78,9 @@ let options = district(communities: values["communities"].flatMap(Int.init) ?? 4
                        rate: values["rate"].flatMap(Int.init) ?? 2)
 let r = bench(options)
 print(r.summary)
+let nodeSeconds = Double(r.nodes) * max(r.simulatedSeconds, 1)
+print("events: \(r.events) (\(f(Double(r.events) / nodeSeconds)) per node-second), messages: \(r.messages) (\(f(Double(r.messages) / nodeSeconds)) per node-second), "
+    + "\(f(r.wallSeconds / nodeSeconds * 1e6)) µs wall per node-second")
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 print("sim-bench: \(r.nodes) nodes (\(options.communities) × \(options.nodesPerCommunity)), \(f(r.simulatedSeconds, 0)) s simulated in "
     + "\(f(r.wallSeconds)) s wall (\(f(r.simulatedSeconds / r.wallSeconds)) simulated s per wall s), peak \(f(r.peakMiB, 0)) MiB "

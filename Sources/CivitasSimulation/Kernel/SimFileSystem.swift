@@ -14,15 +14,72 @@ public import CivitasStorage
 /// Handles opened before a crash are dead afterwards, as a process's file
 /// descriptors are. Single-threaded, like the rest of the simulator.
 public final class SimFileSystem: FileSystem {
+    /// A file: its bytes as they are now, and the writes not yet synced,
+    /// each with what it replaced. What is durable is `data` with the pending
+    /// writes undone, newest first: computed only at a crash, so a file is
+    /// held once (not once as written and once as synced) and a write after
+    /// a sync costs its own bytes, not a copy of the whole file.
     struct Inode {
         var data: [UInt8] = []
-        var durable: [UInt8] = []
-        var pending: [Op] = []
+        var pending: [Pending] = []
+
+        /// Applies `op`, keeping what it replaced until the next sync.
+        mutating func record(_ op: Op) {
+            pending.append(Pending(op, applyingTo: &data))
+        }
+
+        /// The bytes as of the last sync.
+        var durable: [UInt8] {
+            var bytes = data
+            for p in pending.reversed() { p.undo(in: &bytes) }
+            return bytes
+        }
     }
 
     enum Op {
         case write(offset: Int, bytes: [UInt8])
         case truncate(Int)
+    }
+
+    /// An unsynced operation and what it replaced: the file's size before it,
+    /// and the bytes it overwrote (from `offset`), or cut off (from the new end).
+    struct Pending {
+        var op: Op
+        var sizeBefore: Int
+        var offset: Int
+        var replaced: [UInt8]
+
+        /// Applies `op` to `data`, remembering what it replaces.
+        init(_ op: Op, applyingTo data: inout [UInt8]) {
+            self.op = op
+            sizeBefore = data.count
+            switch op {
+            case let .write(offset, bytes):
+                self.offset = offset
+                replaced = offset < data.count ? Array(data[offset..<min(data.count, offset + bytes.count)]) : []
+            case let .truncate(size):
+                offset = size
+                replaced = size < data.count ? Array(data[size...]) : []
+            }
+            SimFileSystem.apply(op, to: &data)
+        }
+
+        /// Puts back what the operation replaced.
+        func undo(in data: inout [UInt8]) {
+            if data.count > sizeBefore { data.removeLast(data.count - sizeBefore) }
+            switch op {
+            case .write:
+                data.replaceSubrange(offset..<(offset + replaced.count), with: replaced)
+            case .truncate:
+                data.append(contentsOf: replaced)
+            }
+        }
+
+        /// `corrupt`: the byte at `offset` flipped in what this operation replaced too.
+        mutating func flip(at position: Int, mask: UInt8) {
+            let i = position - offset
+            if i >= 0, i < replaced.count { replaced[i] ^= mask }
+        }
     }
 
     public struct Counters: Sendable, Hashable {
@@ -120,16 +177,15 @@ public final class SimFileSystem: FileSystem {
         // In inode order, not the dictionary's: its order follows the hash seed,
         // which differs per process, and a seed must replay in any process.
         for id in inodes.keys.sorted() {
-            guard var inode = inodes[id] else { continue }
+            guard let inode = inodes[id] else { continue }
+            var durable = inode.durable
             let keep = Int(random.below(UInt64(inode.pending.count + 1)))
-            for op in inode.pending.prefix(keep) { Self.apply(op, to: &inode.durable) }
+            for p in inode.pending.prefix(keep) { Self.apply(p.op, to: &durable) }
             if keep < inode.pending.count {
                 counters.lostWrites += inode.pending.count - keep
-                if random.chance(0.75) { tear(inode.pending[keep], into: &inode.durable) }
+                if random.chance(0.75) { tear(inode.pending[keep].op, into: &durable) }
             }
-            inode.pending = []
-            inode.data = inode.durable
-            inodes[id] = inode
+            inodes[id] = Inode(data: durable)
         }
         names = durableNames
         directories = durableDirectories
@@ -177,7 +233,7 @@ public final class SimFileSystem: FileSystem {
     public func corrupt(_ path: String, at offset: Int, xor mask: UInt8) {
         guard let id = names[path], var inode = inodes[id], offset < inode.data.count else { return }
         inode.data[offset] ^= mask
-        if offset < inode.durable.count { inode.durable[offset] ^= mask }
+        for i in inode.pending.indices { inode.pending[i].flip(at: offset, mask: mask) }
         inodes[id] = inode
     }
 
@@ -215,23 +271,25 @@ public final class SimFileSystem: FileSystem {
         counters.writes += 1
         // The write that meets the power failure still reaches the cache: the
         // caller sees an error, and a crash may keep it, tear it or lose it.
-        inodes[id]!.pending.append(.write(offset: offset, bytes: bytes))
-        Self.apply(.write(offset: offset, bytes: bytes), to: &inodes[id]!.data)
+        record(.write(offset: offset, bytes: bytes), in: id)
         try mutation(file.path, "pwrite")
     }
 
     func truncate(_ file: SimFile, to size: Int) throws(StorageError) {
         let id = try check(file)
         try mutation(file.path, "ftruncate")
-        inodes[id]!.pending.append(.truncate(size))
-        Self.apply(.truncate(size), to: &inodes[id]!.data)
+        record(.truncate(size), in: id)
+    }
+
+    /// Applies `op` to the file in place, keeping what it replaced until the next sync.
+    private func record(_ op: Op, in id: Int) {
+        inodes[id]!.record(op)
     }
 
     func sync(_ file: SimFile) throws(StorageError) {
         let id = try check(file)
         try mutation(file.path, "fsync")
         counters.syncs += 1
-        inodes[id]!.durable = inodes[id]!.data
         inodes[id]!.pending = []
     }
 
