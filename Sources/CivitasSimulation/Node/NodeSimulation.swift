@@ -64,6 +64,9 @@ public struct NodeSimulation {
     var waitingOn: [Hash: Int] = [:]
     /// One signature cache for every node of the run (and the checks here).
     let signatures = SignatureVerifier.shared(SignatureCache())
+    /// Each node's index by its ID and by its listen address (a lookup per message and per dial).
+    let indexByID: [NodeID: Int]
+    let indexByAddress: [String: Int]
 
     struct Link: Hashable {
         let a: Int, b: Int
@@ -136,6 +139,8 @@ public struct NodeSimulation {
             anchoringKeys.append(SimCommunity.streetOfficeKey(committee: committee))
         }
         self.nodeKeys = nodeKeys
+        indexByID = Dictionary(nodeKeys.enumerated().map { (NodeID(deriving: $1.publicKey), $0) }, uniquingKeysWith: { first, _ in first })
+        indexByAddress = Dictionary(nodeKeys.indices.map { (Self.address($0), $0) }, uniquingKeysWith: { first, _ in first })
         self.geneses = geneses
         self.clients = clients
         self.anchoringKeys = anchoringKeys
@@ -308,7 +313,7 @@ public struct NodeSimulation {
             queue.schedule(.heal, at: now + .seconds(faultRandom.between(options.cityCutLength)))
         case let .dialed(i, address, node):
             guard nodes[i].alive else { return }
-            let target = nodes.indices.first { Self.address($0) == address }
+            let target = indexByAddress[address]
             if let j = target, j != i, nodes[j].alive, reachable(i, j), node == nil || node == nodes[j].id {
                 guard let first = opener[Link(i, j)] else {
                     open(Link(i, j), dialer: i, address: address)
@@ -585,7 +590,7 @@ public struct NodeSimulation {
         }
     }
 
-    func index(of node: NodeID) -> Int? { nodes.firstIndex { $0.id == node } }
+    func index(of node: NodeID) -> Int? { indexByID[node] }
 
     mutating func fail(_ property: NodeSimulationReport.Property, node: Int?, _ detail: String) {
         guard report.violation == nil else { return }
