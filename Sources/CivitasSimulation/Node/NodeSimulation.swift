@@ -62,8 +62,8 @@ public struct NodeSimulation {
     var canonicalTime: [[UInt64: Timestamp]]
     /// The node each waiting client waits on, by transaction.
     var waitingOn: [Hash: Int] = [:]
-    /// One signature cache for every node of the run (and the checks here).
-    let signatures = SignatureVerifier.shared(SignatureCache())
+    /// What every node of the run shares: one signature cache (used by the checks here too), each community's state and chain index.
+    let shared = SimShared()
     /// Each node's index by its ID and by its listen address (a lookup per message and per dial).
     let indexByID: [NodeID: Int]
     let indexByAddress: [String: Int]
@@ -162,7 +162,7 @@ public struct NodeSimulation {
             let local = i % perCommunity
             let role: NodeCoreRole = local < options.validators ? .validator : local < options.validators + options.observers ? .observer : .gateway
             var node = SimNode(index: i, key: nodeKeys[i], role: role, community: i / perCommunity, seed: options.seed &* 131 &+ UInt64(i),
-                               signatures: signatures)
+                               shared: shared)
             if options.clockSkewMillis > 0 {
                 node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
             }
@@ -548,7 +548,7 @@ public struct NodeSimulation {
         }
         canonicalTime[c][height] = block.header.time
         do {
-            try block.verify(validators: geneses[c].validatorKeys, checkSignatures: false, using: signatures)
+            try block.verify(validators: geneses[c].validatorKeys, checkSignatures: false, using: shared.signatures)
         } catch {
             fail(.certificate, node: i, "applied block \(height) whose certificate does not verify: \(error)")
             return

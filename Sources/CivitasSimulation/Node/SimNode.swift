@@ -23,12 +23,12 @@ struct SimNode {
     var tickets: [SubmissionTicket: Hash] = [:]
     /// The last block this run saw the node apply (the order check).
     var appliedHeight: UInt64 = 0
-    /// Where the node checks signatures: one cache shared by every node of the run.
-    let signatures: SignatureVerifier
+    /// What every node of the run shares (the signature cache, the communities' states and chain indexes).
+    let shared: SimShared
 
-    init(index: Int, key: SigningKey, role: NodeCoreRole, community: Int = 0, seed: UInt64, signatures: SignatureVerifier = .direct) {
+    init(index: Int, key: SigningKey, role: NodeCoreRole, community: Int = 0, seed: UInt64, shared: SimShared) {
         self.index = index
-        self.signatures = signatures
+        self.shared = shared
         self.key = key
         self.role = role
         self.community = community
@@ -47,9 +47,9 @@ struct SimNode {
                         seed: UInt64, anchoringKey: SigningKey? = nil) throws(StorageError) {
         restarts += 1
         var configuration = configuration
-        configuration.signatureVerifier = signatures
+        configuration.signatureVerifier = shared.signatures
         let environment = try SimNodeEnvironment(
-            fs: fs, genesis: genesis, signatures: signatures, runsRaft: configuration.replicaID != nil,
+            fs: fs, genesis: genesis, shared: shared, runsRaft: configuration.replicaID != nil,
             monotonicOrigin: .origin + .milliseconds(10_000 + UInt64(index) * 7_919 + restarts * 104_729), wallOffsetMillis: wallOffsetMillis,
             virtualTime: virtualTime, anchoringKey: anchoringKey)
         driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),
