@@ -33,7 +33,7 @@ struct SimNode {
         self.role = role
         self.community = community
         id = NodeID(deriving: key.publicKey)
-        fs = SimFileSystem(seed: seed)
+        fs = SimFileSystem(seed: seed, pool: shared.chunks)
     }
 
     var alive: Bool { driver != nil }

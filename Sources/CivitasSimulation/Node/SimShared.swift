@@ -11,11 +11,15 @@ import CivitasNodeCore
 /// - each community's genesis state: every node's governance state starts as
 ///   a copy of it, so the changes the community's nodes record are stored once
 ///   (`GovernanceState` shares storage between copies and checks each change);
+/// - the bytes written to the nodes' disks (the same block records on every
+///   node of a community), each content once;
 /// - each community's chain index (`SimChainIndex`): where each transaction
 ///   first appears in the chain, which every node of the community would
 ///   otherwise hold for itself.
 final class SimShared {
     let signatures = SignatureVerifier.shared(SignatureCache())
+    /// The bytes the nodes' disks hold, each content once (`SimChunkPool`).
+    let chunks = SimChunkPool()
     private var geneses: [Hash: GovernanceState] = [:]
     private var indexes: [Hash: SimChainIndex] = [:]
 
