@@ -137,10 +137,8 @@ public struct Mempool: Sendable {
             return .rejected(.tooLarge(bytes: size, limit: settings.maxTransactionBytes))
         }
         // The ID excludes the signature: a copy with another signature is the same
-        // transaction, and the held one's signature was already verified. The
-        // signed message is encoded once, for the ID and the signature check.
-        let message = transaction.body.signingMessage
-        let id = Hashing.sha256(message)
+        // transaction, and the held one's signature was already verified.
+        let id = transaction.id
         if entries[id] != nil { return .alreadyKnown(id: id) }
 
         let committed = view.committedNonce(of: signer)
@@ -160,7 +158,7 @@ public struct Mempool: Sendable {
             return .rejected(.full(transactions: entries.count, bytes: bytes))
         }
         if let reason = view.permission(for: transaction) { return .rejected(.notPermitted(reason)) }
-        guard signatures.isValid(transaction.signature, by: signer, for: message, domain: .transaction) else {
+        guard transaction.hasValidSignature(using: signatures) else {
             return .rejected(.badSignature)
         }
 
