@@ -67,11 +67,11 @@ extension Membership {
             m.state = .alive
             m.suspicion = nil
             m.stateChanged = now
-            members[id] = m
+            setMember(id, m)
             if !wasAlive { out.events.append(.recovered(id)) }
         } else {
             guard memberOrder.count < settings.maxMembers else { return true }
-            members[id] = Member(record: record, state: .alive, incarnation: inc, stateChanged: now)
+            setMember(id, Member(record: record, state: .alive, incarnation: inc, stateChanged: now))
             memberOrder.append(id)
             // A newcomer goes to a random place in the current probe pass (memberlist does the same).
             let at = probeIndex + Int(random.next() % UInt64(probeList.count - probeIndex + 1))
