@@ -17,6 +17,11 @@ import CivitasTime
 final class SimNodeEnvironment: NodeEnvironment {
     static let walDirectory = "/node/wal"
     static let blocksDirectory = "/node/blocks"
+    /// The write-ahead log's segments on the simulated disk: 1 MiB, not the
+    /// real node's 64 MiB. Segments roll and compacted ones are removed as on
+    /// a real disk, only sooner: a simulated validator's log is held in
+    /// memory, and a city of them held several MiB each after an hour.
+    static let walOptions = WALOptions(segmentSize: 1 << 20)
 
     /// Something the node asked the world to do; the simulation carries it out after each driver call.
     enum Outgoing {
@@ -60,7 +65,8 @@ final class SimNodeEnvironment: NodeEnvironment {
         self.wallOffsetMillis = wallOffsetMillis
         self.virtualTime = virtualTime
         try fs.createDirectory("/node")
-        storage = try NodeStorage(walDirectory: Self.walDirectory, blocksDirectory: Self.blocksDirectory, runsRaft: runsRaft, fileSystem: fs)
+        storage = try NodeStorage(walDirectory: Self.walDirectory, blocksDirectory: Self.blocksDirectory, runsRaft: runsRaft, fileSystem: fs,
+                                  walOptions: Self.walOptions)
         ledger = SimLedger(genesis: genesis, shared: shared)
         index = shared.chainIndex(genesis)
         // The state is rebuilt from the stored blocks, as the state database catches up at start.
