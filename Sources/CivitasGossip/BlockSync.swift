@@ -114,6 +114,9 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
 
     private var peers: [NodeID: PeerInfo] = [:]
     private var peerOrder: [NodeID] = []
+    /// The highest height a peer reported (0: none), kept as reports arrive:
+    /// the core asks for `targetHeight` several times at every tick.
+    private var bestPeerHeight: UInt64 = 0
     private var requests: [UInt64: Request] = [:]
     private var requestOrder: [UInt64] = []
     private var nextRequestID: UInt64 = 1
@@ -138,10 +141,11 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     }
 
     /// The highest height any peer reported.
-    public var targetHeight: UInt64 {
-        var best = height
-        for id in peerOrder { best = max(best, peers[id]?.height ?? 0) }
-        return best
+    public var targetHeight: UInt64 { max(height, bestPeerHeight) }
+
+    /// `bestPeerHeight` again from every peer (after one's height fell or it left).
+    private mutating func recomputeBestPeerHeight() {
+        bestPeerHeight = peers.values.reduce(0) { max($0, $1.height) }
     }
 
     /// True while some peer is ahead of us.
@@ -168,6 +172,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
         }
         if peers[peer] == nil { peerOrder.append(peer) }
         peers[peer, default: PeerInfo(height: 0)].height = max(peers[peer]?.height ?? 0, peerHeight)
+        bestPeerHeight = max(bestPeerHeight, peerHeight)
         assign(now: now, into: &out)
         finish(&out)
         return out
@@ -278,6 +283,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
             if var info = peers[peer] {
                 info.height = min(info.height, served &- 1)
                 peers[peer] = info
+                recomputeBestPeerHeight()
             }
             requeue(start: served, count: request.count - blocks.count, avoid: peer)
         }
@@ -380,7 +386,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
             requeue(start: r.start, count: r.count, avoid: peer)
         }
         requestOrder.removeAll { requests[$0] == nil }
-        peers[peer] = nil
+        if peers.removeValue(forKey: peer) != nil { recomputeBestPeerHeight() }
         peerOrder.removeAll { $0 == peer }
     }
 
