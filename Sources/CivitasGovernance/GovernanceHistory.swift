@@ -48,13 +48,15 @@ final class GovernanceHistory: Sendable {
         tables.withLock { body($0) }
     }
 
-    /// The digest at `position`, computed once per position.
-    func digest(at position: Int, _ compute: (GovernanceTables) -> Hash) -> Hash {
+    /// A figure of the tables at `position` (the digest, the supervision
+    /// figures), computed once per position and kept in `cache`.
+    func figure<T: Sendable>(_ cache: WritableKeyPath<GovernanceTables, [Int: T]>, at position: Int,
+                             _ compute: (GovernanceTables) -> T) -> T {
         tables.withLock { t in
-            if let known = t.digests[position] { return known }
-            let digest = compute(t)
-            t.digests[position] = digest
-            return digest
+            if let known = t[keyPath: cache][position] { return known }
+            let figure = compute(t)
+            t[keyPath: cache][position] = figure
+            return figure
         }
     }
 }
@@ -171,7 +173,9 @@ struct AnchorKey: Hashable, Sendable {
 struct GovernanceTables: Sendable {
     /// Each recorded change's hash, by position - 1.
     var fingerprints: [Int] = []
+    /// Figures computed at positions (`GovernanceHistory.figure`).
     var digests: [Int: Hash] = [:]
+    var supervision: [Int: [ProviderSupervision]] = [:]
 
     var head: VersionedValue<HeadEntry>
     var nonces = VersionedTable<PublicKey, NonceEntry>()

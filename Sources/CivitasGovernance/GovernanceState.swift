@@ -220,9 +220,14 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
     }
 
     /// Supervision figures of every provider that has had an assignment, by subject ID (`ProviderSupervision.figures`).
+    /// Computed once per position of a history its copies share.
     public func providerSupervision() -> [ProviderSupervision] {
-        let all = assignments.values.joined().map { a in (assignment: a, deadline: serviceRequests[a.request]?.deadline ?? 0) }
-        return ProviderSupervision.figures(of: all, now: head.time)
+        history.figure(\.supervision, at: position) { t in
+            let all = t.assignments.values(at: position).joined().map { a in
+                (assignment: a, deadline: t.serviceRequests.value(a.request, at: position)?.deadline ?? 0)
+            }
+            return ProviderSupervision.figures(of: all, now: t.head.value(at: position).time)
+        }
     }
 
     /// Tamper evidence of `community` at `height`, by conflicting header hash.
@@ -266,5 +271,5 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
     /// The state digest (`GovernanceSnapshot.digest`): equal for two nodes
     /// that applied the same blocks, and to a state database's `governanceDigest()`.
     /// Computed once per position of a history its copies share.
-    public var digest: Hash { history.digest(at: position) { Self.snapshot($0, at: position).digest } }
+    public var digest: Hash { history.figure(\.digests, at: position) { Self.snapshot($0, at: position).digest } }
 }
