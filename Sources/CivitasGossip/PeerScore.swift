@@ -91,7 +91,7 @@ public struct PeerPolicy: Sendable {
         var e = entries[peer] ?? Entry(messageTokens: fullMessages, byteTokens: fullBytes, score: 0, updated: now, scoreUpdated: now)
         if now > e.updated {
             // Tokens per second times nanoseconds: nano-tokens, the unit the buckets hold.
-            let elapsed = UInt64((now - e.updated).wholeNanoseconds)
+            let elapsed = now.nanosecondsSinceOrigin - e.updated.nanosecondsSinceOrigin
             let (m, mo) = settings.messagesPerSecond.multipliedReportingOverflow(by: elapsed)
             e.messageTokens = mo ? fullMessages : min(fullMessages, e.messageTokens.addingReportingOverflow(m).overflow ? .max : e.messageTokens + m)
             let (b, bo) = settings.bytesPerSecond.multipliedReportingOverflow(by: elapsed)
@@ -99,7 +99,8 @@ public struct PeerPolicy: Sendable {
             e.updated = now
         }
         if now > e.scoreUpdated {
-            let seconds = (now - e.scoreUpdated).components.seconds
+            // Whole seconds, from the clocks' nanoseconds (no Duration arithmetic on every message).
+            let seconds = Int64((now.nanosecondsSinceOrigin - e.scoreUpdated.nanosecondsSinceOrigin) / 1_000_000_000)
             if seconds > 0 {
                 if e.score < 0 { e.score = min(0, e.score + Int(min(seconds, 1 << 20)) * settings.recoveryPerSecond) }
                 e.scoreUpdated += .seconds(seconds)  // keep the fraction of a second for next time
