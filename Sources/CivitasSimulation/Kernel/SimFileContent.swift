@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Bytes written to a simulated disk, held once however many files and
 /// disks hold them: the nodes of a simulated community write the same block
 /// records to their block stores, and a run of thousands of nodes cannot
@@ -35,7 +41,10 @@ final class SimChunkPool {
         let hash = hasher.finalize()
         for candidate in chunks[hash] ?? [] {
             let chunk = candidate.takeUnretainedValue()
-            if chunk.bytes.count == bytes.count, chunk.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return chunk }
+            if chunk.bytes.count == bytes.count,
+               chunk.bytes.withUnsafeBytes({ bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                return chunk
+            }
         }
         let chunk = SimChunk(Array(bytes), hash: hash, pool: self)
         chunks[hash, default: []].append(Unmanaged.passUnretained(chunk))
