@@ -5,7 +5,7 @@ APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3 pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
 SOAK_SEEDS   ?= 1..20000
 
-.PHONY: all deps browser-deps build release test demo bench bench-codec bench-raft bench-storage bench-network bench-ordering soak fuzz fuzz-build clean
+.PHONY: all deps browser-deps build release test demo bench bench-codec bench-raft bench-storage bench-network bench-ordering bench-sim soak fuzz fuzz-build clean
 
 all: build
 
@@ -79,6 +79,14 @@ bench-network: deps
 # machine's Ed25519 verification ceiling. Not part of `bench` yet.
 bench-ordering: deps
 	./Benchmarks/run-ordering.sh
+
+# Issue #17's city simulator benchmark: district-40 (40 communities × 25 nodes
+# = 1,000 of the product's own nodes) for one simulated hour, in release; a
+# short 1,000-node run twice first (same digest?). Ends with one line:
+# city-sim: <n> nodes, 1 h simulated in <s> s wall, <m> MiB peak, digest stable <yes|no>
+# (about half an hour here; the figures are in docs/performance.md).
+bench-sim: deps
+	./Benchmarks/run-sim.sh
 
 # A long Raft campaign (default 20,000 seeds) on every core; prints each failing seed's replay command.
 soak: release

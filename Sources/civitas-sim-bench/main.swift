@@ -5,10 +5,13 @@
 // per wall second, peak RSS, memory per node and the report's digest.
 //
 //   civitas-sim-bench [--communities N] [--nodes N] [--seconds S] [--seed N] [--rate R]
+//   civitas-sim-bench --scenario simulations/FILE.toml [--seed N]
 //
 // `--nodes` is nodes per community (validators + observers + the gateway).
-// The options are built in `district(...)`; `bench(_:)` runs any
-// `NodeSimulationOptions` (a planners' scenario file can replace the former).
+// The options are built in `district(...)`, or read from a scenario file
+// (`NodeScenario`, as `civitas sim node --scenario`); `bench(_:)` runs any
+// `NodeSimulationOptions`. `make bench-sim` runs it at district-40 scale
+// (Benchmarks/run-sim.sh).
 import CivitasSimulation
 import Dispatch
 import Foundation
@@ -68,14 +71,25 @@ var arguments = ArraySlice(CommandLine.arguments.dropFirst())
 var values: [String: String] = [:]
 while let name = arguments.popFirst() {
     guard name.hasPrefix("--"), let value = arguments.popFirst() else {
-        FileHandle.standardError.write(Data("usage: civitas-sim-bench [--communities N] [--nodes N] [--seconds S] [--seed N] [--rate R]\n".utf8))
+        FileHandle.standardError.write(Data(("usage: civitas-sim-bench [--communities N] [--nodes N] [--seconds S] [--seed N] [--rate R]\n"
+            + "       civitas-sim-bench --scenario FILE.toml [--seed N]\n").utf8))
         exit(2)
     }
     values[String(name.dropFirst(2))] = value
 }
-let options = district(communities: values["communities"].flatMap(Int.init) ?? 40, nodes: values["nodes"].flatMap(Int.init) ?? 25,
-                       seconds: values["seconds"].flatMap(UInt64.init) ?? 3_600, seed: values["seed"].flatMap(UInt64.init) ?? 1,
-                       rate: values["rate"].flatMap(Int.init) ?? 2)
+let seed = values["seed"].flatMap(UInt64.init) ?? 1
+let options: NodeSimulationOptions
+if let path = values["scenario"] {
+    do {
+        options = try NodeScenario(toml: String(contentsOfFile: path, encoding: .utf8)).options(seed: seed)
+    } catch {
+        FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
+        exit(2)
+    }
+} else {
+    options = district(communities: values["communities"].flatMap(Int.init) ?? 40, nodes: values["nodes"].flatMap(Int.init) ?? 25,
+                       seconds: values["seconds"].flatMap(UInt64.init) ?? 3_600, seed: seed, rate: values["rate"].flatMap(Int.init) ?? 2)
+}
 let r = bench(options)
 print(r.summary)
 let nodeSeconds = Double(r.nodes) * max(r.simulatedSeconds, 1)
