@@ -139,24 +139,30 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         try drain()
     }
 
+    /// One input (as `receive([input])`, without building the array).
+    public mutating func receive(_ input: Input) throws {
+        take(input)
+        try drain()
+    }
+
     public mutating func receive(consensus bytes: [UInt8], from peer: NodeID) throws {
-        try receive([.consensus(from: peer, bytes)])
+        try receive(.consensus(from: peer, bytes))
     }
 
     public mutating func receive(gossip message: GossipMessage, from peer: NodeID) throws {
-        try receive([.gossip(from: peer, message)])
+        try receive(.gossip(from: peer, message))
     }
 
     public mutating func linkUp(_ peer: NodeID, address: String?, inCommunity: Bool = true) throws {
-        try receive([.linkUp(peer, address: address, inCommunity: inCommunity)])
+        try receive(.linkUp(peer, address: address, inCommunity: inCommunity))
     }
 
     public mutating func linkDown(_ peer: NodeID) throws {
-        try receive([.linkDown(peer)])
+        try receive(.linkDown(peer))
     }
 
     public mutating func dialFailed(address: String, node: NodeID?) throws {
-        try receive([.dialFailed(address: address, node: node)])
+        try receive(.dialFailed(address: address, node: node))
     }
 
     /// Hands one input to the core (block requests are answered here, from the block store).
