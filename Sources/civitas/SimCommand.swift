@@ -8,7 +8,7 @@ import Synchronization
 struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run deterministic simulations (replayable from a seed).",
-        subcommands: [RaftSim.self, GossipSim.self, NodeSim.self]
+        subcommands: [RaftSim.self, GossipSim.self, NodeSim.self, CitySim.self]
     )
 }
 
