@@ -73,15 +73,15 @@ public struct CityPlan: Sendable, Hashable {
             guard self == .daily else { return 1 }
             let h = hour.truncatingRemainder(dividingBy: 24)
             switch h {
-            case ..<6: return 0.15
+            case ..<6: return 0.12
             case ..<7: return 0.6
             case ..<9: return 2.6
             case ..<12: return 1.2
             case ..<14: return 1.4
-            case ..<18: return 1.0
-            case ..<21: return 2.4
+            case ..<18: return 0.6
+            case ..<21: return 2.2
             case ..<23: return 0.9
-            default: return 0.3
+            default: return 0.28
             }
         }
 

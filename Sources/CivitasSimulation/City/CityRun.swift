@@ -141,11 +141,12 @@ struct CityRun {
         messages[c][label, default: 0] += 1
     }
 
-    /// The report's name of a consensus message (its first bytes: envelope, then Raft's type).
+    /// The report's name of a consensus message: after the object's type and
+    /// version bytes, 0 (Raft, then its message type) or 1 (a block vote).
     static func label(consensus bytes: [UInt8]) -> String {
-        guard let envelope = bytes.first else { return "consensus" }
-        if envelope == 1 { return "block.vote" }
-        guard bytes.count > 1, let type = MessageType(rawValue: bytes[1]) else { return "raft" }
+        guard bytes.count > 3 else { return "consensus" }
+        if bytes[2] == 1 { return "block.vote" }
+        guard let type = MessageType(rawValue: bytes[3]) else { return "raft" }
         return "raft.\(type)"
     }
 
