@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasSimulationTests",
-            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage", "CivitasNodeCore", "CivitasLedger"],
+            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage", "CivitasNodeCore", "CivitasLedger", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
