@@ -3,21 +3,14 @@
 /// `String(format:)` — and never "nan" or "inf" (a figure that is not
 /// finite reads "–").
 enum HTMLText {
+    /// The characters that mean something in HTML, as entities.
+    static let entities: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
+
     /// `text` safe in element content and in a double- or single-quoted attribute.
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
+        text.unicodeScalars.reduce(into: "") { out, c in
+            if let entity = entities[c] { out += entity } else { out.unicodeScalars.append(c) }
         }
-        return out
     }
 
     /// `x` with `decimals` digits after the point (at most 6), thousands grouped with commas.
