@@ -164,11 +164,11 @@ extension CityReport {
         }
         chart.series = rows.count
         if rows.isEmpty || buckets == 0 { chart.noData() }
-        var x = left
-        for share in [1.0, 0.75, 0.5, 0.25, 0] {
-            chart.add(SVGChart.rect(x, bottom + 46, 14, 14, fill: PlotColour.share(share)))
-            chart.add(SVGChart.text(x + 18, bottom + 57, HTMLText.percent(share, decimals: 0)))
-            x += 64
+        chart.group("legend") { chart in
+            for (i, share) in [1.0, 0.75, 0.5, 0.25, 0].enumerated() {
+                chart.add(SVGChart.rect(left + 64 * Double(i), bottom + 46, 14, 14, fill: PlotColour.share(share)))
+                chart.add(SVGChart.text(left + 64 * Double(i) + 18, bottom + 57, HTMLText.percent(share, decimals: 0)))
+            }
         }
         return chart.render()
     }

@@ -47,18 +47,21 @@ extension CityReport {
         }
         map.series = drawn
 
-        // The scale bar: a round length (1, 2 or 5 times a power of ten) at most a quarter of the width.
-        let km = PlotScale.niceFloor(width / 4 / pixelsPerKm), bar = km * pixelsPerKm, y = height - 24
-        map.add(SVGChart.line(margin, y, margin + bar, y, cssClass: "scale"))
-        map.add(SVGChart.line(margin, y - 5, margin, y + 5, cssClass: "scale"))
-        map.add(SVGChart.line(margin + bar, y - 5, margin + bar, y + 5, cssClass: "scale"))
-        map.add(SVGChart.text(margin + bar / 2, y - 8, "\(HTMLText.short(km)) km", anchor: "middle", cssClass: "tick"))
-        var x = width - 330
-        for health in ["ok", "degraded", "down"] {
-            map.add("<line x1=\"\(HTMLText.coord(x))\" y1=\"\(HTMLText.coord(y))\" x2=\"\(HTMLText.coord(x + 22))\" y2=\"\(HTMLText.coord(y))\" "
-                + "stroke=\"\(PlotColour.health(health))\" class=\"link-line\(health == "down" ? " dashed" : "")\"/>")
-            map.add(SVGChart.text(x + 28, y + 4, "link \(health)"))
-            x += 40 + SVGChart.textWidth("link \(health)")
+        // The legend: a scale bar of a round length (1, 2 or 5 times a power of ten, at most a quarter
+        // of the width), and the links' colours.
+        map.group("legend") { chart in
+            let km = PlotScale.niceFloor(width / 4 / pixelsPerKm), bar = km * pixelsPerKm, y = height - 24
+            chart.add(SVGChart.line(margin, y, margin + bar, y, cssClass: "scale"))
+            chart.add(SVGChart.line(margin, y - 5, margin, y + 5, cssClass: "scale"))
+            chart.add(SVGChart.line(margin + bar, y - 5, margin + bar, y + 5, cssClass: "scale"))
+            chart.add(SVGChart.text(margin + bar / 2, y - 8, "\(HTMLText.short(km)) km", anchor: "middle", cssClass: "tick"))
+            var x = width - 330
+            for health in ["ok", "degraded", "down"] {
+                chart.add("<line x1=\"\(HTMLText.coord(x))\" y1=\"\(HTMLText.coord(y))\" x2=\"\(HTMLText.coord(x + 22))\" y2=\"\(HTMLText.coord(y))\" "
+                    + "stroke=\"\(PlotColour.health(health))\" class=\"link-line\(health == "down" ? " dashed" : "")\"/>")
+                chart.add(SVGChart.text(x + 28, y + 4, "link \(health)"))
+                x += 40 + SVGChart.textWidth("link \(health)")
+            }
         }
         return map.render()
     }

@@ -121,21 +121,32 @@ struct SVGChart {
         add(Self.text(Self.width / 2, height / 2, message, anchor: "middle", cssClass: "empty"))
     }
 
+    /// Draws what `draw` adds inside a `<g class="…">` (the legend's, so a reader of the page can tell it from the data).
+    mutating func group(_ cssClass: String, _ draw: (inout SVGChart) -> Void) {
+        let start = elements.count
+        draw(&self)
+        let inner = elements[start...].joined(separator: "\n")
+        elements.removeSubrange(start...)
+        add("<g class=\"\(cssClass)\">\n\(inner)\n</g>")
+    }
+
     /// A legend from the left edge at `y`, wrapping to more rows: each entry a swatch and its name.
     /// Returns the height it took.
     @discardableResult
     mutating func legend(_ entries: [(name: String, colour: String, dashed: Bool)], x: Double, y: Double) -> Double {
         var cx = x, cy = y
-        for entry in entries {
-            let width = 30 + Self.textWidth(entry.name)
-            if cx > x, cx + width > Self.width - 8 {
-                cx = x
-                cy += 18
+        group("legend") { chart in
+            for entry in entries {
+                let width = 30 + Self.textWidth(entry.name)
+                if cx > x, cx + width > Self.width - 8 {
+                    cx = x
+                    cy += 18
+                }
+                chart.add("<line x1=\"\(HTMLText.coord(cx))\" y1=\"\(HTMLText.coord(cy - 4))\" x2=\"\(HTMLText.coord(cx + 18))\" y2=\"\(HTMLText.coord(cy - 4))\" "
+                    + "stroke=\"\(entry.colour)\" class=\"swatch\(entry.dashed ? " dashed" : "")\"/>")
+                chart.add(Self.text(cx + 22, cy, entry.name))
+                cx += width + 12
             }
-            add("<line x1=\"\(HTMLText.coord(cx))\" y1=\"\(HTMLText.coord(cy - 4))\" x2=\"\(HTMLText.coord(cx + 18))\" y2=\"\(HTMLText.coord(cy - 4))\" "
-                + "stroke=\"\(entry.colour)\" class=\"swatch\(entry.dashed ? " dashed" : "")\"/>")
-            add(Self.text(cx + 22, cy, entry.name))
-            cx += width + 12
         }
         return entries.isEmpty ? 0 : cy - y + 18
     }

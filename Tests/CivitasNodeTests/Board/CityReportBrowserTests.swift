@@ -10,21 +10,25 @@ import Testing
 @Suite(.serialized) struct CityReportBrowserTests {
     static let charts = ["chart-latency", "chart-propagation", "chart-bandwidth", "chart-availability", "chart-workload", "city-map"]
 
-    /// Per chart: whether it is an `<svg>`, its `data-series`, its shapes, those with a size, and where it is on the page.
+    /// Per chart: whether it is an `<svg>`, its `data-series`, its shapes, and where it is on the page; its marks
+    /// (the shapes that draw data: not the legend, grid or axes), those with a size, the box they fill and their colours.
     static let layout = """
         JSON.stringify(\(BrowserPage.quote(charts.joined(separator: " "))).split(' ').map((id) => {
           const svg = document.getElementById(id);
           if (!svg) return { id, present: false };
           const box = svg.getBoundingClientRect();
           const shapes = [...svg.querySelectorAll('path, rect, circle, line, polyline, polygon')];
-          const marks = shapes.filter((s) => !s.matches('.grid, .axis, .hit'));
-          const sized = marks.filter((s) => { const b = s.getBoundingClientRect(); return b.width > 0 || b.height > 0; });
-          const colours = [...new Set([...svg.querySelectorAll('polyline[stroke], circle[fill], rect[fill], line[stroke]')]
-            .map((s) => s.getAttribute(s.tagName === 'polyline' || s.tagName === 'line' ? 'stroke' : 'fill')))].filter((c) => /^#[0-9a-f]{6}$/.test(c));
+          const marks = shapes.filter((s) => !s.closest('.legend') && !s.matches('.grid, .axis, .hit'));
+          const boxes = marks.map((s) => s.getBoundingClientRect()).filter((b) => b.width > 0 || b.height > 0);
+          const colours = [...new Set(marks.map((s) => s.getAttribute(s.tagName === 'polyline' || s.tagName === 'line' ? 'stroke' : 'fill')))]
+            .filter((c) => /^#[0-9a-f]{6}$/.test(c ?? ''));
+          const left = Math.min(...boxes.map((b) => b.left)), right = Math.max(...boxes.map((b) => b.right));
+          const top = Math.min(...boxes.map((b) => b.top)), bottom = Math.max(...boxes.map((b) => b.bottom));
           return { id, present: true, tag: svg.tagName, series: Number(svg.dataset.series), shapes: shapes.length, marks: marks.length,
-                   sized: sized.length, polylines: svg.querySelectorAll('polyline').length, circles: svg.querySelectorAll('circle').length,
+                   sized: boxes.length, polylines: svg.querySelectorAll('polyline').length, circles: svg.querySelectorAll('circle').length,
                    links: svg.querySelectorAll('g.link').length, text: svg.textContent, colours,
-                   x: box.left + scrollX, y: box.top + scrollY, width: box.width, height: box.height };
+                   x: box.left + scrollX, y: box.top + scrollY, width: box.width, height: box.height,
+                   plot: boxes.length ? [left + scrollX, top + scrollY, right - left, bottom - top] : [0, 0, 0, 0] };
         }))
         """
 
@@ -35,6 +39,8 @@ import Testing
         var series = 0, shapes = 0, marks = 0, sized = 0, polylines = 0, circles = 0, links = 0
         var colours: [String] = []
         var x = 0.0, y = 0.0, width = 0.0, height = 0.0
+        /// The box the marks fill: x, y, width, height.
+        var plot = [0.0, 0.0, 0.0, 0.0]
     }
 
     /// What the pixels of a PNG hold: size, distinct colours, the share not white, and the pixels near each of `colours`.
@@ -132,17 +138,19 @@ import Testing
         try full.write(to: shot)
         print("city report: \(file.path), screenshot: \(shot.path)")
 
-        // Each chart's region, taken while the report's tab is in front (a tab behind draws no frames),
-        // then decoded in a blank tab of its own.
+        // Each chart's marks (its plot without the legend, which shows the same colours), taken while the
+        // report's tab is in front (a tab behind draws no frames), then decoded in a blank tab of its own.
+        let plotted = charts.filter { $0.plot[2] >= 1 && $0.plot[3] >= 1 }
         var shots: [Data] = []
-        for chart in charts {
-            shots.append(try await Self.screenshot(page, x: chart.x, y: chart.y, width: chart.width, height: chart.height))
+        for chart in plotted {
+            shots.append(try await Self.screenshot(page, x: chart.plot[0], y: chart.plot[1], width: chart.plot[2], height: chart.plot[3]))
             try shots[shots.count - 1].write(to: URL(fileURLWithPath: dir).appendingPathComponent("\(chart.id).png"))
         }
+        #expect(plotted.count == charts.count, "a chart's marks fill no box: \(charts.map { "\($0.id) \($0.plot)" })")
         let canvas = try await browser.newPage()
-        for (chart, png) in zip(charts, shots) {
+        for (chart, png) in zip(plotted, shots) {
             let pixels = try await Self.pixels(png, colours: chart.colours, in: canvas)
-            #expect(abs(pixels.width - Int(chart.width.rounded())) <= 1, "\(chart.id) is \(chart.width) wide, its screenshot \(pixels.width)")
+            #expect(abs(pixels.width - Int(chart.plot[2].rounded())) <= 1, "\(chart.id)'s marks are \(chart.plot[2]) wide, their screenshot \(pixels.width)")
             #expect(pixels.colours > 20 && pixels.ink > 0.01, "\(chart.id) looks blank: \(pixels.colours) colours, \(pixels.ink) inked")
             // Every colour the chart's shapes ask for shows (and there is one for each series, up to the palette's first four).
             for (colour, hits) in zip(chart.colours, pixels.hits) {
