@@ -35,6 +35,7 @@ extension CityReport {
                           background: (inout SVGChart, PlotScale, PlotScale) -> Void = { _, _, _ in }) -> String {
         var chart = SVGChart(id: id, title: title, height: 0)
         let drawn = lines.filter { !$0.points.isEmpty }
+        guard !drawn.isEmpty || underlay > 0 else { return SVGChart.empty(id: id, title: title) }
         let legendHeight = chart.legend(legendExtra + drawn.map { ($0.name, $0.colour, $0.dashed) }, x: plotLeft, y: 18)
         let top = 18 + legendHeight + 6, bottom = top + plotHeight
         chart.height = bottom + 46
@@ -47,7 +48,6 @@ extension CityReport {
             chart.add(SVGChart.series(line.points.map { (xScale($0.x), yScale($0.y)) }, colour: line.colour, dashed: line.dashed, title: line.name))
         }
         chart.series = drawn.count + underlay
-        if chart.series == 0 { chart.noData() }
         return chart.render()
     }
 
@@ -132,12 +132,14 @@ extension CityReport {
 
     /// (d) One band per community, each bucket coloured by the share of it the community could commit.
     func availabilityChart() -> String {
-        let (time, step, buckets, unit) = timeAxis
+        let (time, step, _, unit) = timeAxis
         let rows = timeline.series.filter { !$0.availability.isEmpty }
+        let title = "Availability: share of each time bucket a community could commit"
+        guard !rows.isEmpty else { return SVGChart.empty(id: "chart-availability", title: title) }
         let labelWidth = min(200, max(80, rows.map { SVGChart.textWidth($0.community) }.max() ?? 0) + 12)
         let left = labelWidth + 8, right = SVGChart.width - 64, rowHeight = 22.0, gap = 8.0, top = 16.0
-        let bottom = top + Double(max(rows.count, 1)) * (rowHeight + gap)
-        var chart = SVGChart(id: "chart-availability", title: "Availability: share of each time bucket a community could commit", height: bottom + 74)
+        let bottom = top + Double(rows.count) * (rowHeight + gap)
+        var chart = SVGChart(id: "chart-availability", title: title, height: bottom + 74)
         let xs = PlotScale(covering: [], pixels: left...right, maximum: time.maximum)
         for t in xs.ticks {
             chart.add(SVGChart.line(xs(t), top, xs(t), bottom, cssClass: "grid"))
@@ -163,7 +165,6 @@ extension CityReport {
             chart.add(SVGChart.text(right + 8, y + 15, HTMLText.percent(overall)))
         }
         chart.series = rows.count
-        if rows.isEmpty || buckets == 0 { chart.noData() }
         chart.group("legend") { chart in
             for (i, share) in [1.0, 0.75, 0.5, 0.25, 0].enumerated() {
                 chart.add(SVGChart.rect(left + 64 * Double(i), bottom + 46, 14, 14, fill: PlotColour.share(share)))

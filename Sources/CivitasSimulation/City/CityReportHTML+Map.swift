@@ -4,12 +4,10 @@
 extension CityReport {
     func cityMap() -> String {
         let width = SVGChart.width, height = 440.0, margin = 70.0, bottomBand = 40.0
-        var map = SVGChart(id: "city-map", title: "City map: communities by position, city links by health", height: height)
+        let title = "City map: communities by position, city links by health"
         let placed = communities.filter { $0.xKm.isFinite && $0.yKm.isFinite }
-        guard !placed.isEmpty else {
-            map.noData("no communities")
-            return map.render()
-        }
+        guard !placed.isEmpty else { return SVGChart.empty(id: "city-map", title: title, message: "no communities") }
+        var map = SVGChart(id: "city-map", title: title, height: height)
         let xs = placed.map(\.xKm), ys = placed.map(\.yKm)
         let minX = xs.min() ?? 0, minY = ys.min() ?? 0
         let spanX = max((xs.max() ?? 0) - minX, 0.001), spanY = max((ys.max() ?? 0) - minY, 0.001)

@@ -116,9 +116,11 @@ struct SVGChart {
         return "<polyline points=\"\(list)\" fill=\"none\" stroke=\"\(colour)\" class=\"series\(dashed ? " dashed" : "")\">\(label)</polyline>"
     }
 
-    /// "No data" in the middle of the plot.
-    mutating func noData(_ message: String = "no data") {
-        add(Self.text(Self.width / 2, height / 2, message, anchor: "middle", cssClass: "empty"))
+    /// A chart with nothing to draw: a short band that says so (`data-series` 0).
+    static func empty(id: String, title: String, message: String = "no data") -> String {
+        var chart = SVGChart(id: id, title: title, height: 64)
+        chart.add(text(width / 2, 38, message, anchor: "middle", cssClass: "empty"))
+        return chart.render()
     }
 
     /// Draws what `draw` adds inside a `<g class="…">` (the legend's, so a reader of the page can tell it from the data).
