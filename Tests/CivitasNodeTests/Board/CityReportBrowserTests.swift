@@ -45,9 +45,7 @@ import Testing
 
     /// What the pixels of a PNG hold: size, distinct colours, the share not white, and the pixels near each of `colours`.
     struct Pixels: Decodable {
-        let width: Int
-        let height: Int
-        let colours: Int
+        let width, height, colours: Int
         let ink: Double
         let hits: [Int]
     }
