@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasSimulationTests",
-            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage", "CivitasNodeCore", "CivitasLedger"],
+            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage", "CivitasNodeCore", "CivitasLedger", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -300,7 +300,7 @@ let package = Package(
             name: "CivitasNodeTests",
             dependencies: [
                 "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasStorage",
-                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot",
+                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot", "CivitasSimulation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
