@@ -46,7 +46,7 @@ struct CitySim: ParsableCommand {
         }
         try write(report, to: directory)
         print(report.summary())
-        print("wrote \(directory)/report.json")
+        print("wrote \(directory)/report.json and report.html")
         if !report.safety.passed { throw ExitCode(1) }
     }
 
@@ -63,7 +63,9 @@ struct CitySim: ParsableCommand {
 
     func write(_ report: CityReport, to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try report.json().write(to: URL(fileURLWithPath: directory).appendingPathComponent("report.json"))
+        let base = URL(fileURLWithPath: directory)
+        try report.json().write(to: base.appendingPathComponent("report.json"))
+        try Data(report.html().utf8).write(to: base.appendingPathComponent("report.html"))
     }
 
     func runSweep(_ plan: CityPlan, _ sweep: CityScenario.Sweep, directory: String) throws {
@@ -87,7 +89,7 @@ struct CitySim: ParsableCommand {
         print("\(plan.name), sweeping \(sweep.key):")
         let header = [sweep.key, "nodes", "committed", "p50 ms", "p99 ms", "available", "elections", "max B/s/node", "city GB/month", "safety"]
         CityReport.table(header, rows).forEach { print($0) }
-        print("wrote \(directory)/\(sweep.key)=*/report.json")
+        print("wrote \(directory)/\(sweep.key)=*/report.json and report.html")
         if failed { throw ExitCode(1) }
     }
 

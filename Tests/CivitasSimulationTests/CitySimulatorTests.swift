@@ -157,7 +157,7 @@ import Testing
         #expect(sweep.key == "validators" && sweep.values == [3, 5, 7])
         let five = CityScenario.applying("validators", 5, to: scenario.plan)
         #expect(five.communities[0].validators == ["committee", "party", "owners", "manager", "street"])
-        #expect(five.communities[0].nodes == 5 + 2)
+        #expect(five.communities[0].nodes == 5 + 2 + 1, "five validators, two observers and the gateway")
     }
 
     @Test func theDailyRhythmPeaksMorningAndEvening() {

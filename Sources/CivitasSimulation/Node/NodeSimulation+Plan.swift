@@ -29,8 +29,8 @@ extension NodeSimulation {
         case faultEnd(Int)
         /// The next random fault of a kind, drawn from the seed.
         case randomFault(CityPlan.FaultKind)
-        /// A record signed earlier, submitted now.
-        case submit(Transaction)
+        /// Community `c`'s committee opens the day's proposal.
+        case openProposal(Int)
     }
 
     /// When a committee's first records go in: after its community's first election.
@@ -50,14 +50,18 @@ extension NodeSimulation {
         }
         // A ballot day: each committee opens the day's proposal first thing.
         for (c, community) in plan.communities.enumerated() where community.workload.ballotTurnout > 0 || (community.workload.mix[.ballot] ?? 0) > 0 {
-            let end = clock + plan.durationSeconds * 1_000 + 86_400_000
-            let terms = ProposalTerms(title: "Courtyard renovation", description: "Shall the courtyard be renovated this year?", options: ["yes", "no"],
-                                      eligibleRoles: RoleSet([.resident]), closing: .time(end), quorumBasisPoints: 2_000, passBasisPoints: 5_000)
-            // Signed now, submitted once the community has elected its first leader (a few seconds in).
-            let tx = clients[c].make(.proposal(Proposal(terms: terms)), by: .committee, time: clock, at: now)
-            city!.proposals[c] = tx.id
-            queue.schedule(.plan(.submit(tx)), at: .start + Self.setupDelay)
+            queue.schedule(.plan(.openProposal(c)), at: .start + Self.setupDelay)
         }
+    }
+
+    /// Community `c`'s committee opens the day's proposal (residents vote on it once it is committed).
+    mutating func openProposal(_ c: Int, _ plan: CityPlan) {
+        let end = clock + plan.durationSeconds * 1_000 + 86_400_000
+        let terms = ProposalTerms(title: "Courtyard renovation", description: "Shall the courtyard be renovated this year?", options: ["yes", "no"],
+                                  eligibleRoles: RoleSet([.resident]), closing: .time(end), quorumBasisPoints: 2_000, passBasisPoints: 5_000)
+        let tx = clients[c].make(.proposal(Proposal(terms: terms)), by: .committee, time: clock, at: now)
+        city!.proposals[c] = tx.id
+        submitTracked(tx)
     }
 
     mutating func handle(_ event: PlanEvent, plan: CityPlan) {
@@ -79,8 +83,8 @@ extension NodeSimulation {
             queue.schedule(.plan(.sample), at: now + .seconds(1))
             guard now <= end else { return }
             samplePlan()
-        case let .submit(tx):
-            submitTracked(tx)
+        case let .openProposal(c):
+            openProposal(c, plan)
         case let .faultStart(k):
             startFault(k)
         case let .faultEnd(k):

@@ -510,7 +510,12 @@ public struct NodeSimulation {
         guard !live.isEmpty else { return }
         // Clients talk to observers when any is up (the path: submit through an observer).
         let observers = live.filter { nodes[$0].role == .observer }
-        let target = random.pick(observers.isEmpty ? live : observers)
+        let candidates = observers.isEmpty ? live : observers
+        // A planner's residents: each app talks to its own node (by its signer) and another only
+        // when that one is down; the campaign picks at random, to spread submissions over every path.
+        let mine = members(c).filter { nodes[$0].role == .observer }
+        let own: Int? = options.plan == nil || mine.isEmpty ? nil : mine[Int(tx.signer.raw.bytes[0]) % mine.count]
+        let target = own.flatMap { (o: Int) -> Int? in candidates.contains(o) ? o : nil } ?? random.pick(candidates)
         nodes[target].environment!.virtualTime = now
         let start: NodeDriver<SimNodeEnvironment>.SubmitStart
         do {
