@@ -20,10 +20,7 @@ public struct CityScenario: Sendable {
         }
     }
 
-    public struct Problems: Error, CustomStringConvertible {
-        public var problems: [String]
-        public var description: String { problems.joined(separator: "\n") }
-    }
+    public typealias Problems = ScenarioProblems
 
     /// The sections and their keys; `community`, `city_link` and `drill` are arrays of tables.
     public static let schema: [String: [String]] = [
@@ -62,15 +59,8 @@ public struct CityScenario: Sendable {
 
     /// Parses scenario `text`; `name` is used when `[run] name` is absent (the file's stem).
     public init(toml text: String, name: String) throws(Problems) {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw Problems(problems: ["line \(error.source.begin.line): \(error.description)"])
-        } catch {
-            throw Problems(problems: ["not TOML: \(error)"])
-        }
-        var r = Reader()
+        let root = try ScenarioReader.parse(text)
+        var r = ScenarioReader(schema: Self.schema, arrays: ["community", "city_link", "drill"])
         r.checkKeys(root)
         let run = r.table(root, "run")
         let proto = r.table(root, "protocol")
@@ -214,7 +204,7 @@ public struct CityScenario: Sendable {
     }
 
     /// "90s", "10m", "1h", "2d" or a bare number of seconds.
-    public static func durationSeconds(_ text: String) -> UInt64? { Reader.duration(text) }
+    public static func durationSeconds(_ text: String) -> UInt64? { ScenarioReader.duration(text) }
 
     /// A plan with the sweep's `key` set to `value`.
     public static func applying(_ key: String, _ value: Double, to plan: CityPlan) -> CityPlan {
