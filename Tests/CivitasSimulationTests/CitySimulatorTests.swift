@@ -61,7 +61,7 @@ import Testing
 
     /// district-40's thousand nodes, for a few simulated seconds (the hour is `make bench-sim`'s).
     @Test func theDistrictStarts() throws {
-        let plan = Self.short(try Self.load("district-40").plan, seconds: 12)
+        let plan = Self.short(try Self.load("district-40").plan, seconds: 4)
         let (report, run) = NodeSimulation.run(plan, replay: "civitas sim city simulations/district-40.toml")
         #expect(report.safety.passed, "\(run.summary)\n\(report.safety.violation ?? "")")
         #expect(report.city.nodes == 1_000)
