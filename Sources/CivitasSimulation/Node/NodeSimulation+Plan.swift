@@ -10,8 +10,11 @@ import Foundation
 extension NodeSimulation {
     /// Runs a planner's city: the planner's report (with `replay`, the
     /// command that runs it again) and the run's own report.
-    public static func run(_ plan: CityPlan, replay: String, progress: ((Double) -> Void)? = nil) -> (city: CityReport, run: NodeSimulationReport) {
-        var sim = NodeSimulation(options: .city(plan))
+    /// `settleSeconds`: the time without new work or faults after the plan's
+    /// duration, in which everything must converge (the final checks).
+    public static func run(_ plan: CityPlan, replay: String, settleSeconds: UInt64 = 60,
+                           progress: ((Double) -> Void)? = nil) -> (city: CityReport, run: NodeSimulationReport) {
+        var sim = NodeSimulation(options: .city(plan, settleSeconds: settleSeconds))
         sim.progress = progress
         let run = sim.run()
         return (sim.city!.report(sim, replay: replay), run)

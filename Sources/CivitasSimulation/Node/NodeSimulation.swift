@@ -54,6 +54,10 @@ public struct NodeSimulation {
     var answersScheduled: Set<Hash> = []
     /// Each community's first node index, and the node count at the end.
     let starts: [Int]
+    /// Each community's index by its ID.
+    var communityIndex: [CommunityID: Int] = [:]
+    /// Each node's index by its ID (every message names its peer by ID).
+    var indexByID: [NodeID: Int] = [:]
     /// A planner's city: its workload, drills and measurements (nil in the campaign).
     var city: CityRun?
     /// Called now and then with the share of the run done (a progress bar).
@@ -183,6 +187,8 @@ public struct NodeSimulation {
                 nodes.append(node)
             }
         }
+        for i in nodes.indices { indexByID[nodes[i].id] = i }
+        for (c, genesis) in geneses.enumerated() { communityIndex[genesis.community] = c }
         if let plan = options.plan { city = CityRun(plan: plan, communityOf: nodes.map(\.community)) }
     }
 
@@ -194,7 +200,7 @@ public struct NodeSimulation {
     /// Community `c`'s validators.
     func validators(_ c: Int) -> [Int] { members(c).filter(isValidator) }
     /// The community whose chain records `tx`.
-    func community(of tx: Transaction) -> Int? { geneses.firstIndex { $0.community == tx.community } }
+    func community(of tx: Transaction) -> Int? { communityIndex[tx.community] }
 
     // MARK: - Running
 
@@ -340,7 +346,7 @@ public struct NodeSimulation {
             queue.schedule(.heal, at: now + .seconds(faultRandom.between(options.cityCutLength)))
         case let .dialed(i, address, node):
             guard nodes[i].alive else { return }
-            let target = nodes.indices.first { Self.address($0) == address }
+            let target = Self.index(ofAddress: address).flatMap { $0 < nodes.count ? $0 : nil }
             if let j = target, j != i, nodes[j].alive, reachable(i, j), node == nil || node == nodes[j].id {
                 guard let first = opener[Link(i, j)] else {
                     open(Link(i, j), dialer: i, address: address)
@@ -588,9 +594,9 @@ public struct NodeSimulation {
         if first { report.firstApplied.append(now) }
         canonical[c][height] = hash
         if city != nil {
-            let geneses = self.geneses, nodes = self.nodes
-            city!.applied(block, node: i, community: c, first: first, at: now, communityIndex: { id in geneses.firstIndex { $0.community == id } },
-                          appliedOK: { nodes[i].location(of: $0)?.applied == true })
+            let index = communityIndex, environment = nodes[i].environment
+            city!.applied(block, node: i, community: c, first: first, at: now, communityIndex: { index[$0] },
+                          appliedOK: { environment?.committedPlace(of: $0)?.applied == true })
         }
         if let previous = canonicalTime[c][height - 1], block.header.time < previous {
             fail(.blockTime, node: i, "block \(height)'s time \(block.header.time) is before block \(height - 1)'s \(previous)")
@@ -649,7 +655,15 @@ public struct NodeSimulation {
         }
     }
 
-    func index(of node: NodeID) -> Int? { nodes.firstIndex { $0.id == node } }
+    func index(of node: NodeID) -> Int? { indexByID[node] }
+
+    /// The node listening at `address` (`address(_:)` read back), if it is one of ours.
+    static func index(ofAddress address: String) -> Int? {
+        let parts = address.split(separator: ":")[0].split(separator: ".")
+        guard parts.count == 4, parts[0] == "10", parts[1] == "0", let high = Int(parts[2]), let low = Int(parts[3]), (1...250).contains(low),
+              address == Self.address(high * 250 + low - 1) else { return nil }
+        return high * 250 + low - 1
+    }
 
     mutating func fail(_ property: NodeSimulationReport.Property, node: Int?, _ detail: String) {
         guard report.violation == nil else { return }
