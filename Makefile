@@ -5,7 +5,7 @@ APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3 pkg-config zstd openssl
 FUZZ_SECONDS ?= 60
 SOAK_SEEDS   ?= 1..20000
 
-.PHONY: all deps browser-deps build release test demo bench bench-codec bench-raft bench-storage bench-network bench-ordering soak fuzz fuzz-build clean
+.PHONY: all deps browser-deps build release test demo bench bench-codec bench-raft bench-storage bench-network bench-ordering bench-sim soak fuzz fuzz-build clean
 
 all: build
 
@@ -79,6 +79,12 @@ bench-network: deps
 # machine's Ed25519 verification ceiling. Not part of `bench` yet.
 bench-ordering: deps
 	./Benchmarks/run-ordering.sh
+
+# The planners' simulator at district scale (#17): district-40 (1,000 nodes)
+# for one simulated hour, its digest checked stable, and 5,000 nodes for 3
+# minutes; ends with one `city-sim:` line (Benchmarks/results/sim-bench.txt).
+bench-sim: deps
+	./Benchmarks/run-sim.sh
 
 # A long Raft campaign (default 20,000 seeds) on every core; prints each failing seed's replay command.
 soak: release
