@@ -217,6 +217,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Issue #17's benchmark: the city planners' district-40 (1,000 nodes,
+        // one simulated hour) on the node simulation (`make bench-sim`).
+        .executableTarget(
+            name: "civitas-sim-bench",
+            dependencies: ["CivitasSimulation"],
+            swiftSettings: strict
+        ),
         // The child process of the crash tests (Tests/CivitasStorageTests/CrashRecoveryTests.swift):
         // writes the WAL, block store and state database under load until it is killed.
         .executableTarget(

@@ -18,18 +18,22 @@ public struct CertificateVerifier: BlockVerifier {
     public var community: CommunityID
     /// Check every transaction's signature too (the certificate already covers them; off saves time on catch-up).
     public var checkTransactionSignatures: Bool
+    /// Where the signatures are checked.
+    public var signatures: SignatureVerifier
 
-    public init(validators: [PublicKey], community: CommunityID, checkTransactionSignatures: Bool = false) {
+    public init(validators: [PublicKey], community: CommunityID, checkTransactionSignatures: Bool = false,
+                signatures: SignatureVerifier = .direct) {
         self.validators = validators
         self.community = community
         self.checkTransactionSignatures = checkTransactionSignatures
+        self.signatures = signatures
     }
 
     public func verify(_ block: SealedBlock) throws {
         guard block.header.community == community else {
             throw LedgerError.blockMismatch("block of community \(block.header.community), not \(community)")
         }
-        try block.verify(validators: validators, checkSignatures: checkTransactionSignatures)
+        try block.verify(validators: validators, checkSignatures: checkTransactionSignatures, using: signatures)
     }
 }
 
@@ -70,6 +74,24 @@ public struct BlockSyncDirectives: Sendable {
     public init() {}
 }
 
+/// What block sync knows of one peer. Outside the generic `BlockSync`: a
+/// type nested in a generic one is generic too, and its metadata (and its
+/// dictionaries') was looked up at run time on every call (`targetHeight`
+/// runs at every tick of every node).
+struct BlockSyncPeer: Sendable {
+    var height: UInt64
+    var inFlight = 0
+    var timeouts = 0
+}
+
+/// One outstanding range request.
+struct BlockSyncRequest: Sendable {
+    var peer: NodeID
+    var start: UInt64
+    var count: Int
+    var deadline: MonotonicTime
+}
+
 /// Catch-up for a node that is behind: fetches block ranges from several peers
 /// at once, verifies each block's certificate as it arrives (through the
 /// injected `BlockVerifier`), buffers blocks that arrive out of order and
@@ -80,23 +102,11 @@ public struct BlockSyncDirectives: Sendable {
 /// blocks of `apply` before the next input reports them as applied — the
 /// core already counts them applied, so a crash re-fetches them.
 public struct BlockSync<Verifier: BlockVerifier>: Sendable {
-    struct PeerInfo: Sendable {
-        var height: UInt64
-        var inFlight = 0
-        var timeouts = 0
-    }
-
-    struct Request: Sendable {
-        var peer: NodeID
-        var start: UInt64
-        var count: Int
-        var deadline: MonotonicTime
-    }
+    typealias PeerInfo = BlockSyncPeer
+    typealias Request = BlockSyncRequest
 
     /// The settings in force.
     public let settings: BlockSyncSettings
-    /// The verifier every block passes.
-    public let verifier: Verifier
     /// Height of the last block handed out in `apply` (0: genesis only).
     public private(set) var height: UInt64
     /// Header hash of that block (the genesis hash at height 0).
@@ -104,6 +114,9 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
 
     private var peers: [NodeID: PeerInfo] = [:]
     private var peerOrder: [NodeID] = []
+    /// The highest height a peer reported (0: none), kept as reports arrive:
+    /// the core asks for `targetHeight` several times at every tick.
+    private var bestPeerHeight: UInt64 = 0
     private var requests: [UInt64: Request] = [:]
     private var requestOrder: [UInt64] = []
     private var nextRequestID: UInt64 = 1
@@ -113,6 +126,10 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     private var retry: [(start: UInt64, count: Int, avoid: NodeID?)] = []
     private var buffer: [UInt64: (block: SealedBlock, from: NodeID)] = [:]
     private var banned: [NodeID: MonotonicTime] = [:]
+    /// The verifier every block passes. Stored last: the other fields then sit
+    /// at offsets known when compiling, so code not specialized for
+    /// `Verifier` reaches them without looking up this type's metadata.
+    public let verifier: Verifier
 
     /// Resumes from the stored chain: `height` and its header hash `head`.
     public init(height: UInt64, head: Hash, verifier: Verifier, settings: BlockSyncSettings = .init()) {
@@ -124,7 +141,12 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
     }
 
     /// The highest height any peer reported.
-    public var targetHeight: UInt64 { peerOrder.reduce(height) { max($0, peers[$1]?.height ?? 0) } }
+    public var targetHeight: UInt64 { max(height, bestPeerHeight) }
+
+    /// `bestPeerHeight` again from every peer (after one's height fell or it left).
+    private mutating func recomputeBestPeerHeight() {
+        bestPeerHeight = peers.values.reduce(0) { max($0, $1.height) }
+    }
 
     /// True while some peer is ahead of us.
     public var isBehind: Bool { targetHeight > height }
@@ -150,6 +172,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
         }
         if peers[peer] == nil { peerOrder.append(peer) }
         peers[peer, default: PeerInfo(height: 0)].height = max(peers[peer]?.height ?? 0, peerHeight)
+        bestPeerHeight = max(bestPeerHeight, peerHeight)
         assign(now: now, into: &out)
         finish(&out)
         return out
@@ -260,6 +283,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
             if var info = peers[peer] {
                 info.height = min(info.height, served &- 1)
                 peers[peer] = info
+                recomputeBestPeerHeight()
             }
             requeue(start: served, count: request.count - blocks.count, avoid: peer)
         }
@@ -362,7 +386,7 @@ public struct BlockSync<Verifier: BlockVerifier>: Sendable {
             requeue(start: r.start, count: r.count, avoid: peer)
         }
         requestOrder.removeAll { requests[$0] == nil }
-        peers[peer] = nil
+        if peers.removeValue(forKey: peer) != nil { recomputeBestPeerHeight() }
         peerOrder.removeAll { $0 == peer }
     }
 

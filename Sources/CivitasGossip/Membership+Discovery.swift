@@ -20,9 +20,9 @@ extension Membership {
 
     /// A saved address book with every record's signature checked again (an
     /// edited file cannot inject peers) and each address's quality as saved.
-    static func verified(_ saved: AddressBook, excluding selfID: NodeID) -> AddressBook {
+    static func verified(_ saved: AddressBook, excluding selfID: NodeID, signatures: SignatureVerifier) -> AddressBook {
         var book = AddressBook()
-        for e in saved.entries where e.record.nodeID != selfID && e.record.hasValidSignature() {
+        for e in saved.entries where e.record.nodeID != selfID && e.record.hasValidSignature(using: signatures) {
             book.learn(e.record, now: e.lastSeen)
             for (a, q) in zip(e.record.addresses, e.quality) where q != AddressBook.initialQuality {
                 // learn() starts every address at the initial quality.
@@ -54,7 +54,7 @@ extension Membership {
         if let known, inc == known.incarnation, known.state != .alive || known.record == record { return true }
         if let known, known.record != record, record.sequence < known.record.sequence { return true }
         if known?.record != record {
-            guard record.hasValidSignature() else {
+            guard record.hasValidSignature(using: signatures) else {
                 penalise(peer, "peer record of \(id) has a bad signature", now: now, into: &out)
                 return !policy.isBanned(peer, now: now)
             }
@@ -67,11 +67,11 @@ extension Membership {
             m.state = .alive
             m.suspicion = nil
             m.stateChanged = now
-            members[id] = m
+            setMember(id, m)
             if !wasAlive { out.events.append(.recovered(id)) }
         } else {
             guard memberOrder.count < settings.maxMembers else { return true }
-            members[id] = Member(record: record, state: .alive, incarnation: inc, stateChanged: now)
+            setMember(id, Member(record: record, state: .alive, incarnation: inc, stateChanged: now))
             memberOrder.append(id)
             // A newcomer goes to a random place in the current probe pass (memberlist does the same).
             let at = probeIndex + Int(random.next() % UInt64(probeList.count - probeIndex + 1))

@@ -58,7 +58,7 @@ extension Membership {
         m.stateChanged = now
         let timeout = Self.suspicionTimeout(minimum: minimum, maximum: maximum, confirmations: 0, expected: settings.indirectProbes)
         m.suspicion = Suspicion(start: now, minimum: minimum, maximum: maximum, confirmers: [by], deadline: now + timeout)
-        members[node] = m
+        setMember(node, m)
         enqueue(.suspect(node: node, incarnation: incarnation, by: by))
         out.events.append(.suspected(node))
     }
@@ -78,7 +78,7 @@ extension Membership {
             let timeout = Self.suspicionTimeout(minimum: s.minimum, maximum: s.maximum, confirmations: s.confirmers.count - 1, expected: settings.indirectProbes)
             s.deadline = s.start + timeout
             m.suspicion = s
-            members[node] = m
+            setMember(node, m)
             enqueue(.suspect(node: node, incarnation: inc, by: by))
             return
         }
@@ -96,6 +96,7 @@ extension Membership {
     }
 
     mutating func expireSuspicions(now: MonotonicTime, into out: inout MembershipDirectives) {
+        guard suspectCount > 0 else { return }
         for id in memberOrder {
             guard let m = members[id], m.state == .suspect, let s = m.suspicion, s.deadline <= now else { continue }
             declareDead(id, incarnation: m.incarnation, by: selfID, now: now, into: &out)
@@ -108,7 +109,7 @@ extension Membership {
         m.incarnation = incarnation
         m.stateChanged = now
         m.suspicion = nil
-        members[node] = m
+        setMember(node, m)
         enqueue(.dead(node: node, incarnation: incarnation, by: by))
         out.events.append(.died(node))
         if connected.contains(node) {
@@ -119,12 +120,15 @@ extension Membership {
 
     /// Forgets members dead for longer than `deadRetention` (their records stay in the address book).
     mutating func reclaimDead(now: MonotonicTime) {
+        guard deadCount > 0 else { return }
         let before = memberOrder.count
+        var reclaimed: [NodeID] = []
         memberOrder.removeAll { id in
             guard let m = members[id], m.state == .dead, now - m.stateChanged >= settings.deadRetention else { return false }
-            members[id] = nil
+            reclaimed.append(id)
             return true
         }
+        for id in reclaimed { setMember(id, nil) }
         if memberOrder.count != before { probeIndex = probeList.count }
     }
 

@@ -33,9 +33,13 @@ public struct Membership: Sendable {
     /// Per-peer limits, score and bans.
     public internal(set) var policy: PeerPolicy
 
-    // Members, in the order they were learnt.
-    var members: [NodeID: Member] = [:]
+    // Members, in the order they were learnt (written through `setMember`).
+    private(set) var members: [NodeID: Member] = [:]
     var memberOrder: [NodeID] = []
+    /// Members dead, and suspected, kept with `members`: the cluster size and
+    /// the timers are read at every message, and would look every member up.
+    private(set) var deadCount = 0
+    private(set) var suspectCount = 0
     // Probing: the current pass over the linked members, the probe in flight, pings relayed for others.
     var probeList: [NodeID] = []
     var probeIndex = 0
@@ -53,6 +57,8 @@ public struct Membership: Sendable {
     var linkedAt: [NodeID: MonotonicTime] = [:]
     var cooldown: [NodeID: MonotonicTime] = [:]
     var random: SplitMix64
+    /// Where peer records' signatures are checked.
+    let signatures: SignatureVerifier
 
     /// The node's own ID.
     public var selfID: NodeID { selfRecord.nodeID }
@@ -61,12 +67,14 @@ public struct Membership: Sendable {
     /// `seeds` are "host:port" addresses retried forever; `addressBook` is the
     /// one saved before a restart (records with bad signatures are dropped).
     public init(selfRecord: PeerRecord, seeds: [String], addressBook: AddressBook = .init(),
-                settings: MembershipSettings = .init(), incarnation: UInt64 = 0, seed: UInt64, now: MonotonicTime) {
+                settings: MembershipSettings = .init(), incarnation: UInt64 = 0, seed: UInt64, now: MonotonicTime,
+                signatures: SignatureVerifier = .direct) {
         self.settings = settings
+        self.signatures = signatures
         self.selfRecord = selfRecord
         self.incarnation = incarnation
         self.policy = PeerPolicy(settings: settings.policy)
-        self.addressBook = Self.verified(addressBook, excluding: selfRecord.nodeID)
+        self.addressBook = Self.verified(addressBook, excluding: selfRecord.nodeID, signatures: signatures)
         self.seeds = seeds.filter { !selfRecord.addresses.contains($0) }
             .map { Seed(address: $0, nextAttempt: now, backoff: settings.seedBackoffInitial) }
         random = SplitMix64(seed: seed)
@@ -91,7 +99,7 @@ public struct Membership: Sendable {
     public var allMembers: [NodeID] { memberOrder }
 
     /// Number of members including this node that are not dead (SWIM's N).
-    public var clusterSize: Int { 1 + memberOrder.reduce(0) { $0 + (members[$1]?.state == .dead ? 0 : 1) } }
+    public var clusterSize: Int { 1 + members.count - deadCount }
 
     /// The suspicion deadline of `node`, if suspected.
     public func suspicionDeadline(of node: NodeID) -> MonotonicTime? { members[node]?.suspicion?.deadline }
@@ -193,12 +201,30 @@ public struct Membership: Sendable {
         return out
     }
 
+    /// Records member `id` as `member` (nil: forgotten), keeping the counts by state.
+    mutating func setMember(_ id: NodeID, _ member: Member?) {
+        if let old = members[id] { count(old.state, by: -1) }
+        if let member { count(member.state, by: 1) }
+        members[id] = member
+    }
+
+    private mutating func count(_ state: MemberState, by delta: Int) {
+        switch state {
+        case .dead: deadCount += delta
+        case .suspect: suspectCount += delta
+        case .alive: break
+        }
+    }
+
     /// The next wake-up: the earliest of every timer the core holds.
     private func finish(_ out: inout MembershipDirectives, now: MonotonicTime) {
         var wake = nextProbeAt
         if let p = probe { wake = min(wake, p.indirectSent ? p.periodEnd : p.ackDeadline) }
         wake = min(wake, nextSync)
-        for id in memberOrder { if let d = members[id]?.suspicion?.deadline { wake = min(wake, d) } }
+        // Only a suspected member has a suspicion deadline.
+        if suspectCount > 0 {
+            for id in memberOrder { if let d = members[id]?.suspicion?.deadline { wake = min(wake, d) } }
+        }
         for seq in relayOrder { if let r = relays[seq] { wake = min(wake, r.nackDeadline ?? r.expires) } }
         for s in seeds where !seedSatisfied(s) { wake = min(wake, max(s.nextAttempt, now)) }
         out.nextWakeup = max(wake, now)

@@ -443,7 +443,8 @@ public struct Plumtree: Sendable {
             cacheHead += 1
             if let gone = cache.removeValue(forKey: old) { cacheBytes -= gone.payload.count }
         }
-        if cacheHead > 4096 && cacheHead * 2 > cacheOrder.count {
+        // Compacted often enough that the spent part of the order stays small beside the cache (64 KiB of IDs at most).
+        if cacheHead > 1_024 && cacheHead * 2 > cacheOrder.count {
             cacheOrder.removeFirst(cacheHead)
             cacheHead = 0
         }

@@ -116,6 +116,13 @@ public protocol GovernanceReader {
     func latestNonce(of signer: PublicKey) throws(Failure) -> UInt64
     /// The last applied block's height and time (genesis: 0 and the genesis time).
     func currentHead() throws(Failure) -> GovernanceHead
+    /// Checks the signatures the rules verify (endorsements, neighbours'
+    /// certificates): `.direct` unless a simulation shares a cache among its nodes.
+    var signatureVerifier: SignatureVerifier { get }
+}
+
+extension GovernanceReader {
+    public var signatureVerifier: SignatureVerifier { .direct }
 }
 
 /// A state the transition's changes are written to: a read view that shows

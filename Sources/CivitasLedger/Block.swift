@@ -93,7 +93,7 @@ public struct Block: Hashable, Sendable, Codable, CanonicalObject {
     }
 
     /// Checks the body against the header: count, Merkle root, and (if asked) every signature.
-    public func verifyBody(checkSignatures: Bool = true) throws(LedgerError) {
+    public func verifyBody(checkSignatures: Bool = true, using verifier: SignatureVerifier = .direct) throws(LedgerError) {
         guard transactions.count == Int(header.transactionCount) else {
             throw LedgerError.blockMismatch("header says \(header.transactionCount) transactions, body has \(transactions.count)")
         }
@@ -104,7 +104,7 @@ public struct Block: Hashable, Sendable, Codable, CanonicalObject {
             guard tx.community == header.community else {
                 throw LedgerError.blockMismatch("transaction #\(i) belongs to community '\(tx.community)'")
             }
-            if checkSignatures && !tx.hasValidSignature() {
+            if checkSignatures && !tx.hasValidSignature(using: verifier) {
                 throw LedgerError.badTransactionSignature(index: i, id: tx.id)
             }
         }
@@ -178,13 +178,13 @@ public struct SealedBlock: Hashable, Sendable, Codable, CanonicalObject {
     public var height: UInt64 { block.header.height }
 
     /// Checks the certificate against `validators` and the body against the header.
-    public func verify(validators: [PublicKey], checkSignatures: Bool = true) throws(LedgerError) {
+    public func verify(validators: [PublicKey], checkSignatures: Bool = true, using verifier: SignatureVerifier = .direct) throws(LedgerError) {
         let hash = block.header.hash
         guard certificate.headerHash == hash, certificate.height == block.header.height else {
             throw LedgerError.certificate("certificate is for height \(certificate.height) \(certificate.headerHash.hex), not this block")
         }
-        try certificate.verify(validators: validators)
-        try block.verifyBody(checkSignatures: checkSignatures)
+        try certificate.verify(validators: validators, using: verifier)
+        try block.verifyBody(checkSignatures: checkSignatures, using: verifier)
     }
 
     /// Encodes with the body compressed as the threshold rule says. (Compression

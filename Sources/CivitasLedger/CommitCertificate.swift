@@ -55,7 +55,7 @@ public struct CommitCertificate: Hashable, Sendable, Codable, CanonicalObject {
     public static var minEncodedSize: Int { 1 + 32 + 1 }
 
     /// Checks that a strict majority of `validators` signed `headerHash`.
-    public func verify(validators: [PublicKey]) throws(LedgerError) {
+    public func verify(validators: [PublicKey], using verifier: SignatureVerifier = .direct) throws(LedgerError) {
         var valid = 0
         var seen = Set<UInt32>()
         for vote in votes {
@@ -65,7 +65,7 @@ public struct CommitCertificate: Hashable, Sendable, Codable, CanonicalObject {
             guard Int(vote.validator) < validators.count else {
                 throw LedgerError.certificate("vote from validator #\(vote.validator), but there are only \(validators.count)")
             }
-            guard validators[Int(vote.validator)].isValidSignature(vote.signature, for: headerHash.bytes, domain: .blockVote) else {
+            guard verifier.isValid(vote.signature, by: validators[Int(vote.validator)], for: headerHash.bytes, domain: .blockVote) else {
                 throw LedgerError.certificate("bad signature from validator #\(vote.validator)")
             }
             valid += 1

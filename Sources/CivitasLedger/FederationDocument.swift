@@ -155,17 +155,18 @@ public struct FederationDocument: Hashable, Sendable, Codable, CanonicalObject {
     ///   `.federationGenesisMismatch` if it is listed with another genesis hash;
     ///   `.certificate` if the votes do not prove a majority (a bad signature,
     ///   a vote from an unknown or repeated validator, or too few votes).
-    public func verify(_ certificate: CommitCertificate, of community: CommunityID, genesisHash: Hash) throws(LedgerError) {
+    public func verify(_ certificate: CommitCertificate, of community: CommunityID, genesisHash: Hash,
+                       using verifier: SignatureVerifier = .direct) throws(LedgerError) {
         guard let m = member(community) else { throw LedgerError.notInFederation(community) }
         guard m.genesisHash == genesisHash else {
             throw LedgerError.federationGenesisMismatch(community: community, documented: m.genesisHash, claimed: genesisHash)
         }
-        try certificate.verify(validators: m.validators)
+        try certificate.verify(validators: m.validators, using: verifier)
     }
 
     /// `verify(_:of:genesisHash:)` for a checkpoint's certificate, community and genesis hash.
-    public func verify(_ checkpoint: Checkpoint) throws(LedgerError) {
-        try verify(checkpoint.certificate, of: checkpoint.community, genesisHash: checkpoint.genesisHash)
+    public func verify(_ checkpoint: Checkpoint, using verifier: SignatureVerifier = .direct) throws(LedgerError) {
+        try verify(checkpoint.certificate, of: checkpoint.community, genesisHash: checkpoint.genesisHash, using: verifier)
     }
 
     public func encode(to w: inout ByteWriter) {

@@ -24,7 +24,7 @@ public struct PeerRecord: Sendable, Codable, CanonicalObject, CanonicalIdentity 
     public static var formatVersion: UInt8 { 1 }
 
     /// The node's public key (its node ID is derived from it).
-    public var nodeKey: PublicKey
+    public var nodeKey: PublicKey { didSet { nodeID = nodeKey.nodeID } }
     public var community: CommunityID
     public var role: NodeRole
     /// "host:port" strings, most preferred first, 1 to 16.
@@ -35,10 +35,13 @@ public struct PeerRecord: Sendable, Codable, CanonicalObject, CanonicalIdentity 
     public var time: Timestamp
     /// The node's signature in the peer-record domain over everything above.
     public var signature: Signature
+    /// The node ID, derived from `nodeKey` once (a hash: discovery asks for it at every step).
+    public private(set) var nodeID: NodeID
 
     /// Builds and signs a record.
     public init(key: SigningKey, community: CommunityID, role: NodeRole, addresses: [String], sequence: UInt64, time: Timestamp) {
         nodeKey = key.publicKey
+        nodeID = key.publicKey.nodeID
         self.community = community
         self.role = role
         self.addresses = addresses
@@ -48,7 +51,27 @@ public struct PeerRecord: Sendable, Codable, CanonicalObject, CanonicalIdentity 
         signature = key.sign(signingMessage, domain: .peerRecord)
     }
 
-    public var nodeID: NodeID { nodeKey.nodeID }
+    /// Equal when the encodings are (`CanonicalIdentity`), compared field by
+    /// field without encoding: names and addresses byte for byte.
+    public static func == (a: PeerRecord, b: PeerRecord) -> Bool {
+        a.nodeKey == b.nodeKey && a.sequence == b.sequence && a.time == b.time && a.role == b.role && a.signature == b.signature
+            && a.community.name.utf8.elementsEqual(b.community.name.utf8)
+            && a.addresses.elementsEqual(b.addresses) { $0.utf8.elementsEqual($1.utf8) }
+    }
+
+    private enum CodingKeys: String, CodingKey { case nodeKey, community, role, addresses, sequence, time, signature }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nodeKey = try c.decode(PublicKey.self, forKey: .nodeKey)
+        nodeID = nodeKey.nodeID
+        community = try c.decode(CommunityID.self, forKey: .community)
+        role = try c.decode(NodeRole.self, forKey: .role)
+        addresses = try c.decode([String].self, forKey: .addresses)
+        sequence = try c.decode(UInt64.self, forKey: .sequence)
+        time = try c.decode(Timestamp.self, forKey: .time)
+        signature = try c.decode(Signature.self, forKey: .signature)
+    }
 
     /// The record's encoding without the signature.
     public var signingMessage: [UInt8] {
@@ -60,8 +83,8 @@ public struct PeerRecord: Sendable, Codable, CanonicalObject, CanonicalIdentity 
     }
 
     /// True if `signature` is the node's over this record.
-    public func hasValidSignature() -> Bool {
-        nodeKey.isValidSignature(signature, for: signingMessage, domain: .peerRecord)
+    public func hasValidSignature(using verifier: SignatureVerifier = .direct) -> Bool {
+        verifier.isValid(signature, by: nodeKey, for: signingMessage, domain: .peerRecord)
     }
 
     public func encode(to w: inout ByteWriter) {
@@ -77,6 +100,7 @@ public struct PeerRecord: Sendable, Codable, CanonicalObject, CanonicalIdentity 
 
     public init(from r: inout ByteReader) throws(CodecError) {
         nodeKey = try r.read()
+        nodeID = nodeKey.nodeID
         community = try r.read()
         role = NodeRole(rawValue: try r.readTag("node role", count: 3))!
         let at = r.offset

@@ -221,13 +221,40 @@ public struct Transaction: Hashable, Sendable, Codable, CanonicalObject {
     public static var formatVersion: UInt8 { 1 }
 
     /// The signed content.
-    public var body: UnsignedTransaction
+    public var body: UnsignedTransaction { didSet { id = body.id } }
     /// Ed25519 signature of `body.signingMessage` in the transaction domain.
     public var signature: Signature
+    /// See `UnsignedTransaction.id`. Computed once, with the body (it encodes
+    /// and hashes the signed message; a node asks for it at every step).
+    public private(set) var id: Hash
 
     public init(_ body: UnsignedTransaction, signature: Signature) {
         self.body = body
         self.signature = signature
+        id = body.id
+    }
+
+    // Equality, hashing and the Codable form cover the body and the signature (the ID follows from the body).
+    public static func == (a: Transaction, b: Transaction) -> Bool {
+        a.id == b.id && a.signature == b.signature && a.body == b.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(body)
+        hasher.combine(signature)
+    }
+
+    private enum CodingKeys: String, CodingKey { case body, signature }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try container.decode(UnsignedTransaction.self, forKey: .body), signature: try container.decode(Signature.self, forKey: .signature))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(body, forKey: .body)
+        try container.encode(signature, forKey: .signature)
     }
 
     public var community: CommunityID { body.community }
@@ -236,12 +263,10 @@ public struct Transaction: Hashable, Sendable, Codable, CanonicalObject {
     public var time: Timestamp { body.time }
     public var payload: TransactionPayload { body.payload }
     public var kind: TransactionKind { body.payload.kind }
-    /// See `UnsignedTransaction.id`.
-    public var id: Hash { body.id }
 
     /// True if the signature is the signer's over this content.
-    public func hasValidSignature() -> Bool {
-        signer.isValidSignature(signature, for: body.signingMessage, domain: .transaction)
+    public func hasValidSignature(using verifier: SignatureVerifier = .direct) -> Bool {
+        verifier.isValid(signature, by: signer, for: body.signingMessage, domain: .transaction)
     }
 
     public func encode(to w: inout ByteWriter) { w.write(body); w.write(signature) }

@@ -27,6 +27,8 @@ public import CivitasTime
 public struct Mempool: Sendable {
     /// The bounds this pool enforces.
     public let settings: MempoolSettings
+    /// Where admission checks signatures.
+    public let signatures: SignatureVerifier
 
     /// One held transaction.
     struct Entry: Sendable {
@@ -88,8 +90,9 @@ public struct Mempool: Sendable {
     private var nextSequence: UInt64 = 0
 
     /// An empty pool with `settings`.
-    public init(settings: MempoolSettings = MempoolSettings()) {
+    public init(settings: MempoolSettings = MempoolSettings(), signatures: SignatureVerifier = .direct) {
         self.settings = settings
+        self.signatures = signatures
     }
 
     // MARK: - Queries
@@ -134,10 +137,8 @@ public struct Mempool: Sendable {
             return .rejected(.tooLarge(bytes: size, limit: settings.maxTransactionBytes))
         }
         // The ID excludes the signature: a copy with another signature is the same
-        // transaction, and the held one's signature was already verified. The
-        // signed message is encoded once, for the ID and the signature check.
-        let message = transaction.body.signingMessage
-        let id = Hashing.sha256(message)
+        // transaction, and the held one's signature was already verified.
+        let id = transaction.id
         if entries[id] != nil { return .alreadyKnown(id: id) }
 
         let committed = view.committedNonce(of: signer)
@@ -157,7 +158,7 @@ public struct Mempool: Sendable {
             return .rejected(.full(transactions: entries.count, bytes: bytes))
         }
         if let reason = view.permission(for: transaction) { return .rejected(.notPermitted(reason)) }
-        guard signer.isValidSignature(transaction.signature, for: message, domain: .transaction) else {
+        guard transaction.hasValidSignature(using: signatures) else {
             return .rejected(.badSignature)
         }
 

@@ -44,7 +44,7 @@ extension NodeCore {
         let own = configuration.genesis.community
         for tx in sealed.block.transactions {
             guard case let .checkpoint(checkpoint) = tx.payload, checkpoint.community != own,
-                  (try? federation.verify(checkpoint)) != nil else { continue }
+                  (try? federation.verify(checkpoint, using: configuration.signatureVerifier)) != nil else { continue }
             publishCity(topic: .cityCheckpoints, payload: checkpoint.encoded())
         }
     }
@@ -109,7 +109,7 @@ extension NodeCore {
         let genesis = configuration.genesis
         var taken = 0
         for checkpoint in checkpoints where checkpoint.community == genesis.community && checkpoint.genesisHash == genesis.hash {
-            guard (try? checkpoint.certificate.verify(validators: genesis.validatorKeys)) != nil else { continue }
+            guard (try? checkpoint.certificate.verify(validators: genesis.validatorKeys, using: configuration.signatureVerifier)) != nil else { continue }
             noteOwnAnchor(checkpoint)
             taken += 1
         }
@@ -157,20 +157,22 @@ extension NodeCore {
             }
             return
         }
+        let signatures = configuration.signatureVerifier
         carryCity(city!.receive(message, from: peer, now: now) { topic, payload in
-            Self.cityPayloadIsValid(topic: topic, payload: payload, federation: federation)
+            Self.cityPayloadIsValid(topic: topic, payload: payload, federation: federation, signatures: signatures)
         })
     }
 
     /// Whether a city payload may be delivered and relayed.
-    static func cityPayloadIsValid(topic: GossipTopic, payload: [UInt8], federation: FederationDocument) -> Bool {
+    static func cityPayloadIsValid(topic: GossipTopic, payload: [UInt8], federation: FederationDocument,
+                                   signatures: SignatureVerifier = .direct) -> Bool {
         switch topic {
         case .cityCheckpoints:
             guard let checkpoint = try? Checkpoint(encoded: payload) else { return false }
-            return (try? federation.verify(checkpoint)) != nil
+            return (try? federation.verify(checkpoint, using: signatures)) != nil
         case .cityReferrals:
             guard let dispatch = try? ReferralDispatch(encoded: payload),
-                  let tx = try? dispatch.record.verify(against: federation) else { return false }
+                  let tx = try? dispatch.record.verify(against: federation, using: signatures) else { return false }
             switch tx.payload {
             case .referral, .referralRelay, .referralAnswer: return true
             default: return false

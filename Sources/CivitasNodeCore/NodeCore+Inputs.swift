@@ -93,7 +93,7 @@ extension NodeCore {
     public mutating func receive(_ message: ConsensusMessage, from peer: NodeID, view: some MempoolView) {
         switch message {
         case let .raft(m):
-            guard raft != nil, let sender = configuration.replica(of: peer), sender == m.from else {
+            guard raft != nil, let sender = replicaOfNode[peer], sender == m.from else {
                 out.events.append(.refused("raft message from \(peer), which is not replica \(m.from)"))
                 return
             }

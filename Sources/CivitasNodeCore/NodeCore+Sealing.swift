@@ -49,8 +49,9 @@ extension NodeCore {
         let validators = configuration.genesis.validators
         guard raft != nil, v.height > applied.height, v.height <= applied.height + configuration.settings.maxAhead else { return }
         guard Int(v.vote.validator) < validators.count,
-              NodeID(deriving: validators[Int(v.vote.validator)].nodeKey) == peer,
-              validators[Int(v.vote.validator)].nodeKey.isValidSignature(v.vote.signature, for: v.headerHash.bytes, domain: .blockVote)
+              validatorNodeIDs[Int(v.vote.validator)] == peer,
+              configuration.signatureVerifier.isValid(v.vote.signature, by: validators[Int(v.vote.validator)].nodeKey,
+                                                      for: v.headerHash.bytes, domain: .blockVote)
         else {
             out.events.append(.refused("vote for block \(v.height) from \(peer): not a valid signature of that validator"))
             return
@@ -91,8 +92,7 @@ extension NodeCore {
     }
 
     mutating func sendToValidators(_ message: ConsensusMessage) {
-        let me = NodeID(deriving: configuration.nodeKey.publicKey)
-        for node in configuration.validatorNodes where node != me {
+        for node in validatorNodeIDs where node != selfNodeID {
             out.sends.append((node, message))
         }
     }

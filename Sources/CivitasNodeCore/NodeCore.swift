@@ -51,6 +51,12 @@ public struct NodeCore: Sendable {
 
     var blockSync: BlockSync<CertificateVerifier>
     let verifier: CertificateVerifier
+    /// Node IDs derived once (each is a hash, and consensus asks per message):
+    /// this node's, the validators' in genesis order, and every Raft replica's.
+    let selfNodeID: NodeID
+    let validatorNodeIDs: [NodeID]
+    let replicaNodes: [ReplicaID: NodeID]
+    let replicaOfNode: [NodeID: ReplicaID]
     let validatorIndex: UInt32?
     var lastRaftTick: MonotonicTime
     /// The Ready handed out by `poll()` and not yet reported persisted.
@@ -149,21 +155,30 @@ public struct NodeCore: Sendable {
     public init(configuration: NodeCoreConfiguration, applied: ChainPosition, restoring: RaftRestore?, now: MonotonicTime,
                 wall: Timestamp, seed: UInt64) {
         self.configuration = configuration
+        selfNodeID = configuration.nodeKey.publicKey.nodeID
+        validatorNodeIDs = configuration.validatorNodes
+        let replicas = configuration.voters + configuration.learners
+        let nodes = replicas.map { configuration.node(of: $0)! }
+        replicaNodes = Dictionary(uniqueKeysWithValues: zip(replicas, nodes))
+        // The first replica with a node ID wins, as `NodeCoreConfiguration.replica(of:)` answers.
+        replicaOfNode = Dictionary(zip(nodes, replicas), uniquingKeysWith: { first, _ in first })
         self.applied = applied
         self.now = now
         self.wall = wall
         lastRaftTick = now
         lastProgress = now
-        mempool = Mempool(settings: configuration.settings.mempool)
+        let signatures = configuration.signatureVerifier
+        mempool = Mempool(settings: configuration.settings.mempool, signatures: signatures)
         let genesis = configuration.genesis
-        verifier = CertificateVerifier(validators: genesis.validatorKeys, community: genesis.community)
+        verifier = CertificateVerifier(validators: genesis.validatorKeys, community: genesis.community, signatures: signatures)
         blockSync = BlockSync(height: applied.height, head: applied.hash, verifier: verifier, settings: configuration.settings.blockSync)
         validatorIndex = configuration.role == .validator ? configuration.validatorIndex : nil
         built = .genesis(genesis)
         recentHashes[applied.height] = applied.hash
         let gossip = configuration.gossip
         membership = Membership(selfRecord: gossip.record, seeds: gossip.seeds, addressBook: gossip.addressBook,
-                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now)
+                                settings: configuration.settings.membership, seed: seed &+ 0x6D65_6D62, now: now,
+                                signatures: signatures)
         plumtree = Plumtree(settings: configuration.settings.plumtree, seed: seed &+ 0x706C_756D)
         if configuration.role == .gateway {
             city = Plumtree(settings: Self.citySettings(configuration.settings.plumtree), seed: seed &+ 0x6369_7479)
@@ -187,7 +202,7 @@ public struct NodeCore: Sendable {
     // MARK: - Status
 
     public var isLeader: Bool { raft?.role == .leader }
-    public var leaderNode: NodeID? { raft?.leader.flatMap { configuration.node(of: $0) } }
+    public var leaderNode: NodeID? { raft?.leader.flatMap { replicaNodes[$0] } }
     /// The highest height a peer reported (block sync's target).
     public var bestKnownHeight: UInt64 { max(blockSync.targetHeight, applied.height) }
     public var unsealedCount: Int { unsealed.count }
@@ -228,5 +243,5 @@ public struct NodeCore: Sendable {
             + "(\(blockSync.requestsDescription), \(syncPeers.count) peers) now \(now), \(sealedAhead.count) sealed ahead, "
             + "\(unsealed.count) unsealed, mempool \(mempool.count), \(gossipDescription), raft \(raft.map { "\($0.role) term \($0.term) commit \($0.commitIndex)" } ?? "-")"
     }
-    public func node(of replica: ReplicaID) -> NodeID? { configuration.node(of: replica) }
+    public func node(of replica: ReplicaID) -> NodeID? { replicaNodes[replica] }
 }

@@ -122,6 +122,10 @@ public struct NodeCoreConfiguration: Sendable {
     /// This node's record, seeds and saved address book, for the discovery
     /// and dissemination the core runs.
     public var gossip: NodeGossipConfiguration
+    /// Where the core checks signatures (transactions, votes, certificates,
+    /// peer records): `.direct` on a real node; a simulation shares one cache
+    /// among its nodes (`SignatureVerifier.shared`).
+    public var signatureVerifier: SignatureVerifier = .direct
 
     public init(genesis: GenesisDocument, nodeKey: SigningKey, role: NodeCoreRole, learnerKeys: [PublicKey] = [],
                 settings: NodeCoreSettings = NodeCoreSettings(), gossip: NodeGossipConfiguration) {

@@ -10,8 +10,9 @@ public final class NodeStorage {
     public let blocks: BlockStore
 
     /// Opens (recovering) the WAL under `walDirectory` when `runsRaft`, and the block store under `blocksDirectory`.
-    public init(walDirectory: String, blocksDirectory: String, runsRaft: Bool, fileSystem: any FileSystem) throws(StorageError) {
-        wal = runsRaft ? try RaftWAL(directory: walDirectory, fileSystem: fileSystem) : nil
+    public init(walDirectory: String, blocksDirectory: String, runsRaft: Bool, fileSystem: any FileSystem,
+                walOptions: WALOptions = WALOptions()) throws(StorageError) {
+        wal = runsRaft ? try RaftWAL(directory: walDirectory, fileSystem: fileSystem, options: walOptions) : nil
         blocks = try BlockStore(directory: blocksDirectory, fileSystem: fileSystem)
     }
 

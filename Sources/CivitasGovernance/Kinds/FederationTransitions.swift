@@ -32,7 +32,7 @@ enum CheckpointTransition: KindTransition {
             return "no federation document is adopted: a neighbour's checkpoint is verified against the one the residents' committee adopted (kind 16)"
         }
         do {
-            try adopted.document.verify(cp)
+            try adopted.document.verify(cp, using: s.state.signatureVerifier)
         } catch {
             return "checkpoint of '\(cp.community)' at height \(cp.height) does not verify against federation document \(adopted.sequence): \(error)"
         }
@@ -202,7 +202,7 @@ enum ReferralRelayTransition: KindTransition {
         }
         let tx: Transaction
         do {
-            tx = try record.verify(against: adopted.document)
+            tx = try record.verify(against: adopted.document, using: s.state.signatureVerifier)
         } catch {
             return .failure("record of '\(record.community)' at height \(record.header.height) does not verify against federation document \(adopted.sequence): \(error)")
         }

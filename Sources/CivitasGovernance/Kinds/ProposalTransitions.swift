@@ -17,7 +17,7 @@ enum ProposalTransition: KindTransition {
         // the chain records the endorsers.
         var endorsers = Set<SubjectID>()
         for e in p.endorsements {
-            guard e.isValid(for: t) else {
+            guard e.isValid(for: t, using: s.state.signatureVerifier) else {
                 return "the endorsement by \(e.signer.subjectID) does not verify over the proposal's terms"
             }
             let id = e.signer.subjectID

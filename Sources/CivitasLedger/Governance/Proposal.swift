@@ -99,8 +99,8 @@ public struct Endorsement: Hashable, Sendable, Codable, CanonicalCodable, Compar
     }
 
     /// True if the signature covers `terms`.
-    public func isValid(for terms: ProposalTerms) -> Bool {
-        signer.isValidSignature(signature, for: terms.endorsementMessage, domain: .proposalEndorsement)
+    public func isValid(for terms: ProposalTerms, using verifier: SignatureVerifier = .direct) -> Bool {
+        verifier.isValid(signature, by: signer, for: terms.endorsementMessage, domain: .proposalEndorsement)
     }
 
     public func encode(to w: inout ByteWriter) { w.write(signer); w.write(signature) }

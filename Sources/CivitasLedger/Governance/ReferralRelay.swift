@@ -43,14 +43,14 @@ public struct ProvenTransaction: Hashable, Sendable, Codable, CanonicalObject {
     /// votes of a majority of the validators listed for it over this header,
     /// and the transaction is leaf `inclusion.leafIndex` of the header's
     /// Merkle root.
-    public func verify(against federation: FederationDocument) throws(LedgerError) -> Transaction {
+    public func verify(against federation: FederationDocument, using verifier: SignatureVerifier = .direct) throws(LedgerError) -> Transaction {
         guard header.community == community else {
             throw LedgerError.blockMismatch("the header is of community '\(header.community)', not '\(community)'")
         }
         guard certificate.height == header.height, certificate.headerHash == header.hash else {
             throw LedgerError.certificate("the certificate is for height \(certificate.height) header \(certificate.headerHash.hex), not this header")
         }
-        try federation.verify(certificate, of: community, genesisHash: genesisHash)
+        try federation.verify(certificate, of: community, genesisHash: genesisHash, using: verifier)
         guard inclusion.treeSize == UInt64(header.transactionCount),
               inclusion.verify(leafHash: Merkle.leafHash(transaction), root: header.transactionRoot) else {
             throw LedgerError.blockMismatch("the transaction is not in block \(header.height) of '\(community)'")

@@ -45,18 +45,9 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// When waiting submissions were last checked for their deadline.
     private var nextExpiry: MonotonicTime = .origin
 
-    private struct Waiter {
-        let ticket: SubmissionTicket
-        /// On the monotonic clock.
-        let deadline: MonotonicTime
-    }
-
-    /// What `submit` answers at once, or the ticket a later answer comes with
-    /// (`NodeEnvironment.submissionFinished`).
-    public enum SubmitStart: Sendable, Hashable {
-        case answered(SubmitOutcome)
-        case waiting(SubmissionTicket)
-    }
+    private typealias Waiter = SubmissionWaiter
+    public typealias SubmitStart = SubmissionStart
+    public typealias Input = NodeDriverInput
 
     /// A driver for a node whose block store ends at `applied` (genesis for a
     /// new node); a validator or learner passes what its Raft log held.
@@ -138,18 +129,6 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         nextTicket += 1
         waiting[id, default: []].append(Waiter(ticket: ticket, deadline: environment.monotonicNow + wait))
         return .waiting(ticket)
-    }
-
-    /// Something the links brought.
-    public enum Input: Sendable {
-        /// A consensus-class message (Raft or a vote), undecoded.
-        case consensus(from: NodeID, [UInt8])
-        case gossip(from: NodeID, GossipMessage)
-        /// A link opened (`address`: the one dialled; nil for an inbound link).
-        case linkUp(NodeID, address: String?, inCommunity: Bool)
-        case linkDown(NodeID)
-        /// A dial the core asked for failed.
-        case dialFailed(address: String, node: NodeID?)
     }
 
     /// Inputs that arrived together, handled together: the core takes them
@@ -391,6 +370,36 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         }
         for ticket in due.sorted() { environment.submissionFinished(ticket, nil) }
     }
+}
+
+// The driver's value types live outside the generic `NodeDriver`: a type
+// nested in a generic type is generic too, and every array or dictionary of
+// it had its metadata looked up at run time, on every input to every node.
+
+/// Something the links brought (`NodeDriver.Input`).
+public enum NodeDriverInput: Sendable {
+    /// A consensus-class message (Raft or a vote), undecoded.
+    case consensus(from: NodeID, [UInt8])
+    case gossip(from: NodeID, GossipMessage)
+    /// A link opened (`address`: the one dialled; nil for an inbound link).
+    case linkUp(NodeID, address: String?, inCommunity: Bool)
+    case linkDown(NodeID)
+    /// A dial the core asked for failed.
+    case dialFailed(address: String, node: NodeID?)
+}
+
+/// What `NodeDriver.submit` answers at once, or the ticket a later answer
+/// comes with (`NodeEnvironment.submissionFinished`).
+public enum SubmissionStart: Sendable, Hashable {
+    case answered(SubmitOutcome)
+    case waiting(SubmissionTicket)
+}
+
+/// A submission waiting for its commit.
+struct SubmissionWaiter {
+    let ticket: SubmissionTicket
+    /// On the monotonic clock.
+    let deadline: MonotonicTime
 }
 
 extension SubmitOutcome {

@@ -14,15 +14,58 @@ public import CivitasStorage
 /// Handles opened before a crash are dead afterwards, as a process's file
 /// descriptors are. Single-threaded, like the rest of the simulator.
 public final class SimFileSystem: FileSystem {
+    /// A file: its bytes as they are now (pieces of chunks shared through the
+    /// disk's pool), and the operations not yet synced, each with the pieces
+    /// it replaced. What is durable is the content with the pending
+    /// operations undone, newest first: computed only at a crash, so a file
+    /// is held once (not once as written and once as synced), and a write
+    /// after a sync costs its own bytes, not a copy of the whole file.
     struct Inode {
-        var data: [UInt8] = []
-        var durable: [UInt8] = []
-        var pending: [Op] = []
+        var content = SimFileContent()
+        var pending: [Pending] = []
+
+        /// Applies `op`, keeping what it replaced until the next sync.
+        mutating func record(_ op: Op, pool: SimChunkPool) {
+            let sizeBefore = content.count
+            var removed: [SimFileContent.Piece] = []
+            switch op {
+            case let .write(offset, piece):
+                content.resize(to: max(content.count, offset), zeros: pool.zeros)
+                removed = content.replace(offset..<min(content.count, offset + piece.count), with: [piece])
+            case let .truncate(size):
+                if size < content.count { removed = content.replace(size..<content.count, with: []) }
+                content.resize(to: size, zeros: pool.zeros)
+            }
+            pending.append(Pending(op: op, sizeBefore: sizeBefore, removed: removed))
+        }
+
+        /// The content as of the last sync.
+        func durable(pool: SimChunkPool) -> SimFileContent {
+            var content = self.content
+            for p in pending.reversed() {
+                switch p.op {
+                case let .write(offset, piece):
+                    content.replace(offset..<(offset + piece.count), with: p.removed)
+                case let .truncate(size):
+                    if size < p.sizeBefore { content.replace(size..<size, with: p.removed) }
+                }
+                content.resize(to: p.sizeBefore, zeros: pool.zeros)
+            }
+            return content
+        }
     }
 
     enum Op {
-        case write(offset: Int, bytes: [UInt8])
+        case write(offset: Int, piece: SimFileContent.Piece)
         case truncate(Int)
+    }
+
+    /// An unsynced operation, the file's size before it, and the pieces it
+    /// replaced (from its offset, or cut off from the new end).
+    struct Pending {
+        var op: Op
+        var sizeBefore: Int
+        var removed: [SimFileContent.Piece]
     }
 
     public struct Counters: Sendable, Hashable {
@@ -47,8 +90,15 @@ public final class SimFileSystem: FileSystem {
     public var poweredOff: Bool { powerFailsAfter == 0 }
     public private(set) var counters = Counters()
 
-    public init(seed: UInt64) {
+    /// Where written bytes are kept: one pool for the disks of a run, so
+    /// files holding the same writes share them.
+    let pool: SimChunkPool
+
+    public convenience init(seed: UInt64) { self.init(seed: seed, pool: SimChunkPool()) }
+
+    init(seed: UInt64, pool: SimChunkPool) {
         random = SimRandom(seed: seed)
+        self.pool = pool
     }
 
     // MARK: FileSystem
@@ -120,16 +170,15 @@ public final class SimFileSystem: FileSystem {
         // In inode order, not the dictionary's: its order follows the hash seed,
         // which differs per process, and a seed must replay in any process.
         for id in inodes.keys.sorted() {
-            guard var inode = inodes[id] else { continue }
+            guard let inode = inodes[id] else { continue }
+            var durable = inode.durable(pool: pool).bytes
             let keep = Int(random.below(UInt64(inode.pending.count + 1)))
-            for op in inode.pending.prefix(keep) { Self.apply(op, to: &inode.durable) }
+            for p in inode.pending.prefix(keep) { Self.apply(p.op, to: &durable) }
             if keep < inode.pending.count {
                 counters.lostWrites += inode.pending.count - keep
-                if random.chance(0.75) { tear(inode.pending[keep], into: &inode.durable) }
+                if random.chance(0.75) { tear(inode.pending[keep].op, into: &durable) }
             }
-            inode.pending = []
-            inode.data = inode.durable
-            inodes[id] = inode
+            inodes[id] = Inode(content: SimFileContent(durable, pool: pool))
         }
         names = durableNames
         directories = durableDirectories
@@ -139,7 +188,8 @@ public final class SimFileSystem: FileSystem {
 
     /// Lands a random subset of a write's sectors.
     func tear(_ op: Op, into data: inout [UInt8]) {
-        guard case let .write(offset, bytes) = op, !bytes.isEmpty else { return }
+        guard case let .write(offset, piece) = op, piece.count > 0 else { return }
+        let bytes = piece.bytes
         counters.tornWrites += 1
         let sector = 512
         var start = offset - offset % sector
@@ -162,7 +212,8 @@ public final class SimFileSystem: FileSystem {
 
     static func apply(_ op: Op, to data: inout [UInt8]) {
         switch op {
-        case let .write(offset, bytes):
+        case let .write(offset, piece):
+            let bytes = piece.bytes
             if data.count < offset + bytes.count { data.append(contentsOf: repeatElement(0, count: offset + bytes.count - data.count)) }
             data.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
         case let .truncate(size):
@@ -171,13 +222,22 @@ public final class SimFileSystem: FileSystem {
     }
 
     /// The bytes of a file as they are now (for tests and checkers).
-    public func contents(_ path: String) -> [UInt8]? { names[path].flatMap { inodes[$0]?.data } }
+    public func contents(_ path: String) -> [UInt8]? { names[path].flatMap { inodes[$0]?.content.bytes } }
 
     /// Overwrites one byte in place, durably (a test's bit rot).
     public func corrupt(_ path: String, at offset: Int, xor mask: UInt8) {
-        guard let id = names[path], var inode = inodes[id], offset < inode.data.count else { return }
-        inode.data[offset] ^= mask
-        if offset < inode.durable.count { inode.durable[offset] ^= mask }
+        guard let id = names[path], var inode = inodes[id], offset < inode.content.count else { return }
+        inode.content.flip(at: offset, mask: mask, pool: pool)
+        for i in inode.pending.indices {
+            // What the operation replaced, from where it starts, holds an earlier version of the byte.
+            let start = switch inode.pending[i].op {
+            case let .write(at, _): at
+            case let .truncate(size): size
+            }
+            var replaced = SimFileContent(inode.pending[i].removed)
+            if offset >= start, offset - start < replaced.count { replaced.flip(at: offset - start, mask: mask, pool: pool) }
+            inode.pending[i].removed = replaced.pieces
+        }
         inodes[id] = inode
     }
 
@@ -204,39 +264,39 @@ public final class SimFileSystem: FileSystem {
             counters.readErrors += 1
             throw .io(path: file.path, operation: "pread at \(offset)", errno: 5)
         }
-        let data = inodes[id]!.data
-        guard offset < data.count else { return [] }
-        return Array(data[offset..<min(data.count, offset + count)])
+        return inodes[id]!.content.read(at: offset, count: count)
     }
 
-    func write(_ file: SimFile, _ bytes: [UInt8], at offset: Int) throws(StorageError) {
+    func write(_ file: SimFile, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
         let id = try check(file)
         guard !poweredOff else { throw .io(path: file.path, operation: "pwrite (power failed)", errno: 5) }
         counters.writes += 1
         // The write that meets the power failure still reaches the cache: the
         // caller sees an error, and a crash may keep it, tear it or lose it.
-        inodes[id]!.pending.append(.write(offset: offset, bytes: bytes))
-        Self.apply(.write(offset: offset, bytes: bytes), to: &inodes[id]!.data)
+        record(.write(offset: offset, piece: SimFileContent.Piece(chunk: pool.chunk(bytes), start: 0, count: bytes.count)), in: id)
         try mutation(file.path, "pwrite")
     }
 
     func truncate(_ file: SimFile, to size: Int) throws(StorageError) {
         let id = try check(file)
         try mutation(file.path, "ftruncate")
-        inodes[id]!.pending.append(.truncate(size))
-        Self.apply(.truncate(size), to: &inodes[id]!.data)
+        record(.truncate(size), in: id)
+    }
+
+    /// Applies `op` to the file in place, keeping what it replaced until the next sync.
+    private func record(_ op: Op, in id: Int) {
+        inodes[id]!.record(op, pool: pool)
     }
 
     func sync(_ file: SimFile) throws(StorageError) {
         let id = try check(file)
         try mutation(file.path, "fsync")
         counters.syncs += 1
-        inodes[id]!.durable = inodes[id]!.data
         inodes[id]!.pending = []
     }
 
     func size(_ file: SimFile) throws(StorageError) -> Int {
-        inodes[try check(file)]!.data.count
+        inodes[try check(file)]!.content.count
     }
 }
 
@@ -255,7 +315,7 @@ final class SimFile: StorageFile {
 
     func size() throws(StorageError) -> Int { try fs.size(self) }
     func read(at offset: Int, count: Int) throws(StorageError) -> [UInt8] { try fs.read(self, at: offset, count: count) }
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) { try fs.write(self, Array(bytes), at: offset) }
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) { try fs.write(self, bytes, at: offset) }
     func sync() throws(StorageError) { try fs.sync(self) }
     func truncate(to size: Int) throws(StorageError) { try fs.truncate(self, to: size) }
     func close() {}

@@ -56,8 +56,6 @@ public struct NodeSimulation {
     let starts: [Int]
     /// Each community's index by its ID.
     var communityIndex: [CommunityID: Int] = [:]
-    /// Each node's index by its ID (every message names its peer by ID).
-    var indexByID: [NodeID: Int] = [:]
     /// A planner's city: its workload, drills and measurements (nil in the campaign).
     var city: CityRun?
     /// Called now and then with the share of the run done (a progress bar).
@@ -72,6 +70,11 @@ public struct NodeSimulation {
     var canonicalTime: [[UInt64: Timestamp]]
     /// The node each waiting client waits on, by transaction.
     var waitingOn: [Hash: Int] = [:]
+    /// What every node of the run shares: one signature cache (used by the checks here too), each community's state and chain index.
+    let shared = SimShared()
+    /// Each node's index by its ID and by its listen address (a lookup per message and per dial).
+    let indexByID: [NodeID: Int]
+    let indexByAddress: [String: Int]
 
     struct Link: Hashable {
         let a: Int, b: Int
@@ -149,6 +152,8 @@ public struct NodeSimulation {
             anchoringKeys.append(SimCommunity.streetOfficeKey(committee: committee))
         }
         self.nodeKeys = nodeKeys
+        indexByID = Dictionary(nodeKeys.enumerated().map { (NodeID(deriving: $1.publicKey), $0) }, uniquingKeysWith: { first, _ in first })
+        indexByAddress = Dictionary(nodeKeys.indices.map { (Self.address($0), $0) }, uniquingKeysWith: { first, _ in first })
         self.geneses = geneses
         self.clients = clients
         self.anchoringKeys = anchoringKeys
@@ -180,14 +185,14 @@ public struct NodeSimulation {
             for local in 0..<shape.nodes {
                 let i = starts[c] + local
                 let role: NodeCoreRole = local < shape.validators ? .validator : local < shape.validators + shape.observers ? .observer : .gateway
-                var node = SimNode(index: i, key: nodeKeys[i], role: role, community: c, seed: options.seed &* 131 &+ UInt64(i))
+                var node = SimNode(index: i, key: nodeKeys[i], role: role, community: c, seed: options.seed &* 131 &+ UInt64(i),
+                                   shared: shared)
                 if options.clockSkewMillis > 0 {
                     node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
                 }
                 nodes.append(node)
             }
         }
-        for i in nodes.indices { indexByID[nodes[i].id] = i }
         for (c, genesis) in geneses.enumerated() { communityIndex[genesis.community] = c }
         if let plan = options.plan { city = CityRun(plan: plan, communityOf: nodes.map(\.community)) }
     }
@@ -346,7 +351,7 @@ public struct NodeSimulation {
             queue.schedule(.heal, at: now + .seconds(faultRandom.between(options.cityCutLength)))
         case let .dialed(i, address, node):
             guard nodes[i].alive else { return }
-            let target = Self.index(ofAddress: address).flatMap { $0 < nodes.count ? $0 : nil }
+            let target = indexByAddress[address]
             if let j = target, j != i, nodes[j].alive, reachable(i, j), node == nil || node == nodes[j].id {
                 guard let first = opener[Link(i, j)] else {
                     open(Link(i, j), dialer: i, address: address)
@@ -604,7 +609,7 @@ public struct NodeSimulation {
         }
         canonicalTime[c][height] = block.header.time
         do {
-            try block.verify(validators: geneses[c].validatorKeys, checkSignatures: false)
+            try block.verify(validators: geneses[c].validatorKeys, checkSignatures: false, using: shared.signatures)
         } catch {
             fail(.certificate, node: i, "applied block \(height) whose certificate does not verify: \(error)")
             return
@@ -656,14 +661,6 @@ public struct NodeSimulation {
     }
 
     func index(of node: NodeID) -> Int? { indexByID[node] }
-
-    /// The node listening at `address` (`address(_:)` read back), if it is one of ours.
-    static func index(ofAddress address: String) -> Int? {
-        let parts = address.split(separator: ":")[0].split(separator: ".")
-        guard parts.count == 4, parts[0] == "10", parts[1] == "0", let high = Int(parts[2]), let low = Int(parts[3]), (1...250).contains(low),
-              address == Self.address(high * 250 + low - 1) else { return nil }
-        return high * 250 + low - 1
-    }
 
     mutating func fail(_ property: NodeSimulationReport.Property, node: Int?, _ detail: String) {
         guard report.violation == nil else { return }

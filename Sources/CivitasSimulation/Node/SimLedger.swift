@@ -12,8 +12,10 @@ struct SimLedger {
     private(set) var appliedTransactions = 0
     private(set) var rejectedTransactions = 0
 
-    init(genesis: GenesisDocument) {
-        state = GovernanceState(genesis: genesis)
+    /// The community's state at height 0, sharing storage with the other nodes' (`SimShared`).
+    init(genesis: GenesisDocument, shared: SimShared) {
+        state = shared.genesisState(genesis)
+        state.signatureVerifier = shared.signatures
     }
 
     var digest: Hash { state.digest }

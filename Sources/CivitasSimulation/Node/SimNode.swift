@@ -23,14 +23,17 @@ struct SimNode {
     var tickets: [SubmissionTicket: Hash] = [:]
     /// The last block this run saw the node apply (the order check).
     var appliedHeight: UInt64 = 0
+    /// What every node of the run shares (the signature cache, the communities' states and chain indexes).
+    let shared: SimShared
 
-    init(index: Int, key: SigningKey, role: NodeCoreRole, community: Int = 0, seed: UInt64) {
+    init(index: Int, key: SigningKey, role: NodeCoreRole, community: Int = 0, seed: UInt64, shared: SimShared) {
         self.index = index
+        self.shared = shared
         self.key = key
         self.role = role
         self.community = community
         id = NodeID(deriving: key.publicKey)
-        fs = SimFileSystem(seed: seed)
+        fs = SimFileSystem(seed: seed, pool: shared.chunks)
     }
 
     var alive: Bool { driver != nil }
@@ -43,8 +46,10 @@ struct SimNode {
     mutating func start(configuration: NodeCoreConfiguration, genesis: GenesisDocument, virtualTime: SimTime,
                         seed: UInt64, anchoringKey: SigningKey? = nil) throws(StorageError) {
         restarts += 1
+        var configuration = configuration
+        configuration.signatureVerifier = shared.signatures
         let environment = try SimNodeEnvironment(
-            fs: fs, genesis: genesis, runsRaft: configuration.replicaID != nil,
+            fs: fs, genesis: genesis, shared: shared, runsRaft: configuration.replicaID != nil,
             monotonicOrigin: .origin + .milliseconds(10_000 + UInt64(index) * 7_919 + restarts * 104_729), wallOffsetMillis: wallOffsetMillis,
             virtualTime: virtualTime, anchoringKey: anchoringKey)
         driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),

@@ -17,6 +17,11 @@ import CivitasTime
 final class SimNodeEnvironment: NodeEnvironment {
     static let walDirectory = "/node/wal"
     static let blocksDirectory = "/node/blocks"
+    /// The write-ahead log's segments on the simulated disk: 1 MiB, not the
+    /// real node's 64 MiB. Segments roll and compacted ones are removed as on
+    /// a real disk, only sooner: a simulated validator's log is held in
+    /// memory, and a city of them held several MiB each after an hour.
+    static let walOptions = WALOptions(segmentSize: 1 << 20)
 
     /// Something the node asked the world to do; the simulation carries it out after each driver call.
     enum Outgoing {
@@ -34,8 +39,12 @@ final class SimNodeEnvironment: NodeEnvironment {
     let storage: NodeStorage
     var blocks: BlockStore { storage.blocks }
     private(set) var ledger: SimLedger
-    /// Where each transaction ID first appears in the stored chain, and how it was decided.
-    private(set) var places: [Hash: CommittedPlace] = [:]
+    /// Where each transaction ID first appears in the stored chain, and how it
+    /// was decided: the community's index (shared by its nodes) up to the last
+    /// block recorded here, or this node's own once its chain left the index's.
+    private let index: SimChainIndex
+    private var ownPlaces: [Hash: CommittedPlace]?
+    private var recordedHeight: UInt64 = 0
     private let genesis: GenesisDocument
     var outbox: [Outgoing] = []
 
@@ -47,7 +56,7 @@ final class SimNodeEnvironment: NodeEnvironment {
     var wallOffsetMillis: Int64
 
     /// Opens (or recovers) the node's storage on `fs` and rebuilds its state from the stored blocks.
-    init(fs: SimFileSystem, genesis: GenesisDocument, runsRaft: Bool, monotonicOrigin: MonotonicTime, wallOffsetMillis: Int64,
+    init(fs: SimFileSystem, genesis: GenesisDocument, shared: SimShared, runsRaft: Bool, monotonicOrigin: MonotonicTime, wallOffsetMillis: Int64,
          virtualTime: SimTime, anchoringKey: SigningKey? = nil) throws(StorageError) {
         self.fs = fs
         self.anchoringKey = anchoringKey
@@ -56,8 +65,10 @@ final class SimNodeEnvironment: NodeEnvironment {
         self.wallOffsetMillis = wallOffsetMillis
         self.virtualTime = virtualTime
         try fs.createDirectory("/node")
-        storage = try NodeStorage(walDirectory: Self.walDirectory, blocksDirectory: Self.blocksDirectory, runsRaft: runsRaft, fileSystem: fs)
-        ledger = SimLedger(genesis: genesis)
+        storage = try NodeStorage(walDirectory: Self.walDirectory, blocksDirectory: Self.blocksDirectory, runsRaft: runsRaft, fileSystem: fs,
+                                  walOptions: Self.walOptions)
+        ledger = SimLedger(genesis: genesis, shared: shared)
+        index = shared.chainIndex(genesis)
         // The state is rebuilt from the stored blocks, as the state database catches up at start.
         if storage.blocks.height > 0 {
             for block in try storage.readBlocks(from: 1, through: storage.blocks.height, maxBytes: .max) { record(block) }
@@ -115,20 +126,30 @@ final class SimNodeEnvironment: NodeEnvironment {
         guard let outcomes = ledger.apply(block.block) else {
             preconditionFailure("block \(block.height) does not extend the node's state (the driver applies in order)")
         }
+        let reasons = outcomes.map(\.rejectionReason)
         var rejected: [Hash: String] = [:]
         for (i, tx) in block.block.transactions.enumerated() {
-            let reason = outcomes[i].rejectionReason
-            if let reason { rejected[tx.id] = reason }
-            if places[tx.id] == nil {
-                places[tx.id] = CommittedPlace(height: block.height, index: UInt32(i), applied: reason == nil, reason: reason)
+            if let reason = reasons[i] { rejected[tx.id] = reason }
+        }
+        if ownPlaces == nil, !index.record(block, reasons: reasons) {
+            // Another block is indexed at this height: from here this node's chain is its own.
+            ownPlaces = index.places.filter { $0.value.height < block.height }
+        }
+        if ownPlaces != nil {
+            for (i, tx) in block.block.transactions.enumerated() where ownPlaces![tx.id] == nil {
+                ownPlaces![tx.id] = CommittedPlace(height: block.height, index: UInt32(i), applied: reasons[i] == nil, reason: reasons[i])
             }
         }
+        recordedHeight = block.height
         return rejected
     }
 
     func storedNonce(of signer: PublicKey) -> UInt64 { ledger.view(genesis).committedNonce(of: signer) }
     func permission(for transaction: Transaction) -> String? { ledger.view(genesis).permission(for: transaction) }
-    func committedPlace(of id: Hash) -> CommittedPlace? { places[id] }
+    func committedPlace(of id: Hash) -> CommittedPlace? {
+        if let ownPlaces { return ownPlaces[id] }
+        return index.place(of: id, atOrBelow: recordedHeight)
+    }
 
     // MARK: Links and reports
 
