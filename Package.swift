@@ -265,7 +265,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CivitasSimulationTests",
-            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage", "CivitasNodeCore", "CivitasLedger"],
+            dependencies: ["CivitasSimulation", "CivitasRaft", "CivitasStorage", "CivitasNodeCore", "CivitasLedger", "CivitasTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -307,7 +307,7 @@ let package = Package(
             name: "CivitasNodeTests",
             dependencies: [
                 "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasStorage",
-                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot",
+                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot", "CivitasSimulation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

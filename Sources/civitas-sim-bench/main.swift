@@ -61,7 +61,7 @@ func bench(_ options: NodeSimulationOptions) -> BenchResult {
     var simulation = NodeSimulation(options: options)
     let report = simulation.run()
     let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-    return BenchResult(nodes: options.communities * options.nodesPerCommunity, simulatedSeconds: report.simulatedTime.sinceStart.inSeconds,
+    return BenchResult(nodes: options.shapes.map(\.nodes).reduce(0, +), simulatedSeconds: report.simulatedTime.sinceStart.inSeconds,
                        wallSeconds: wall, peakMiB: peakRSSMiB(), digest: String(report.digest.hex.prefix(16)), passed: report.passed,
                        summary: report.summary + (options.communities > 1 ? "\n" + report.citySummary : ""),
                        events: report.events, messages: report.messagesSent)
@@ -96,7 +96,7 @@ let nodeSeconds = Double(r.nodes) * max(r.simulatedSeconds, 1)
 print("events: \(r.events) (\(f(Double(r.events) / nodeSeconds)) per node-second), messages: \(r.messages) (\(f(Double(r.messages) / nodeSeconds)) per node-second), "
     + "\(f(r.wallSeconds / nodeSeconds * 1e6)) µs wall per node-second")
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
-print("sim-bench: \(r.nodes) nodes (\(options.communities) × \(options.nodesPerCommunity)), \(f(r.simulatedSeconds, 0)) s simulated in "
+print("sim-bench: \(r.nodes) nodes (\(options.communities) communities), \(f(r.simulatedSeconds, 0)) s simulated in "
     + "\(f(r.wallSeconds)) s wall (\(f(r.simulatedSeconds / r.wallSeconds)) simulated s per wall s), peak \(f(r.peakMiB, 0)) MiB "
     + "(\(f(r.peakMiB / Double(r.nodes), 2)) MiB per node), digest \(r.digest), \(r.passed ? "passed" : "FAILED")")
 exit(r.passed ? 0 : 1)

@@ -8,7 +8,7 @@ import Synchronization
 struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run deterministic simulations (replayable from a seed).",
-        subcommands: [RaftSim.self, GossipSim.self, NodeSim.self]
+        subcommands: [RaftSim.self, GossipSim.self, NodeSim.self, CitySim.self]
     )
 }
 
@@ -33,8 +33,11 @@ struct RaftSim: ParsableCommand {
 
     @Option(help: "Failover experiment: number of trials.") var failoverTrials: Int?
     @Option(help: "Failover: cluster size.") var nodes: Int = 5
-    @Option(help: "Failover: election timeout range in ms, e.g. 150..300.") var electionTimeout: String = "150..300"
-    @Option(help: "Failover: heartbeat interval in ms.") var heartbeat: Int = 50
+    @Option(help: "Failover: election timeout range in ms (the node's: 1000..2000).") var electionTimeout: String = "1000..2000"
+    @Option(help: "Failover: heartbeat interval in ms (the node's: 100).") var heartbeat: Int = 100
+    @Option(help: "Failover: Raft's tick in ms; timeouts and heartbeats are whole ticks (the node's: 100).") var tick: Int = 100
+    @Flag(inversion: .prefixedNo, help: "Failover: campaign with a pre-vote first (the node's: on).") var preVote = true
+    @Flag(inversion: .prefixedNo, help: "Failover: a leader not hearing a majority steps down (the node's: on).") var checkQuorum = true
     @Option(help: "Failover: one-way latency in ms.") var latency: Double = 5
 
     func options(seed: UInt64) -> RaftSimulationOptions {
@@ -105,6 +108,9 @@ struct RaftSim: ParsableCommand {
         let r = try parseRange(electionTimeout)
         e.electionTimeoutMs = Int(r.lowerBound)...Int(r.upperBound)
         e.heartbeatMs = heartbeat
+        e.tickMs = tick
+        e.preVote = preVote
+        e.checkQuorum = checkQuorum
         e.latencyMs = latency
         e.trials = trials
         e.seed = seed ?? 1
@@ -114,7 +120,8 @@ struct RaftSim: ParsableCommand {
             let v = times[min(times.count - 1, Int(Double(times.count - 1) * p))]
             return String(format: "%.1f ms", v.inMilliseconds)
         }
-        print("failover: \(times.count)/\(trials) trials, \(nodes) nodes, election timeout \(electionTimeout) ms, heartbeat \(heartbeat) ms, one-way latency \(latency) ms")
+        print("failover: \(times.count)/\(trials) trials, \(nodes) nodes, election timeout \(electionTimeout) ms, heartbeat \(heartbeat) ms, "
+            + "tick \(tick) ms, pre-vote \(preVote ? "on" : "off"), check-quorum \(checkQuorum ? "on" : "off"), one-way latency \(latency) ms")
         print("time without a leader after the leader crashed: median \(pct(0.5)), p90 \(pct(0.9)), p99 \(pct(0.99)), max \(pct(1.0))")
     }
 

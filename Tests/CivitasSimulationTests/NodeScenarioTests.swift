@@ -14,8 +14,10 @@ import Testing
         try NodeScenario(toml: String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
     }
 
+    /// The node campaign's files (a planner's city files, with `[[community]]`, are `CitySimulatorTests`').
     @Test func everyScenarioInTheRepositoryLoads() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".toml") }
+            .filter { !((try? String(contentsOf: Self.directory.appendingPathComponent($0), encoding: .utf8))?.contains("[[community]]") ?? false) }
         #expect(files.count >= 3)
         for file in files {
             do {

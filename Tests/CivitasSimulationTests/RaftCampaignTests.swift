@@ -75,11 +75,30 @@ import Testing
         e.trials = 20
         e.nodes = 5
         e.electionTimeoutMs = 150...300
+        e.tickMs = 10
+        e.heartbeatMs = 50
         let times = e.run().sorted()
         #expect(times.count == 20)
         // Followers wait at least the minimum election timeout after the last heartbeat,
         // so no failover can be faster than that minus one heartbeat interval.
         #expect(times.first! >= .milliseconds(100))
         #expect(times.last! < .seconds(3))
+    }
+
+    /// The node's own settings by default (100 ms ticks, 1-2 s timeouts), and
+    /// pre-vote and check-quorum can be switched off for a planner's question.
+    @Test func failoverDefaultsAreTheNodesOwnAndEverySettingIsAnInput() {
+        var e = FailoverExperiment()
+        e.trials = 10
+        e.nodes = 3
+        let defaults = e.run().sorted()
+        #expect(defaults.count == 10)
+        #expect(defaults.first! >= .milliseconds(800), "a 1-2 s election timeout: \(defaults)")
+        e.preVote = false
+        e.checkQuorum = false
+        e.electionTimeoutMs = 300...400
+        let fast = e.run().sorted()
+        #expect(fast.count == 10)
+        #expect(fast.last! < defaults.first!)
     }
 }

@@ -16,15 +16,20 @@ public struct SimNetwork: Sendable {
         public var tailProbability: Double
         /// Extra delay on the slow path, drawn uniformly from [0, tailLatency].
         public var tailLatency: Duration
+        /// The link's capacity in bytes per second (0: unlimited): a message
+        /// waits behind the ones before it on the same link, then takes its
+        /// size over this rate.
+        public var bytesPerSecond: Double
 
         public init(baseLatency: Duration, jitter: Duration, loss: Double = 0, duplication: Double = 0,
-                    tailProbability: Double = 0, tailLatency: Duration = .zero) {
+                    tailProbability: Double = 0, tailLatency: Duration = .zero, bytesPerSecond: Double = 0) {
             self.baseLatency = baseLatency
             self.jitter = jitter
             self.loss = loss
             self.duplication = duplication
             self.tailProbability = tailProbability
             self.tailLatency = tailLatency
+            self.bytesPerSecond = bytesPerSecond
         }
     }
 
@@ -50,6 +55,25 @@ public struct SimNetwork: Sendable {
     public var crossGroupProfile: LinkProfile?
     /// Each node's group (nodes not listed are in group 0).
     public var groups: [UInt64: Int] = [:]
+    /// Links inside a group take its profile when one is set (a community's own network).
+    public var groupProfiles: [Int: LinkProfile] = [:]
+    /// Links between two groups take their pair's profile when one is set
+    /// (a city link by its class and distance), else `crossGroupProfile`.
+    public var pairProfiles: [GroupPair: LinkProfile] = [:]
+    /// Groups cut off from every other group (a community's city link down).
+    public var isolatedGroups: Set<Int> = []
+    /// Nodes cut off from every other node.
+    public var isolatedNodes: Set<UInt64> = []
+    /// Loss added to every link between groups (a drill: lossy city links).
+    public var extraCrossGroupLoss: Double = 0
+    /// When each directed link is free again (links with a capacity).
+    private var busyUntil: [Pair: SimTime] = [:]
+
+    /// Two groups, in either order.
+    public struct GroupPair: Hashable, Sendable {
+        public let a: Int, b: Int
+        public init(_ x: Int, _ y: Int) { (a, b) = x < y ? (x, y) : (y, x) }
+    }
     /// Directed pairs (from, to) whose messages are dropped.
     private(set) var blocked: Set<Pair> = []
     /// Until when each node's traffic is clogged (held back), and by how much.
@@ -65,14 +89,22 @@ public struct SimNetwork: Sendable {
     public init(profile: LinkProfile) { self.profile = profile }
 
     /// The delivery times of one message sent now: none (lost), one, or two (duplicated).
-    public mutating func deliveries(from: UInt64, to: UInt64, now: SimTime, random: inout SimRandom) -> [SimTime] {
+    /// `size` (bytes) counts on a link with a capacity.
+    public mutating func deliveries(from: UInt64, to: UInt64, size: Int = 0, now: SimTime, random: inout SimRandom) -> [SimTime] {
         sent += 1
         let profile = profile(from: from, to: to)
-        if blocked.contains(Pair(from: from, to: to)) || random.chance(profile.loss) {
+        if isBlocked(from: from, to: to) || random.chance(profile.loss) {
             lost += 1
             return []
         }
         var extra = Duration.zero
+        if profile.bytesPerSecond > 0 {
+            let pair = Pair(from: from, to: to)
+            let start = max(now, busyUntil[pair] ?? now)
+            let done = start + .microseconds(Int64((Double(size) / profile.bytesPerSecond * 1e6).rounded(.up)))
+            busyUntil[pair] = done
+            extra += done - now
+        }
         for node in [from, to] {
             if let c = clogged[node], c.until > now { extra = max(extra, c.delay) }
         }
@@ -87,12 +119,22 @@ public struct SimNetwork: Sendable {
 
     /// The profile of the link from `from` to `to`.
     public func profile(from: UInt64, to: UInt64) -> LinkProfile {
-        if let crossGroupProfile, groups[from, default: 0] != groups[to, default: 0] { return crossGroupProfile }
-        return profile
+        let (g, h) = (groups[from, default: 0], groups[to, default: 0])
+        if g == h { return groupProfiles[g] ?? profile }
+        var cross = pairProfiles[GroupPair(g, h)] ?? crossGroupProfile ?? profile
+        cross.loss = min(1, cross.loss + extraCrossGroupLoss)
+        return cross
     }
 
-    /// True while a partition drops messages from `from` to `to`.
-    public func isBlocked(from: UInt64, to: UInt64) -> Bool { blocked.contains(Pair(from: from, to: to)) }
+    /// True while a partition (or a cut group or node) drops messages from `from` to `to`.
+    public func isBlocked(from: UInt64, to: UInt64) -> Bool {
+        if !isolatedNodes.isEmpty, isolatedNodes.contains(from) || isolatedNodes.contains(to) { return true }
+        if !isolatedGroups.isEmpty {
+            let (g, h) = (groups[from, default: 0], groups[to, default: 0])
+            if g != h, isolatedGroups.contains(g) || isolatedGroups.contains(h) { return true }
+        }
+        return blocked.contains(Pair(from: from, to: to))
+    }
 
     /// Drops all messages from any of `a` to any of `b` (one direction).
     public mutating func block(from a: [UInt64], to b: [UInt64]) {

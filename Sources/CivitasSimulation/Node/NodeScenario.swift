@@ -59,23 +59,13 @@ public struct NodeScenario: Sendable, Equatable {
     ]
 
     /// Every problem of a scenario, each naming its key ("links.loss: 1.5 is not in 0...0.5").
-    public struct Problems: Error, CustomStringConvertible {
-        public var problems: [String]
-        public var description: String { problems.joined(separator: "\n") }
-    }
+    public typealias Problems = ScenarioProblems
 
     /// Parses scenario `text`; all problems are reported together.
     public init(toml text: String) throws(Problems) {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw Problems(problems: ["line \(error.source.begin.line): \(error.description)"])
-        } catch {
-            throw Problems(problems: ["not TOML: \(error)"])
-        }
-        var r = Reader(root: root)
-        r.checkKeys()
+        let root = try ScenarioReader.parse(text)
+        var r = Reader(root: root, base: ScenarioReader(schema: Self.schema))
+        r.base.checkKeys(root)
         if let seed = r.integer("run", "seed", in: 0...Int.max) {
             seeds = UInt64(seed)...UInt64(seed)
         }
@@ -155,81 +145,26 @@ public struct NodeScenario: Sendable, Equatable {
         return o
     }
 
-    /// Typed lookups that record a problem per bad key instead of stopping at the first.
+    /// `ScenarioReader` addressed by (section, key), as this file's flat sections are.
     private struct Reader {
         let root: TOMLTable
-        var problems: [String] = []
+        var base: ScenarioReader
+        var problems: [String] { base.problems }
 
-        mutating func problem(_ key: String, _ text: String) { problems.append("\(key): \(text)") }
-
-        mutating func checkKeys() {
-            for (section, value) in root {
-                guard let keys = NodeScenario.schema[section] else {
-                    problem(section, "unknown section (known: \(NodeScenario.schema.keys.sorted().joined(separator: ", ")))")
-                    continue
-                }
-                guard let table = value.table else {
-                    problem(section, "expected a [\(section)] table, found \(value.type)")
-                    continue
-                }
-                for (key, _) in table where !keys.contains(key) {
-                    problem("\(section).\(key)", "unknown key (known in [\(section)]: \(keys.joined(separator: ", ")))")
-                }
-            }
-        }
-
-        /// The value at `section.key` converted by `convert`, if present, of
-        /// the expected type and passing `check` (which names what is wrong).
-        mutating func read<T>(_ section: String, _ key: String, _ expected: String,
-                              _ convert: (any TOMLValueConvertible) -> T?, check: (T) -> String? = { _ in nil }) -> T? {
-            guard let raw = root[section]?.table?[key] else { return nil }
-            guard let value = convert(raw) else {
-                problem("\(section).\(key)", "expected \(expected), found \(raw.type)")
-                return nil
-            }
-            if let wrong = check(value) {
-                problem("\(section).\(key)", wrong)
-                return nil
-            }
-            return value
-        }
-
+        mutating func problem(_ key: String, _ text: String) { base.problem(key, text) }
         mutating func integer(_ section: String, _ key: String, in range: ClosedRange<Int>) -> Int? {
-            read(section, key, "an integer", { $0.int }) { range.contains($0) ? nil : "\($0) is not in \(range.lowerBound)...\(range.upperBound)" }
+            base.integer(root[section]?.table, "\(section).\(key)", in: range)
         }
-
         mutating func number(_ section: String, _ key: String, in range: ClosedRange<Double>) -> Double? {
-            read(section, key, "a number", { $0.double ?? $0.int.map(Double.init) }) {
-                range.contains($0) ? nil : "\($0) is not in \(range.lowerBound)...\(range.upperBound)"
-            }
+            base.number(root[section]?.table, "\(section).\(key)", in: range)
         }
-
-        mutating func string(_ section: String, _ key: String) -> String? {
-            read(section, key, "a string", { $0.string })
-        }
-
-        /// `[low, high]`, signed, both within `bounds`.
+        mutating func string(_ section: String, _ key: String) -> String? { base.string(root[section]?.table, "\(section).\(key)") }
         mutating func signedRange(_ section: String, _ key: String, in bounds: ClosedRange<Int>) -> ClosedRange<Int64>? {
-            let pair = read(section, key, "[low, high]", { v -> (Int, Int)? in
-                guard let a = v.array, a.count == 2, let low = a[0].int, let high = a[1].int else { return nil }
-                return (low, high)
-            }) { low, high in
-                low <= high && bounds.contains(low) && bounds.contains(high)
-                    ? nil : "[\(low), \(high)] is not a range within \(bounds.lowerBound)...\(bounds.upperBound)"
-            }
-            return pair.map { Int64($0.0)...Int64($0.1) }
+            base.signedRange(root[section]?.table, "\(section).\(key)", in: bounds)
         }
-
         /// `[low, high]` seconds, both within `bounds`.
         mutating func range(_ section: String, _ key: String, in bounds: ClosedRange<Int>) -> ClosedRange<UInt64>? {
-            let pair = read(section, key, "[low, high] in seconds", { v -> (Int, Int)? in
-                guard let a = v.array, a.count == 2, let low = a[0].int, let high = a[1].int else { return nil }
-                return (low, high)
-            }) { low, high in
-                low <= high && bounds.contains(low) && bounds.contains(high)
-                    ? nil : "[\(low), \(high)] is not a range within \(bounds.lowerBound)...\(bounds.upperBound)"
-            }
-            return pair.map { UInt64($0.0)...UInt64($0.1) }
+            base.signedRange(root[section]?.table, "\(section).\(key)", in: bounds).map { UInt64($0.lowerBound)...UInt64($0.upperBound) }
         }
     }
 }

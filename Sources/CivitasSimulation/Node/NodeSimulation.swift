@@ -52,6 +52,14 @@ public struct NodeSimulation {
     let federation: FederationDocument?
     let anchoringKeys: [SigningKey]
     var answersScheduled: Set<Hash> = []
+    /// Each community's first node index, and the node count at the end.
+    let starts: [Int]
+    /// Each community's index by its ID.
+    var communityIndex: [CommunityID: Int] = [:]
+    /// A planner's city: its workload, drills and measurements (nil in the campaign).
+    var city: CityRun?
+    /// Called now and then with the share of the run done (a progress bar).
+    public var progress: ((Double) -> Void)?
     /// Open links, each as (lower index, higher index), and the node that opened each.
     var opener: [Link: Int] = [:]
     var links: Dictionary<Link, Int>.Keys { opener.keys }
@@ -97,6 +105,8 @@ public struct NodeSimulation {
         /// A dial failed: at once (the node is down, or the transport refused a
         /// second link), or at the connect timeout (across a partition).
         case dialFailed(from: Int, address: String, node: NodeID?)
+        /// A planner's city: workload, drills, measurements (`NodeSimulation+Plan`).
+        case plan(PlanEvent)
     }
 
     enum Wire {
@@ -121,17 +131,20 @@ public struct NodeSimulation {
             for i in 0..<32 { bytes[i] = UInt8(truncatingIfNeeded: x.next()) }
             return SigningKey(seed: Bytes32(bytes)!)
         }
-        let perCommunity = options.nodesPerCommunity
+        let shapes = options.shapes
+        var starts = [0]
+        for shape in shapes { starts.append(starts.last! + shape.nodes) }
+        self.starts = starts
         var nodeKeys: [SigningKey] = []
         var geneses: [GenesisDocument] = []
         var clients: [ClientLedger] = []
         var anchoringKeys: [SigningKey] = []
-        for c in 0..<options.communities {
-            let keys = (0..<perCommunity).map { key(1_000 + UInt64($0), community: c) }
-            let signers = (0..<options.signers).map { key(2_000 + UInt64($0), community: c) }
+        for (c, shape) in shapes.enumerated() {
+            let keys = (0..<shape.nodes).map { key(1_000 + UInt64($0), community: c) }
+            let signers = (0..<shape.residents).map { key(2_000 + UInt64($0), community: c) }
             let committee = key(3_000, community: c)
-            let genesis = SimCommunity.genesis(community: c, validatorKeys: Array(keys.prefix(options.validators)), committee: committee,
-                                               residents: signers.map(\.publicKey), blockInterval: options.blockInterval)
+            let genesis = SimCommunity.genesis(community: c, validatorKeys: Array(keys.prefix(shape.validators)), committee: committee,
+                                               residents: signers.map(\.publicKey), blockInterval: options.blockInterval, plan: options.plan)
             nodeKeys += keys
             geneses.append(genesis)
             clients.append(ClientLedger(residents: signers, committee: committee, provider: SimCommunity.providerKey(committee: committee),
@@ -144,39 +157,55 @@ public struct NodeSimulation {
         self.geneses = geneses
         self.clients = clients
         self.anchoringKeys = anchoringKeys
-        canonical = Array(repeating: [:], count: options.communities)
-        canonicalTime = Array(repeating: [0: 0], count: options.communities)
-        federation = options.communities > 1
+        canonical = Array(repeating: [:], count: shapes.count)
+        canonicalTime = Array(repeating: [0: 0], count: shapes.count)
+        federation = shapes.count > 1
             ? try? FederationDocument(sequence: 1, communities: geneses.map { FederationMember(genesis: $0, caCertificate: [0x30, 0x00]) })
             : nil
         network = SimNetwork(profile: options.link)
-        if options.communities > 1 {
+        if shapes.count > 1 {
             network.crossGroupProfile = options.cityLink
-            for i in nodeKeys.indices { network.groups[UInt64(i)] = i / perCommunity }
+            for c in shapes.indices { for i in starts[c]..<starts[c + 1] { network.groups[UInt64(i)] = c } }
+        }
+        if let plan = options.plan {
+            // A community spans about half a kilometre of its own network; city links go by class and distance.
+            for (c, community) in plan.communities.enumerated() { network.groupProfiles[c] = community.link.profile(km: 0.5) }
+            for a in plan.communities.indices {
+                for b in plan.communities.indices where a < b {
+                    let link = plan.cityLink(a, b)
+                    network.pairProfiles[SimNetwork.GroupPair(a, b)] = link.link.profile(km: link.km, loss: link.loss)
+                }
+            }
         }
         random = r.fork()
         faultRandom = r.fork()
         report = NodeSimulationReport(seed: options.seed)
         var skew = SimRandom(seed: options.seed ^ 0x636C_6F63_6B00)
-        for i in nodeKeys.indices {
-            let local = i % perCommunity
-            let role: NodeCoreRole = local < options.validators ? .validator : local < options.validators + options.observers ? .observer : .gateway
-            var node = SimNode(index: i, key: nodeKeys[i], role: role, community: i / perCommunity, seed: options.seed &* 131 &+ UInt64(i),
-                               shared: shared)
-            if options.clockSkewMillis > 0 {
-                node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
+        for (c, shape) in shapes.enumerated() {
+            for local in 0..<shape.nodes {
+                let i = starts[c] + local
+                let role: NodeCoreRole = local < shape.validators ? .validator : local < shape.validators + shape.observers ? .observer : .gateway
+                var node = SimNode(index: i, key: nodeKeys[i], role: role, community: c, seed: options.seed &* 131 &+ UInt64(i),
+                                   shared: shared)
+                if options.clockSkewMillis > 0 {
+                    node.wallOffsetMillis = Int64(skew.below(2 * options.clockSkewMillis + 1)) - Int64(options.clockSkewMillis)
+                }
+                nodes.append(node)
             }
-            nodes.append(node)
         }
+        for (c, genesis) in geneses.enumerated() { communityIndex[genesis.community] = c }
+        if let plan = options.plan { city = CityRun(plan: plan, communityOf: nodes.map(\.community)) }
     }
 
     /// The first community's genesis (every community starts at the same time).
     var genesis: GenesisDocument { geneses[0] }
     /// The nodes of community `c`.
-    func members(_ c: Int) -> Range<Int> { (c * options.nodesPerCommunity)..<((c + 1) * options.nodesPerCommunity) }
-    func isValidator(_ i: Int) -> Bool { i % options.nodesPerCommunity < options.validators }
+    func members(_ c: Int) -> Range<Int> { starts[c]..<starts[c + 1] }
+    func isValidator(_ i: Int) -> Bool { nodes[i].role == .validator }
+    /// Community `c`'s validators.
+    func validators(_ c: Int) -> [Int] { members(c).filter(isValidator) }
     /// The community whose chain records `tx`.
-    func community(of tx: Transaction) -> Int? { geneses.firstIndex { $0.community == tx.community } }
+    func community(of tx: Transaction) -> Int? { communityIndex[tx.community] }
 
     // MARK: - Running
 
@@ -186,13 +215,18 @@ public struct NodeSimulation {
             // Staggered by 97 µs, so nodes do not tick in lockstep.
             queue.schedule(.tick(i), at: .start + .microseconds(97 * i))
         }
-        queue.schedule(.submitNew, at: .start + .milliseconds(500))
+        if let plan = options.plan {
+            startPlan(plan)
+        } else {
+            queue.schedule(.submitNew, at: .start + .milliseconds(500))
+        }
         if let federation {
             // Each residents' committee adopts the city's document on its own chain, then the city works.
             for c in clients.indices {
-                clients[c].schedule(.federationAdoption(FederationAdoption(document: federation)), by: .committee, due: .start + .milliseconds(500))
+                clients[c].schedule(.federationAdoption(FederationAdoption(document: federation)), by: .committee,
+                                    due: .start + (options.plan == nil ? .milliseconds(500) : Self.setupDelay))
             }
-            queue.schedule(.cityWork, at: .start + .seconds(2))
+            if options.plan == nil { queue.schedule(.cityWork, at: .start + .seconds(2)) }
             if options.cityCutEvery > 0 { queue.schedule(.cityCut, at: .start + .seconds(2) + faultRandom.duration(below: .seconds(options.cityCutEvery))) }
         }
         let faultEnd = SimTime.start + .seconds(options.faultSeconds)
@@ -211,6 +245,7 @@ public struct NodeSimulation {
             if time > end { break }
             now = time
             report.events += 1
+            if report.events % 20_000 == 0, let progress { progress(now.sinceStart.inSeconds / end.sinceStart.inSeconds) }
             handle(event, faultsOn: time < faultEnd)
         }
         report.simulatedTime = now
@@ -281,6 +316,9 @@ public struct NodeSimulation {
             report.trace.append("t=\(formatTime(now)) heal")
             reopenCutLinks()
         case .endFaults:
+            if let city {
+                for k in city.faults.indices where city.faults[k].start != nil && city.faults[k].end == nil { endFault(k) }
+            }
             network.heal()
             report.trace.append("t=\(formatTime(now)) faults end: heal, restart every crashed node")
             reopenCutLinks()
@@ -336,6 +374,8 @@ public struct NodeSimulation {
                 // A node that is down refuses at once (its host answers).
                 handle(.dialFailed(from: i, address: address, node: node), faultsOn: faultsOn)
             }
+        case let .plan(event):
+            handle(event, plan: options.plan!)
         case let .dialFailed(i, address, node):
             guard nodes[i].alive else { return }
             report.dialFailures += 1
@@ -400,7 +440,7 @@ public struct NodeSimulation {
         }
         let record = PeerRecord(key: nodes[i].key, community: genesis.community, role: role, addresses: [Self.address(i)],
                                 sequence: clock, time: clock)
-        var seeds = members(c).prefix(options.validators).map { Self.address($0) }
+        var seeds = validators(c).map { Self.address($0) }
         // A gateway is seeded with the other communities' gateways too, as an operator wires a city.
         if nodes[i].role == .gateway {
             seeds += nodes.indices.filter { nodes[$0].role == .gateway && nodes[$0].community != c }.map { Self.address($0) }
@@ -410,6 +450,16 @@ public struct NodeSimulation {
         configuration.settings.compactEveryBlocks = options.compactEveryBlocks
         configuration.settings.referralResend = .seconds(options.referralResendSeconds)
         configuration.settings.checkpointReannounce = .seconds(options.referralResendSeconds)
+        if let p = options.plan?.protocolSettings {
+            configuration.settings.tick = .milliseconds(p.tickMillis)
+            configuration.settings.raft.electionTicks = Int(p.electionTimeoutMillis.lowerBound / p.tickMillis)
+            configuration.settings.raft.electionJitterTicks = max(1, Int((p.electionTimeoutMillis.upperBound - p.electionTimeoutMillis.lowerBound) / p.tickMillis))
+            configuration.settings.raft.heartbeatTicks = max(1, Int(p.heartbeatMillis / p.tickMillis))
+            configuration.settings.raft.preVote = p.preVote
+            configuration.settings.raft.checkQuorum = p.checkQuorum
+            configuration.settings.membership.targetPeers = p.gossipFanout
+            configuration.settings.membership.maxPeers = max(configuration.settings.membership.maxPeers, p.gossipFanout * 2)
+        }
         do {
             try nodes[i].start(configuration: configuration, genesis: genesis, virtualTime: now,
                                seed: options.seed &+ UInt64(i) &* 7919 &+ nodes[i].restarts,
@@ -471,7 +521,12 @@ public struct NodeSimulation {
         guard !live.isEmpty else { return }
         // Clients talk to observers when any is up (the path: submit through an observer).
         let observers = live.filter { nodes[$0].role == .observer }
-        let target = random.pick(observers.isEmpty ? live : observers)
+        let candidates = observers.isEmpty ? live : observers
+        // A planner's residents: each app talks to its own node (by its signer) and another only
+        // when that one is down; the campaign picks at random, to spread submissions over every path.
+        let mine = members(c).filter { nodes[$0].role == .observer }
+        let own: Int? = options.plan == nil || mine.isEmpty ? nil : mine[Int(tx.signer.raw.bytes[0]) % mine.count]
+        let target = own.flatMap { (o: Int) -> Int? in candidates.contains(o) ? o : nil } ?? random.pick(candidates)
         nodes[target].environment!.virtualTime = now
         let start: NodeDriver<SimNodeEnvironment>.SubmitStart
         do {
@@ -540,8 +595,14 @@ public struct NodeSimulation {
             fail(.safety, node: i, "applied block \(height) \(hash.hex) but another node applied \(known.hex)")
             return
         }
-        if canonical[c][height] == nil { report.firstApplied.append(now) }
+        let first = canonical[c][height] == nil
+        if first { report.firstApplied.append(now) }
         canonical[c][height] = hash
+        if city != nil {
+            let index = communityIndex, environment = nodes[i].environment
+            city!.applied(block, node: i, community: c, first: first, at: now, communityIndex: { index[$0] },
+                          appliedOK: { environment?.committedPlace(of: $0)?.applied == true })
+        }
         if let previous = canonicalTime[c][height - 1], block.header.time < previous {
             fail(.blockTime, node: i, "block \(height)'s time \(block.header.time) is before block \(height - 1)'s \(previous)")
             return
@@ -585,7 +646,16 @@ public struct NodeSimulation {
     mutating func send(_ wire: Wire, from i: Int, to j: Int) {
         guard i != j else { return }
         report.messagesSent += 1
-        for time in network.deliveries(from: UInt64(i), to: UInt64(j), now: now, random: &random) {
+        var size = 0
+        if city != nil {
+            let label: String
+            switch wire {
+            case let .consensus(bytes): (label, size) = (CityRun.label(consensus: bytes), bytes.count)
+            case let .gossip(message): (label, size) = (CityRun.label(gossip: message), message.encoded().count)
+            }
+            city!.sent(label, size: size, from: i, to: j, at: now)
+        }
+        for time in network.deliveries(from: UInt64(i), to: UInt64(j), size: size + CityRun.framing, now: now, random: &random) {
             queue.schedule(.deliver(to: j, from: i, wire), at: time)
         }
     }

@@ -29,8 +29,29 @@ public struct NodeSimulationOptions: Sendable, Hashable {
     public var referralEvery: UInt64 = 3
     /// Gateways send unanswered referrals again this often (seconds; the node's default is 30).
     public var referralResendSeconds: Int64 = 5
-    /// Nodes of each community: validators, observers and, in a city, its gateway.
-    public var nodesPerCommunity: Int { validators + observers + (communities > 1 ? 1 : 0) }
+    /// A planner's city (`civitas sim city`): communities of their own size,
+    /// place, network and workload, drills and the protocol's settings; it
+    /// replaces the campaign's uniform communities, rates and random faults.
+    public var plan: CityPlan?
+    /// Each community's size: the plan's, or `communities` of the same.
+    public var shapes: [CommunityShape] {
+        if let plan {
+            return plan.communities.map {
+                CommunityShape(validators: $0.validators.count, observers: $0.observers, gateway: $0.gateway, residents: $0.residents)
+            }
+        }
+        return Array(repeating: CommunityShape(validators: validators, observers: observers, gateway: communities > 1, residents: signers),
+                     count: communities)
+    }
+
+    /// One community's nodes (validators first, then observers, then its gateway) and residents.
+    public struct CommunityShape: Sendable, Hashable {
+        public var validators: Int
+        public var observers: Int
+        public var gateway: Bool
+        public var residents: Int
+        public var nodes: Int { validators + observers + (gateway ? 1 : 0) }
+    }
     /// Mean simulated seconds between crashes (any node), and between partitions.
     public var crashEvery: UInt64 = 6
     public var partitionEvery: UInt64 = 8
@@ -68,6 +89,28 @@ public struct NodeSimulationOptions: Sendable, Hashable {
     }
 
     public init(seed: UInt64) { self.seed = seed }
+
+    /// The options that run `plan`: its communities and settings, its
+    /// duration, then `settleSeconds` without new work or faults in which
+    /// everything must converge (the campaign's final checks); no campaign faults.
+    public static func city(_ plan: CityPlan, settleSeconds: UInt64 = 60) -> NodeSimulationOptions {
+        var o = NodeSimulationOptions(seed: plan.seed)
+        o.plan = plan
+        o.communities = plan.communities.count
+        o.faultSeconds = plan.durationSeconds
+        o.quietSeconds = settleSeconds
+        o.crashEvery = 0
+        o.partitionEvery = 0
+        o.cityCutEvery = 0
+        o.clockStepEvery = 0
+        o.referralEvery = 0
+        o.submissionsPerSecond = 0
+        o.blockInterval = plan.protocolSettings.blockIntervalMillis
+        o.compactEveryBlocks = 1_024
+        o.referralResendSeconds = 30
+        o.retryMillis = 30_000
+        return o
+    }
 
     /// The campaign's options for `seed`: fault rates, loss and sizes vary by seed.
     public static func drawn(seed: UInt64) -> NodeSimulationOptions {

@@ -5,7 +5,7 @@ import CivitasNodeCore
 
 /// What a node campaign run did, and the first invariant it broke, if any.
 public struct NodeSimulationReport: Sendable {
-    public enum Property: String, Sendable {
+    public enum Property: String, Sendable, CaseIterable {
         case safety = "one block per height"
         case certificate = "certified blocks only"
         case order = "blocks applied in order"

@@ -95,6 +95,28 @@ struct ClientLedger {
     /// refers; the social organisation answers a neighbour's referral).
     enum Member { case committee, elders }
 
+    /// Residents (signers 0..<residents).
+    var residents: Int { committee }
+
+    /// A planner's workload: `payload` signed now by `member`, or by resident `resident`.
+    mutating func make(_ payload: TransactionPayload, by member: Member?, resident: Int = 0, time: Timestamp, at now: SimTime) -> Transaction {
+        let s = member.map { $0 == .committee ? committee : elders } ?? resident
+        return sign(payload, by: s, time: time, at: now)
+    }
+
+    /// The follow-ups due at `now` (the workload of a planner's city submits them as they fall due).
+    mutating func due(time: Timestamp, at now: SimTime) -> [Transaction] {
+        var out: [Transaction] = []
+        while let i = followUps.firstIndex(where: { $0.due <= now }) {
+            let f = followUps.remove(at: i)
+            out.append(sign(f.payload, by: f.signer, time: time, at: now))
+        }
+        return out
+    }
+
+    /// The subject of resident `s`.
+    func residentSubject(_ s: Int) -> SubjectID { SubjectID(deriving: signers[s].publicKey) }
+
     /// `payload`, signed by `member`, to be submitted once `due` (a person's own step, not a follow-up).
     mutating func schedule(_ payload: TransactionPayload, by member: Member, due: SimTime) {
         followUps.append((due, member == .committee ? committee : elders, payload))

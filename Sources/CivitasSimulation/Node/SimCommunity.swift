@@ -28,10 +28,13 @@ enum SimCommunity {
         return CommunityID(c < names.count ? names[c] : "community-\(c + 1)")!
     }
 
+    /// A planner's community (`plan`) takes its own name, its validators'
+    /// subjects, its checkpoint interval and the sample's real response deadlines.
     static func genesis(community c: Int = 0, validatorKeys: [SigningKey], committee: SigningKey, residents: [PublicKey],
-                        blockInterval: UInt64) -> GenesisDocument {
+                        blockInterval: UInt64, plan: CityPlan? = nil) -> GenesisDocument {
         var sample = SampleCommunity.lianhuaEast
-        sample.community = name(c)
+        sample.community = plan.flatMap { CommunityID($0.communities[c].name) } ?? name(c)
+        if let plan { sample.validatorSubjects = plan.communities[c].validators }
         // The residents' committee signs with the simulation's key; the other
         // members sign nothing here, so keys derived from it are enough.
         let others = SampleKeys(seed: committee.publicKey.raw.bytes)
@@ -39,8 +42,12 @@ enum SimCommunity {
         parameters.maxBlockTransactions = 500
         parameters.maxBlockBytes = 256 << 10
         parameters.blockInterval = blockInterval
-        parameters.responseDeadlines = [ResponseDeadline(serviceCode: "elevator", seconds: 10),
-                                        ResponseDeadline(serviceCode: "streetlight", seconds: 30)]
+        if let plan {
+            parameters.checkpointInterval = plan.protocolSettings.checkpointInterval
+        } else {
+            parameters.responseDeadlines = [ResponseDeadline(serviceCode: "elevator", seconds: 10),
+                                            ResponseDeadline(serviceCode: "streetlight", seconds: 30)]
+        }
         let generated = residents.enumerated().map { i, key in
             GenesisSubject(key: key, displayName: "Resident \(i + 1)", unit: "\(i / 4 + 1)-\(i % 4 + 1)", roles: RoleSet([.resident]))
         }

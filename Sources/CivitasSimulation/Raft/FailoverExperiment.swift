@@ -6,9 +6,13 @@ import CivitasRaft
 public struct FailoverExperiment: Sendable {
     public var nodes: Int = 5
     /// Election timeout range in milliseconds (Raft draws uniformly from it).
-    public var electionTimeoutMs: ClosedRange<Int> = 150...300
+    public var electionTimeoutMs: ClosedRange<Int> = 1_000...2_000
     /// Heartbeat interval in milliseconds.
-    public var heartbeatMs: Int = 50
+    public var heartbeatMs: Int = 100
+    /// Raft's tick: timeouts and heartbeats are whole ticks (the node's default, 100 ms).
+    public var tickMs: Int = 100
+    public var preVote = true
+    public var checkQuorum = true
     /// One-way link latency in milliseconds (plus up to 10% jitter).
     public var latencyMs: Double = 5
     public var trials: Int = 1000
@@ -30,10 +34,13 @@ public struct FailoverExperiment: Sendable {
         var o = RaftSimulationOptions()
         o.voters = nodes
         o.spares = 0
-        o.tick = .milliseconds(1)
-        o.raft.electionTicks = electionTimeoutMs.lowerBound
-        o.raft.electionJitterTicks = electionTimeoutMs.upperBound - electionTimeoutMs.lowerBound
-        o.raft.heartbeatTicks = max(1, heartbeatMs)
+        let tick = max(1, tickMs)
+        o.tick = .milliseconds(tick)
+        o.raft.electionTicks = max(1, electionTimeoutMs.lowerBound / tick)
+        o.raft.electionJitterTicks = max(1, (electionTimeoutMs.upperBound - electionTimeoutMs.lowerBound) / tick)
+        o.raft.heartbeatTicks = max(1, heartbeatMs / tick)
+        o.raft.preVote = preVote
+        o.raft.checkQuorum = checkQuorum
         // To the kernel's microsecond, truncated (`Duration.milliseconds(2.3)` holds 2.2999…
         // ms, the binary fraction, which the kernel would truncate to one microsecond less).
         let latency = Duration.microseconds(Int64(latencyMs * 1_000))
