@@ -54,8 +54,10 @@ extension NodeCore {
     /// has had nothing in flight and no progress for `stallMillis` starts
     /// block sync afresh from its applied head (docs/gossip.md tells the stall it guards against).
     mutating func restartStalledSync() {
-        let behind = blockSync.targetHeight > applied.height || !sealedAhead.isEmpty
-        guard behind, blockSync.outstanding == 0, now - lastProgress >= configuration.settings.stallAfter else { return }
+        // The checks on the core's own fields first: at an idle tick the
+        // others would each read a collection's storage elsewhere in memory.
+        guard now - lastProgress >= configuration.settings.stallAfter,
+              blockSync.targetHeight > applied.height || !sealedAhead.isEmpty, blockSync.outstanding == 0 else { return }
         blockSync = BlockSync(height: applied.height, head: applied.hash, verifier: verifier, settings: configuration.settings.blockSync)
         lastProgress = now
         for peer in syncPeers {

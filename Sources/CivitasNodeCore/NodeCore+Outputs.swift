@@ -15,8 +15,9 @@ extension NodeCore {
             pendingReady = ready
             out.raft = ready
         }
-        let result = out
-        out = NodeOutput()
+        // Swapped out, not copied and reset: a tick that produced nothing moves no arrays.
+        var result = NodeOutput()
+        swap(&result, &out)
         return result
     }
 

@@ -104,6 +104,11 @@ extension NodeCore {
     mutating func accept(_ block: SealedBlock) {
         guard block.height > applied.height, sealedAhead[block.height] == nil else { return }
         sealedAhead[block.height] = block
+        defer {
+            // Emptied, they hold no storage of their own: every tick reads them.
+            if sealedAhead.isEmpty { sealedAhead = [:] }
+            if unsealed.isEmpty { unsealed = [:] }
+        }
         while let next = sealedAhead.removeValue(forKey: applied.height + 1) {
             let hash = next.header.hash
             guard next.header.previous == applied.hash else {
