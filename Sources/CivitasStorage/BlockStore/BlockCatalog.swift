@@ -21,16 +21,16 @@ struct BlockCatalog: Equatable {
     var segments: [Segment] = []
     /// Indexed by height - 1.
     var locations: [Location] = []
-    /// Header hashes, indexed by height - 1.
+    /// Header hashes, indexed by height - 1. (The index by hash is the
+    /// store's, built when first asked: the node never asks, and it cost
+    /// every node ~64 bytes per block.)
     var hashes: [Hash] = []
-    var heights: [Hash: UInt64] = [:]
 
     var count: UInt64 { UInt64(locations.count) }
 
     mutating func add(_ location: Location, hash: Hash) {
         locations.append(location)
         hashes.append(hash)
-        heights[hash] = UInt64(locations.count)
     }
 
     // MARK: The index file
@@ -105,7 +105,7 @@ struct BlockCatalog: Equatable {
             }
             catalog.locations.reserveCapacity(blockCount)
             catalog.hashes.reserveCapacity(blockCount)
-            catalog.heights.reserveCapacity(blockCount)
+            var seen = Set<Hash>(minimumCapacity: blockCount)
             var segment = -1
             var previousEnd = 0
             for i in 0..<blockCount {
@@ -128,7 +128,7 @@ struct BlockCatalog: Equatable {
                     return .failure(BlockItemDamage("has an impossible place for height \(height)"))
                 }
                 previousEnd = Int(offset) + BlockFormat.itemHeaderSize + length
-                guard catalog.heights.updateValue(height, forKey: hash) == nil else {
+                guard seen.insert(hash).inserted else {
                     return .failure(BlockItemDamage("lists one hash at two heights"))
                 }
                 catalog.locations.append(Location(offset: Int(offset), length: Int32(length), segment: Int32(s)))

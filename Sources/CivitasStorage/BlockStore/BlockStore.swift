@@ -43,6 +43,9 @@ public final class BlockStore {
     /// Synced block records follow the active segment's last sync marker.
     private var needsMarker = false
     private var readFiles: [Int: any StorageFile] = [:]
+    /// Heights by header hash, built up to the head when `height(of:)` is asked.
+    private var heightIndex: [Hash: UInt64] = [:]
+    private var heightIndexed = 0
     /// What `blocks/index` on disk covers.
     private var indexed = IndexedState(segments: 0, end: 0, blocks: 0)
     private var failure: String?
@@ -260,7 +263,13 @@ public final class BlockStore {
     }
 
     /// The height of the block whose header hash is `hash`.
-    public func height(of hash: Hash) -> UInt64? { catalog.heights[hash] }
+    public func height(of hash: Hash) -> UInt64? {
+        while heightIndexed < catalog.hashes.count {
+            heightIndex[catalog.hashes[heightIndexed]] = UInt64(heightIndexed + 1)
+            heightIndexed += 1
+        }
+        return heightIndex[hash]
+    }
 
     /// The stored bytes of the block at `height` (`SealedBlock.encoded()`), checksum verified: what a peer is sent.
     public func encodedBlock(at height: UInt64) throws(StorageError) -> [UInt8]? {
@@ -277,7 +286,7 @@ public final class BlockStore {
 
     /// The block whose header hash is `hash`.
     public func block(hash: Hash) throws(StorageError) -> SealedBlock? {
-        guard let h = catalog.heights[hash] else { return nil }
+        guard let h = height(of: hash) else { return nil }
         return try block(at: h)
     }
 
