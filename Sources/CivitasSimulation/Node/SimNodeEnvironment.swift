@@ -17,11 +17,11 @@ import CivitasTime
 final class SimNodeEnvironment: NodeEnvironment {
     static let walDirectory = "/node/wal"
     static let blocksDirectory = "/node/blocks"
-    /// The write-ahead log's segments on the simulated disk: 1 MiB, not the
+    /// The write-ahead log's segments on the simulated disk: 256 KiB, not the
     /// real node's 64 MiB. Segments roll and compacted ones are removed as on
     /// a real disk, only sooner: a simulated validator's log is held in
     /// memory, and a city of them held several MiB each after an hour.
-    static let walOptions = WALOptions(segmentSize: 1 << 20)
+    static let walOptions = WALOptions(segmentSize: 256 << 10)
 
     /// Something the node asked the world to do; the simulation carries it out after each driver call.
     enum Outgoing {
