@@ -177,7 +177,11 @@ struct GovernanceTables: Sendable {
     var digests: [Int: Hash] = [:]
     var supervision: [Int: [ProviderSupervision]] = [:]
 
-    var head: VersionedValue<HeadEntry>
+    /// The head: the last block (changed once per block) and the transaction
+    /// counts (changed by every transaction), kept apart so that a
+    /// transaction's version costs two counts, not a whole head entry.
+    var lastBlock: VersionedValue<HeadEntry>
+    var counts: VersionedValue<(applied: UInt64, rejected: UInt64)>
     var nonces = VersionedTable<PublicKey, NonceEntry>()
     var subjects = VersionedTable<SubjectID, SubjectEntry>()
     var notices = VersionedTable<Hash, NoticeEntry>()
@@ -209,7 +213,15 @@ struct GovernanceTables: Sendable {
     var currentFederation = VersionedValue<UInt64?>(nil)
 
     init(head: HeadEntry) {
-        self.head = VersionedValue(head)
+        lastBlock = VersionedValue(head)
+        counts = VersionedValue((head.appliedTransactions, head.rejectedTransactions))
+    }
+
+    /// The head entry at `position`.
+    func head(at position: Int) -> HeadEntry {
+        var head = lastBlock.value(at: position)
+        (head.appliedTransactions, head.rejectedTransactions) = counts.value(at: position)
+        return head
     }
 
     /// Records `change`, the one that makes position `p` (reading the tables at `p - 1`).
@@ -283,26 +295,26 @@ struct GovernanceTables: Sendable {
             rewardOffers.record(offer.id, offer, at: p)
             redeemed.record(totals.subject, totals, at: p)
         case let .transactionRecorded(t):
-            var h = head.value(at: before)
+            var c = counts.value(at: before)
             if t.isApplied {
                 appliedTransactions.record(t.id, AppliedTransaction(id: t.id, kind: t.kind, height: t.height, index: t.index), at: p)
-                h.appliedTransactions += 1
+                c.applied += 1
             } else {
-                h.rejectedTransactions += 1
+                c.rejected += 1
             }
-            head.record(h, at: p)
+            counts.record(c, at: p)
         case let .blockRecorded(b):
-            var h = head.value(at: before)
+            var h = lastBlock.value(at: before)
             h.height = b.height
             h.hash = b.hash
             h.time = b.time
-            head.record(h, at: p)
+            lastBlock.record(h, at: p)
         }
     }
 
     /// The tables as they stood at `position`, as a history of their own (at position 0).
     func rebased(at position: Int) -> GovernanceTables {
-        var t = GovernanceTables(head: head.value(at: position))
+        var t = GovernanceTables(head: head(at: position))
         t.nonces = nonces.rebased(at: position)
         t.subjects = subjects.rebased(at: position)
         t.notices = notices.rebased(at: position)

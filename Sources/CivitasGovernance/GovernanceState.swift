@@ -69,7 +69,7 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
 
     // MARK: - Tables
 
-    public var head: HeadEntry { read { $0.head.value(at: $1) } }
+    public var head: HeadEntry { read { $0.head(at: $1) } }
     public var nonces: [PublicKey: NonceEntry] { read { $0.nonces.materialized(at: $1) } }
     public var subjects: [SubjectID: SubjectEntry] { read { $0.subjects.materialized(at: $1) } }
     public var notices: [Hash: NoticeEntry] { read { $0.notices.materialized(at: $1) } }
@@ -226,7 +226,7 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
             let all = t.assignments.values(at: position).joined().map { a in
                 (assignment: a, deadline: t.serviceRequests.value(a.request, at: position)?.deadline ?? 0)
             }
-            return ProviderSupervision.figures(of: all, now: t.head.value(at: position).time)
+            return ProviderSupervision.figures(of: all, now: t.head(at: position).time)
         }
     }
 
@@ -256,7 +256,7 @@ public struct GovernanceState: GovernanceReader, GovernanceStore, Sendable {
 
     private static func snapshot(_ t: GovernanceTables, at p: Int) -> GovernanceSnapshot {
         GovernanceSnapshot(
-            head: t.head.value(at: p), nonces: t.nonces.values(at: p), subjects: t.subjects.values(at: p), notices: t.notices.values(at: p),
+            head: t.head(at: p), nonces: t.nonces.values(at: p), subjects: t.subjects.values(at: p), notices: t.notices.values(at: p),
             proposals: t.proposals.values(at: p), ballots: t.ballots.values(at: p).flatMap(\.values), tallies: t.tallies.values(at: p),
             serviceRequests: t.serviceRequests.values(at: p), assignments: Array(t.assignments.values(at: p).joined()),
             serviceEvents: Array(t.serviceEvents.values(at: p).joined()), volunteerRecords: t.volunteerRecords.values(at: p),
