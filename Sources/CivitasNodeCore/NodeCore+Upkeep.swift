@@ -2,10 +2,36 @@ import CivitasCodec
 import CivitasLedger
 import CivitasRaft
 import CivitasGossip
-import CivitasTime
+public import CivitasTime
 
 /// The mempool's upkeep: displaced and stale transactions, and offering pending ones again.
 extension NodeCore {
+    // MARK: - When the next tick matters
+
+    /// The earliest instant at which `tick` could do more than read the
+    /// clocks, if no input arrives first: the earliest of the core's timers
+    /// (a Raft tick, upkeep, status reports, membership, dissemination, the
+    /// city overlay), or `now` while work waits that every tick carries on (a
+    /// leader's production from a non-empty mempool or learners to add,
+    /// transactions to admit or publish, votes to resend, blocks to sync or
+    /// apply). A shell may skip ticks before it; an input can change it, so a
+    /// shell asks again after each input.
+    public var nextWake: MonotonicTime {
+        let producing = raft?.role == .leader && (mempool.count > 0 || !configuration.learnerKeys.isEmpty)
+        if producing || !inbox.isEmpty || !unpublished.isEmpty || !unsealed.isEmpty || !sealedAhead.isEmpty
+            || !inFlight.isEmpty || blockSync.outstanding > 0 || blockSync.targetHeight > applied.height {
+            return now
+        }
+        var wake = min(nextMaintenance, nextStatus, membershipWake)
+        if raft != nil { wake = min(wake, lastRaftTick + configuration.settings.tick) }
+        if let plumtreeWake { wake = min(wake, plumtreeWake) }
+        if city != nil {
+            wake = min(wake, nextCheckpointReannounce)
+            if let cityWake { wake = min(wake, cityWake) }
+        }
+        return wake
+    }
+
     // MARK: - Mempool upkeep
 
     mutating func note(_ displaced: [EvictedTransaction]) {

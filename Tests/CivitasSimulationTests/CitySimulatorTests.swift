@@ -85,6 +85,18 @@ import Testing
         #expect(resealed.digest == decoded.digest)
     }
 
+    /// Nodes tick only where their drivers have something to do (and after
+    /// each input): the run is the one where every node ticks at every grid
+    /// point, byte for byte, through crashes, elections and the settle.
+    @Test func skippingIdleTicksChangesNothing() throws {
+        let plan = Self.short(try Self.load("validator-crash").plan, seconds: 40)
+        let skipping = NodeSimulation.run(plan, replay: "r", settleSeconds: 20)
+        let everyTick = NodeSimulation.run(plan, replay: "r", settleSeconds: 20, everyTick: true)
+        #expect(skipping.city.safety.passed && everyTick.city.safety.passed)
+        #expect(skipping.city.digest == everyTick.city.digest, "\(skipping.run.summary)\n\(everyTick.run.summary)")
+        #expect(skipping.run.events < everyTick.run.events / 2, "\(skipping.run.events) events, \(everyTick.run.events) stepping every node")
+    }
+
     @Test func aLeaderCutOffIsReplacedAndTheFiguresShowIt() throws {
         let plan = Self.short(try Self.load("leader-isolated").plan, seconds: 60)
         let (report, _) = NodeSimulation.run(plan, replay: "r")

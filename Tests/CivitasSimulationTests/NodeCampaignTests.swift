@@ -45,6 +45,25 @@ import Testing
         #expect(c.run().digest != first.digest)
     }
 
+    /// A node ticks only where its driver has something to do and after its
+    /// inputs: through crashes, partitions, loss and clock steps the run is
+    /// the one where every node ticks at every grid point, with fewer events
+    /// (a busy community's leader and validators have work at most ticks).
+    @Test(arguments: [1, 2])
+    func skippingIdleTicksChangesNothing(seed: UInt64) {
+        var o = Self.options(seed: seed)
+        o.clockStepEvery = 4
+        o.clockSkewMillis = 1_000
+        var reference = o
+        reference.everyTick = true
+        var a = NodeSimulation(options: o), b = NodeSimulation(options: reference)
+        let skipping = a.run(), everyTick = b.run()
+        #expect(skipping.passed && everyTick.passed, "\(skipping.summary)\n\(everyTick.summary)")
+        #expect(skipping.digest == everyTick.digest, "\(skipping.summary)\n\(everyTick.summary)")
+        #expect(skipping.crashes + skipping.partitions > 0 && skipping.clockSteps > 0)
+        #expect(skipping.events < everyTick.events * 4 / 5, "\(skipping.events) events, \(everyTick.events) ticking every node")
+    }
+
     /// Timers run on the monotonic clock, so a wall clock stepping back
     /// freezes nothing: the leader's clock goes back 30 s mid-run and blocks
     /// keep coming as before, block times never go back (the leader stamps the

@@ -2,7 +2,7 @@ import CivitasCodec
 public import CivitasGossip
 public import CivitasLedger
 import CivitasRaft
-import CivitasTime
+public import CivitasTime
 
 /// The one code that carries out `NodeCore`'s outputs, generic over the
 /// world it runs in (`NodeEnvironment`): the real node and the simulator
@@ -42,8 +42,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     static var maxRecordsDue: Int { 4_096 }
     /// When this gateway next sends its unanswered referrals again.
     private var nextReferralResend: MonotonicTime
-    /// When waiting submissions were last checked for their deadline.
-    private var nextExpiry: MonotonicTime = .origin
+    /// The earliest deadline of the waiting submissions (`.max`: none waits).
+    private var nextExpiry: MonotonicTime = .max
 
     private typealias Waiter = SubmissionWaiter
     public typealias SubmitStart = SubmissionStart
@@ -79,21 +79,36 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     // MARK: - Inputs
 
     /// Time passed: the core's timers run, waits past their deadline end.
-    public mutating func tick() throws {
+    /// Time passes: the core's timers run. Returns `nextWake`, when ticking
+    /// next matters if no input comes first.
+    @discardableResult
+    public mutating func tick() throws -> MonotonicTime {
         let now = environment.monotonicNow
         core.tick(now: now, wall: environment.wallMillis, view: view)
         try drain()
-        if now >= nextExpiry {
-            nextExpiry = now + .milliseconds(50)
-            expireWaiters(now: now)
-        }
+        if now >= nextExpiry { expireWaiters(now: now) }
         if now >= nextReferralResend {
             nextReferralResend = now + core.configuration.settings.referralResend
             relaying = relaying.filter { now - $0.value < core.configuration.settings.referralResend }
             try resendUnansweredReferrals()
             try drain()
         }
+        return nextWake
     }
+
+    /// The earliest instant at which `tick` could do more than read the
+    /// clocks, if no input arrives first (`NodeCore.nextWake`, and the
+    /// driver's own: a waiting submission's deadline, the referrals' resend,
+    /// neighbours' records still to record). A shell may skip ticks before
+    /// it and must tick again after each input.
+    public var nextWake: MonotonicTime {
+        if !recordsDue.isEmpty { return core.now }
+        return min(core.nextWake, nextReferralResend, nextExpiry)
+    }
+
+    /// `nextWake`, read in place: a shell that keeps its drivers in a
+    /// collection reads it without copying the driver (and retaining all it holds).
+    public mutating func readNextWake() -> MonotonicTime { nextWake }
 
     /// A client's transaction. With `wait`, a transaction admitted (or
     /// already pending) is answered when it commits here or the wait ends.
@@ -127,7 +142,9 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         guard let wait, wait > .zero else { return .answered(accepted) }
         let ticket = SubmissionTicket(value: nextTicket)
         nextTicket += 1
-        waiting[id, default: []].append(Waiter(ticket: ticket, deadline: environment.monotonicNow + wait))
+        let deadline = environment.monotonicNow + wait
+        waiting[id, default: []].append(Waiter(ticket: ticket, deadline: deadline))
+        nextExpiry = min(nextExpiry, deadline)
         return .waiting(ticket)
     }
 
@@ -369,10 +386,14 @@ public struct NodeDriver<Environment: NodeEnvironment> {
 
     private mutating func expireWaiters(now: MonotonicTime) {
         var due: [SubmissionTicket] = []
-        for (id, list) in waiting where list.contains(where: { $0.deadline <= now }) {
-            due += list.filter { $0.deadline <= now }.map(\.ticket)
+        nextExpiry = .max
+        for (id, list) in waiting {
             let rest = list.filter { $0.deadline > now }
-            waiting[id] = rest.isEmpty ? nil : rest
+            if rest.count < list.count {
+                due += list.filter { $0.deadline <= now }.map(\.ticket)
+                waiting[id] = rest.isEmpty ? nil : rest
+            }
+            for waiter in rest { nextExpiry = min(nextExpiry, waiter.deadline) }
         }
         for ticket in due.sorted() { environment.submissionFinished(ticket, nil) }
     }

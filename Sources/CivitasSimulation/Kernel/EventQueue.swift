@@ -1,11 +1,14 @@
 /// A priority queue of timed events. Ties are broken by insertion order, so
-/// the order of events is a pure function of the schedule.
+/// the order of events is a pure function of the schedule; events scheduled
+/// `first` come before the others at their instant (a node's tick precedes
+/// what else happens at that instant, however early either was scheduled).
 ///
 /// The heap orders small keys; events live in a slot array and are moved
 /// only twice (in and out), which matters when events carry messages.
 public struct EventQueue<Event> {
     private struct Key {
         let time: SimTime
+        /// Insertion order, with the top bit set for events not scheduled `first`.
         let sequence: UInt64
         let slot: Int
         @inline(__always) func before(_ o: Key) -> Bool { time < o.time || (time == o.time && sequence < o.sequence) }
@@ -21,9 +24,10 @@ public struct EventQueue<Event> {
     public var count: Int { heap.count }
     public var isEmpty: Bool { heap.isEmpty }
 
-    /// Schedules `event` at `time`.
-    public mutating func schedule(_ event: Event, at time: SimTime) {
+    /// Schedules `event` at `time`; `first`: before the events at `time` not scheduled first.
+    public mutating func schedule(_ event: Event, at time: SimTime, first: Bool = false) {
         sequence &+= 1
+        let order = first ? sequence : sequence | 1 << 63
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
@@ -32,7 +36,7 @@ public struct EventQueue<Event> {
             slot = slots.count
             slots.append(event)
         }
-        heap.append(Key(time: time, sequence: sequence, slot: slot))
+        heap.append(Key(time: time, sequence: order, slot: slot))
         var i = heap.count - 1
         let key = heap[i]
         while i > 0 {

@@ -12,9 +12,12 @@ extension NodeSimulation {
     /// command that runs it again) and the run's own report.
     /// `settleSeconds`: the time without new work or faults after the plan's
     /// duration, in which everything must converge (the final checks).
-    public static func run(_ plan: CityPlan, replay: String, settleSeconds: UInt64 = 60,
+    /// `everyTick`: step every node at every grid point (`NodeSimulationOptions.everyTick`).
+    public static func run(_ plan: CityPlan, replay: String, settleSeconds: UInt64 = 60, everyTick: Bool = false,
                            progress: ((Double) -> Void)? = nil) -> (city: CityReport, run: NodeSimulationReport) {
-        var sim = NodeSimulation(options: .city(plan, settleSeconds: settleSeconds))
+        var options = NodeSimulationOptions.city(plan, settleSeconds: settleSeconds)
+        options.everyTick = everyTick
+        var sim = NodeSimulation(options: options)
         sim.progress = progress
         let run = sim.run()
         return (sim.city!.report(sim, replay: replay), run)

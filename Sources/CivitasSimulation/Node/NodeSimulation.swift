@@ -4,6 +4,7 @@ import CivitasGovernance
 import CivitasLedger
 import CivitasNodeCore
 import CivitasRaft
+import CivitasTime
 
 /// The node campaign: a community of validators and observers, each running
 /// the product's node driver (`NodeDriver`) over a simulated world
@@ -37,6 +38,10 @@ public struct NodeSimulation {
     let nodeKeys: [SigningKey]
     var nodes: [SimNode] = []
     var queue = EventQueue<Event>()
+    /// Per node: the grid instant of its last tick, and of the tick event it
+    /// waits for (a tick event at another instant is stale and skipped).
+    var lastTick: [SimTime?] = []
+    var tickDue: [SimTime?] = []
     var network: SimNetwork
     var random: SimRandom
     var faultRandom: SimRandom
@@ -210,10 +215,11 @@ public struct NodeSimulation {
     // MARK: - Running
 
     public mutating func run() -> NodeSimulationReport {
+        lastTick = Array(repeating: nil, count: nodes.count)
+        tickDue = Array(repeating: nil, count: nodes.count)
         for i in nodes.indices {
             start(i)
-            // Staggered by 97 µs, so nodes do not tick in lockstep.
-            queue.schedule(.tick(i), at: .start + .microseconds(97 * i))
+            if options.everyTick { queue.schedule(.tick(i), at: tickGrid(i, atOrAfter: .start), first: true) }
         }
         if let plan = options.plan {
             startPlan(plan)
@@ -257,8 +263,14 @@ public struct NodeSimulation {
     mutating func handle(_ event: Event, faultsOn: Bool) {
         switch event {
         case let .tick(i):
-            queue.schedule(.tick(i), at: now + .milliseconds(options.tickMillis))
-            call(i) { try $0.tick() }
+            if options.everyTick {
+                queue.schedule(.tick(i), at: now + .milliseconds(options.tickMillis), first: true)
+                call(i) { try $0.tick() }
+                return
+            }
+            guard tickDue[i] == now else { return }  // stale: rescheduled earlier, or already ticked
+            tickDue[i] = nil
+            tick(i)
         case let .deliver(to, from, wire):
             guard nodes[to].alive else { return }
             // A message queued on a link that closed before it arrived is lost with the link.
@@ -470,6 +482,12 @@ public struct NodeSimulation {
             return
         }
         nodes[i].appliedHeight = nodes[i].storedHeight
+        if !options.everyTick {
+            // Its first tick is its first grid point after the boot (at the
+            // run's start, its first; a tick comes first at its instant).
+            lastTick[i] = now > .start ? tickGrid(i, atOrBefore: now) : nil
+            scheduleTick(i, at: tickGrid(i, atOrAfter: now > .start ? now + .microseconds(1) : now))
+        }
     }
 
     /// Node `i`'s wall clock moves by `millis` (its monotonic clock does not).
@@ -483,8 +501,7 @@ public struct NodeSimulation {
     /// Runs one input on node `i`'s driver at the current time and carries out
     /// what its environment collected. A storage failure is a crash of that node.
     mutating func call(_ i: Int, _ body: (inout NodeDriver<SimNodeEnvironment>) throws -> Void) {
-        guard nodes[i].alive else { return }
-        nodes[i].environment!.virtualTime = now
+        guard catchUp(i) else { return }
         do {
             try body(&nodes[i].driver!)
         } catch {
@@ -492,6 +509,77 @@ public struct NodeSimulation {
             return
         }
         flush(i)
+        tickAfterInput(i)
+    }
+
+    // MARK: - Ticks
+
+    /// Before an input to node `i`: the grid points since its last tick were
+    /// skipped as idle, and the last of them ticks now, so the input finds the
+    /// node's clocks where a node stepped at every grid point would have them.
+    /// False if the node is down (or storage failed in that tick).
+    mutating func catchUp(_ i: Int) -> Bool {
+        guard nodes[i].alive else { return false }
+        if !options.everyTick, let g = tickGrid(i, atOrBefore: now), lastTick[i].map({ g > $0 }) ?? true {
+            step(i, at: g)
+            guard nodes[i].alive else { return false }
+        }
+        nodes[i].environment!.virtualTime = now
+        return true
+    }
+
+    /// After an input to node `i`: it ticks where its driver now needs to
+    /// (the input may have left it work for the next grid point, or set a timer).
+    mutating func tickAfterInput(_ i: Int) {
+        guard !options.everyTick, nodes[i].alive else { return }
+        let wake = nodes[i].environment!.simTime(of: nodes[i].driver!.readNextWake())
+        scheduleTick(i, at: tickGrid(i, atOrAfter: max(wake, now + .microseconds(1))))
+    }
+
+    /// Node `i`'s tick grid: every `tickMillis` from 97·i µs (so nodes do not
+    /// tick in lockstep). The last grid point at or before `t` (nil: none yet).
+    func tickGrid(_ i: Int, atOrBefore t: SimTime) -> SimTime? {
+        let phase = UInt64(97 * i), period = options.tickMillis * 1_000
+        guard t.microsecondsSinceStart >= phase else { return nil }
+        return SimTime(microsecondsSinceStart: phase + (t.microsecondsSinceStart - phase) / period * period)
+    }
+
+    /// The first grid point of node `i` at or after `t`.
+    func tickGrid(_ i: Int, atOrAfter t: SimTime) -> SimTime {
+        let phase = UInt64(97 * i), period = options.tickMillis * 1_000
+        guard t.microsecondsSinceStart > phase else { return SimTime(microsecondsSinceStart: phase) }
+        return SimTime(microsecondsSinceStart: phase + (t.microsecondsSinceStart - phase + period - 1) / period * period)
+    }
+
+    /// Node `i`'s tick at `now` (a grid point), then the next one at the first
+    /// grid point where its driver will have something to do (`nextWake`).
+    mutating func tick(_ i: Int) {
+        guard nodes[i].alive, lastTick[i].map({ now > $0 }) ?? true, let wake = step(i, at: now) else { return }
+        scheduleTick(i, at: tickGrid(i, atOrAfter: max(wake, now + .microseconds(1))))
+    }
+
+    /// Node `i`'s driver ticks at grid point `t`: when it next needs to (nil: storage failed, it crashed).
+    @discardableResult
+    mutating func step(_ i: Int, at t: SimTime) -> SimTime? {
+        lastTick[i] = t
+        let environment = nodes[i].environment!
+        environment.virtualTime = t
+        let wake: MonotonicTime
+        do {
+            wake = try nodes[i].driver!.tick()
+        } catch {
+            storageFailed(i, error)
+            return nil
+        }
+        flush(i)
+        return environment.simTime(of: wake)
+    }
+
+    /// Node `i` ticks at `t`, unless it already will before then.
+    mutating func scheduleTick(_ i: Int, at t: SimTime) {
+        if let due = tickDue[i], due <= t { return }
+        tickDue[i] = t
+        queue.schedule(.tick(i), at: t, first: true)
     }
 
     /// Storage failed under node `i`: it crashes, and restarts a second later.
@@ -527,7 +615,7 @@ public struct NodeSimulation {
         let mine = members(c).filter { nodes[$0].role == .observer }
         let own: Int? = options.plan == nil || mine.isEmpty ? nil : mine[Int(tx.signer.raw.bytes[0]) % mine.count]
         let target = own.flatMap { (o: Int) -> Int? in candidates.contains(o) ? o : nil } ?? random.pick(candidates)
-        nodes[target].environment!.virtualTime = now
+        guard catchUp(target) else { return }
         let start: NodeDriver<SimNodeEnvironment>.SubmitStart
         do {
             start = try nodes[target].driver!.submit(tx, wait: .milliseconds(options.retryMillis))
@@ -535,6 +623,7 @@ public struct NodeSimulation {
             storageFailed(target, error)
             return
         }
+        defer { tickAfterInput(target) }
         switch start {
         case let .answered(outcome):
             report.count(outcome)

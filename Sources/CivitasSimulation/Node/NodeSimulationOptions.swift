@@ -60,8 +60,13 @@ public struct NodeSimulationOptions: Sendable, Hashable {
     public var partitionLength: ClosedRange<UInt64> = 1...6
     /// A client resubmits a transaction not yet committed after this many ms (to another node).
     public var retryMillis: UInt64 = 4_000
-    /// Node tick period in simulated ms.
+    /// Node tick period in simulated ms: a node is stepped on this grid.
     public var tickMillis: UInt64 = 10
+    /// Step every node at every grid point, instead of only at those where
+    /// its driver has something to do (`NodeDriver.nextWake`) and after its
+    /// inputs. Both give the same run; this one is the slow reference the
+    /// wake-up schedule is checked against.
+    public var everyTick = false
     /// A block every this many ms at most (the genesis block interval).
     public var blockInterval: UInt64 = 100
     /// Raft log compaction period in blocks (small, so snapshots happen in a run).

@@ -88,6 +88,8 @@ final class SimNodeEnvironment: NodeEnvironment {
     // MARK: Clocks
 
     var monotonicNow: MonotonicTime { virtualTime.monotonic(readingAtStart: monotonicOrigin) }
+    /// The virtual instant at which this node's monotonic clock reads `m`.
+    func simTime(of m: MonotonicTime) -> SimTime { .start + (m - monotonicOrigin) }
     var wallMillis: Timestamp {
         let truth = Int64(virtualTime.wallClock(startingAt: genesis.time))
         return Timestamp(max(0, truth + wallOffsetMillis))
