@@ -38,8 +38,12 @@ extension NodeCore {
         }
         if now >= nextStatus {
             nextStatus = now + configuration.settings.statusInterval
-            for peer in syncPeers {
-                out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
+            if applied.hash != reportedHead || now >= nextKeepalive {
+                reportedHead = applied.hash
+                nextKeepalive = now + configuration.settings.statusKeepalive
+                for peer in syncPeers {
+                    out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
+                }
             }
         }
         carry(blockSync.tick(now: now))

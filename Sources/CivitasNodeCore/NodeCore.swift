@@ -88,6 +88,9 @@ public struct NodeCore: Sendable {
     /// Community peers block sync may ask, in the order they came.
     var syncPeers: [NodeID] = []
     var nextStatus: MonotonicTime = .origin
+    /// The head the last height report to every sync peer carried, and when the next is due regardless.
+    var reportedHead: Hash?
+    var nextKeepalive: MonotonicTime = .origin
     var nextMaintenance: MonotonicTime = .origin
     /// When the applied height last moved (block sync's watchdog).
     var lastProgress: MonotonicTime = .origin

@@ -46,8 +46,12 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// off for longer than the overlay repairs, or not yet able to accept it)
     /// fetches it then.
     public var checkpointReannounce: Duration = .seconds(30)
-    /// Height reports to community peers this often (block sync's trigger).
+    /// Height reports to community peers: checked this often, sent when the
+    /// applied head moved since the last (block sync's trigger)...
     public var statusInterval: Duration = .seconds(1)
+    /// ...and sent anyway this often, so a lost report is repaired. An idle
+    /// node's reports were most of a quiet community's traffic.
+    public var statusKeepalive: Duration = .seconds(10)
     /// A node behind its peers with nothing fetched and no progress for this
     /// long restarts block sync from its applied head. 3 s: three height reports.
     public var stallAfter: Duration = .seconds(3)

@@ -208,7 +208,7 @@ struct CityRun {
         if let b { samples[b] += 1 }
         for c in plan.communities.indices {
             if let b, sim.canCommit(c) { availableSamples[c][b] += 1 }
-            let term = sim.validators(c).compactMap { sim.nodes[$0].driver?.core.raft?.term }.max() ?? lastTerm[c]
+            let term = sim.validators(c).compactMap { sim.nodes[$0].process?.driver.core.raft?.term }.max() ?? lastTerm[c]
             if term > lastTerm[c] {
                 elections[c] += Int(term - lastTerm[c])
                 lastTerm[c] = term

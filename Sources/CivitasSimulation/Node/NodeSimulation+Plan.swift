@@ -265,7 +265,7 @@ extension NodeSimulation {
 
     /// Community `c`'s leader now (the live validator that leads in the highest term).
     func leader(of c: Int) -> Int? {
-        validators(c).filter { nodes[$0].driver?.core.isLeader == true }.max { (nodes[$0].driver?.core.raft?.term ?? 0) < (nodes[$1].driver?.core.raft?.term ?? 0) }
+        validators(c).filter { nodes[$0].process?.driver.core.isLeader == true }.max { (nodes[$0].process?.driver.core.raft?.term ?? 0) < (nodes[$1].process?.driver.core.raft?.term ?? 0) }
     }
 
     /// Whether community `c` can commit now: a leader with a quorum of its validators up and reachable.

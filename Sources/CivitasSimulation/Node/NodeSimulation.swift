@@ -315,7 +315,7 @@ public struct NodeSimulation {
             guard faultsOn else { return }
             let kinds: [SimNetwork.PartitionKind] = [.symmetric, .asymmetric, .isolateOne, .isolateLeader, .majorityMinority, .bridge]
             let kind = faultRandom.pick(kinds)
-            let leader = nodes.indices.first { nodes[$0].driver?.core.isLeader == true }.map { UInt64($0) }
+            let leader = nodes.indices.first { nodes[$0].process?.driver.core.isLeader == true }.map { UInt64($0) }
             let description = network.partition(kind, nodes: nodes.indices.map { UInt64($0) }, focus: kind == .isolateLeader ? leader : nil,
                                                 random: &faultRandom)
             report.partitions += 1
@@ -336,7 +336,7 @@ public struct NodeSimulation {
             reopenCutLinks()
             for i in nodes.indices where !nodes[i].alive { handle(.restart(i), faultsOn: false) }
         case let .clockStep(node, millis, drawn):
-            var target = node ?? nodes.indices.first { nodes[$0].driver?.core.isLeader == true }
+            var target = node ?? nodes.indices.first { nodes[$0].process?.driver.core.isLeader == true }
             var delta = millis
             if drawn {
                 guard faultsOn else { return }
@@ -503,7 +503,7 @@ public struct NodeSimulation {
     mutating func call(_ i: Int, _ body: (inout NodeDriver<SimNodeEnvironment>) throws -> Void) {
         guard catchUp(i) else { return }
         do {
-            try body(&nodes[i].driver!)
+            try body(&nodes[i].process!.driver)
         } catch {
             storageFailed(i, error)
             return
@@ -532,7 +532,7 @@ public struct NodeSimulation {
     /// (the input may have left it work for the next grid point, or set a timer).
     mutating func tickAfterInput(_ i: Int) {
         guard !options.everyTick, nodes[i].alive else { return }
-        let wake = nodes[i].environment!.simTime(of: nodes[i].driver!.readNextWake())
+        let wake = nodes[i].environment!.simTime(of: nodes[i].process!.driver.readNextWake())
         scheduleTick(i, at: tickGrid(i, atOrAfter: max(wake, now + .microseconds(1))))
     }
 
@@ -566,7 +566,7 @@ public struct NodeSimulation {
         environment.virtualTime = t
         let wake: MonotonicTime
         do {
-            wake = try nodes[i].driver!.tick()
+            wake = try nodes[i].process!.driver.tick()
         } catch {
             storageFailed(i, error)
             return nil
@@ -618,7 +618,7 @@ public struct NodeSimulation {
         guard catchUp(target) else { return }
         let start: NodeDriver<SimNodeEnvironment>.SubmitStart
         do {
-            start = try nodes[target].driver!.submit(tx, wait: .milliseconds(options.retryMillis))
+            start = try nodes[target].process!.driver.submit(tx, wait: .milliseconds(options.retryMillis))
         } catch {
             storageFailed(target, error)
             return
@@ -774,7 +774,7 @@ public struct NodeSimulation {
         let name = geneses.count > 1 ? "\(geneses[c].community)'s " : ""
         guard let top = heights.max(), heights.allSatisfy({ $0 == top }) else {
             for i in live where nodes[i].storedHeight < (heights.max() ?? 0) {
-                report.trace.append("node \(i) stuck: \(nodes[i].driver!.core.progressDescription)")
+                report.trace.append("node \(i) stuck: \(nodes[i].process!.driver.core.progressDescription)")
             }
             fail(.liveness, node: nil, "after \(options.quietSeconds) s without faults \(name)nodes are at different heights: \(heights)")
             return
@@ -806,7 +806,7 @@ public struct NodeSimulation {
         }
         let missing = Array(clients[c].wanted.keys)
         if !missing.isEmpty {
-            for i in live { report.trace.append("node \(i) at height \(nodes[i].storedHeight): \(nodes[i].driver!.core.progressDescription)") }
+            for i in live { report.trace.append("node \(i) at height \(nodes[i].storedHeight): \(nodes[i].process!.driver.core.progressDescription)") }
             // The lowest-nonce wanted transaction of each signer: what holds the rest back.
             let stuck = Dictionary(grouping: missing.compactMap { clients[c].stillWanted($0) }, by: \.signer).values
                 .compactMap { $0.min { $0.nonce < $1.nonce } }.sorted { $0.id < $1.id }
@@ -861,8 +861,8 @@ public struct NodeSimulation {
                 fail(.city, node: nil, "\(geneses[c].community) recorded tamper evidence against \(evidence.community) at \(evidence.height) in an honest city")
                 return
             }
-            for i in members(c) where nodes[i].alive && !(nodes[i].driver?.core.anchorContradictions.isEmpty ?? true) {
-                fail(.city, node: i, "a gateway found its chain contradicting the city's anchors: \(nodes[i].driver!.core.anchorContradictions[0])")
+            for i in members(c) where nodes[i].alive && !(nodes[i].process?.driver.core.anchorContradictions.isEmpty ?? true) {
+                fail(.city, node: i, "a gateway found its chain contradicting the city's anchors: \(nodes[i].process!.driver.core.anchorContradictions[0])")
                 return
             }
             for d in geneses.indices where d != c {

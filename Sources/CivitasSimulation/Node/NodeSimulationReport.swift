@@ -93,7 +93,7 @@ public struct NodeSimulationReport: Sendable {
 
     mutating func finish(nodes: [SimNode], canonical: [[UInt64: Hash]], clients: [ClientLedger]) {
         height = canonical.compactMap { $0.keys.max() }.max() ?? 0
-        raftTerm = nodes.compactMap { $0.driver?.core.raft?.term }.max() ?? 0
+        raftTerm = nodes.compactMap { $0.process?.driver.core.raft?.term }.max() ?? 0
         transactionsSubmitted = clients.map(\.submitted).reduce(0, +)
         acknowledged = clients.map(\.acknowledged.count).reduce(0, +)
         transactionsCommitted = nodes.compactMap { $0.ledger?.appliedTransactions }.max() ?? 0

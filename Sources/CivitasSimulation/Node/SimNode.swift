@@ -15,7 +15,8 @@ struct SimNode {
     let community: Int
     /// The node's disk: a crash loses its unsynced writes.
     let fs: SimFileSystem
-    var driver: NodeDriver<SimNodeEnvironment>?
+    /// While the node runs: its driver and the environment it runs in.
+    private(set) var process: SimProcess?
     var restarts: UInt64 = 0
     /// The node's wall clock against true time (ms): its skew, changed by clock steps; survives restarts.
     var wallOffsetMillis: Int64 = 0
@@ -36,8 +37,8 @@ struct SimNode {
         fs = SimFileSystem(seed: seed, pool: shared.chunks)
     }
 
-    var alive: Bool { driver != nil }
-    var environment: SimNodeEnvironment? { driver?.environment }
+    var alive: Bool { process != nil }
+    var environment: SimNodeEnvironment? { process?.environment }
     var storedHeight: UInt64 { environment?.storedHeight ?? 0 }
     var ledger: SimLedger? { environment?.ledger }
 
@@ -52,18 +53,31 @@ struct SimNode {
             fs: fs, genesis: genesis, shared: shared, runsRaft: configuration.replicaID != nil,
             monotonicOrigin: .origin + .milliseconds(10_000 + UInt64(index) * 7_919 + restarts * 104_729), wallOffsetMillis: wallOffsetMillis,
             virtualTime: virtualTime, anchoringKey: anchoringKey)
-        driver = NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),
-                            restoring: environment.raftRestore, seed: seed)
+        process = SimProcess(driver: NodeDriver(configuration: configuration, environment: environment, applied: try environment.head(),
+                                                restoring: environment.raftRestore, seed: seed), environment: environment)
     }
 
     /// Power loss: the driver and everything in memory are gone; the disk keeps what was synced.
     mutating func crash() {
-        driver = nil
+        process = nil
         tickets = [:]
         fs.crash()
     }
 
     func location(of id: Hash) -> CommittedPlace? { environment?.committedPlace(of: id) }
+}
+
+/// A running simulated node: its driver and the environment it runs in. A
+/// class, so the driver (several KiB of state) is used in place: through an
+/// optional array element, each call copied it out and back.
+final class SimProcess {
+    var driver: NodeDriver<SimNodeEnvironment>
+    let environment: SimNodeEnvironment
+
+    init(driver: NodeDriver<SimNodeEnvironment>, environment: SimNodeEnvironment) {
+        self.driver = driver
+        self.environment = environment
+    }
 }
 
 /// A transaction's place in a chain.
