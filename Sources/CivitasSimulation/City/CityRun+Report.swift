@@ -55,7 +55,9 @@ extension CityRun {
         let perNode = nodes.map { Double(bytesSent[$0]) / runSeconds }
         let month = 30.0 * 86_400 / 1e9
         var messages: [String: UInt64] = [:]
-        for c in cs { messages.merge(self.messages[c], uniquingKeysWith: +) }
+        for c in cs {
+            for (k, count) in self.messages[c].enumerated() where count > 0 { messages[Self.labels[k], default: 0] += count }
+        }
         var anchoring: [Double] = []
         var made = 0, anchoredByAll = 0
         for c in cs {

@@ -33,7 +33,8 @@ struct CityRun {
     // Traffic
     var bytesSent: [UInt64]
     var linkBytes: [SimNetwork.GroupPair: UInt64] = [:]
-    var messages: [[String: UInt64]]
+    /// Per community, messages sent by label (`labels`).
+    var messages: [[UInt64]]
 
     // Blocks
     /// Per community: when each checkpoint height committed (first applied anywhere).
@@ -103,7 +104,7 @@ struct CityRun {
         bytes = Array(repeating: Array(repeating: 0, count: buckets), count: n)
         samples = Array(repeating: 0, count: buckets)
         bytesSent = Array(repeating: 0, count: communityOf.count)
-        messages = Array(repeating: [:], count: n)
+        messages = Array(repeating: Array(repeating: 0, count: Self.labels.count), count: n)
         checkpointCommitted = Array(repeating: [:], count: n)
         notices = Array(repeating: [:], count: n)
         nodeAnchors = Array(repeating: [:], count: communityOf.count)
@@ -132,39 +133,58 @@ struct CityRun {
     // MARK: - Traffic
 
     /// A message of `size` bytes (its encoding) left node `i` for node `j`.
-    mutating func sent(_ label: String, size: Int, from i: Int, to j: Int, at now: SimTime) {
+    mutating func sent(_ label: Int, size: Int, from i: Int, to j: Int, at now: SimTime) {
         let bytes = UInt64(size + Self.framing)
         let c = communityOf[i]
         bytesSent[i] += bytes
         if let b = bucket(of: now) { self.bytes[c][b] += bytes }
         if communityOf[j] != c { linkBytes[SimNetwork.GroupPair(c, communityOf[j]), default: 0] += bytes }
-        messages[c][label, default: 0] += 1
+        messages[c][label] += 1
     }
 
-    /// The report's name of a consensus message: after the object's type and
-    /// version bytes, 0 (Raft, then its message type) or 1 (a block vote).
-    static func label(consensus bytes: [UInt8]) -> String {
-        guard bytes.count > 3 else { return "consensus" }
-        if bytes[2] == 1 { return "block.vote" }
-        guard let type = MessageType(rawValue: bytes[3]) else { return "raft" }
-        return "raft.\(type)"
+    /// The report's names of messages, by index: counting a message costs no string.
+    static let labels: [String] = ["consensus", "block.vote", "raft"] + MessageType.allCases.map { "raft.\($0)" }
+        + ["swim.ping", "swim.ack", "swim.ping-request", "swim.nack", "swim.sync", "swim.digest"]
+        + GossipTopic.allCases.map { "plumtree.\($0)" }
+        + ["plumtree.ihave", "plumtree.graft", "plumtree.prune", "sync.status", "sync.request", "sync.blocks"]
+    private static let raftLabels: [Int] = {
+        var table = Array(repeating: 2, count: 256)
+        for (k, type) in MessageType.allCases.enumerated() { table[Int(type.rawValue)] = 3 + k }
+        return table
+    }()
+    private static let swimBase = 3 + MessageType.allCases.count
+    private static let topicBase = swimBase + 6
+    private static let afterTopics = topicBase + GossipTopic.allCases.count
+    private static let topicLabels: [Int] = {
+        var table = Array(repeating: 0, count: 256)
+        for (k, topic) in GossipTopic.allCases.enumerated() { table[Int(topic.rawValue)] = topicBase + k }
+        return table
+    }()
+
+    /// A consensus message's name (an index into `labels`): after the
+    /// object's type and version bytes, 0 (Raft, then its message type) or 1 (a block vote).
+    static func label(consensus bytes: [UInt8]) -> Int {
+        guard bytes.count > 3 else { return 0 }
+        if bytes[2] == 1 { return 1 }
+        return raftLabels[Int(bytes[3])]
     }
 
-    static func label(gossip message: GossipMessage) -> String {
+    /// A gossip message's name (an index into `labels`).
+    static func label(gossip message: GossipMessage) -> Int {
         switch message {
-        case .ping: "swim.ping"
-        case .ack: "swim.ack"
-        case .pingRequest: "swim.ping-request"
-        case .nack: "swim.nack"
-        case .sync: "swim.sync"
-        case .digest: "swim.digest"
-        case let .gossip(topic, _, _, _): "plumtree.\(topic)"
-        case .ihave: "plumtree.ihave"
-        case .graft: "plumtree.graft"
-        case .prune: "plumtree.prune"
-        case .chainStatus: "sync.status"
-        case .blockRequest: "sync.request"
-        case .blockResponse: "sync.blocks"
+        case .ping: swimBase
+        case .ack: swimBase + 1
+        case .pingRequest: swimBase + 2
+        case .nack: swimBase + 3
+        case .sync: swimBase + 4
+        case .digest: swimBase + 5
+        case let .gossip(topic, _, _, _): topicLabels[Int(topic.rawValue)]
+        case .ihave: afterTopics
+        case .graft: afterTopics + 1
+        case .prune: afterTopics + 2
+        case .chainStatus: afterTopics + 3
+        case .blockRequest: afterTopics + 4
+        case .blockResponse: afterTopics + 5
         }
     }
 

@@ -737,7 +737,7 @@ public struct NodeSimulation {
         report.messagesSent += 1
         var size = 0
         if city != nil {
-            let label: String
+            let label: Int
             switch wire {
             case let .consensus(bytes): (label, size) = (CityRun.label(consensus: bytes), bytes.count)
             case let .gossip(message): (label, size) = (CityRun.label(gossip: message), message.encoded().count)
