@@ -15,8 +15,9 @@ extension NodeCore {
     /// leader's production from a non-empty mempool or learners to add,
     /// transactions to admit or publish, votes to resend, blocks to sync or
     /// apply). A shell may skip ticks before it; an input can change it, so a
-    /// shell asks again after each input.
-    public var nextWake: MonotonicTime {
+    /// shell asks again after each input. (`mutating` only so that it is
+    /// called in place: the core is a large value, which a getter copies.)
+    public mutating func nextWake() -> MonotonicTime {
         let producing = raft?.role == .leader && (mempool.count > 0 || !configuration.learnerKeys.isEmpty)
         if producing || !inbox.isEmpty || !unpublished.isEmpty || !unsealed.isEmpty || !sealedAhead.isEmpty
             || !inFlight.isEmpty || blockSync.outstanding > 0 || blockSync.targetHeight > applied.height {

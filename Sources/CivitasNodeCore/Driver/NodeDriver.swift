@@ -79,7 +79,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     // MARK: - Inputs
 
     /// Time passed: the core's timers run, waits past their deadline end.
-    /// Time passes: the core's timers run. Returns `nextWake`, when ticking
+    /// Time passes: the core's timers run. Returns `nextWake()`, when ticking
     /// next matters if no input comes first.
     @discardableResult
     public mutating func tick() throws -> MonotonicTime {
@@ -93,22 +93,19 @@ public struct NodeDriver<Environment: NodeEnvironment> {
             try resendUnansweredReferrals()
             try drain()
         }
-        return nextWake
+        return nextWake()
     }
 
     /// The earliest instant at which `tick` could do more than read the
     /// clocks, if no input arrives first (`NodeCore.nextWake`, and the
     /// driver's own: a waiting submission's deadline, the referrals' resend,
     /// neighbours' records still to record). A shell may skip ticks before
-    /// it and must tick again after each input.
-    public var nextWake: MonotonicTime {
+    /// it and must ask again after each input. (`mutating` only so that it
+    /// is called in place, without copying the driver.)
+    public mutating func nextWake() -> MonotonicTime {
         if !recordsDue.isEmpty { return core.now }
-        return min(core.nextWake, nextReferralResend, nextExpiry)
+        return min(core.nextWake(), nextReferralResend, nextExpiry)
     }
-
-    /// `nextWake`, read in place: a shell that keeps its drivers in a
-    /// collection reads it without copying the driver (and retaining all it holds).
-    public mutating func readNextWake() -> MonotonicTime { nextWake }
 
     /// A client's transaction. With `wait`, a transaction admitted (or
     /// already pending) is answered when it commits here or the wait ends.

@@ -532,7 +532,7 @@ public struct NodeSimulation {
     /// (the input may have left it work for the next grid point, or set a timer).
     mutating func tickAfterInput(_ i: Int) {
         guard !options.everyTick, nodes[i].alive else { return }
-        let wake = nodes[i].environment!.simTime(of: nodes[i].process!.driver.readNextWake())
+        let wake = nodes[i].environment!.simTime(of: nodes[i].process!.driver.nextWake())
         scheduleTick(i, at: tickGrid(i, atOrAfter: max(wake, now + .microseconds(1))))
     }
 
