@@ -28,7 +28,8 @@ extension NodeCore {
         }
         produce(view: view)
         resendVotes()
-        if now >= nextMaintenance {
+        // Upkeep once a second while the mempool holds something (an empty one has nothing to evict or offer).
+        if now >= nextMaintenance, mempool.count > 0 || !lastOffered.isEmpty {
             nextMaintenance = now + .seconds(1)
             for evicted in mempool.evictStale(now: now) {
                 lastOffered[evicted.id] = nil
@@ -36,14 +37,11 @@ extension NodeCore {
             }
             rebroadcast()
         }
-        if now >= nextStatus {
-            nextStatus = now + configuration.settings.statusInterval
-            if applied.hash != reportedHead || now >= nextKeepalive {
-                reportedHead = applied.hash
-                nextKeepalive = now + configuration.settings.statusKeepalive
-                for peer in syncPeers {
-                    out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
-                }
+        if now >= nextReport {
+            reportedHead = applied.hash
+            lastReport = now
+            for peer in syncPeers {
+                out.gossipSends.append((peer, .chainStatus(height: applied.height, head: applied.hash)))
             }
         }
         carry(blockSync.tick(now: now))

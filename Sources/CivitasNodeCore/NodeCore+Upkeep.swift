@@ -8,6 +8,14 @@ public import CivitasTime
 extension NodeCore {
     // MARK: - When the next tick matters
 
+    /// When the next height report to the sync peers is due: a statusInterval
+    /// after the last once the head moved, a statusKeepalive after it otherwise.
+    var nextReport: MonotonicTime {
+        guard let lastReport else { return .origin }
+        let settings = configuration.settings
+        return lastReport + (applied.hash != reportedHead ? settings.statusInterval : settings.statusKeepalive)
+    }
+
     /// The earliest instant at which `tick` could do more than read the
     /// clocks, if no input arrives first: the earliest of the core's timers
     /// (a Raft tick, upkeep, status reports, membership, dissemination, the
@@ -23,7 +31,8 @@ extension NodeCore {
             || !inFlight.isEmpty || blockSync.outstanding > 0 || blockSync.targetHeight > applied.height {
             return now
         }
-        var wake = min(nextMaintenance, nextStatus, membershipWake)
+        var wake = min(nextReport, membershipWake)
+        if mempool.count > 0 || !lastOffered.isEmpty { wake = min(wake, nextMaintenance) }
         if raft != nil { wake = min(wake, lastRaftTick + configuration.settings.tick) }
         if let plumtreeWake { wake = min(wake, plumtreeWake) }
         if city != nil {

@@ -87,10 +87,9 @@ public struct NodeCore: Sendable {
     var pendingNonces: [PublicKey: UInt64] = [:]
     /// Community peers block sync may ask, in the order they came.
     var syncPeers: [NodeID] = []
-    var nextStatus: MonotonicTime = .origin
-    /// The head the last height report to every sync peer carried, and when the next is due regardless.
+    /// The head the last height report to every sync peer carried, and when it went.
     var reportedHead: Hash?
-    var nextKeepalive: MonotonicTime = .origin
+    var lastReport: MonotonicTime?
     var nextMaintenance: MonotonicTime = .origin
     /// When the applied height last moved (block sync's watchdog).
     var lastProgress: MonotonicTime = .origin

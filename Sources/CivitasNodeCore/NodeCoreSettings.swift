@@ -46,8 +46,8 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// off for longer than the overlay repairs, or not yet able to accept it)
     /// fetches it then.
     public var checkpointReannounce: Duration = .seconds(30)
-    /// Height reports to community peers: checked this often, sent when the
-    /// applied head moved since the last (block sync's trigger)...
+    /// Height reports to community peers (block sync's trigger): once the
+    /// applied head moved, this long after the last report at most...
     public var statusInterval: Duration = .seconds(1)
     /// ...and sent anyway this often, so a lost report is repaired. An idle
     /// node's reports were most of a quiet community's traffic.
