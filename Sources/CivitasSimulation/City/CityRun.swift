@@ -18,10 +18,8 @@ struct CityRun {
     /// Each node's community.
     let communityOf: [Int]
 
-    // Workload
-    var proposals: [Hash?]
-    var voted: [Set<Int>]
-    var noticeCount: [Int]
+    /// The workload's state (each community's open proposal, who voted).
+    var workload: CityWorkload
 
     // Timeline, per community and bucket
     var submissions: [[Int]]
@@ -94,9 +92,7 @@ struct CityRun {
         let bucketSeconds = max(1, (plan.durationSeconds + 59) / 60)
         bucket = .seconds(bucketSeconds)
         buckets = Int((plan.durationSeconds + bucketSeconds - 1) / bucketSeconds)
-        proposals = Array(repeating: nil, count: n)
-        voted = Array(repeating: [], count: n)
-        noticeCount = Array(repeating: 0, count: n)
+        workload = CityWorkload(plan: plan, communities: plan.communities.indices.map { SimCommunity.id(community: $0, plan: plan) })
         submissions = Array(repeating: Array(repeating: 0, count: buckets), count: n)
         commits = submissions
         availableSamples = submissions
@@ -207,20 +203,36 @@ struct CityRun {
         let b = bucket(of: now)
         if let b { samples[b] += 1 }
         for c in plan.communities.indices {
-            if let b, sim.canCommit(c) { availableSamples[c][b] += 1 }
-            let term = sim.validators(c).compactMap { sim.nodes[$0].driver?.core.raft?.term }.max() ?? lastTerm[c]
-            if term > lastTerm[c] {
-                elections[c] += Int(term - lastTerm[c])
-                lastTerm[c] = term
-            }
-            if let l = sim.leader(of: c).map({ sim.nodes[$0].id }), l != lastLeader[c] {
-                if lastLeader[c] != nil { leaderChanges[c] += 1 }
-                lastLeader[c] = l
-            }
+            sample(community: c, canCommit: sim.canCommit(c), term: sim.validators(c).compactMap { sim.nodes[$0].driver?.core.raft?.term }.max(),
+                   leader: sim.leader(of: c).map { sim.nodes[$0].id }, at: now)
         }
         for k in faults.indices where faults[k].start != nil && faults[k].end != nil && faults[k].recovered == nil {
             if recovered(faults[k], sim) { faults[k].recovered = now }
         }
+    }
+
+    /// Community `c` seen at `now`: whether it could commit, its validators'
+    /// highest term (nil: none known) and its leader (nil: none).
+    mutating func sample(community c: Int, canCommit: Bool, term: UInt64?, leader: NodeID?, at now: SimTime) {
+        if let b = bucket(of: now), canCommit { availableSamples[c][b] += 1 }
+        let term = term ?? lastTerm[c]
+        if term > lastTerm[c] {
+            elections[c] += Int(term - lastTerm[c])
+            lastTerm[c] = term
+        }
+        if let leader, leader != lastLeader[c] {
+            if lastLeader[c] != nil { leaderChanges[c] += 1 }
+            lastLeader[c] = leader
+        }
+    }
+
+    /// Node `i` sent `bytes` more (as its transport counted them) and these
+    /// messages by type, up to `now`: the live runner's traffic, read from each node's counters.
+    mutating func sent(bytes: UInt64, messages: [String: UInt64], from i: Int, at now: SimTime) {
+        let c = communityOf[i]
+        bytesSent[i] += bytes
+        if let b = bucket(of: now) { self.bytes[c][b] += bytes }
+        self.messages[c].merge(messages, uniquingKeysWith: +)
     }
 
     /// A fault is over once its community commits again, every node it
