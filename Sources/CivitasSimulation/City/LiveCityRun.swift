@@ -7,7 +7,7 @@ public import CivitasNodeCore
 /// workload generator (`CityWorkload`), the same measurements (`CityRun`) and
 /// the same report. It does no I/O and reads no clock: the shell passes real
 /// time as a `SimTime` since the run's start, and what its nodes said.
-public struct LiveCityRun {
+public struct LiveCityRun: Sendable {
     public let plan: CityPlan
     public let communities: [Community]
     var clients: [ClientLedger]
@@ -67,6 +67,10 @@ public struct LiveCityRun {
         random = r.fork()
         chain = Array(repeating: [:], count: communities.count)
     }
+
+    /// When the committees' first records go in (the day's proposal, the
+    /// federation's adoption): the simulator's delay, so both runs do the same.
+    public static var setupDelay: Duration { NodeSimulation.setupDelay }
 
     /// Every node of the run, in order.
     public var nodes: [Node] { communities.flatMap(\.nodes) }
