@@ -47,6 +47,9 @@ struct CitySim: AsyncParsableCommand {
         }
         let directory = out ?? "sim-reports/\(plan.name)"
         if live {
+            if let fileSweep {
+                FileHandle.standardError.write(Data("note: --live runs the city once; its [sweep] of \(fileSweep.key) is not run\n".utf8))
+            }
             try await runLive(plan, directory: directory)
             return
         }
@@ -70,7 +73,7 @@ struct CitySim: AsyncParsableCommand {
         "civitas sim city \(scenario) --seed \(plan.seed)" + (duration.map { " --duration \($0)" } ?? "") + (live ? " --live" : " --trace")
     }
 
-    /// The city as real nodes (`LiveCity`); the same report, with mode "live". A [sweep] table in the file is not run.
+    /// The city as real nodes (`LiveCity`); the same report, with mode "live".
     func runLive(_ plan: CityPlan, directory: String) async throws {
         if let why = LiveCity.refusal(plan) { throw ValidationError("--live: " + why) }
         let bar = ProgressBar(label: plan.name + " (live)")
