@@ -164,6 +164,15 @@ struct CityRun {
         }
     }
 
+    /// The report's name of a gossip message a node's transport counted by
+    /// kind (`GossipMessage.kindName`, a live run's count): the label above,
+    /// but a payload without its topic ("plumtree").
+    static func label(gossipKind kind: String) -> String {
+        ["ping": "swim.ping", "ack": "swim.ack", "ping-request": "swim.ping-request", "nack": "swim.nack", "sync": "swim.sync",
+         "digest": "swim.digest", "gossip": "plumtree", "ihave": "plumtree.ihave", "graft": "plumtree.graft", "prune": "plumtree.prune",
+         "chain-status": "sync.status", "block-request": "sync.request", "block-response": "sync.blocks"][kind] ?? kind
+    }
+
     // MARK: - Blocks
 
     /// Node `i` of community `c` applied `block` (`first`: the first node of its community to).
@@ -227,12 +236,13 @@ struct CityRun {
     }
 
     /// Node `i` sent `bytes` more (as its transport counted them) and these
-    /// messages by type, up to `now`: the live runner's traffic, read from each node's counters.
+    /// gossip messages by kind (`GossipMessage.kindName`), up to `now`: the
+    /// live runner's traffic, read from each node's counters.
     mutating func sent(bytes: UInt64, messages: [String: UInt64], from i: Int, at now: SimTime) {
         let c = communityOf[i]
         bytesSent[i] += bytes
         if let b = bucket(of: now) { self.bytes[c][b] += bytes }
-        self.messages[c].merge(messages, uniquingKeysWith: +)
+        for (kind, count) in messages where count > 0 { self.messages[c][Self.label(gossipKind: kind), default: 0] += count }
     }
 
     /// A fault is over once its community commits again, every node it
