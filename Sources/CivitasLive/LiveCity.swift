@@ -21,6 +21,7 @@ public enum LiveCity {
     /// More nodes than this in one process starve each other on a small machine: simulate those.
     public static let maxNodes = 60
 
+    /// How a live run is kept, reported and shown.
     public struct Options: Sendable {
         /// Where the run's directory is made (default: the system's temporary directory).
         public var parent: String?

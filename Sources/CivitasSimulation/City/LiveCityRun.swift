@@ -15,6 +15,8 @@ public struct LiveCityRun: Sendable {
     var random: SimRandom
     let starts: [Int]
     let roles: [NodeCoreRole]
+    /// Each community's index by its ID.
+    let communityIndex: [CommunityID: Int]
     /// Per community: the hash of each height as the first node applied it, and its transactions.
     var chain: [[UInt64: (hash: Hash, transactions: [Hash])]]
     var violation: (NodeSimulationReport.Property, String)?
@@ -29,6 +31,7 @@ public struct LiveCityRun: Sendable {
         public var id: CommunityID { genesis.community }
     }
 
+    /// A node of the run: where it stands in the run's order, its name in its community, its key and role.
     public struct Node: Sendable {
         /// The node's index in the whole run.
         public let index: Int
@@ -62,6 +65,7 @@ public struct LiveCityRun: Sendable {
         self.clients = clients
         self.starts = starts
         self.roles = roles
+        communityIndex = Dictionary(communities.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         run = CityRun(plan: plan, communityOf: plan.communities.indices.flatMap { c in Array(repeating: c, count: starts[c + 1] - starts[c]) })
         var r = SimRandom(seed: plan.seed)
         random = r.fork()
@@ -127,7 +131,7 @@ public struct LiveCityRun: Sendable {
     public var outstanding: Int { clients.map(\.outstanding).reduce(0, +) }
 
     /// The community whose chain records `tx`.
-    public func community(of tx: Transaction) -> Int? { communities.firstIndex { $0.id == tx.community } }
+    public func community(of tx: Transaction) -> Int? { communityIndex[tx.community] }
 
     /// Community `c`'s nodes by index.
     public func members(_ c: Int) -> Range<Int> { starts[c]..<starts[c + 1] }
@@ -151,8 +155,7 @@ public struct LiveCityRun: Sendable {
             violation = (.safety, "\(communities[c].id) height \(h): \(nodes[i].name) applied \(block.header.hash.hex), another node \(seen.hash.hex)")
         }
         if first { chain[c][h] = (block.header.hash, block.block.transactions.map(\.id)) }
-        let index = Dictionary(communities.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        run.applied(block, node: i, community: c, first: first, at: now, communityIndex: { index[$0] }, appliedOK: appliedOK)
+        run.applied(block, node: i, community: c, first: first, at: now, communityIndex: { communityIndex[$0] }, appliedOK: appliedOK)
     }
 
     /// What one community looked like at a sample: whether a validator leads
