@@ -97,14 +97,23 @@ public enum LiveCity {
         // One quiet logger and a metrics registry per node: logging and metrics bootstraps are process-wide.
         let logger = Logger(label: "civitas.live", factory: { _ in SwiftLogNoOpLogHandler() })
         var parts: [NodeRuntimeParts] = []
-        for path in files.configurations {
-            let configuration: NodeConfiguration
-            do {
-                configuration = try NodeConfiguration.load(path: path)
-            } catch {
-                throw LiveCityError("\(path): \(error)")
+        do {
+            for path in files.configurations {
+                let configuration: NodeConfiguration
+                do {
+                    configuration = try NodeConfiguration.load(path: path)
+                } catch {
+                    throw LiveCityError("\(path): \(error)")
+                }
+                parts.append(try await makeNodeRuntime(configuration: configuration, logger: logger, metrics: NodeMetrics()))
             }
-            parts.append(try await makeNodeRuntime(configuration: configuration, logger: logger, metrics: NodeMetrics()))
+        } catch {
+            // The nodes built so far listen and hold their storage open: run them cancelled, so each closes what it opened.
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: parts.map { .init(service: $0.runtime) }, logger: logger))
+            let stopping = Task { try await group.run() }
+            stopping.cancel()
+            _ = try? await stopping.value
+            throw error
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: parts.map { .init(service: $0.runtime) }, logger: logger))
         let running = Task { try await group.run() }
