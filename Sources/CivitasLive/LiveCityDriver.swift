@@ -81,9 +81,9 @@ actor LiveCityDriver {
                 progress?(min(1, now.sinceStart.inSeconds / (total + Double(settleSeconds))))
             }
         }
-        // The settle phase: no new records, follow-ups still go in, until every record committed or time is up.
+        // The settle phase: no new records, follow-ups still go in, until every record and follow-up committed or time is up.
         let settleEnd = ContinuousClock.now + .seconds(settleSeconds)
-        while live.outstanding > 0, ContinuousClock.now < settleEnd {
+        while !live.settled, ContinuousClock.now < settleEnd {
             try? await Task.sleep(for: .seconds(1))
             await everySecond(sampling: false)
         }

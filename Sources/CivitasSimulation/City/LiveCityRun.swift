@@ -130,6 +130,9 @@ public struct LiveCityRun: Sendable {
     /// Transactions submitted and not yet seen committed.
     public var outstanding: Int { clients.map(\.outstanding).reduce(0, +) }
 
+    /// Nothing outstanding and no follow-up still to come: the settle phase can end.
+    public var settled: Bool { outstanding == 0 && !clients.contains(where: \.expectsFollowUps) }
+
     /// The community whose chain records `tx`.
     public func community(of tx: Transaction) -> Int? { communityIndex[tx.community] }
 

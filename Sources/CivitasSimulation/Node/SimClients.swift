@@ -139,4 +139,7 @@ struct ClientLedger {
     }
 
     var outstanding: Int { wanted.count }
+
+    /// Whether a follow-up is still to be made (due later).
+    var expectsFollowUps: Bool { !followUps.isEmpty }
 }
