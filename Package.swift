@@ -199,6 +199,17 @@ let package = Package(
                            "CivitasSample", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
+        // Live mode of the planners' simulator (`civitas sim city --live`): a
+        // city plan as real nodes in one process over TLS on loopback, driven by
+        // the simulator's workload and measured into its report.
+        .target(
+            name: "CivitasLive",
+            dependencies: ["CivitasLedger", "CivitasNodeCore", "CivitasIdentity", "CivitasNode", "CivitasSimulation",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
         // The command-line tool (a shell: it may read files and clocks).
         .executableTarget(
             name: "civitas",
@@ -213,6 +224,7 @@ let package = Package(
                 "CivitasNode",
                 "CivitasSample",
                 "CivitasPilot",
+                "CivitasLive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -307,7 +319,7 @@ let package = Package(
             name: "CivitasNodeTests",
             dependencies: [
                 "CivitasNode", "CivitasNodeCore", "CivitasLedger", "CivitasGovernance", "CivitasCodec", "CivitasStorage",
-                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot", "CivitasSimulation",
+                "CivitasIdentity", "CivitasTestSupport", "CivitasPilot", "CivitasSimulation", "CivitasLive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,11 +1,13 @@
 import ArgumentParser
+import CivitasLive
 import CivitasSimulation
 import Dispatch
 import Foundation
 
 /// `civitas sim city SCENARIO.toml`: a planner's city of the product's nodes,
-/// simulated, with a report a planner reads (terminal table, report.json, report.html).
-struct CitySim: ParsableCommand {
+/// simulated (or, with --live, as real nodes over TLS on loopback), with a
+/// report a planner reads (terminal table, report.json, report.html).
+struct CitySim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "city",
         abstract: "Simulate a planner's city of communities and write its report.",
@@ -13,7 +15,10 @@ struct CitySim: ParsableCommand {
         Runs the scenario (simulations/*.toml; docs/simulation.md lists every key) with the product's own \
         nodes in one process, prints a summary per community, and writes report.json and report.html to \
         --out (default: sim-reports/<scenario>). The same scenario and seed give the same report.json; its \
-        digest is printed. --sweep key=v1,v2,… runs it once per value and prints one table.
+        digest is printed. --sweep key=v1,v2,… runs it once per value and prints one table. \
+        --live runs the same city (at most \(LiveCity.maxNodes) nodes, no drills) as real nodes in this process over \
+        TLS on 127.0.0.1, with real storage in a temporary directory (--keep keeps it), in real time, and \
+        writes the same report with mode "live".
         """)
 
     @Argument(help: "The scenario file.") var scenario: String
@@ -22,8 +27,15 @@ struct CitySim: ParsableCommand {
     @Option(help: "Directory for report.json and report.html.") var out: String?
     @Option(help: "Vary one key, e.g. validators=3,5,7 (or a [sweep] table in the scenario).") var sweep: String?
     @Flag(help: "Print the run's fault log.") var trace = false
+    @Flag(help: "Run the city as real nodes in this process over TLS on loopback, in real time.") var live = false
+    @Flag(help: "With --live: keep the run's directory (configurations, keys, certificates, chains).") var keep = false
 
-    func run() throws {
+    func validate() throws {
+        if live, sweep != nil { throw ValidationError("--live runs one city in real time; a sweep runs it once per value: drop --sweep or --live") }
+        if keep, !live { throw ValidationError("--keep keeps a live run's directory: it needs --live") }
+    }
+
+    func run() async throws {
         var (plan, fileSweep) = try Self.load(scenario)
         if let seed { plan.seed = seed }
         if let duration {
@@ -34,6 +46,13 @@ struct CitySim: ParsableCommand {
             plan.drills.removeAll { $0.atSecond >= seconds }
         }
         let directory = out ?? "sim-reports/\(plan.name)"
+        if live {
+            if let fileSweep {
+                FileHandle.standardError.write(Data("note: --live runs the city once; its [sweep] of \(fileSweep.key) is not run\n".utf8))
+            }
+            try await runLive(plan, directory: directory)
+            return
+        }
         if let sweep = try sweep.map(Self.parseSweep) ?? fileSweep {
             try runSweep(plan, sweep, directory: directory)
             return
@@ -51,7 +70,30 @@ struct CitySim: ParsableCommand {
     }
 
     func replay(_ plan: CityPlan) -> String {
-        "civitas sim city \(scenario) --seed \(plan.seed)" + (duration.map { " --duration \($0)" } ?? "") + " --trace"
+        "civitas sim city \(scenario) --seed \(plan.seed)" + (duration.map { " --duration \($0)" } ?? "") + (live ? " --live" : " --trace")
+    }
+
+    /// The city as real nodes (`LiveCity`); the same report, with mode "live".
+    func runLive(_ plan: CityPlan, directory: String) async throws {
+        if let why = LiveCity.refusal(plan) { throw ValidationError("--live: " + why) }
+        let bar = ProgressBar(label: plan.name + " (live)")
+        var options = LiveCity.Options(replay: replay(plan))
+        options.keep = keep
+        options.progress = { bar.update($0) }
+        let result: LiveCity.Result
+        do {
+            result = try await LiveCity.run(plan, options: options)
+        } catch let error as LiveCityError {
+            bar.finish()
+            throw ValidationError("--live: \(error)")
+        }
+        bar.finish()
+        if trace { result.refusals.forEach { print("  refused: " + $0) } }
+        try write(result.report, to: directory)
+        print(result.report.summary())
+        if let kept = result.directory { print("kept the nodes' directory: \(kept)") }
+        print("wrote \(directory)/report.json and report.html")
+        if !result.report.safety.passed { throw ExitCode(1) }
     }
 
     func simulate(_ plan: CityPlan) -> (CityReport, NodeSimulationReport) {

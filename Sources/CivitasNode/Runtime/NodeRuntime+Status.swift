@@ -45,6 +45,8 @@ extension NodeRuntime {
         }
         let traffic = transport.traffic
         counters["frames_sent"] = UInt64(traffic.framesSent)
+        // Every frame's bytes (its 4-byte length and the message; TLS and TCP not counted).
+        counters["bytes_sent"] = UInt64(traffic.bytesSent)
         counters["frames_received"] = UInt64(traffic.framesReceived)
         // What the core's membership knows: live members (not this node) and address-book entries.
         counters["members_alive"] = UInt64(core.liveMembers.count)

@@ -3,9 +3,9 @@ import CivitasLedger
 /// The planner's report from what a city run measured.
 extension CityRun {
     /// The report of `sim`'s finished run; `replay` is the command that runs it again.
-    func report(_ sim: NodeSimulation, replay: String) -> CityReport {
+    func report(_ sim: some CityRunWorld, replay: String) -> CityReport {
         let seconds = Double(plan.durationSeconds)
-        let runSeconds = max(sim.now.sinceStart.inSeconds, 1)
+        let runSeconds = max(sim.ended.sinceStart.inSeconds, 1)
         var communities: [CityReport.Community] = []
         for (c, community) in plan.communities.enumerated() {
             let members = Array(sim.members(c))
@@ -15,14 +15,13 @@ extension CityRun {
                 linkClass: community.link.name,
                 figures: figures(of: [c], nodes: members, sim: sim, seconds: seconds, runSeconds: runSeconds)))
         }
-        let city = figures(of: Array(plan.communities.indices), nodes: Array(sim.nodes.indices), sim: sim, seconds: seconds, runSeconds: runSeconds)
+        let city = figures(of: Array(plan.communities.indices), nodes: Array(0..<sim.nodeCount), sim: sim, seconds: seconds, runSeconds: runSeconds)
         var report = CityReport(
             scenario: CityReport.Scenario(name: plan.name, question: plan.question, seed: plan.seed, durationSeconds: plan.durationSeconds,
-                                          mode: "simulated", settings: settings),
+                                          mode: sim.mode, settings: settings),
             communities: communities, links: links(sim, runSeconds: runSeconds), city: city, faults: faultRecords(sim),
             timeline: timeline(sim),
-            safety: CityReport.Safety(passed: sim.report.passed, checked: NodeSimulationReport.Property.allCases.map(\.rawValue),
-                                      violation: sim.report.violation?.description, replay: replay))
+            safety: sim.safety(replay: replay))
         try? report.seal()
         return report
     }
@@ -49,7 +48,7 @@ extension CityRun {
 
     // MARK: - Figures
 
-    func figures(of cs: [Int], nodes: [Int], sim: NodeSimulation, seconds: Double, runSeconds: Double) -> CityReport.Figures {
+    func figures(of cs: [Int], nodes: [Int], sim: some CityRunWorld, seconds: Double, runSeconds: Double) -> CityReport.Figures {
         let latencies = cs.flatMap { sim.clients[$0].latencies }.map { Double($0.wholeMicroseconds) / 1_000 }.sorted()
         let committed = cs.map { commits[$0].reduce(0, +) }.reduce(0, +)
         let perNode = nodes.map { Double(bytesSent[$0]) / runSeconds }
@@ -87,7 +86,7 @@ extension CityRun {
 
     /// Notices' spread: in their community (nodes applying the block), and
     /// city-wide (other communities' nodes applying an anchor that covers it).
-    func reach(_ cs: [Int], sim: NodeSimulation) -> CityReport.Reach {
+    func reach(_ cs: [Int], sim: some CityRunWorld) -> CityReport.Reach {
         var half: [Double] = [], most: [Double] = [], all: [Double] = [], cityAll: [Double] = []
         let shares = stride(from: 0.0, through: 1.0, by: 0.05).map { $0 }
         var curves: [[Double]] = Array(repeating: [], count: shares.count)
@@ -108,14 +107,14 @@ extension CityRun {
                 for (k, share) in shares.enumerated() { if let x = at(share, of: size, offsets) { curves[k].append(x) } }
                 // City-wide: this community's applies, and each other node's first anchor at or above h.
                 var city = offsets
-                for j in sim.nodes.indices where communityOf[j] != c {
+                for j in 0..<sim.nodeCount where communityOf[j] != c {
                     if let t = nodeAnchors[j][c]?.first(where: { $0.height >= h })?.time {
                         city.append(Double((t - track.committed).wholeMicroseconds) / 1_000)
                     }
                 }
                 city.sort()
-                if let x = at(1, of: sim.nodes.count, city) { cityAll.append(x) }
-                for (k, share) in shares.enumerated() { if let x = at(share, of: sim.nodes.count, city) { cityCurves[k].append(x) } }
+                if let x = at(1, of: sim.nodeCount, city) { cityAll.append(x) }
+                for (k, share) in shares.enumerated() { if let x = at(share, of: sim.nodeCount, city) { cityCurves[k].append(x) } }
             }
         }
         func curve(_ values: [[Double]]) -> [CityReport.CurvePoint] {
@@ -150,7 +149,7 @@ extension CityRun {
 
     // MARK: - Links, faults, timeline
 
-    func links(_ sim: NodeSimulation, runSeconds: Double) -> [CityReport.Link] {
+    func links(_ sim: some CityRunWorld, runSeconds: Double) -> [CityReport.Link] {
         var out: [CityReport.Link] = []
         let gateways = plan.communities.indices.filter { plan.communities[$0].gateway }
         for a in gateways {
@@ -158,9 +157,9 @@ extension CityRun {
                 let link = plan.cityLink(a, b)
                 let down = faults.filter { $0.kind == .communityOffline || $0.kind == .gatewayDown }
                     .filter { $0.community == a || $0.community == b }
-                    .compactMap { f in f.start.map { s in ((f.end ?? sim.now) - s).inSeconds } }.reduce(0, +)
+                    .compactMap { f in f.start.map { s in ((f.end ?? sim.ended) - s).inSeconds } }.reduce(0, +)
                 let lossy = faults.contains { $0.kind == .lossyCityLinks && $0.start != nil }
-                let cut = sim.network.isolatedGroups.contains(a) || sim.network.isolatedGroups.contains(b)
+                let cut = sim.isCut(a) || sim.isCut(b)
                 let bytes = linkBytes[SimNetwork.GroupPair(a, b)] ?? 0
                 out.append(CityReport.Link(
                     from: plan.communities[a].name, to: plan.communities[b].name, linkClass: link.link.name,
@@ -173,7 +172,7 @@ extension CityRun {
         return out
     }
 
-    func faultRecords(_ sim: NodeSimulation) -> [CityReport.Fault] {
+    func faultRecords(_ sim: some CityRunWorld) -> [CityReport.Fault] {
         faults.compactMap { f in
             guard let start = f.start else { return nil }
             let names = f.nodes.map { nodeName($0, sim) }
@@ -187,24 +186,24 @@ extension CityRun {
             }
             return CityReport.Fault(kind: f.kind.rawValue, drill: f.drill, community: f.community.map { plan.communities[$0].name },
                                     node: names.first, startSecond: CityReport.round(start.sinceStart.inSeconds),
-                                    endSecond: CityReport.round((f.end ?? sim.now).sinceStart.inSeconds),
+                                    endSecond: CityReport.round((f.end ?? sim.ended).sinceStart.inSeconds),
                                     recoverySeconds: f.recovered.map { CityReport.round(($0 - start).inSeconds) }, detail: what)
         }
     }
 
     /// "lianhua-east/validator-2 (party branch)".
-    func nodeName(_ i: Int, _ sim: NodeSimulation) -> String {
+    func nodeName(_ i: Int, _ sim: some CityRunWorld) -> String {
         let c = communityOf[i]
         let local = i - sim.members(c).lowerBound
         let community = plan.communities[c]
-        switch sim.nodes[i].role {
+        switch sim.role(ofNode: i) {
         case .validator: return "\(community.name)/validator-\(local + 1) (\(Self.subjectName(community.validators[local])))"
         case .gateway: return "\(community.name)/gateway"
         default: return "\(community.name)/observer-\(local - community.validators.count + 1)"
         }
     }
 
-    func timeline(_ sim: NodeSimulation) -> CityReport.Timeline {
+    func timeline(_ sim: some CityRunWorld) -> CityReport.Timeline {
         let bucketSeconds = bucket.inSeconds
         return CityReport.Timeline(bucketSeconds: bucketSeconds, series: plan.communities.indices.map { c in
             CityReport.Series(community: plan.communities[c].name, commits: commits[c],

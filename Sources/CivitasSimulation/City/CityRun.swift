@@ -18,10 +18,8 @@ struct CityRun {
     /// Each node's community.
     let communityOf: [Int]
 
-    // Workload
-    var proposals: [Hash?]
-    var voted: [Set<Int>]
-    var noticeCount: [Int]
+    /// The workload's state (each community's open proposal, who voted).
+    var workload: CityWorkload
 
     // Timeline, per community and bucket
     var submissions: [[Int]]
@@ -95,9 +93,7 @@ struct CityRun {
         let bucketSeconds = max(1, (plan.durationSeconds + 59) / 60)
         bucket = .seconds(bucketSeconds)
         buckets = Int((plan.durationSeconds + bucketSeconds - 1) / bucketSeconds)
-        proposals = Array(repeating: nil, count: n)
-        voted = Array(repeating: [], count: n)
-        noticeCount = Array(repeating: 0, count: n)
+        workload = CityWorkload(plan: plan, communities: plan.communities.indices.map { SimCommunity.id(community: $0, plan: plan) })
         submissions = Array(repeating: Array(repeating: 0, count: buckets), count: n)
         commits = submissions
         availableSamples = submissions
@@ -146,7 +142,7 @@ struct CityRun {
     static let labels: [String] = ["consensus", "block.vote", "raft"] + MessageType.allCases.map { "raft.\($0)" }
         + ["swim.ping", "swim.ack", "swim.ping-request", "swim.nack", "swim.sync", "swim.digest"]
         + GossipTopic.allCases.map { "plumtree.\($0)" }
-        + ["plumtree.ihave", "plumtree.graft", "plumtree.prune", "sync.status", "sync.request", "sync.blocks"]
+        + ["plumtree.ihave", "plumtree.graft", "plumtree.prune", "sync.status", "sync.request", "sync.blocks", "plumtree"]
     private static let raftLabels: [Int] = {
         var table = Array(repeating: 2, count: 256)
         for (k, type) in MessageType.allCases.enumerated() { table[Int(type.rawValue)] = 3 + k }
@@ -188,6 +184,16 @@ struct CityRun {
         }
     }
 
+    /// The report's name of a gossip message a node's transport counted by
+    /// kind (`GossipMessage.kindName`, a live run's count): the label above,
+    /// but a payload without its topic ("plumtree").
+    static func label(gossipKind kind: String) -> Int? {
+        let name = ["ping": "swim.ping", "ack": "swim.ack", "ping-request": "swim.ping-request", "nack": "swim.nack", "sync": "swim.sync",
+                    "digest": "swim.digest", "gossip": "plumtree", "ihave": "plumtree.ihave", "graft": "plumtree.graft", "prune": "plumtree.prune",
+                    "chain-status": "sync.status", "block-request": "sync.request", "block-response": "sync.blocks"][kind]
+        return name.flatMap { labels.firstIndex(of: $0) }
+    }
+
     // MARK: - Blocks
 
     /// Node `i` of community `c` applied `block` (`first`: the first node of its community to).
@@ -227,19 +233,38 @@ struct CityRun {
         let b = bucket(of: now)
         if let b { samples[b] += 1 }
         for c in plan.communities.indices {
-            if let b, sim.canCommit(c) { availableSamples[c][b] += 1 }
-            let term = sim.validators(c).compactMap { sim.nodes[$0].process?.driver.core.raft?.term }.max() ?? lastTerm[c]
-            if term > lastTerm[c] {
-                elections[c] += Int(term - lastTerm[c])
-                lastTerm[c] = term
-            }
-            if let l = sim.leader(of: c).map({ sim.nodes[$0].id }), l != lastLeader[c] {
-                if lastLeader[c] != nil { leaderChanges[c] += 1 }
-                lastLeader[c] = l
-            }
+            sample(community: c, canCommit: sim.canCommit(c), term: sim.validators(c).compactMap { sim.nodes[$0].process?.driver.core.raft?.term }.max(),
+                   leader: sim.leader(of: c).map { sim.nodes[$0].id }, at: now)
         }
         for k in faults.indices where faults[k].start != nil && faults[k].end != nil && faults[k].recovered == nil {
             if recovered(faults[k], sim) { faults[k].recovered = now }
+        }
+    }
+
+    /// Community `c` seen at `now`: whether it could commit, its validators'
+    /// highest term (nil: none known) and its leader (nil: none).
+    mutating func sample(community c: Int, canCommit: Bool, term: UInt64?, leader: NodeID?, at now: SimTime) {
+        if let b = bucket(of: now), canCommit { availableSamples[c][b] += 1 }
+        let term = term ?? lastTerm[c]
+        if term > lastTerm[c] {
+            elections[c] += Int(term - lastTerm[c])
+            lastTerm[c] = term
+        }
+        if let leader, leader != lastLeader[c] {
+            if lastLeader[c] != nil { leaderChanges[c] += 1 }
+            lastLeader[c] = leader
+        }
+    }
+
+    /// Node `i` sent `bytes` more (as its transport counted them) and these
+    /// gossip messages by kind (`GossipMessage.kindName`), up to `now`: the
+    /// live runner's traffic, read from each node's counters.
+    mutating func sent(bytes: UInt64, messages: [String: UInt64], from i: Int, at now: SimTime) {
+        let c = communityOf[i]
+        bytesSent[i] += bytes
+        if let b = bucket(of: now) { self.bytes[c][b] += bytes }
+        for (kind, count) in messages where count > 0 {
+            if let label = Self.label(gossipKind: kind) { self.messages[c][label] += count }
         }
     }
 

@@ -55,19 +55,14 @@ extension NodeSimulation {
             queue.schedule(.plan(.randomFault(kind)), at: .start + faultRandom.duration(below: .seconds(every) * 2))
         }
         // A ballot day: each committee opens the day's proposal first thing.
-        for (c, community) in plan.communities.enumerated() where community.workload.ballotTurnout > 0 || (community.workload.mix[.ballot] ?? 0) > 0 {
+        for c in plan.communities.indices where city!.workload.opensProposal(c) {
             queue.schedule(.plan(.openProposal(c)), at: .start + Self.setupDelay)
         }
     }
 
     /// Community `c`'s committee opens the day's proposal (residents vote on it once it is committed).
     mutating func openProposal(_ c: Int, _ plan: CityPlan) {
-        let end = clock + plan.durationSeconds * 1_000 + 86_400_000
-        let terms = ProposalTerms(title: "Courtyard renovation", description: "Shall the courtyard be renovated this year?", options: ["yes", "no"],
-                                  eligibleRoles: RoleSet([.resident]), closing: .time(end), quorumBasisPoints: 2_000, passBasisPoints: 5_000)
-        let tx = clients[c].make(.proposal(Proposal(terms: terms)), by: .committee, time: clock, at: now)
-        city!.proposals[c] = tx.id
-        submitTracked(tx)
+        submitTracked(city!.workload.openProposal(c, client: &clients[c], time: clock, at: now))
     }
 
     mutating func handle(_ event: PlanEvent, plan: CityPlan) {
@@ -75,9 +70,7 @@ extension NodeSimulation {
         switch event {
         case let .arrival(c):
             scheduleArrival(c, plan)
-            let workload = plan.communities[c].workload
-            // Thinning: a candidate arrival at the peak rate is kept at the hour's share of the peak.
-            guard now < end, random.chance(workload.rhythm.factor(atHour: hour(plan)) / workload.rhythm.peak) else { return }
+            guard now < end, city!.workload.keeps(c, at: now, random: &random) else { return }
             arrive(c, plan)
         case .followUps:
             queue.schedule(.plan(.followUps), at: now + .seconds(1))
@@ -107,74 +100,15 @@ extension NodeSimulation {
         }
     }
 
-    /// The hour of the day now (the run starts at `plan.startHour`).
-    func hour(_ plan: CityPlan) -> Double { plan.startHour + now.sinceStart.inSeconds / 3_600 }
-
-    /// The peak rate of community `c`'s arrivals, per second: its records and its ballot day.
-    func peakRate(_ c: Int, _ plan: CityPlan) -> (records: Double, ballots: Double, peak: Double) {
-        let w = plan.communities[c].workload
-        let records = w.recordsPerDay / 86_400
-        let ballots = w.ballotTurnout * Double(plan.communities[c].residents) / Double(max(plan.durationSeconds, 1))
-        return (records, ballots, (records + ballots) * w.rhythm.peak)
-    }
-
     mutating func scheduleArrival(_ c: Int, _ plan: CityPlan) {
-        let peak = peakRate(c, plan).peak
-        guard peak > 0 else { return }
-        // Exponential gaps at the peak rate (a Poisson process), at least a microsecond.
-        let u = Double(random.next() >> 11) / Double(1 << 53)
-        let gap = -Foundation.log(1 - u) / peak
-        queue.schedule(.plan(.arrival(c)), at: now + .microseconds(max(1, Int64(gap * 1e6))))
+        guard let gap = city!.workload.gap(c, random: &random) else { return }
+        queue.schedule(.plan(.arrival(c)), at: now + gap)
     }
 
-    /// One record of community `c`'s workload, of a kind drawn from its mix.
+    /// One record of community `c`'s workload (`CityWorkload`, the generator live mode runs too).
     mutating func arrive(_ c: Int, _ plan: CityPlan) {
-        let rates = peakRate(c, plan)
-        let w = plan.communities[c].workload
-        var kind: CityPlan.RecordKind = .serviceRequest
-        if random.chance(rates.ballots / max(rates.records + rates.ballots, 1e-12)) {
-            kind = .ballot
-        } else {
-            let kinds = CityPlan.RecordKind.allCases.filter { (w.mix[$0] ?? 0) > 0 }
-            let total = kinds.map { w.mix[$0]! }.reduce(0, +)
-            var x = Double(random.next() >> 11) / Double(1 << 53) * total
-            for k in kinds {
-                x -= w.mix[k]!
-                if x < 0 { kind = k; break }
-            }
-        }
-        let time = clock
-        var tx: Transaction?
-        switch kind {
-        case .serviceRequest:
-            tx = clients[c].next(time: time, at: now, random: &random)
-        case .notice:
-            city!.noticeCount[c] += 1
-            let n = city!.noticeCount[c]
-            tx = clients[c].make(.notice(Notice(category: .services, title: "Notice \(n)", body: "Water off in building \(n % 9 + 1) from 9:00 to 12:00.")),
-                                 by: .committee, time: time, at: now)
-        case .volunteer:
-            let resident = Int(random.below(UInt64(clients[c].residents)))
-            let record = VolunteerRecord(volunteer: clients[c].residentSubject(resident), activity: "elder visits",
-                                         minutes: UInt32(30 + random.below(91)), day: UInt32(time / 86_400_000))
-            tx = clients[c].make(.volunteerRecord(record), by: .elders, time: time, at: now)
-        case .referral:
-            guard clients.count > 1 else { break }
-            let to = (c + 1 + Int(random.below(UInt64(clients.count - 1)))) % clients.count
-            report.referralsMade += 1
-            tx = clients[c].make(.referral(Referral(toCommunity: geneses[to].community, kind: .request, reference: nil,
-                                                    summary: "case \(report.referralsMade) from \(geneses[c].community)")),
-                                 by: .committee, time: time, at: now)
-        case .ballot:
-            // Residents vote once the day's proposal is on the chain; each votes once.
-            let residents = clients[c].residents
-            let offset = Int(random.below(UInt64(residents)))
-            let voted = city!.voted[c]
-            guard let proposal = city!.proposals[c], clients[c].stillWanted(proposal) == nil,
-                  let voter = (0..<residents).lazy.map({ ($0 + offset) % residents }).first(where: { !voted.contains($0) }) else { break }
-            city!.voted[c].insert(voter)
-            tx = clients[c].make(.ballot(Ballot(proposal: proposal, choice: UInt32(random.below(2)))), by: nil, resident: voter, time: time, at: now)
-        }
+        let tx = city!.workload.record(c, clients: &clients, time: clock, at: now, random: &random)
+        report.referralsMade = city!.workload.referralsMade
         if let tx { submitTracked(tx) }
     }
 

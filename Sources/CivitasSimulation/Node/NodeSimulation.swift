@@ -129,13 +129,6 @@ public struct NodeSimulation {
     public init(options: NodeSimulationOptions) {
         self.options = options
         var r = SimRandom(seed: options.seed)
-        /// Key `label` of community `c` (community 0's labels are the one-community run's).
-        func key(_ label: UInt64, community c: Int = 0) -> SigningKey {
-            var bytes = [UInt8](repeating: 0, count: 32)
-            var x = SimRandom(seed: options.seed &* 31 &+ label &+ UInt64(c) &* 100_000)
-            for i in 0..<32 { bytes[i] = UInt8(truncatingIfNeeded: x.next()) }
-            return SigningKey(seed: Bytes32(bytes)!)
-        }
         let shapes = options.shapes
         var starts = [0]
         for shape in shapes { starts.append(starts.last! + shape.nodes) }
@@ -145,16 +138,12 @@ public struct NodeSimulation {
         var clients: [ClientLedger] = []
         var anchoringKeys: [SigningKey] = []
         for (c, shape) in shapes.enumerated() {
-            let keys = (0..<shape.nodes).map { key(1_000 + UInt64($0), community: c) }
-            let signers = (0..<shape.residents).map { key(2_000 + UInt64($0), community: c) }
-            let committee = key(3_000, community: c)
-            let genesis = SimCommunity.genesis(community: c, validatorKeys: Array(keys.prefix(shape.validators)), committee: committee,
-                                               residents: signers.map(\.publicKey), blockInterval: options.blockInterval, plan: options.plan)
-            nodeKeys += keys
-            geneses.append(genesis)
-            clients.append(ClientLedger(residents: signers, committee: committee, provider: SimCommunity.providerKey(committee: committee),
-                                        elders: SimCommunity.eldersKey(committee: committee), community: genesis.community))
-            anchoringKeys.append(SimCommunity.streetOfficeKey(committee: committee))
+            let members = SimCommunity.members(seed: options.seed, community: c, shape: shape, blockInterval: options.blockInterval,
+                                               plan: options.plan)
+            nodeKeys += members.nodeKeys
+            geneses.append(members.genesis)
+            clients.append(members.client)
+            anchoringKeys.append(members.anchoringKey)
         }
         self.nodeKeys = nodeKeys
         indexByID = Dictionary(nodeKeys.enumerated().map { (NodeID(deriving: $1.publicKey), $0) }, uniquingKeysWith: { first, _ in first })
@@ -839,8 +828,7 @@ public struct NodeSimulation {
             guard let reader = members(c).first(where: { nodes[$0].alive }), let state = nodes[reader].ledger?.state else { continue }
             for entry in state.incomingReferrals.values.sorted(by: { $0.id < $1.id }) where entry.answer == nil && !answersScheduled.contains(entry.id) {
                 answersScheduled.insert(entry.id)
-                clients[c].schedule(.referralAnswer(ReferralAnswer(referral: entry.id, fromCommunity: entry.fromCommunity, accepted: true,
-                                                                   note: "we will take it")), by: .elders, due: now + .seconds(1))
+                clients[c].answer(referral: entry.id, from: entry.fromCommunity, due: now + .seconds(1))
             }
         }
     }

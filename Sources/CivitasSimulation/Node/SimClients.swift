@@ -122,6 +122,12 @@ struct ClientLedger {
         followUps.append((due, member == .committee ? committee : elders, payload))
     }
 
+    /// The social organisation takes referral `id` from `community`, answering it once `due`.
+    mutating func answer(referral id: Hash, from community: CommunityID, due: SimTime) {
+        schedule(.referralAnswer(ReferralAnswer(referral: id, fromCommunity: community, accepted: true, note: "we will take it")),
+                 by: .elders, due: due)
+    }
+
     func stillWanted(_ id: Hash) -> Transaction? { wanted[id] }
 
     /// A node told the client of `id` it is committed at `place`.
@@ -133,4 +139,7 @@ struct ClientLedger {
     }
 
     var outstanding: Int { wanted.count }
+
+    /// Whether a follow-up is still to be made (due later).
+    var expectsFollowUps: Bool { !followUps.isEmpty }
 }

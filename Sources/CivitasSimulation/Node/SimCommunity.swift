@@ -1,3 +1,4 @@
+import CivitasCodec
 import CivitasLedger
 import CivitasSample
 
@@ -7,6 +8,39 @@ import CivitasSample
 /// workload), its block limits, and response deadlines short enough to fall
 /// inside a run (10 s for a lift, 30 s for a street light).
 enum SimCommunity {
+    /// One community of a run as its seed draws it: its genesis, its nodes'
+    /// keys (validators first, then observers, then the gateway), the clients
+    /// that sign its people's records, and the key its gateway anchors
+    /// neighbours' checkpoints with. The simulator and the live runner build
+    /// their communities here, so both run the same people on the same chain.
+    struct Members {
+        let genesis: GenesisDocument
+        let nodeKeys: [SigningKey]
+        let client: ClientLedger
+        let anchoringKey: SigningKey
+    }
+
+    /// Key `label` of community `c` in a run of `seed` (community 0's labels are the one-community run's).
+    static func key(seed: UInt64, label: UInt64, community c: Int) -> SigningKey {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var x = SimRandom(seed: seed &* 31 &+ label &+ UInt64(c) &* 100_000)
+        for i in 0..<32 { bytes[i] = UInt8(truncatingIfNeeded: x.next()) }
+        return SigningKey(seed: Bytes32(bytes)!)
+    }
+
+    /// Community `c` of shape `shape` in a run of `seed` (`plan`: a planner's city).
+    static func members(seed: UInt64, community c: Int, shape: NodeSimulationOptions.CommunityShape, blockInterval: UInt64,
+                        plan: CityPlan?) -> Members {
+        let keys = (0..<shape.nodes).map { key(seed: seed, label: 1_000 + UInt64($0), community: c) }
+        let signers = (0..<shape.residents).map { key(seed: seed, label: 2_000 + UInt64($0), community: c) }
+        let committee = key(seed: seed, label: 3_000, community: c)
+        let genesis = genesis(community: c, validatorKeys: Array(keys.prefix(shape.validators)), committee: committee,
+                              residents: signers.map(\.publicKey), blockInterval: blockInterval, plan: plan)
+        let client = ClientLedger(residents: signers, committee: committee, provider: providerKey(committee: committee),
+                                  elders: eldersKey(committee: committee), community: genesis.community)
+        return Members(genesis: genesis, nodeKeys: keys, client: client, anchoringKey: streetOfficeKey(committee: committee))
+    }
+
     /// The key of the sample's lift company ("lifts"), who answers the committee's assignments.
     static func providerKey(committee: SigningKey) -> SigningKey {
         SampleKeys(seed: committee.publicKey.raw.bytes).member("lifts")
@@ -28,12 +62,17 @@ enum SimCommunity {
         return CommunityID(c < names.count ? names[c] : "community-\(c + 1)")!
     }
 
+    /// Community `c`'s ID: its name in a planner's city, else the city's names by index.
+    static func id(community c: Int, plan: CityPlan?) -> CommunityID {
+        plan.flatMap { CommunityID($0.communities[c].name) } ?? name(c)
+    }
+
     /// A planner's community (`plan`) takes its own name, its validators'
     /// subjects, its checkpoint interval and the sample's real response deadlines.
     static func genesis(community c: Int = 0, validatorKeys: [SigningKey], committee: SigningKey, residents: [PublicKey],
                         blockInterval: UInt64, plan: CityPlan? = nil) -> GenesisDocument {
         var sample = SampleCommunity.lianhuaEast
-        sample.community = plan.flatMap { CommunityID($0.communities[c].name) } ?? name(c)
+        sample.community = id(community: c, plan: plan)
         if let plan { sample.validatorSubjects = plan.communities[c].validators }
         // The residents' committee signs with the simulation's key; the other
         // members sign nothing here, so keys derived from it are enough.
