@@ -51,9 +51,9 @@ public struct NodeCoreSettings: Sendable, Hashable {
     public var statusInterval: Duration = .seconds(1)
     /// ...and this long after it otherwise. Longer would cut a quiet
     /// community's traffic (its height reports are most of it), but at 3 s
-    /// and 10 s a seeded city campaign (CityCampaignTests, seed 2) lost
-    /// referrals between communities; until that is understood, the reports
-    /// go every second as they always have.
+    /// or 10 s the city campaign's seed 2 (CityCampaignTests) takes a path
+    /// that wedges a gateway (docs/federation.md, "Known problem"), so the
+    /// reports go every second, as they always have, until that is fixed.
     public var statusKeepalive: Duration = .seconds(1)
     /// A node behind its peers with nothing fetched and no progress for this
     /// long restarts block sync from its applied head. 3 s: three height reports.
