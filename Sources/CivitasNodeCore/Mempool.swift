@@ -113,6 +113,11 @@ public struct Mempool: Sendable {
     public func pending(of signer: PublicKey) -> [Transaction] {
         (queues[signer]?.ids ?? []).map { entries[$0]!.transaction }
     }
+    /// Removes and returns `signer`'s held transactions, in nonce order.
+    public mutating func withdraw(of signer: PublicKey) -> [Transaction] {
+        let ids = Array(queues[signer]?.ids ?? [])
+        return ids.map { remove($0).transaction }
+    }
     /// The signers holding transactions, in key-byte order.
     public var signers: [PublicKey] { queues.keys.sorted() }
 

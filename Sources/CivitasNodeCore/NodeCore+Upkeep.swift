@@ -44,6 +44,14 @@ extension NodeCore {
 
     // MARK: - Mempool upkeep
 
+    /// Takes `signer`'s pending transactions out of the mempool, in nonce order
+    /// (the driver signs a gateway's wedged records again).
+    mutating func withdraw(of signer: PublicKey) -> [Transaction] {
+        let withdrawn = mempool.withdraw(of: signer)
+        for tx in withdrawn { lastOffered[tx.id] = nil }
+        return withdrawn
+    }
+
     mutating func note(_ displaced: [EvictedTransaction]) {
         for evicted in displaced {
             lastOffered[evicted.id] = nil

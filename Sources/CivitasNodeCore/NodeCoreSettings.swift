@@ -49,12 +49,9 @@ public struct NodeCoreSettings: Sendable, Hashable {
     /// Height reports to community peers (block sync's trigger): once the
     /// applied head moved, this long after the last report at most...
     public var statusInterval: Duration = .seconds(1)
-    /// ...and this long after it otherwise. Longer would cut a quiet
-    /// community's traffic (its height reports are most of it), but at 3 s
-    /// or 10 s the city campaign's seed 2 (CityCampaignTests) takes a path
-    /// that wedges a gateway (docs/federation.md, "Known problem"), so the
-    /// reports go every second, as they always have, until that is fixed.
-    public var statusKeepalive: Duration = .seconds(1)
+    /// ...and this long after it otherwise, so a lost report is repaired. An
+    /// idle node's reports were most of a quiet community's traffic.
+    public var statusKeepalive: Duration = .seconds(10)
     /// A node behind its peers with nothing fetched and no progress for this
     /// long restarts block sync from its applied head. 3 s: three height reports.
     public var stallAfter: Duration = .seconds(3)

@@ -302,6 +302,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
             nonces.advance(by: block.block.transactions)
         }
         core.applied(blocks, view: view)
+        unwedgeRecords()
         if blocks.contains(where: { $0.block.transactions.contains { $0.payload.kind == .federationAdoption } }) {
             core.adopt(federation: env.adoptedFederation())
         }
@@ -333,6 +334,26 @@ public struct NodeDriver<Environment: NodeEnvironment> {
                 }
             }
         }
+    }
+
+    /// A gateway's records wait in nonce order, so one that cannot commit
+    /// holds back every later one, its neighbours' checkpoints included. That
+    /// happens when the rules come to refuse a record already signed (a
+    /// neighbour's referral relayed again, and answered here before the copy
+    /// committed): a leader that did not yet hold it refuses it, so its nonce
+    /// never reaches a block. It also happens when the record with the next
+    /// nonce left this mempool (stale, displaced). Then the gateway's pending
+    /// records are withdrawn, the refused ones dropped, and the rest signed
+    /// again from the next nonce. Old copies that still commit elsewhere use
+    /// up their nonces, and their duplicates are refused as already recorded.
+    private mutating func unwedgeRecords() {
+        guard let key = environment.anchoringKey, let head = core.mempool.pending(of: key.publicKey).first else { return }
+        let next = nonces.nonce(of: key.publicKey) + 1
+        let refused = head.nonce == next ? view.permission(for: head) : nil
+        guard head.nonce > next || refused != nil else { return }
+        environment.note(.refused("this gateway's records waited behind nonce \(next) (\(refused ?? "not held here")); signed again from it"))
+        let withdrawn = core.withdraw(of: key.publicKey)
+        recordsDue.insert(contentsOf: withdrawn.filter { view.permission(for: $0) == nil }.map(\.payload), at: 0)
     }
 
     // MARK: - Referrals across the city
