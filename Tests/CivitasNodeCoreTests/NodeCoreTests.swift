@@ -553,6 +553,69 @@ struct NodeCoreTests {
         #expect(recorded.allSatisfy { $0.community == maple.genesis.community })
     }
 
+    /// A gateway's records commit in nonce order, so losing the one with the
+    /// next nonce would hold back every later one. Here the gateway's gossip
+    /// is lost while it records two of Maple Court's checkpoints, and the
+    /// first of them goes stale in its mempool. At the next block it applies,
+    /// the gateway signs the second again with the missing nonce, and it
+    /// commits. (The refused-record case is the city campaign's seed 2.)
+    @Test func aGatewaysLaterRecordsAreSignedAgainWhenTheNextNonceIsLost() throws {
+        var maple = Community(fourthIsGateway: true, checkpointInterval: 3)
+        maple.run(millis: 3_000)
+        let mapleLeader = try #require(maple.leader)
+        let pineGateway = NodeID(deriving: Fixtures.key(140).publicKey)
+        try maple.drivers[3].linkUp(pineGateway, address: "pine-row:7000", inCommunity: false)
+        for n in 1...8 {
+            maple.submit(Fixtures.tx(Fixtures.key(1), UInt64(n)), to: mapleLeader)
+            maple.run(millis: 150)
+        }
+        maple.run(millis: 1_000)
+        let published = maple.leftTheCommunity.filter {
+            if $0.to == pineGateway, case .gossip(.cityCheckpoints, _, _, _) = $0.message { true } else { false }
+        }.map(\.message)
+        try #require(published.count >= 2)
+
+        var settings = NodeCoreSettings()
+        settings.mempool.staleAfter = .seconds(3)
+        var pine = Community(settings: settings, fourthIsGateway: true, community: CommunityID("pine-row")!, keyBase: 130)
+        pine.run(millis: 3_000)
+        let committee = Fixtures.key(7)
+        pine.anchoringKeys[3] = committee
+        pine.federation = try FederationDocument(sequence: 1, communities: [
+            FederationMember(genesis: maple.genesis, caCertificate: [0x30, 0x00]),
+            FederationMember(genesis: pine.genesis, caCertificate: [0x30, 0x00]),
+        ])
+        pine.restartEmpty(3, seed: 9)
+        pine.run(millis: 2_000)
+        let mapleGateway = maple.id(3)
+        try pine.drivers[3].linkUp(mapleGateway, address: nil, inCommunity: false)
+
+        // The gateway records both checkpoints (nonces 1 and 2), but its gossip is lost; the first goes stale.
+        pine.gossipMuted = [3]
+        try pine.drivers[3].receive(gossip: published[0], from: mapleGateway)
+        pine.run(millis: 2_000)
+        try pine.drivers[3].receive(gossip: published[1], from: mapleGateway)
+        pine.run(millis: 1_500)
+        #expect(pine.core(3).mempool.pending(of: committee.publicKey).map(\.nonce) == [2])
+        pine.gossipMuted = []
+        pine.run(millis: 500)
+        #expect(pine.stored(0).flatMap(\.block.transactions).allSatisfy { $0.signer != committee.publicKey },
+                "nonce 2 cannot commit without nonce 1")
+
+        // A block applies at the gateway: it signs the second checkpoint again, with nonce 1.
+        let pineLeader = try #require(pine.leader)
+        pine.submit(Fixtures.tx(Fixtures.key(1), 1, community: pine.genesis.community), to: pineLeader)
+        pine.run(millis: 3_000)
+        let recorded = pine.stored(0).flatMap(\.block.transactions).filter { $0.signer == committee.publicKey }
+        let second = try Checkpoint(encoded: { if case let .gossip(_, _, _, payload) = published[1] { payload } else { [] } }())
+        // Signed again with nonce 1, it commits; then the old copy the validators
+        // still held uses up nonce 2 (the rules refuse such a duplicate as
+        // already recorded; this test's environment has no rules).
+        #expect(recorded.map(\.nonce) == [1, 2])
+        #expect(recorded.compactMap { if case let .checkpoint(c) = $0.payload { c.height } else { nil } } == [second.height, second.height])
+        #expect(pine.env(3).events.contains { if case let .refused(why) = $0 { why.contains("signed again") } else { false } })
+    }
+
     /// Referral records cross the city through the gateways: Maple Court's
     /// gateway sends the referral its chain applied, with its proof; Pine
     /// Row's gateway records it in its own chain once, however often it
