@@ -487,20 +487,25 @@ struct NodeCoreTests {
     /// anchoring key; a forged one (signed by keys the document does not
     /// list) is neither delivered, relayed nor recorded. Without an adopted
     /// document the gateway ignores city traffic.
-    @Test func aGatewayRecordsTheNeighboursValidCheckpointsInItsOwnChain() throws {
-        // Maple Court makes blocks; its gateway publishes checkpoints every 3.
+    /// Maple Court making 8 blocks, its gateway publishing a checkpoint every
+    /// 3 to Pine Row's gateway (key 140): Maple Court, and what its gateway sent there.
+    static func mapleCheckpointsForPineRow() throws -> (maple: Community, sent: [GossipMessage]) {
         var maple = Community(fourthIsGateway: true, checkpointInterval: 3)
         maple.run(millis: 3_000)
         let mapleLeader = try #require(maple.leader)
-        let pineGatewayKey = Fixtures.key(140)
-        let pineGateway = NodeID(deriving: pineGatewayKey.publicKey)
+        let pineGateway = NodeID(deriving: Fixtures.key(140).publicKey)
         try maple.drivers[3].linkUp(pineGateway, address: "pine-row:7000", inCommunity: false)
         for n in 1...8 {
             maple.submit(Fixtures.tx(Fixtures.key(1), UInt64(n)), to: mapleLeader)
             maple.run(millis: 150)
         }
         maple.run(millis: 1_000)
-        let published = maple.leftTheCommunity.filter { $0.to == pineGateway }.map(\.message)
+        return (maple, maple.leftTheCommunity.filter { $0.to == pineGateway }.map(\.message))
+    }
+
+    @Test func aGatewayRecordsTheNeighboursValidCheckpointsInItsOwnChain() throws {
+        // Maple Court makes blocks; its gateway publishes checkpoints every 3.
+        let (maple, published) = try Self.mapleCheckpointsForPineRow()
         let checkpointsPublished = published.filter { if case .gossip(.cityCheckpoints, _, _, _) = $0 { true } else { false } }.count
         #expect(checkpointsPublished >= 2)
 
@@ -560,19 +565,8 @@ struct NodeCoreTests {
     /// the gateway signs the second again with the missing nonce, and it
     /// commits. (The refused-record case is the city campaign's seed 2.)
     @Test func aGatewaysLaterRecordsAreSignedAgainWhenTheNextNonceIsLost() throws {
-        var maple = Community(fourthIsGateway: true, checkpointInterval: 3)
-        maple.run(millis: 3_000)
-        let mapleLeader = try #require(maple.leader)
-        let pineGateway = NodeID(deriving: Fixtures.key(140).publicKey)
-        try maple.drivers[3].linkUp(pineGateway, address: "pine-row:7000", inCommunity: false)
-        for n in 1...8 {
-            maple.submit(Fixtures.tx(Fixtures.key(1), UInt64(n)), to: mapleLeader)
-            maple.run(millis: 150)
-        }
-        maple.run(millis: 1_000)
-        let published = maple.leftTheCommunity.filter {
-            if $0.to == pineGateway, case .gossip(.cityCheckpoints, _, _, _) = $0.message { true } else { false }
-        }.map(\.message)
+        let (maple, sent) = try Self.mapleCheckpointsForPineRow()
+        let published = sent.filter { if case .gossip(.cityCheckpoints, _, _, _) = $0 { true } else { false } }
         try #require(published.count >= 2)
 
         var settings = NodeCoreSettings()
