@@ -37,7 +37,7 @@ extension NodeCore {
             }
             rebroadcast()
         }
-        if now >= nextReport {
+        if now >= Self.reportTime(last: lastReport, headMoved: applied.hash != reportedHead, settings: configuration.settings) {
             reportedHead = applied.hash
             lastReport = now
             for peer in syncPeers {
@@ -69,7 +69,7 @@ extension NodeCore {
 
     /// A client submitted `transaction` here: admit it and, if new, offer it to the community.
     public mutating func submit(_ transaction: Transaction, view: some MempoolView) -> Admission {
-        let admission = mempool.admit(transaction, view: pendingView(view), now: now)
+        let admission = mempool.admit(transaction, view: PendingNonceView(base: view, pending: pendingNonces), now: now)
         if case let .admitted(id, displaced) = admission {
             lastOffered[id] = now
             unpublished.append(transaction)
@@ -84,7 +84,7 @@ extension NodeCore {
     /// A transaction arrived by gossip: admit it (dissemination forwards it).
     @discardableResult
     public mutating func receive(transaction: Transaction, view: some MempoolView) -> Admission {
-        let admission = mempool.admit(transaction, view: pendingView(view), now: now)
+        let admission = mempool.admit(transaction, view: PendingNonceView(base: view, pending: pendingNonces), now: now)
         if case let .admitted(id, displaced) = admission {
             lastOffered[id] = now
             note(displaced)

@@ -35,7 +35,7 @@ extension NodeCore {
         // for the next batch, so blocks grow with the load instead of the
         // pipeline filling with one-transaction blocks.
         while inFlight.count + unsealed.count < configuration.settings.maxProposalsInFlight {
-            let batch = mempool.batch(maxCount: maxCount, maxBytes: maxBytes, view: pendingView(view))
+            let batch = mempool.batch(maxCount: maxCount, maxBytes: maxBytes, view: PendingNonceView(base: view, pending: pendingNonces))
             guard !batch.isEmpty else { return }
             var bytes = 0
             var oldest = now
@@ -78,9 +78,6 @@ extension NodeCore {
         pendingNonces = pending
     }
 
-    func pendingView<V: MempoolView>(_ view: V) -> PendingNonceView<V> {
-        PendingNonceView(base: view, pending: pendingNonces)
-    }
 }
 
 /// A view whose committed nonces include those of batches proposed or built
