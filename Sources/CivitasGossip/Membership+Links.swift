@@ -15,9 +15,36 @@ extension Membership {
         var dialing = false
     }
 
+    /// What the link timers read at every wake: the links in and out of the
+    /// community, and when the first seed still to dial is due. Kept until a
+    /// link, a member or a seed changes (nil: to compute again), because
+    /// computing it looks up every linked member and every seed, and on a
+    /// gateway with the city's gateways for seeds that was most of a wake.
+    struct LinkSummary: Sendable {
+        var inCommunity: Int
+        var foreign: Int
+        /// The earliest next attempt of a seed not satisfied, if any.
+        var seedDue: MonotonicTime?
+    }
+
+    /// The link summary, computed again if something changed since.
+    mutating func currentLinkSummary() -> LinkSummary {
+        if let linkSummary { return linkSummary }
+        let mine = selfRecord.community
+        var summary = LinkSummary(inCommunity: 0, foreign: 0, seedDue: nil)
+        for peer in connected {
+            guard let community = members[peer]?.record.community else { continue }
+            if community == mine { summary.inCommunity += 1 } else { summary.foreign += 1 }
+        }
+        for s in seeds where !seedSatisfied(s) { summary.seedDue = min(summary.seedDue ?? s.nextAttempt, s.nextAttempt) }
+        linkSummary = summary
+        return summary
+    }
+
     // MARK: Link events
 
     mutating func linkOpened(_ peer: NodeID, address: String?, now: MonotonicTime, into out: inout MembershipDirectives) {
+        linkSummary = nil
         if policy.isBanned(peer, now: now) {
             out.disconnects.append((peer, .misbehaviour(.invalid("banned peer reconnected"))))
             return
@@ -46,6 +73,7 @@ extension Membership {
     }
 
     mutating func linkClosed(_ peer: NodeID, now: MonotonicTime) {
+        linkSummary = nil
         if connected.contains(peer) { closedLink(peer, now: now) }
         // A seed whose link closed keeps its node ID: while it is an alive member it
         // needs no link of its own (a seed sheds surplus links like any node, and
@@ -56,6 +84,7 @@ extension Membership {
     }
 
     mutating func recordDialFailure(address: String, node: NodeID?, now: MonotonicTime) {
+        linkSummary = nil
         if let node {
             addressBook.record(node: node, address: address, success: false, now: now)
             dialing.removeAll { $0.node == node }
@@ -71,6 +100,7 @@ extension Membership {
 
     /// Forgets a link this node no longer has, and keeps its peer from being redialed at once.
     mutating func closedLink(_ peer: NodeID, now: MonotonicTime) {
+        linkSummary = nil
         connected.removeAll { $0 == peer }
         linkedAt[peer] = nil
         cooldown[peer] = now + settings.redialCooldown
@@ -82,6 +112,8 @@ extension Membership {
     // MARK: Timers
 
     mutating func retrySeeds(now: MonotonicTime, into out: inout MembershipDirectives) {
+        guard let due = currentLinkSummary().seedDue, now >= due else { return }
+        linkSummary = nil
         for i in seeds.indices {
             let s = seeds[i]
             if seedSatisfied(s) { continue }
@@ -104,13 +136,14 @@ extension Membership {
     mutating func maintainLinks(now: MonotonicTime, into out: inout MembershipDirectives) {
         dialing.removeAll { $0.until <= now }
         let mine = selfRecord.community
-        let inCommunity = connected.filter { members[$0]?.record.community == mine }.count
+        let summary = currentLinkSummary()
+        let inCommunity = summary.inCommunity
         let pending = dialing.count
         if inCommunity + pending < settings.targetPeers {
             dial(settings.targetPeers - inCommunity - pending, now: now, into: &out) { $0.community == mine }
         }
         if selfRecord.role == .gateway {
-            let foreign = connected.filter { members[$0].map { $0.record.community != mine } ?? false }.count
+            let foreign = summary.foreign
             if foreign < settings.gatewayPeers {
                 dial(settings.gatewayPeers - foreign, now: now, into: &out) { $0.community != mine && $0.role == .gateway }
             }
@@ -172,6 +205,7 @@ extension Membership {
 
     /// Closes the link to a peer that misbehaved (the policy has banned it).
     mutating func drop(_ peer: NodeID, _ why: Misbehaviour, into out: inout MembershipDirectives) {
+        linkSummary = nil
         connected.removeAll { $0 == peer }
         linkedAt[peer] = nil
         out.disconnects.append((peer, .misbehaviour(why)))

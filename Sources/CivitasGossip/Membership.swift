@@ -56,6 +56,7 @@ public struct Membership: Sendable {
     var dialing: [(node: NodeID, until: MonotonicTime)] = []
     var linkedAt: [NodeID: MonotonicTime] = [:]
     var cooldown: [NodeID: MonotonicTime] = [:]
+    var linkSummary: LinkSummary?
     var random: SplitMix64
     /// Where peer records' signatures are checked.
     let signatures: SignatureVerifier
@@ -203,6 +204,7 @@ public struct Membership: Sendable {
 
     /// Records member `id` as `member` (nil: forgotten), keeping the counts by state.
     mutating func setMember(_ id: NodeID, _ member: Member?) {
+        linkSummary = nil
         if let old = members[id] { count(old.state, by: -1) }
         if let member { count(member.state, by: 1) }
         members[id] = member
@@ -217,7 +219,7 @@ public struct Membership: Sendable {
     }
 
     /// The next wake-up: the earliest of every timer the core holds.
-    private func finish(_ out: inout MembershipDirectives, now: MonotonicTime) {
+    private mutating func finish(_ out: inout MembershipDirectives, now: MonotonicTime) {
         var wake = nextProbeAt
         if let p = probe { wake = min(wake, p.indirectSent ? p.periodEnd : p.ackDeadline) }
         wake = min(wake, nextSync)
@@ -226,7 +228,7 @@ public struct Membership: Sendable {
             for id in memberOrder { if let d = members[id]?.suspicion?.deadline { wake = min(wake, d) } }
         }
         for seq in relayOrder { if let r = relays[seq] { wake = min(wake, r.nackDeadline ?? r.expires) } }
-        for s in seeds where !seedSatisfied(s) { wake = min(wake, max(s.nextAttempt, now)) }
+        if let due = currentLinkSummary().seedDue { wake = min(wake, max(due, now)) }
         out.nextWakeup = max(wake, now)
     }
 }
