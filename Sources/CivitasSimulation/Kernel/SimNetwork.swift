@@ -54,7 +54,12 @@ public struct SimNetwork: Sendable {
     /// this profile when it is set: their gateways talk over the city's links.
     public var crossGroupProfile: LinkProfile?
     /// Each node's group (nodes not listed are in group 0).
-    public var groups: [UInt64: Int] = [:]
+    public var groups: [UInt64: Int] = [:] {
+        didSet { groupTable = Self.table(groups) }
+    }
+    /// `groups` as an array by node, when the nodes are numbered densely
+    /// from 0 (a city's are): every message looks up two groups.
+    private var groupTable: [Int] = []
     /// Links inside a group take its profile when one is set (a community's own network).
     public var groupProfiles: [Int: LinkProfile] = [:]
     /// Links between two groups take their pair's profile when one is set
@@ -88,6 +93,18 @@ public struct SimNetwork: Sendable {
 
     public init(profile: LinkProfile) { self.profile = profile }
 
+    private static func table(_ groups: [UInt64: Int]) -> [Int] {
+        guard let last = groups.keys.max(), last < UInt64(groups.count) * 2 + 64 else { return [] }
+        var table = Array(repeating: 0, count: Int(last) + 1)
+        for (node, group) in groups { table[Int(node)] = group }
+        return table
+    }
+
+    /// The group of `node`.
+    @inline(__always) func group(_ node: UInt64) -> Int {
+        node < UInt64(groupTable.count) ? groupTable[Int(node)] : groups[node, default: 0]
+    }
+
     /// The delivery times of one message sent now: none (lost), one, or two (duplicated).
     /// `size` (bytes) counts on a link with a capacity.
     public mutating func deliveries(from: UInt64, to: UInt64, size: Int = 0, now: SimTime, random: inout SimRandom) -> [SimTime] {
@@ -105,8 +122,10 @@ public struct SimNetwork: Sendable {
             busyUntil[pair] = done
             extra += done - now
         }
-        for node in [from, to] {
-            if let c = clogged[node], c.until > now { extra = max(extra, c.delay) }
+        if !clogged.isEmpty {
+            for node in [from, to] {
+                if let c = clogged[node], c.until > now { extra = max(extra, c.delay) }
+            }
         }
         if random.chance(profile.tailProbability) { extra += random.duration(in: .zero...profile.tailLatency) }
         let first = now + profile.baseLatency + random.duration(in: .zero...profile.jitter) + extra
@@ -119,7 +138,7 @@ public struct SimNetwork: Sendable {
 
     /// The profile of the link from `from` to `to`.
     public func profile(from: UInt64, to: UInt64) -> LinkProfile {
-        let (g, h) = (groups[from, default: 0], groups[to, default: 0])
+        let (g, h) = (group(from), group(to))
         if g == h { return groupProfiles[g] ?? profile }
         var cross = pairProfiles[GroupPair(g, h)] ?? crossGroupProfile ?? profile
         cross.loss = min(1, cross.loss + extraCrossGroupLoss)
@@ -130,10 +149,10 @@ public struct SimNetwork: Sendable {
     public func isBlocked(from: UInt64, to: UInt64) -> Bool {
         if !isolatedNodes.isEmpty, isolatedNodes.contains(from) || isolatedNodes.contains(to) { return true }
         if !isolatedGroups.isEmpty {
-            let (g, h) = (groups[from, default: 0], groups[to, default: 0])
+            let (g, h) = (group(from), group(to))
             if g != h, isolatedGroups.contains(g) || isolatedGroups.contains(h) { return true }
         }
-        return blocked.contains(Pair(from: from, to: to))
+        return !blocked.isEmpty && blocked.contains(Pair(from: from, to: to))
     }
 
     /// Drops all messages from any of `a` to any of `b` (one direction).

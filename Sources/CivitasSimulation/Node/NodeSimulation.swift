@@ -159,7 +159,9 @@ public struct NodeSimulation {
         network = SimNetwork(profile: options.link)
         if shapes.count > 1 {
             network.crossGroupProfile = options.cityLink
-            for c in shapes.indices { for i in starts[c]..<starts[c + 1] { network.groups[UInt64(i)] = c } }
+            var groups: [UInt64: Int] = [:]
+            for c in shapes.indices { for i in starts[c]..<starts[c + 1] { groups[UInt64(i)] = c } }
+            network.groups = groups
         }
         if let plan = options.plan {
             // A community spans about half a kilometre of its own network; city links go by class and distance.
