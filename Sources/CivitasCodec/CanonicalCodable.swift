@@ -66,6 +66,14 @@ extension CanonicalObject {
         ObjectEnvelope(self).canonicalBytes()
     }
 
+    /// The size of `encoded()`, counted without building it.
+    @inlinable
+    public var encodedSize: Int {
+        var counter = ByteWriter.counting()
+        ObjectEnvelope(self).encode(to: &counter)
+        return counter.position
+    }
+
     /// Decodes an object with its type and version header; the whole input must be used.
     @inlinable
     public init(encoded bytes: [UInt8], limits: DecodingLimits = .default) throws(CodecError) {

@@ -122,11 +122,7 @@ public struct Mempool: Sendable {
     public var signers: [PublicKey] { queues.keys.sorted() }
 
     /// The encoded size the bounds count: the transaction with its type and version bytes.
-    public static func encodedSize(of transaction: Transaction) -> Int {
-        var counter = ByteWriter.counting()
-        ObjectEnvelope(transaction).encode(to: &counter)
-        return counter.position
-    }
+    public static func encodedSize(of transaction: Transaction) -> Int { transaction.encodedSize }
 
     // MARK: - Admission
 

@@ -189,9 +189,7 @@ public struct GossipSimulation {
     private mutating func carry(_ i: Int, _ d: PlumtreeDirectives) {
         for s in d.sends {
             guard let to = indexOf[s.to] else { continue }
-            var w = ByteWriter.counting()
-            s.message.encode(to: &w)
-            let size = w.position + 2  // plus the object header
+            let size = s.message.encodedSize
             if case .gossip = s.message {
                 payloadBytesSent += size
             } else {

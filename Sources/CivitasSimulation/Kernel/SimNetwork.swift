@@ -105,14 +105,26 @@ public struct SimNetwork: Sendable {
         node < UInt64(groupTable.count) ? groupTable[Int(node)] : groups[node, default: 0]
     }
 
+    /// The delivery times of one message: none (lost), one, or two
+    /// (duplicated). A value, not an array: every message sent asks for one.
+    public struct Deliveries: Sequence, IteratorProtocol {
+        var first: SimTime?
+        var second: SimTime?
+
+        public mutating func next() -> SimTime? {
+            defer { (first, second) = (second, nil) }
+            return first
+        }
+    }
+
     /// The delivery times of one message sent now: none (lost), one, or two (duplicated).
     /// `size` (bytes) counts on a link with a capacity.
-    public mutating func deliveries(from: UInt64, to: UInt64, size: Int = 0, now: SimTime, random: inout SimRandom) -> [SimTime] {
+    public mutating func deliveries(from: UInt64, to: UInt64, size: Int = 0, now: SimTime, random: inout SimRandom) -> Deliveries {
         sent += 1
         let profile = profile(from: from, to: to)
         if isBlocked(from: from, to: to) || random.chance(profile.loss) {
             lost += 1
-            return []
+            return Deliveries()
         }
         var extra = Duration.zero
         if profile.bytesPerSecond > 0 {
@@ -131,9 +143,9 @@ public struct SimNetwork: Sendable {
         let first = now + profile.baseLatency + random.duration(in: .zero...profile.jitter) + extra
         if random.chance(profile.duplication) {
             duplicated += 1
-            return [first, now + profile.baseLatency + random.duration(in: .zero...(profile.jitter * 4 + .microseconds(1))) + extra]
+            return Deliveries(first: first, second: now + profile.baseLatency + random.duration(in: .zero...(profile.jitter * 4 + .microseconds(1))) + extra)
         }
-        return [first]
+        return Deliveries(first: first)
     }
 
     /// The profile of the link from `from` to `to`.

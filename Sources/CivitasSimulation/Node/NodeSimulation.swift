@@ -731,7 +731,7 @@ public struct NodeSimulation {
             let label: Int
             switch wire {
             case let .consensus(bytes): (label, size) = (CityRun.label(consensus: bytes), bytes.count)
-            case let .gossip(message): (label, size) = (CityRun.label(gossip: message), message.encoded().count)
+            case let .gossip(message): (label, size) = (CityRun.label(gossip: message), message.encodedSize)
             }
             city!.sent(label, size: size, from: i, to: j, at: now)
         }
