@@ -95,8 +95,34 @@ extension Membership {
         declareDead(node, incarnation: inc, by: by, now: now, into: &out)
     }
 
+    /// When the members' own timers are next due: the earliest suspicion
+    /// deadline, and the earliest time a dead member may be forgotten. Kept
+    /// until a member changes (nil: to compute again): finding them looks at
+    /// every member, and a gateway knows the city's.
+    struct MemberTimers: Sendable {
+        var suspicion: MonotonicTime?
+        var reclaim: MonotonicTime?
+    }
+
+    /// The members' timers, computed again if a member changed since.
+    mutating func currentMemberTimers() -> MemberTimers {
+        if let memberTimers { return memberTimers }
+        var timers = MemberTimers()
+        if suspectCount > 0 || deadCount > 0 {
+            for m in members.values {
+                if m.state == .suspect, let d = m.suspicion?.deadline { timers.suspicion = min(timers.suspicion ?? d, d) }
+                if m.state == .dead {
+                    let t = m.stateChanged + settings.deadRetention
+                    timers.reclaim = min(timers.reclaim ?? t, t)
+                }
+            }
+        }
+        memberTimers = timers
+        return timers
+    }
+
     mutating func expireSuspicions(now: MonotonicTime, into out: inout MembershipDirectives) {
-        guard suspectCount > 0 else { return }
+        guard let due = currentMemberTimers().suspicion, now >= due else { return }
         for id in memberOrder {
             guard let m = members[id], m.state == .suspect, let s = m.suspicion, s.deadline <= now else { continue }
             declareDead(id, incarnation: m.incarnation, by: selfID, now: now, into: &out)
@@ -120,7 +146,7 @@ extension Membership {
 
     /// Forgets members dead for longer than `deadRetention` (their records stay in the address book).
     mutating func reclaimDead(now: MonotonicTime) {
-        guard deadCount > 0 else { return }
+        guard let due = currentMemberTimers().reclaim, now >= due else { return }
         let before = memberOrder.count
         var reclaimed: [NodeID] = []
         memberOrder.removeAll { id in

@@ -57,6 +57,7 @@ public struct Membership: Sendable {
     var linkedAt: [NodeID: MonotonicTime] = [:]
     var cooldown: [NodeID: MonotonicTime] = [:]
     var linkSummary: LinkSummary?
+    var memberTimers: MemberTimers?
     var random: SplitMix64
     /// Where peer records' signatures are checked.
     let signatures: SignatureVerifier
@@ -205,6 +206,7 @@ public struct Membership: Sendable {
     /// Records member `id` as `member` (nil: forgotten), keeping the counts by state.
     mutating func setMember(_ id: NodeID, _ member: Member?) {
         linkSummary = nil
+        memberTimers = nil
         if let old = members[id] { count(old.state, by: -1) }
         if let member { count(member.state, by: 1) }
         members[id] = member
@@ -223,10 +225,7 @@ public struct Membership: Sendable {
         var wake = nextProbeAt
         if let p = probe { wake = min(wake, p.indirectSent ? p.periodEnd : p.ackDeadline) }
         wake = min(wake, nextSync)
-        // Only a suspected member has a suspicion deadline.
-        if suspectCount > 0 {
-            for id in memberOrder { if let d = members[id]?.suspicion?.deadline { wake = min(wake, d) } }
-        }
+        if let d = currentMemberTimers().suspicion { wake = min(wake, d) }
         for seq in relayOrder { if let r = relays[seq] { wake = min(wake, r.nackDeadline ?? r.expires) } }
         if let due = currentLinkSummary().seedDue { wake = min(wake, max(due, now)) }
         out.nextWakeup = max(wake, now)
