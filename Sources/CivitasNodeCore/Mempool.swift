@@ -121,8 +121,6 @@ public struct Mempool: Sendable {
     /// The signers holding transactions, in key-byte order.
     public var signers: [PublicKey] { queues.keys.sorted() }
 
-    /// The encoded size the bounds count: the transaction with its type and version bytes.
-    public static func encodedSize(of transaction: Transaction) -> Int { transaction.encodedSize }
 
     // MARK: - Admission
 
@@ -133,7 +131,7 @@ public struct Mempool: Sendable {
         guard transaction.community == view.community else {
             return .rejected(.wrongCommunity(transaction: transaction.community, node: view.community))
         }
-        let size = Self.encodedSize(of: transaction)
+        let size = transaction.encodedSize
         guard size <= settings.maxTransactionBytes else {
             return .rejected(.tooLarge(bytes: size, limit: settings.maxTransactionBytes))
         }

@@ -112,7 +112,7 @@ extension NodeCore {
         var batch: [Transaction] = []
         var bytes = 0
         for tx in transactions {
-            let size = Mempool.encodedSize(of: tx)
+            let size = tx.encodedSize
             if !batch.isEmpty, bytes + size > limit {
                 publishOffer(batch)
                 batch = []

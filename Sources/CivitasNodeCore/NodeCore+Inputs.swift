@@ -37,7 +37,7 @@ extension NodeCore {
             }
             rebroadcast()
         }
-        if now >= Self.reportTime(last: lastReport, headMoved: applied.hash != reportedHead, settings: configuration.settings) {
+        if now >= nextReport() {
             reportedHead = applied.hash
             lastReport = now
             for peer in syncPeers {
@@ -73,7 +73,7 @@ extension NodeCore {
         if case let .admitted(id, displaced) = admission {
             lastOffered[id] = now
             unpublished.append(transaction)
-            unpublishedBytes += Mempool.encodedSize(of: transaction)
+            unpublishedBytes += transaction.encodedSize
             if unpublishedBytes >= Self.publishBatchBytes { publishSubmitted() }
             note(displaced)
             produce(view: view, onlyFull: true)

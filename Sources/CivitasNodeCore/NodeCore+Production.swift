@@ -40,7 +40,7 @@ extension NodeCore {
             var bytes = 0
             var oldest = now
             for tx in batch {
-                bytes += Mempool.encodedSize(of: tx)
+                bytes += tx.encodedSize
                 if let arrival = mempool.arrival(of: tx.id) { oldest = min(oldest, arrival) }
             }
             let full = batch.count >= maxCount || bytes + configuration.settings.mempool.maxTransactionBytes > maxBytes
@@ -77,7 +77,6 @@ extension NodeCore {
         for block in out.apply { note(block.block.transactions) }
         pendingNonces = pending
     }
-
 }
 
 /// A view whose committed nonces include those of batches proposed or built

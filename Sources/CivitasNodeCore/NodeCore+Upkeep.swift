@@ -10,10 +10,11 @@ extension NodeCore {
 
     /// When the next height report to the sync peers is due: a statusInterval
     /// after the last once the head moved, a statusKeepalive after it otherwise.
-    /// (A static function of the fields it reads: a getter on the core would copy it.)
-    static func reportTime(last: MonotonicTime?, headMoved: Bool, settings: NodeCoreSettings) -> MonotonicTime {
-        guard let last else { return .origin }
-        return last + (headMoved ? settings.statusInterval : settings.statusKeepalive)
+    /// (`mutating` only so that it is called in place: a getter copies the core.)
+    mutating func nextReport() -> MonotonicTime {
+        guard let lastReport else { return .origin }
+        let settings = configuration.settings
+        return lastReport + (applied.hash != reportedHead ? settings.statusInterval : settings.statusKeepalive)
     }
 
     /// The earliest instant at which `tick` could do more than read the
@@ -31,7 +32,7 @@ extension NodeCore {
             || !inFlight.isEmpty || blockSync.outstanding > 0 || blockSync.targetHeight > applied.height {
             return now
         }
-        var wake = min(Self.reportTime(last: lastReport, headMoved: applied.hash != reportedHead, settings: configuration.settings), membershipWake)
+        var wake = min(nextReport(), membershipWake)
         if mempool.count > 0 || !lastOffered.isEmpty { wake = min(wake, nextMaintenance) }
         if raft != nil { wake = min(wake, lastRaftTick + configuration.settings.tick) }
         if let plumtreeWake { wake = min(wake, plumtreeWake) }

@@ -13,7 +13,7 @@ struct MempoolAdmissionTests {
         let tx = Fixtures.tx(alice, 1)
         let outcome = pool.admit(tx, view: StubView(), now: 5)
         #expect(outcome == .admitted(id: tx.id, displaced: []))
-        #expect(pool.count == 1 && pool.bytes == tx.encoded().count && pool.bytes == Mempool.encodedSize(of: tx))
+        #expect(pool.count == 1 && pool.bytes == tx.encoded().count && pool.bytes == tx.encodedSize)
         #expect(pool.contains(tx.id) && pool.transaction(tx.id) == tx && pool.arrival(of: tx.id) == 5)
         #expect(pool.pending(of: alice.publicKey) == [tx] && pool.pendingCount(of: alice.publicKey) == 1)
     }
@@ -43,8 +43,8 @@ struct MempoolAdmissionTests {
         var pool = Mempool(settings: Fixtures.small(transactionBytes: 300))
         let fits = Fixtures.tx(alice, 1, Fixtures.request(String(repeating: "x", count: 100)))
         let big = Fixtures.tx(alice, 1, Fixtures.request(String(repeating: "x", count: 300)))
-        let size = Mempool.encodedSize(of: big)
-        #expect(size > 300 && Mempool.encodedSize(of: fits) <= 300)
+        let size = big.encodedSize
+        #expect(size > 300 && fits.encodedSize <= 300)
         #expect(pool.admit(big, view: StubView(), now: 0) == .rejected(.tooLarge(bytes: size, limit: 300)))
         #expect(MempoolRejection.tooLarge(bytes: size, limit: 300).description == "too large: \(size) bytes encoded, the limit is 300")
         #expect(pool.admit(fits, view: StubView(), now: 0).admittedID == fits.id)

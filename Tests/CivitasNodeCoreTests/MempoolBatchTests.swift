@@ -73,10 +73,10 @@ struct MempoolBatchTests {
         let smalls = (1...3).map { Fixtures.tx(keys[1], UInt64($0)) }
         _ = pool.admit(big, view: view, now: 0)
         for tx in smalls { _ = pool.admit(tx, view: view, now: 1) }
-        let budget = 3 * Mempool.encodedSize(of: smalls[0])
+        let budget = 3 * smalls[0].encodedSize
         let batch = pool.batch(maxCount: 100, maxBytes: budget, view: view)
         #expect(batch == smalls, "the big one does not fit, so its signer stops; the small ones fill the budget")
-        #expect(batch.map(Mempool.encodedSize(of:)).reduce(0, +) <= budget)
+        #expect(batch.map(\.encodedSize).reduce(0, +) <= budget)
         #expect(pool.batch(maxCount: 0, maxBytes: budget, view: view).isEmpty)
         #expect(pool.batch(maxCount: 5, maxBytes: 0, view: view).isEmpty)
     }

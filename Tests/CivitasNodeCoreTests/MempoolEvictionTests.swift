@@ -52,7 +52,7 @@ struct MempoolEvictionTests {
 
     @Test func theByteBoundHoldsAndALargeNewcomerDisplacesSeveralSmallTransactions() {
         let small = Fixtures.tx(flooder, 1)
-        let unit = Mempool.encodedSize(of: small)
+        let unit = small.encodedSize
         var pool = Mempool(settings: Fixtures.small(transactions: 100, bytes: 6 * unit + unit / 2))
         let view = StubView()
         let flood = (1...6).map { Fixtures.tx(flooder, UInt64($0)) }
@@ -60,7 +60,7 @@ struct MempoolEvictionTests {
         #expect(pool.admit(Fixtures.tx(flooder, 7), view: view, now: 0).rejection == .full(transactions: 6, bytes: 6 * unit))
         // Nearly two small ones' worth: with half a small one free, two must go.
         let large = Fixtures.tx(quiet, 1, Fixtures.request(String(repeating: "x", count: unit)))
-        let size = Mempool.encodedSize(of: large)
+        let size = large.encodedSize
         #expect(size > 3 * unit / 2 && size <= 2 * unit)
         let outcome = pool.admit(large, view: view, now: 0)
         #expect(outcome.displaced.map(\.transaction) == [flood[5], flood[4]])
@@ -84,7 +84,7 @@ struct MempoolEvictionTests {
         let evicted = pool.evictStale(now: 1_101)
         #expect(evicted == [EvictedTransaction(id: b.id, transaction: b, reason: .stale),
                             EvictedTransaction(id: a.id, transaction: a, reason: .stale)])
-        #expect(pool.count == 1 && pool.contains(c.id) && pool.bytes == Mempool.encodedSize(of: c))
+        #expect(pool.count == 1 && pool.contains(c.id) && pool.bytes == c.encodedSize)
         #expect(pool.evictStale(now: 1_601).map(\.id) == [c.id] && pool.count == 0 && pool.bytes == 0)
         #expect(pool.admit(a, view: view, now: 2_000).admittedID == a.id, "an evicted transaction may be resubmitted")
     }

@@ -127,7 +127,7 @@ struct MempoolPropertyTests {
         }
         for (maxCount, maxBytes) in [(1_000, 1 << 20), (5, 700)] {
             let batch = pool.batch(maxCount: maxCount, maxBytes: maxBytes, view: view)
-            #expect(batch.count <= maxCount && batch.map(Mempool.encodedSize(of:)).reduce(0, +) <= maxBytes)
+            #expect(batch.count <= maxCount && batch.map(\.encodedSize).reduce(0, +) <= maxBytes)
             #expect(Set(batch.map(\.id)).count == batch.count && batch.allSatisfy { pool.contains($0.id) })
             var next: [PublicKey: UInt64] = [:]
             for tx in batch {
