@@ -12,8 +12,12 @@ import Testing
     /// A fresh community in a temporary directory, on ports of its own.
     static func pilot(_ name: String, offset: Int, apiSettings: [String: Int] = [:]) throws -> PilotCommunity {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("civitas-pilot-\(name)-\(UUID().uuidString.prefix(8))").path
-        // Below Linux's ephemeral range (32768 and up), so outgoing connections never hold them.
-        let base = 20_000 + Int(getpid() % 12) * 1_000 + offset * PilotNode.portSpan
+        // Below Linux's ephemeral range (32768 and up), so outgoing connections never hold them:
+        // a base of at most 30,000, and offsets 0...6 taking seven spans (2,100 ports) above it.
+        let base = 20_000 + Int(getpid() % 11) * 1_000 + offset * PilotNode.portSpan
+        guard base + PilotNode.portSpan <= 32_768 else {
+            throw TestFailure("offset \(offset) puts the pilot's ports (\(base)...) in the ephemeral range")
+        }
         return PilotCommunity(root: root, binary: try CivitasBinary.locate(), basePort: base, apiSettings: apiSettings)
     }
 
