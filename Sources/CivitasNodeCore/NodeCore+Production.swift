@@ -35,6 +35,10 @@ extension NodeCore {
         // for the next batch, so blocks grow with the load instead of the
         // pipeline filling with one-transaction blocks.
         while inFlight.count + unsealed.count < configuration.settings.maxProposalsInFlight {
+            // A batch is cut from the mempool, so it can be full only if the
+            // mempool could fill one: below that, a new transaction cuts nothing.
+            if onlyFull, mempool.count < maxCount,
+               mempool.bytes + configuration.settings.mempool.maxTransactionBytes <= maxBytes { return }
             let batch = mempool.batch(maxCount: maxCount, maxBytes: maxBytes, view: PendingNonceView(base: view, pending: pendingNonces))
             guard !batch.isEmpty else { return }
             var bytes = 0
