@@ -30,6 +30,9 @@ extension NodeCore {
         let maxCount = min(local.maxBlockTransactions ?? Int.max, Int(params.maxBlockTransactions))
         let maxBytes = min(local.maxBlockBytes ?? Int.max, Int(params.maxBlockBytes))
         let interval = min(local.blockInterval ?? .milliseconds(params.blockInterval), .milliseconds(params.blockInterval))
+        let largest = local.mempool.maxTransactionBytes
+        // A batch of `count` transactions and `bytes` is full: no further transaction fits for sure.
+        func isFull(count: Int, bytes: Int) -> Bool { count >= maxCount || bytes + largest > maxBytes }
         // Batches proposed and not committed, plus blocks built and not yet
         // applied here: while these are in the pipeline, transactions gather
         // for the next batch, so blocks grow with the load instead of the
@@ -37,8 +40,7 @@ extension NodeCore {
         while inFlight.count + unsealed.count < configuration.settings.maxProposalsInFlight {
             // A batch is cut from the mempool, so it can be full only if the
             // mempool could fill one: below that, a new transaction cuts nothing.
-            if onlyFull, mempool.count < maxCount,
-               mempool.bytes + configuration.settings.mempool.maxTransactionBytes <= maxBytes { return }
+            if onlyFull, !isFull(count: mempool.count, bytes: mempool.bytes) { return }
             let batch = mempool.batch(maxCount: maxCount, maxBytes: maxBytes, view: PendingNonceView(base: view, pending: pendingNonces))
             guard !batch.isEmpty else { return }
             var bytes = 0
@@ -47,8 +49,7 @@ extension NodeCore {
                 bytes += tx.encodedSize
                 if let arrival = mempool.arrival(of: tx.id) { oldest = min(oldest, arrival) }
             }
-            let full = batch.count >= maxCount || bytes + configuration.settings.mempool.maxTransactionBytes > maxBytes
-            guard full || (!onlyFull && now - oldest >= interval) else { return }
+            guard isFull(count: batch.count, bytes: bytes) || (!onlyFull && now - oldest >= interval) else { return }
             // Wall time: a block's time never goes back on the chain (`build` takes the later of it and the previous block's).
             let proposal = BlockProposal(time: wall, proposer: index, transactions: batch)
             guard case let .appended(_, first, _)? = try? self.raft!.propose([proposal.encoded()]) else { return }
